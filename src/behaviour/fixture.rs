@@ -1,0 +1,325 @@
+//! `fixtures/<api>.yaml`: what the spec cannot say about an API.
+//!
+//! ```yaml
+//! spec: ../specs/datallog.yaml      # the spec this fixture belongs to
+//! messages:                         # optional: wording per failed keyword
+//!   required: "This field is required."
+//! errors:                           # the API's own error shapes, per kind
+//!   validation:
+//!     - when: "violations | rejectattr('keyword', 'eq', 'required') | list | length == 0"
+//!       status: 400
+//!       body: {error: "Missing required field(s): {{ missing | join(', ') }}"}
+//!     - status: 400
+//!       body: {message: "{{ violations[0].message }}"}
+//! ```
+//!
+//! Every key is checked on load; an unknown key or a template that does not
+//! compile is an error naming the file and line.
+
+use super::template::{Template, environment};
+use crate::source::{SourceDocument, SourceError, SourceLocation};
+use minijinja::Environment;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Kinds of failure the mock answers without reaching behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    Validation,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+    NotAcceptable,
+    PayloadTooLarge,
+}
+
+impl ErrorKind {
+    const ALL: [(&'static str, ErrorKind); 7] = [
+        ("validation", ErrorKind::Validation),
+        ("unauthorized", ErrorKind::Unauthorized),
+        ("not_found", ErrorKind::NotFound),
+        ("method_not_allowed", ErrorKind::MethodNotAllowed),
+        ("unsupported_media_type", ErrorKind::UnsupportedMediaType),
+        ("not_acceptable", ErrorKind::NotAcceptable),
+        ("payload_too_large", ErrorKind::PayloadTooLarge),
+    ];
+
+    pub fn default_status(self) -> u16 {
+        match self {
+            ErrorKind::Validation => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::NotFound => 404,
+            ErrorKind::MethodNotAllowed => 405,
+            ErrorKind::NotAcceptable => 406,
+            ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::UnsupportedMediaType => 415,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "Request does not match the API contract",
+            ErrorKind::Unauthorized => "Authentication required",
+            ErrorKind::NotFound => "Not found",
+            ErrorKind::MethodNotAllowed => "Method not allowed",
+            ErrorKind::NotAcceptable => "Not acceptable",
+            ErrorKind::PayloadTooLarge => "Payload too large",
+            ErrorKind::UnsupportedMediaType => "Unsupported media type",
+        }
+    }
+}
+
+/// One way of answering an error: used when `when` holds (or has none).
+#[derive(Debug, Clone)]
+pub struct ErrorRule {
+    pub when: Option<String>,
+    pub status: Option<u16>,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Template,
+}
+
+/// A loaded fixture.
+pub struct Fixture {
+    pub path: Option<PathBuf>,
+    /// The spec named by the fixture, resolved against the fixture's folder.
+    pub spec: Option<PathBuf>,
+    pub errors: HashMap<ErrorKind, Vec<ErrorRule>>,
+    /// Message templates by keyword; `v` is the violation in scope.
+    pub messages: HashMap<String, Template>,
+    pub env: Environment<'static>,
+}
+
+impl std::fmt::Debug for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fixture")
+            .field("path", &self.path)
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{at}: {message}")]
+    Invalid { at: SourceLocation, message: String },
+}
+
+impl FixtureError {
+    pub fn location(&self) -> SourceLocation {
+        match self {
+            FixtureError::Source(e) => e.location(),
+            FixtureError::Invalid { at, .. } => at.clone(),
+        }
+    }
+}
+
+impl Default for Fixture {
+    /// No fixture: errors in the default RFC 9457 shape.
+    fn default() -> Self {
+        Self {
+            path: None,
+            spec: None,
+            errors: HashMap::new(),
+            messages: HashMap::new(),
+            env: environment(),
+        }
+    }
+}
+
+impl Fixture {
+    pub fn load(path: &Path) -> Result<Fixture, FixtureError> {
+        let document = SourceDocument::read(path)?;
+        Reader {
+            document: &document,
+        }
+        .fixture()
+    }
+
+    /// Loads a fixture from text in memory; `path` names it in errors.
+    pub fn from_text(path: &Path, text: &str) -> Result<Fixture, FixtureError> {
+        let document = SourceDocument::parse(path, std::sync::Arc::from(text))?;
+        Reader {
+            document: &document,
+        }
+        .fixture()
+    }
+}
+
+struct Reader<'a> {
+    document: &'a SourceDocument,
+}
+
+impl Reader<'_> {
+    fn invalid(&self, pointer: &str, message: impl Into<String>) -> FixtureError {
+        FixtureError::Invalid {
+            at: self.document.locate(pointer),
+            message: message.into(),
+        }
+    }
+
+    fn keys_known(&self, value: &Value, pointer: &str, known: &[&str]) -> Result<(), FixtureError> {
+        let Value::Object(map) = value else {
+            return Err(self.invalid(pointer, "expected a mapping"));
+        };
+        for key in map.keys() {
+            if !known.contains(&key.as_str()) {
+                return Err(self.invalid(
+                    &format!("{pointer}/{key}"),
+                    format!("unknown key `{key}`; expected one of: {}", known.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn fixture(&self) -> Result<Fixture, FixtureError> {
+        let root = &self.document.value;
+        self.keys_known(root, "", &["spec", "errors", "messages"])?;
+        let env = environment();
+        let spec = match root.get("spec") {
+            None => None,
+            Some(Value::String(s)) => Some(
+                self.document
+                    .path
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join(s),
+            ),
+            Some(_) => {
+                return Err(self.invalid("/spec", "`spec` must be a path to the OpenAPI file"));
+            }
+        };
+        let mut messages = HashMap::new();
+        if let Some(map) = root.get("messages") {
+            let Value::Object(map) = map else {
+                return Err(self.invalid("/messages", "expected a mapping of keyword to message"));
+            };
+            for (keyword, template) in map {
+                let pointer = format!("/messages/{keyword}");
+                let template = Template::new(&env, template.clone()).map_err(|(inner, e)| {
+                    self.invalid(&format!("{pointer}{inner}"), format!("template error: {e}"))
+                })?;
+                messages.insert(keyword.clone(), template);
+            }
+        }
+        let mut errors = HashMap::new();
+        if let Some(map) = root.get("errors") {
+            let names: Vec<&str> = ErrorKind::ALL.iter().map(|(n, _)| *n).collect();
+            self.keys_known(map, "/errors", &names)?;
+            for (name, kind) in ErrorKind::ALL {
+                if let Some(rules) = map.get(name) {
+                    errors.insert(kind, self.rules(&env, rules, &format!("/errors/{name}"))?);
+                }
+            }
+        }
+        Ok(Fixture {
+            path: Some(self.document.path.clone()),
+            spec,
+            errors,
+            messages,
+            env,
+        })
+    }
+
+    fn rules(
+        &self,
+        env: &Environment<'_>,
+        value: &Value,
+        pointer: &str,
+    ) -> Result<Vec<ErrorRule>, FixtureError> {
+        let Value::Array(items) = value else {
+            return Err(self.invalid(pointer, "expected a list of error rules"));
+        };
+        let mut rules = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let pointer = format!("{pointer}/{i}");
+            self.keys_known(
+                item,
+                &pointer,
+                &["when", "status", "content_type", "headers", "body"],
+            )?;
+            let when = match item.get("when") {
+                None => None,
+                Some(Value::String(expr)) => {
+                    env.compile_expression(expr).map_err(|e| {
+                        self.invalid(
+                            &format!("{pointer}/when"),
+                            format!("condition does not compile: {e}"),
+                        )
+                    })?;
+                    Some(expr.clone())
+                }
+                Some(_) => {
+                    return Err(self.invalid(
+                        &format!("{pointer}/when"),
+                        "`when` must be an expression string",
+                    ));
+                }
+            };
+            let status = match item.get("status") {
+                None => None,
+                Some(v) => Some(
+                    v.as_u64()
+                        .filter(|s| (100..=599).contains(s))
+                        .map(|s| s as u16)
+                        .ok_or_else(|| {
+                            self.invalid(
+                                &format!("{pointer}/status"),
+                                "`status` must be an HTTP status code",
+                            )
+                        })?,
+                ),
+            };
+            let content_type = match item.get("content_type") {
+                None => "application/json".to_string(),
+                Some(Value::String(s)) => s.clone(),
+                Some(_) => {
+                    return Err(self.invalid(
+                        &format!("{pointer}/content_type"),
+                        "`content_type` must be a string",
+                    ));
+                }
+            };
+            let headers = match item.get("headers") {
+                None => Vec::new(),
+                Some(Value::Object(map)) => map
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Value::String(s) => Ok((k.clone(), s.clone())),
+                        _ => Err(self.invalid(
+                            &format!("{pointer}/headers/{k}"),
+                            "header values must be strings",
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => {
+                    return Err(
+                        self.invalid(&format!("{pointer}/headers"), "`headers` must be a mapping")
+                    );
+                }
+            };
+            let Some(body) = item.get("body") else {
+                return Err(self.invalid(&pointer, "an error rule needs a `body`"));
+            };
+            let body = Template::new(env, body.clone()).map_err(|(inner, e)| {
+                self.invalid(
+                    &format!("{pointer}/body{inner}"),
+                    format!("template error: {e}"),
+                )
+            })?;
+            rules.push(ErrorRule {
+                when,
+                status,
+                content_type,
+                headers,
+                body,
+            });
+        }
+        Ok(rules)
+    }
+}

@@ -1,0 +1,290 @@
+//! Response templates: a YAML/JSON value whose strings are minijinja.
+//!
+//! A string that is one expression and nothing else (`"{{ missing }}"`)
+//! becomes that expression's value with its type (a list stays a list); any
+//! other string with `{{`/`{%` is rendered as text. Everything else is
+//! copied. A mapping `{$each: <expr>, as: <name>, yield: <template>}` becomes
+//! a list: `yield` rendered once per item of the expression's list, with the
+//! item bound to `as` (default `item`). This keeps a body's shape readable in
+//! the fixture while letting any part of it depend on the request.
+
+use minijinja::{Environment, Value as JinjaValue};
+use serde_json::{Map, Value};
+
+/// A template checked at load time.
+#[derive(Debug, Clone)]
+pub struct Template {
+    value: Value,
+}
+
+impl Template {
+    /// Checks every string of `value` compiles; the error names the pointer.
+    pub fn new(env: &Environment<'_>, value: Value) -> Result<Self, (String, String)> {
+        check(env, &value, &mut String::new())?;
+        Ok(Self { value })
+    }
+
+    /// Renders with `context`; an evaluation error becomes the message string
+    /// in place, so a broken template is visible in the response, never a crash.
+    pub fn render(&self, env: &Environment<'_>, context: &JinjaValue) -> Value {
+        render(env, &self.value, context)
+    }
+}
+
+/// Evaluates a condition expression; errors count as false.
+pub fn holds(
+    env: &Environment<'_>,
+    expression: &str,
+    context: &JinjaValue,
+) -> Result<bool, String> {
+    let compiled = env
+        .compile_expression(expression)
+        .map_err(|e| e.to_string())?;
+    compiled
+        .eval(context)
+        .map(|v| v.is_true())
+        .map_err(|e| e.to_string())
+}
+
+/// The expression of a string that is exactly `{{ expr }}`.
+fn whole_expression(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    (!inner.contains("{{") && !inner.contains("}}")).then_some(inner.trim())
+}
+
+fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
+fn check(
+    env: &Environment<'_>,
+    value: &Value,
+    pointer: &mut String,
+) -> Result<(), (String, String)> {
+    match value {
+        Value::String(text) => {
+            let result = match whole_expression(text) {
+                Some(expr) => env.compile_expression(expr).map(|_| ()),
+                None if is_template(text) => env.template_from_str(text).map(|_| ()),
+                None => Ok(()),
+            };
+            result.map_err(|e| (pointer.clone(), e.to_string()))
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push_str(&format!("/{i}"));
+                check(env, item, pointer)?;
+                pointer.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Object(map) if map.contains_key("$each") => {
+            let each = each_parts(map).map_err(|e| (pointer.clone(), e))?;
+            env.compile_expression(each.expression)
+                .map_err(|e| (format!("{pointer}/$each"), e.to_string()))?;
+            let len = pointer.len();
+            pointer.push_str("/yield");
+            check(env, each.body, pointer)?;
+            pointer.truncate(len);
+            Ok(())
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(k);
+                check(env, v, pointer)?;
+                pointer.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn render(env: &Environment<'_>, value: &Value, context: &JinjaValue) -> Value {
+    match value {
+        Value::String(text) => match whole_expression(text) {
+            Some(expr) => env
+                .compile_expression(expr)
+                .and_then(|e| e.eval(context))
+                .map(|v| serde_json::to_value(&v).unwrap_or(Value::Null))
+                .unwrap_or_else(|e| Value::String(format!("template error: {e}"))),
+            None if is_template(text) => Value::String(
+                env.render_str(text, context)
+                    .unwrap_or_else(|e| format!("template error: {e}")),
+            ),
+            None => value.clone(),
+        },
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| render(env, i, context)).collect())
+        }
+        Value::Object(map) if map.contains_key("$each") => {
+            let Ok(each) = each_parts(map) else {
+                return Value::Null;
+            };
+            let list = env
+                .compile_expression(each.expression)
+                .and_then(|e| e.eval(context));
+            let items: Vec<JinjaValue> = match list.and_then(|l| l.try_iter().map(|i| i.collect()))
+            {
+                Ok(items) => items,
+                Err(e) => return Value::String(format!("template error: {e}")),
+            };
+            Value::Array(
+                items
+                    .into_iter()
+                    .map(|item| {
+                        let binding = JinjaValue::from(std::collections::BTreeMap::from([(
+                            each.name.to_string(),
+                            item,
+                        )]));
+                        let scope = minijinja::context! { ..binding, ..context.clone() };
+                        render(env, each.body, &scope)
+                    })
+                    .collect(),
+            )
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), render(env, v, context)))
+                .collect::<Map<String, Value>>(),
+        ),
+        other => other.clone(),
+    }
+}
+
+struct Each<'a> {
+    expression: &'a str,
+    name: &'a str,
+    body: &'a Value,
+}
+
+fn each_parts(map: &Map<String, Value>) -> Result<Each<'_>, String> {
+    for key in map.keys() {
+        if !matches!(key.as_str(), "$each" | "as" | "yield") {
+            return Err(format!(
+                "unknown key `{key}` next to `$each`; expected `as` and `yield`"
+            ));
+        }
+    }
+    let expression = map
+        .get("$each")
+        .and_then(Value::as_str)
+        .ok_or("`$each` must be an expression string")?;
+    let name = match map.get("as") {
+        None => "item",
+        Some(Value::String(n)) => n.as_str(),
+        Some(_) => return Err("`as` must be a name".into()),
+    };
+    let body = map.get("yield").ok_or("`$each` needs a `yield` template")?;
+    Ok(Each {
+        expression,
+        name,
+        body,
+    })
+}
+
+/// Any serialisable value as a template value (context, filter results).
+pub fn jinja_value<T: serde::Serialize>(value: T) -> JinjaValue {
+    JinjaValue::from(minijinja::value::Serde(value))
+}
+
+/// The template environment every fixture uses, with understudy's filters.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.add_filter("group_by_field", group_by_field);
+    env
+}
+
+/// `violations | group_by_field("non_field_errors")`: messages keyed by their
+/// field, those about the whole body under the given key (DRF's shape).
+fn group_by_field(
+    violations: JinjaValue,
+    root_key: Option<String>,
+) -> Result<JinjaValue, minijinja::Error> {
+    let root_key = root_key.unwrap_or_else(|| "non_field_errors".to_string());
+    let mut grouped: Map<String, Value> = Map::new();
+    let list: Vec<Value> = serde_json::to_value(&violations)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default();
+    for violation in list {
+        let field = violation
+            .get("field")
+            .and_then(Value::as_str)
+            .filter(|f| !f.is_empty())
+            .unwrap_or(&root_key)
+            .to_string();
+        let message = violation.get("message").cloned().unwrap_or(Value::Null);
+        if let Value::Array(messages) = grouped
+            .entry(field)
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            messages.push(message);
+        }
+    }
+    Ok(jinja_value(&grouped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn whole_expressions_keep_their_type_and_text_is_rendered() {
+        let env = environment();
+        let t = Template::new(
+            &env,
+            json!({"list": "{{ names }}", "text": "Missing: {{ names | join(', ') }}", "n": 1}),
+        )
+        .expect("valid");
+        let ctx = jinja_value(json!({"names": ["a", "b"]}));
+        assert_eq!(
+            t.render(&env, &ctx),
+            json!({"list": ["a", "b"], "text": "Missing: a, b", "n": 1})
+        );
+    }
+
+    #[test]
+    fn each_yields_one_item_per_element() {
+        let env = environment();
+        let t = Template::new(&env, json!({"errors": {"$each": "violations", "as": "v", "yield": {"type": "{{ v.keyword }}", "at": "{{ v.field }}", "api": "{{ api }}"}}}))
+            .expect("valid");
+        let ctx = jinja_value(
+            json!({"api": "x", "violations": [{"keyword": "required", "field": "a"}, {"keyword": "type", "field": "b"}]}),
+        );
+        assert_eq!(
+            t.render(&env, &ctx),
+            json!({"errors": [{"type": "required", "at": "a", "api": "x"}, {"type": "type", "at": "b", "api": "x"}]})
+        );
+    }
+
+    #[test]
+    fn broken_templates_are_refused_with_their_pointer() {
+        let env = environment();
+        let (pointer, _) =
+            Template::new(&env, json!({"a": {"b": "{{ x | }}"}})).expect_err("syntax error");
+        assert_eq!(pointer, "/a/b");
+    }
+
+    #[test]
+    fn group_by_field_shapes_drf_errors() {
+        let env = environment();
+        let t = Template::new(
+            &env,
+            json!("{{ violations | group_by_field('non_field_errors') }}"),
+        )
+        .expect("valid");
+        let ctx = jinja_value(json!({"violations": [
+            {"field": "name", "message": "This field is required."},
+            {"field": "", "message": "Invalid data."}
+        ]}));
+        assert_eq!(
+            t.render(&env, &ctx),
+            json!({"name": ["This field is required."], "non_field_errors": ["Invalid data."]})
+        );
+    }
+}

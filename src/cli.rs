@@ -1,0 +1,193 @@
+//! Command-line parsing and wiring; every subcommand is a library call.
+
+use crate::behaviour::Fixture;
+use crate::bundled::BUNDLED;
+use crate::diagnostic;
+use crate::mock::server::serve;
+use crate::mock::{MockOptions, MockService};
+use crate::spec::Api;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Exit code for unusable input (spec, fixture, arguments, ports).
+pub const EXIT_UNUSABLE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "understudy",
+    version,
+    about = "A stateful mock and conformance runner driven by one OpenAPI contract"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve a mock of an OpenAPI spec (with no --spec: the three bundled APIs).
+    #[command(after_help = "Examples:
+  understudy serve                                  # mittwald :4010, waldur :4011, datallog :4012
+  understudy serve --spec openapi.yaml --port 8080  # any OpenAPI 3.0/3.1 spec
+  understudy serve --spec api.yaml --fixture fixtures/api.yaml
+  curl -H 'x-access-token: t' http://127.0.0.1:4010/v2/servers
+  curl -H 'Prefer: code=404' ...                    # ask for a documented status")]
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// OpenAPI file (YAML or JSON). Without it, the bundled APIs are served.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// Fixture file declaring the API's behaviour and error format.
+    #[arg(long)]
+    pub fixture: Option<PathBuf>,
+    /// Port of the first API; the bundled APIs use this and the next two.
+    #[arg(long, default_value_t = 4010)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Do not answer CORS preflights or add CORS headers.
+    #[arg(long)]
+    pub no_cors: bool,
+    /// No request log.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Seed for generated response bodies.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve_command(args),
+    }
+}
+
+struct Served {
+    label: String,
+    api: Api,
+    fixture: Fixture,
+    port: u16,
+    source: String,
+}
+
+fn serve_command(args: ServeArgs) -> i32 {
+    let started = Instant::now();
+    let served = match load_served(&args) {
+        Ok(s) => s,
+        Err(message) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    runtime.block_on(async move {
+        let mut tasks = Vec::new();
+        println!(
+            "understudy serving {} API{}:",
+            served.len(),
+            if served.len() == 1 { "" } else { "s" }
+        );
+        for s in served {
+            let listener = match tokio::net::TcpListener::bind((args.host.as_str(), s.port)).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!(
+                        "error: cannot listen on {}:{} for {}: {e}",
+                        args.host, s.port, s.label
+                    );
+                    return EXIT_UNUSABLE;
+                }
+            };
+            let url = match listener.local_addr() {
+                Ok(addr) => format!("http://{addr}"),
+                Err(_) => format!("http://{}:{}", args.host, s.port),
+            };
+            println!(
+                "  {:<10} {url:<24} {} ({} operations)",
+                s.label,
+                s.source,
+                s.api.operations.len()
+            );
+            let options = MockOptions {
+                label: s.label.clone(),
+                cors: !args.no_cors,
+                quiet: args.quiet,
+                seed: args.seed,
+                ..MockOptions::default()
+            };
+            let service = MockService::new(Arc::new(s.api), Arc::new(s.fixture), options);
+            tasks.push(tokio::spawn(serve(listener, Arc::new(service))));
+        }
+        println!(
+            "ready in {} ms; Ctrl-C to stop",
+            started.elapsed().as_millis()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        for task in tasks {
+            task.abort();
+        }
+        0
+    })
+}
+
+fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
+    if args.spec.is_none() && args.fixture.is_none() {
+        let mut served = Vec::new();
+        for (i, bundled) in BUNDLED.iter().enumerate() {
+            let (api, fixture) = bundled
+                .load()
+                .map_err(|e| format!("error: bundled API {}: {e}\n", bundled.name))?;
+            served.push(Served {
+                label: bundled.name.to_string(),
+                api,
+                fixture,
+                port: args.port.saturating_add(i as u16),
+                source: bundled.spec_path.to_string(),
+            });
+        }
+        return Ok(served);
+    }
+    let fixture = match &args.fixture {
+        Some(path) => {
+            Fixture::load(path).map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?
+        }
+        None => Fixture::default(),
+    };
+    let spec_path = match (&args.spec, &fixture.spec) {
+        (Some(spec), _) => spec.clone(),
+        (None, Some(spec)) => spec.clone(),
+        (None, None) => {
+            return Err("error: give --spec FILE, or a fixture with a `spec:` path\n".to_string());
+        }
+    };
+    let api =
+        Api::load(&spec_path).map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?;
+    let label = spec_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "api".into());
+    Ok(vec![Served {
+        label,
+        api,
+        fixture,
+        port: args.port,
+        source: spec_path.display().to_string(),
+    }])
+}

@@ -1,0 +1,554 @@
+//! JSON values that satisfy a schema: the mock's bodies when a spec gives no
+//! example, and the requests tests build from a spec.
+//!
+//! Generation is deterministic for a seed, so a mock answers the same way on
+//! every run and snapshots stay stable. It is best effort for the keywords
+//! that make it hard (`oneOf`, `not`, interacting bounds): callers validate
+//! the result and try again with another [`Attempt`].
+
+use crate::spec::Direction;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde_json::{Map, Number, Value};
+
+/// What varies between tries at one schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt {
+    pub seed: u64,
+    /// Which `anyOf`/`oneOf` branch to prefer (rotates through the branches).
+    pub branch: usize,
+    /// Whether `examples`/`default` found in the schema may be used.
+    pub use_examples: bool,
+}
+
+impl Attempt {
+    /// The attempts a caller makes before giving up, in order.
+    pub fn sequence(seed: u64) -> impl Iterator<Item = Attempt> {
+        (0..6).map(move |i| Attempt {
+            seed: seed.wrapping_add(i as u64),
+            branch: i / 2,
+            use_examples: i % 2 == 0,
+        })
+    }
+}
+
+/// Generates a value for `schema`, whose `$ref`s resolve in `document`.
+pub fn generate(document: &Value, schema: &Value, direction: Direction, attempt: Attempt) -> Value {
+    let mut generator = Generator {
+        document,
+        direction,
+        attempt,
+        rng: StdRng::seed_from_u64(attempt.seed),
+    };
+    generator.value(schema, 0)
+}
+
+const MAX_DEPTH: usize = 12;
+
+struct Generator<'a> {
+    document: &'a Value,
+    direction: Direction,
+    attempt: Attempt,
+    rng: StdRng,
+}
+
+impl<'a> Generator<'a> {
+    fn resolve<'s>(&self, schema: &'s Value) -> &'s Value
+    where
+        'a: 's,
+    {
+        let mut node = schema;
+        for _ in 0..32 {
+            match node.get("$ref").and_then(Value::as_str) {
+                Some(r) => match crate::spec::refs::resolve_pointer(self.document, r) {
+                    Ok(target) => node = target,
+                    Err(_) => return node,
+                },
+                None => break,
+            }
+        }
+        node
+    }
+
+    fn value(&mut self, schema: &Value, depth: usize) -> Value {
+        let schema = self.resolve(schema);
+        let Value::Object(map) = schema else {
+            return Value::Null;
+        };
+        if let Some(c) = map.get("const") {
+            return c.clone();
+        }
+        if let Some(Value::Array(options)) = map.get("enum") {
+            if let Some(first) = options.iter().find(|v| !v.is_null()).or(options.first()) {
+                return first.clone();
+            }
+        }
+        if self.attempt.use_examples {
+            if let Some(Value::Array(examples)) = map.get("examples") {
+                if let Some(first) = examples.first() {
+                    return first.clone();
+                }
+            }
+            if let Some(default) = map.get("default") {
+                return default.clone();
+            }
+        }
+        if let Some(Value::Array(parts)) = map.get("allOf") {
+            let merged = self.merge_all_of(schema, parts);
+            return self.value(&merged, depth);
+        }
+        for keyword in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(branches)) = map.get(keyword) {
+                let non_null: Vec<&Value> = branches
+                    .iter()
+                    .filter(|b| self.resolve(b).get("type") != Some(&Value::String("null".into())))
+                    .collect();
+                let pool: Vec<&Value> = if non_null.is_empty() {
+                    branches.iter().collect()
+                } else {
+                    non_null
+                };
+                if let Some(branch) = pool.get(self.attempt.branch % pool.len().max(1)) {
+                    let mut value = self.value(branch, depth + 1);
+                    // Sibling properties next to a combinator apply too.
+                    if let (Value::Object(out), Some(Value::Object(_))) =
+                        (&mut value, map.get("properties"))
+                    {
+                        if let Value::Object(extra) = self.object(map, depth) {
+                            for (k, v) in extra {
+                                out.entry(k).or_insert(v);
+                            }
+                        }
+                    }
+                    return value;
+                }
+            }
+        }
+        match self.primary_type(map) {
+            "object" => self.object(map, depth),
+            "array" => self.array(map, depth),
+            "string" => self.string(map),
+            "integer" => self.integer(map),
+            "number" => self.number(map),
+            "boolean" => Value::Bool(self.rng.random_bool(0.5)),
+            "null" => Value::Null,
+            _ => Value::String("string".into()),
+        }
+    }
+
+    /// One schema with the properties, required lists and bounds of all parts.
+    fn merge_all_of(&self, schema: &Value, parts: &[Value]) -> Value {
+        let mut merged = Map::new();
+        let mut properties = Map::new();
+        let mut required: Vec<Value> = Vec::new();
+        let mut sources: Vec<&Value> = vec![schema];
+        sources.extend(parts.iter().map(|p| self.resolve(p)));
+        for source in sources {
+            let Value::Object(map) = source else { continue };
+            for (key, value) in map {
+                match key.as_str() {
+                    "allOf" if std::ptr::eq(source, schema) => {}
+                    "allOf" => {
+                        if let Value::Array(inner) = value {
+                            if let Value::Object(nested) = self.merge_all_of(source, inner) {
+                                for (k, v) in nested {
+                                    match k.as_str() {
+                                        "properties" => {
+                                            if let Value::Object(p) = v {
+                                                for (pk, pv) in p {
+                                                    properties.entry(pk).or_insert(pv);
+                                                }
+                                            }
+                                        }
+                                        "required" => {
+                                            if let Value::Array(r) = v {
+                                                required.extend(r);
+                                            }
+                                        }
+                                        _ => {
+                                            merged.entry(k).or_insert(v);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    "properties" => {
+                        if let Value::Object(p) = value {
+                            for (pk, pv) in p {
+                                properties.entry(pk.clone()).or_insert_with(|| pv.clone());
+                            }
+                        }
+                    }
+                    "required" => {
+                        if let Value::Array(r) = value {
+                            required.extend(r.iter().cloned());
+                        }
+                    }
+                    "examples" | "default" if !std::ptr::eq(source, schema) => {}
+                    _ => {
+                        merged.entry(key.clone()).or_insert_with(|| value.clone());
+                    }
+                }
+            }
+        }
+        if !properties.is_empty() {
+            merged.insert("properties".into(), Value::Object(properties));
+            merged.entry("type").or_insert_with(|| "object".into());
+        }
+        if !required.is_empty() {
+            required.dedup();
+            merged.insert("required".into(), Value::Array(required));
+        }
+        Value::Object(merged)
+    }
+
+    fn primary_type(&self, map: &Map<String, Value>) -> &'static str {
+        let name = match map.get("type") {
+            Some(Value::String(t)) => Some(t.as_str()),
+            Some(Value::Array(types)) => types
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| *t != "null")
+                .or(Some("null")),
+            _ => None,
+        };
+        match name {
+            Some("object") => "object",
+            Some("array") => "array",
+            Some("string") => "string",
+            Some("integer") => "integer",
+            Some("number") => "number",
+            Some("boolean") => "boolean",
+            Some("null") => "null",
+            _ if map.contains_key("properties") || map.contains_key("additionalProperties") => {
+                "object"
+            }
+            _ if map.contains_key("items") => "array",
+            _ if map.contains_key("minimum") || map.contains_key("maximum") => "number",
+            _ => "string",
+        }
+    }
+
+    fn object(&mut self, map: &Map<String, Value>, depth: usize) -> Value {
+        let required: Vec<&str> = map
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let hidden_flag = match self.direction {
+            Direction::Request => "readOnly",
+            Direction::Response => "writeOnly",
+        };
+        let mut out = Map::new();
+        if let Some(Value::Object(properties)) = map.get("properties") {
+            for (name, property) in properties {
+                let is_required = required.contains(&name.as_str());
+                if !is_required {
+                    if depth >= MAX_DEPTH / 2 {
+                        continue;
+                    }
+                    let resolved = self.resolve(property);
+                    if resolved.get(hidden_flag) == Some(&Value::Bool(true))
+                        || property.get(hidden_flag) == Some(&Value::Bool(true))
+                    {
+                        continue;
+                    }
+                }
+                if depth >= MAX_DEPTH && !is_required {
+                    continue;
+                }
+                let value = self.value(property, depth + 1);
+                out.insert(name.clone(), value);
+            }
+        }
+        for name in required {
+            if !out.contains_key(name) {
+                let value = match map.get("additionalProperties") {
+                    Some(extra @ Value::Object(_)) => self.value(extra, depth + 1),
+                    _ => Value::String("string".into()),
+                };
+                out.insert(name.to_string(), value);
+            }
+        }
+        let min = map
+            .get("minProperties")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize;
+        let mut n = 0;
+        while out.len() < min && n < 64 {
+            let value = match map.get("additionalProperties") {
+                Some(extra @ Value::Object(_)) => self.value(extra, depth + 1),
+                _ => Value::String("string".into()),
+            };
+            out.insert(format!("key{n}"), value);
+            n += 1;
+        }
+        Value::Object(out)
+    }
+
+    fn array(&mut self, map: &Map<String, Value>, depth: usize) -> Value {
+        let min = map.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let max = map
+            .get("maxItems")
+            .and_then(Value::as_u64)
+            .map(|m| m as usize)
+            .unwrap_or(usize::MAX);
+        if depth >= MAX_DEPTH && min == 0 {
+            return Value::Array(Vec::new());
+        }
+        let count = min.max(1).min(max);
+        let mut items = Vec::with_capacity(count);
+        if let Some(Value::Array(prefix)) = map.get("prefixItems") {
+            for p in prefix.iter().take(count) {
+                items.push(self.value(p, depth + 1));
+            }
+        }
+        let item_schema = map.get("items").filter(|i| i.is_object());
+        let unique = map.get("uniqueItems") == Some(&Value::Bool(true));
+        let mut tries = 0;
+        while items.len() < count && tries < count * 8 + 8 {
+            tries += 1;
+            let item = match item_schema {
+                Some(schema) => self.value(schema, depth + 1),
+                None => Value::String(format!("item{}", items.len())),
+            };
+            if unique && items.contains(&item) {
+                continue;
+            }
+            items.push(item);
+        }
+        Value::Array(items)
+    }
+
+    fn string(&mut self, map: &Map<String, Value>) -> Value {
+        let min = map.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let max = map
+            .get("maxLength")
+            .and_then(Value::as_u64)
+            .map(|m| m as usize);
+        let format = map.get("format").and_then(Value::as_str).unwrap_or("");
+        let mut text = match format {
+            "uuid" => self.uuid(),
+            "date-time" => self.date_time(),
+            "date" => self.date_time()[..10].to_string(),
+            "time" => self.date_time()[11..].to_string(),
+            "email" | "idn-email" => {
+                format!("user{}@example.com", self.rng.random_range(1..1000u32))
+            }
+            "uri" | "url" | "iri" => {
+                format!("https://example.com/{}", self.rng.random_range(1..1000u32))
+            }
+            "uri-reference" | "iri-reference" => {
+                format!("/resources/{}", self.rng.random_range(1..1000u32))
+            }
+            "hostname" | "idn-hostname" => {
+                format!("host{}.example.com", self.rng.random_range(1..100u32))
+            }
+            "ipv4" => format!("192.0.2.{}", self.rng.random_range(1..255u32)),
+            "ipv6" => format!("2001:db8::{:x}", self.rng.random_range(1..0xffffu32)),
+            "byte" => "ZXhhbXBsZQ==".to_string(),
+            "duration" => "P1D".to_string(),
+            "decimal" => format!(
+                "{}.{:02}",
+                self.rng.random_range(0..1000u32),
+                self.rng.random_range(0..100u32)
+            ),
+            _ => String::new(),
+        };
+        if let Some(pattern) = map.get("pattern").and_then(Value::as_str) {
+            if let Some(sample) = self.matching_pattern(pattern, min, max) {
+                return Value::String(sample);
+            }
+        }
+        if text.is_empty() {
+            const WORDS: [&str; 6] = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
+            text = WORDS[self.rng.random_range(0..WORDS.len())].to_string();
+        }
+        while text.chars().count() < min {
+            text.push('x');
+        }
+        if let Some(max) = max {
+            if text.chars().count() > max {
+                text = text.chars().take(max).collect();
+            }
+        }
+        Value::String(text)
+    }
+
+    fn matching_pattern(&mut self, pattern: &str, min: usize, max: Option<usize>) -> Option<String> {
+        // JSON Schema patterns are ECMA-262: `\d` and `\w` are ASCII. Anchors
+        // are implied by generating the whole string, and rand_regex refuses them.
+        let core = pattern.strip_prefix('^').unwrap_or(pattern);
+        let core = match core.strip_suffix('$') {
+            Some(c) if !c.ends_with('\\') => c,
+            _ => core,
+        };
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(true)
+            .build()
+            .parse(core)
+            .ok()?;
+        let regex = rand_regex::Regex::with_hir(hir, 8).ok()?;
+        for _ in 0..16 {
+            let sample: String = self.rng.sample(&regex);
+            let len = sample.chars().count();
+            if len >= min && max.is_none_or(|m| len <= m) {
+                return Some(sample);
+            }
+        }
+        None
+    }
+
+    fn uuid(&mut self) -> String {
+        let a: u128 = self.rng.random();
+        // Version 4, variant 1: the bits a validator and a reader expect.
+        let a = (a & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+        let h = format!("{a:032x}");
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+
+    fn date_time(&mut self) -> String {
+        let day = self.rng.random_range(1..=28u32);
+        let month = self.rng.random_range(1..=12u32);
+        let hour = self.rng.random_range(0..24u32);
+        let minute = self.rng.random_range(0..60u32);
+        format!("2025-{month:02}-{day:02}T{hour:02}:{minute:02}:00Z")
+    }
+
+    fn integer(&mut self, map: &Map<String, Value>) -> Value {
+        let (lo, hi) = bounds(map);
+        let lo = lo.map(|l| l.ceil() as i64).unwrap_or(1).max(i64::MIN / 2);
+        let hi = hi
+            .map(|h| h.floor() as i64)
+            .unwrap_or(lo.saturating_add(100))
+            .min(i64::MAX / 2);
+        let mut value = if hi >= lo {
+            self.rng.random_range(lo..=hi.min(lo.saturating_add(100)))
+        } else {
+            lo
+        };
+        if let Some(step) = map
+            .get("multipleOf")
+            .and_then(Value::as_f64)
+            .filter(|s| *s >= 1.0)
+        {
+            let step = step as i64;
+            value = ((value + step - 1) / step) * step;
+            if value > hi {
+                value = (hi / step) * step;
+            }
+        }
+        Value::Number(value.into())
+    }
+
+    fn number(&mut self, map: &Map<String, Value>) -> Value {
+        if map.get("multipleOf").is_some() {
+            return self.integer(map);
+        }
+        let (lo, hi) = bounds(map);
+        let lo = lo.unwrap_or(0.0);
+        let hi = hi.unwrap_or(lo + 100.0);
+        let value = if hi > lo { lo + (hi - lo) * 0.5 } else { lo };
+        Number::from_f64((value * 100.0).round() / 100.0)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// Inclusive numeric bounds, with exclusive ones nudged inwards.
+fn bounds(map: &Map<String, Value>) -> (Option<f64>, Option<f64>) {
+    let mut lo = map.get("minimum").and_then(Value::as_f64);
+    let mut hi = map.get("maximum").and_then(Value::as_f64);
+    if let Some(x) = map.get("exclusiveMinimum").and_then(Value::as_f64) {
+        lo = Some(lo.map_or(x + 1.0, |l| l.max(x + 1.0)));
+    }
+    if let Some(x) = map.get("exclusiveMaximum").and_then(Value::as_f64) {
+        hi = Some(hi.map_or(x - 1.0, |h| h.min(x - 1.0)));
+    }
+    (lo, hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Dialect, schema::compile};
+    use serde_json::json;
+
+    fn generate_valid(root: Value, schema: Value, direction: Direction) -> Value {
+        let compiled = compile(&schema, &root, Dialect::OpenApi31, direction).expect("compiles");
+        for attempt in Attempt::sequence(7) {
+            let value = generate(&compiled.document, &compiled.document, direction, attempt);
+            if compiled.validator.is_valid(&value) {
+                return value;
+            }
+        }
+        panic!("no valid value for {schema}");
+    }
+
+    #[test]
+    fn formats_bounds_and_patterns_are_respected() {
+        let schema = json!({"type": "object", "required": ["id", "at", "mail", "n", "name", "disk"], "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "at": {"type": "string", "format": "date-time"},
+            "mail": {"type": "string", "format": "email"},
+            "n": {"type": "integer", "minimum": 20, "multipleOf": 20},
+            "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+            "disk": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+        }});
+        let value = generate_valid(json!({}), schema, Direction::Response);
+        assert_eq!(value["n"].as_i64().map(|n| n % 20), Some(0));
+    }
+
+    #[test]
+    fn same_seed_same_value() {
+        let schema = json!({"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "x": {"type": "integer"}}});
+        let a = generate(
+            &json!({}),
+            &schema,
+            Direction::Response,
+            Attempt {
+                seed: 1,
+                branch: 0,
+                use_examples: true,
+            },
+        );
+        let b = generate(
+            &json!({}),
+            &schema,
+            Direction::Response,
+            Attempt {
+                seed: 1,
+                branch: 0,
+                use_examples: true,
+            },
+        );
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn all_of_and_refs_merge() {
+        let root = json!({"components": {"schemas": {"Base": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}}}});
+        let schema = json!({"allOf": [{"$ref": "#/components/schemas/Base"}, {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}]});
+        let value = generate_valid(root, schema, Direction::Response);
+        assert!(value["id"].is_i64() && value["name"].is_string(), "{value}");
+    }
+
+    #[test]
+    fn read_only_properties_are_left_out_of_requests() {
+        let schema = json!({"type": "object", "properties": {"id": {"type": "string", "readOnly": true}, "name": {"type": "string"}}});
+        let value = generate_valid(json!({}), schema, Direction::Request);
+        assert!(
+            value.get("id").is_none() && value.get("name").is_some(),
+            "{value}"
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! understudy: one OpenAPI contract, a stateful mock and a conformance runner.
+//!
+//! Data flows one way: [`spec`] loads a contract, [`behaviour`] reads the
+//! fixture, [`mock`] serves both. [`cli`] only parses arguments and calls
+//! into these modules.
+
+pub mod behaviour;
+pub mod bundled;
+pub mod cli;
+pub mod diagnostic;
+pub mod generate;
+pub mod mock;
+pub mod sample;
+pub mod source;
+pub mod spec;

@@ -1,0 +1,90 @@
+//! Security requirements: is the request carrying credentials?
+//!
+//! The mock checks presence and form (a bearer token needs `Bearer `), not
+//! validity: any token is accepted, as no real identity provider is behind it.
+
+use crate::spec::{Api, Operation, ParameterLocation, SecurityScheme};
+
+/// `Ok` when any one of the operation's requirements is satisfied;
+/// otherwise what each unsatisfied requirement asked for.
+pub fn check(
+    api: &Api,
+    operation: &Operation,
+    headers: &hyper::HeaderMap,
+    query: &[(String, String)],
+    cookies: &[(String, String)],
+) -> Result<(), Vec<String>> {
+    if operation.security.is_empty() {
+        return Ok(());
+    }
+    let mut wanted = Vec::new();
+    for requirement in &operation.security {
+        let missing: Vec<String> = requirement
+            .schemes
+            .iter()
+            .filter_map(|name| {
+                let scheme = api.security_schemes.get(name)?;
+                (!satisfied(scheme, headers, query, cookies)).then(|| describe(scheme))
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        wanted.push(missing.join(" and "));
+    }
+    Err(wanted)
+}
+
+fn satisfied(
+    scheme: &SecurityScheme,
+    headers: &hyper::HeaderMap,
+    query: &[(String, String)],
+    cookies: &[(String, String)],
+) -> bool {
+    let non_empty = |v: &str| !v.trim().is_empty();
+    match scheme {
+        SecurityScheme::ApiKey { name, location } => match location {
+            ParameterLocation::Header => headers
+                .get(name.as_str())
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(non_empty),
+            ParameterLocation::Query => query.iter().any(|(k, v)| k == name && non_empty(v)),
+            ParameterLocation::Cookie => cookies.iter().any(|(k, v)| k == name && non_empty(v)),
+            ParameterLocation::Path => false,
+        },
+        SecurityScheme::Http { scheme } => authorization_has(headers, scheme),
+        SecurityScheme::BearerToken => authorization_has(headers, "bearer"),
+        SecurityScheme::MutualTls => true,
+    }
+}
+
+/// `Authorization: <scheme> <credentials>` with the scheme compared case-insensitively.
+fn authorization_has(headers: &hyper::HeaderMap, scheme: &str) -> bool {
+    headers
+        .get_all(hyper::header::AUTHORIZATION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            let mut parts = v.trim().splitn(2, ' ');
+            let given = parts.next().unwrap_or_default();
+            let credentials = parts.next().unwrap_or_default();
+            given.eq_ignore_ascii_case(scheme) && !credentials.trim().is_empty()
+        })
+}
+
+fn describe(scheme: &SecurityScheme) -> String {
+    match scheme {
+        SecurityScheme::ApiKey { name, location } => format!("{} `{name}`", location.as_str()),
+        SecurityScheme::Http { scheme } => format!("`Authorization: {} …`", capitalise(scheme)),
+        SecurityScheme::BearerToken => "`Authorization: Bearer …`".to_string(),
+        SecurityScheme::MutualTls => "a client certificate".to_string(),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}

@@ -1,0 +1,152 @@
+//! The request body: media type (415), syntax and schema.
+
+use super::failure::Failure;
+use super::params::{coerce, parse_query};
+use super::violation::Violation;
+use crate::behaviour::ErrorKind;
+use crate::spec::operation::{MediaType, is_json_media_type};
+use crate::spec::{Api, Operation, Scalar};
+use serde_json::{Map, Value};
+
+/// Checks the body; returns it parsed when it is JSON or a form.
+/// Schema violations go to `violations`; a media type the operation does
+/// not accept is a [`Failure`] of its own (415).
+pub fn check(
+    api: &Api,
+    operation: &Operation,
+    content_type: Option<&str>,
+    bytes: &[u8],
+    violations: &mut Vec<Violation>,
+) -> Result<Option<Value>, Failure> {
+    let Some(spec) = &operation.request_body else {
+        return Ok(None);
+    };
+    if bytes.is_empty() {
+        if spec.required {
+            violations.push(body_violation("", "required", "a request body is required"));
+        }
+        return Ok(None);
+    }
+    if spec.media.is_empty() {
+        return Ok(None);
+    }
+    let given = content_type.map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase());
+    let Some(media) = given.as_deref().and_then(|g| find_media(&spec.media, g)) else {
+        let accepted: Vec<&str> = spec.media.iter().map(|m| m.name.as_str()).collect();
+        return Err(Failure::new(
+            ErrorKind::UnsupportedMediaType,
+            match &given {
+                Some(g) => format!(
+                    "content type `{g}` is not accepted; send one of: {}",
+                    accepted.join(", ")
+                ),
+                None => format!(
+                    "the request has a body but no Content-Type; send one of: {}",
+                    accepted.join(", ")
+                ),
+            },
+        ));
+    };
+    let value = if media.is_json() || given.as_deref().is_some_and(is_json_media_type) {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                violations.push(body_violation(
+                    "",
+                    "syntax",
+                    &format!("the body is not valid JSON: {e}"),
+                ));
+                return Ok(None);
+            }
+        }
+    } else if media.name == "application/x-www-form-urlencoded" {
+        form_value(api, media, &String::from_utf8_lossy(bytes))
+    } else {
+        return Ok(None);
+    };
+    if let Some(slot) = &media.schema {
+        if let Ok(compiled) = api.compiled(slot) {
+            for error in compiled.validator.iter_errors(&value) {
+                let pointer = error.instance_path().as_str().to_string();
+                let keyword = error.kind().keyword().to_string();
+                let missing = match error.kind() {
+                    jsonschema::error::ValidationErrorKind::Required { property } => {
+                        property.as_str().map(str::to_string)
+                    }
+                    _ => None,
+                };
+                let field = match &missing {
+                    Some(property) if pointer.is_empty() => property.clone(),
+                    _ => first_segment(&pointer),
+                };
+                let mut violation =
+                    Violation::new("body", None, pointer, field, keyword, error.to_string());
+                if let Some(property) = missing {
+                    violation.path.push('.');
+                    violation.path.push_str(&property);
+                }
+                violations.push(violation);
+            }
+        }
+    }
+    Ok(Some(value))
+}
+
+fn body_violation(pointer: &str, keyword: &str, message: &str) -> Violation {
+    Violation::new(
+        "body",
+        None,
+        pointer.to_string(),
+        first_segment(pointer),
+        keyword.to_string(),
+        message.to_string(),
+    )
+}
+
+fn first_segment(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .nth(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .unwrap_or_default()
+}
+
+/// The documented media type for a given one: exact, then `type/*`, then `*/*`.
+pub fn find_media<'a>(media: &'a [MediaType], given: &str) -> Option<&'a MediaType> {
+    let major = given.split('/').next().unwrap_or_default();
+    media
+        .iter()
+        .find(|m| m.name == given)
+        .or_else(|| {
+            media
+                .iter()
+                .find(|m| m.name.strip_suffix("/*") == Some(major))
+        })
+        .or_else(|| media.iter().find(|m| m.name == "*/*"))
+}
+
+/// A form body as an object, each field typed by the schema's property type.
+fn form_value(api: &Api, media: &MediaType, text: &str) -> Value {
+    let properties = media
+        .schema
+        .as_ref()
+        .and_then(|s| api.deref(s.raw()))
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object);
+    let mut map = Map::new();
+    for (k, v) in parse_query(text) {
+        let scalar = match properties
+            .and_then(|p| p.get(&k))
+            .and_then(|p| api.deref(p))
+            .and_then(|p| p.get("type"))
+            .and_then(Value::as_str)
+        {
+            Some("integer") => Scalar::Integer,
+            Some("number") => Scalar::Number,
+            Some("boolean") => Scalar::Boolean,
+            _ => Scalar::String,
+        };
+        map.insert(k, coerce(&v, scalar));
+    }
+    Value::Object(map)
+}

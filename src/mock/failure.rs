@@ -1,0 +1,153 @@
+//! Answers for requests the mock refuses, in the API's own error shape.
+//!
+//! The fixture's rules for the failure's kind are tried in order and the
+//! first whose `when` holds renders the body; with no fixture rule the
+//! answer is RFC 9457 `application/problem+json` listing every violation.
+
+use super::reply::Reply;
+use super::violation::Violation;
+use crate::behaviour::template::holds;
+use crate::behaviour::template::jinja_value;
+use crate::behaviour::{ErrorKind, Fixture};
+use serde_json::{Value, json};
+
+/// Why a request was refused before any behaviour ran.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    pub detail: String,
+    pub violations: Vec<Violation>,
+    /// For 405: the methods the path has.
+    pub allowed: Vec<String>,
+    /// For 401: what would have satisfied the security requirement.
+    pub schemes: Vec<String>,
+}
+
+impl Failure {
+    pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+            violations: Vec::new(),
+            allowed: Vec::new(),
+            schemes: Vec::new(),
+        }
+    }
+
+    pub fn invalid(violations: Vec<Violation>) -> Self {
+        let detail = match violations.len() {
+            1 => violations[0].message.clone(),
+            n => format!("{n} problems with the request"),
+        };
+        Self {
+            violations,
+            ..Self::new(ErrorKind::Validation, detail)
+        }
+    }
+}
+
+/// Renders `failure` for a request to `method path`.
+pub fn render(fixture: &Fixture, mut failure: Failure, method: &str, path: &str) -> Reply {
+    reword(fixture, &mut failure.violations);
+    let status = failure.kind.default_status();
+    let missing: Vec<&str> = failure
+        .violations
+        .iter()
+        .filter(|v| v.keyword == "required" && v.pointer.is_empty())
+        .map(|v| v.field.as_str())
+        .collect();
+    let context = jinja_value(json!({
+        "status": status,
+        "title": failure.kind.title(),
+        "detail": failure.detail,
+        "violations": failure.violations,
+        "missing": missing,
+        "method": method,
+        "path": path,
+        "allowed": failure.allowed,
+        "schemes": failure.schemes,
+    }));
+    let mut reply = match fixture.errors.get(&failure.kind).and_then(|rules| {
+        rules.iter().find(|rule| {
+            rule.when
+                .as_deref()
+                .is_none_or(|w| holds(&fixture.env, w, &context).unwrap_or(false))
+        })
+    }) {
+        Some(rule) => {
+            let body = rule.body.render(&fixture.env, &context);
+            let mut reply = Reply::json(rule.status.unwrap_or(status), &rule.content_type, &body);
+            reply.headers.extend(rule.headers.iter().cloned());
+            reply
+        }
+        None => Reply::json(
+            status,
+            "application/problem+json",
+            &problem(&failure, status),
+        ),
+    };
+    if failure.kind == ErrorKind::MethodNotAllowed {
+        reply
+            .headers
+            .push(("allow".into(), failure.allowed.join(", ")));
+    }
+    if failure.kind == ErrorKind::Unauthorized
+        && !reply
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+    {
+        reply
+            .headers
+            .push(("www-authenticate".into(), "Bearer".into()));
+    }
+    reply.violations = failure.violations;
+    reply
+}
+
+fn problem(failure: &Failure, status: u16) -> Value {
+    let mut body = json!({
+        "type": "about:blank",
+        "title": failure.kind.title(),
+        "status": status,
+        "detail": failure.detail,
+    });
+    if !failure.violations.is_empty() {
+        body["errors"] = Value::Array(
+            failure
+                .violations
+                .iter()
+                .map(|v| {
+                    let mut e = json!({"in": v.location, "pointer": format!("#{}", v.pointer), "detail": v.message});
+                    if let Some(name) = &v.name {
+                        e["name"] = json!(name);
+                    }
+                    e
+                })
+                .collect(),
+        );
+    }
+    body
+}
+
+/// Applies the fixture's `messages`: `field.keyword` first, then `keyword`.
+fn reword(fixture: &Fixture, violations: &mut [Violation]) {
+    if fixture.messages.is_empty() {
+        return;
+    }
+    for v in violations.iter_mut() {
+        let specific = format!("{}.{}", v.field, v.keyword);
+        let Some(template) = fixture
+            .messages
+            .get(&specific)
+            .or_else(|| fixture.messages.get(&v.keyword))
+        else {
+            continue;
+        };
+        let context = jinja_value(json!({"v": v}));
+        match template.render(&fixture.env, &context) {
+            Value::String(s) => v.message = s,
+            other => v.message = other.to_string(),
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The mock's answer before it becomes a hyper response.
+
+use super::violation::Violation;
+use bytes::Bytes;
+use serde_json::Value;
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    /// Lower-case names; `content-type` included when there is a body.
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// What was wrong with the request, for the log line.
+    pub violations: Vec<Violation>,
+    /// A note for the log (e.g. an example that did not fit its schema).
+    pub note: Option<String>,
+}
+
+impl Reply {
+    pub fn json(status: u16, content_type: &str, body: &Value) -> Self {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        Self::bytes(status, content_type, Bytes::from(bytes))
+    }
+
+    pub fn bytes(status: u16, content_type: &str, body: Bytes) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), content_type.to_string())],
+            body,
+            violations: Vec::new(),
+            note: None,
+        }
+    }
+
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            violations: Vec::new(),
+            note: None,
+        }
+    }
+}

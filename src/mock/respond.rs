@@ -1,0 +1,289 @@
+//! The mock's answer to a valid request: which status, which media type,
+//! which body.
+//!
+//! Status: the one asked for with `Prefer: code=…`, else the lowest 2xx.
+//! Body: the named example (`Prefer: example=…`), then the media type's
+//! `example`/`examples`, then one generated from the schema. Every candidate
+//! is validated against the response schema and skipped if it does not
+//! fit, so the mock never sends what its own spec forbids. Bodies are
+//! deterministic, so each is built once and cached.
+
+use super::failure::Failure;
+use super::reply::Reply;
+use crate::behaviour::ErrorKind;
+use crate::generate::{Attempt, generate};
+use crate::spec::operation::{MediaType, ResponseSpec, StatusKey};
+use crate::spec::{Api, Direction, Operation};
+use bytes::Bytes;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+/// What the client asked for in `Prefer` (the Prism convention).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Prefer {
+    pub code: Option<u16>,
+    pub example: Option<String>,
+}
+
+impl Prefer {
+    pub fn parse(headers: &hyper::HeaderMap) -> Self {
+        let mut prefer = Prefer::default();
+        for value in headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            for part in value.split([',', ';']) {
+                let Some((key, val)) = part.trim().split_once('=') else {
+                    continue;
+                };
+                let val = val.trim().trim_matches('"');
+                match key.trim() {
+                    "code" => prefer.code = val.parse().ok(),
+                    "example" => prefer.example = Some(val.to_string()),
+                    _ => {}
+                }
+            }
+        }
+        prefer
+    }
+}
+
+/// Built bodies, by operation, status, media type and example.
+#[derive(Default)]
+pub struct BodyCache {
+    bodies: RwLock<HashMap<String, CachedBody>>,
+}
+
+#[derive(Clone)]
+struct CachedBody {
+    bytes: Bytes,
+    note: Option<String>,
+}
+
+pub fn respond(
+    api: &Api,
+    operation: &Operation,
+    prefer: &Prefer,
+    accept: Option<&str>,
+    cache: &BodyCache,
+    seed: u64,
+) -> Result<Reply, Failure> {
+    let response = match prefer.code {
+        Some(code) => operation.response_for(code).map(|r| (code, r)).ok_or_else(|| {
+            Failure::new(
+                ErrorKind::NotFound,
+                format!("`Prefer: code={code}` asks for a status the spec does not document for `{}`", operation.id),
+            )
+        })?,
+        None => match default_response(operation) {
+            Some(r) => (r.status.code(), r),
+            None => return Ok(Reply::empty(204)),
+        },
+    };
+    let (status, spec) = response;
+    // HTTP forbids a body on these, whatever the spec documents.
+    if spec.media.is_empty() || matches!(status, 204 | 205 | 304) {
+        return Ok(Reply::empty(status));
+    }
+    let media = negotiate(&spec.media, accept).ok_or_else(|| {
+        let offered: Vec<&str> = spec.media.iter().map(|m| m.name.as_str()).collect();
+        Failure::new(
+            ErrorKind::NotAcceptable,
+            format!(
+                "`Accept: {}` matches none of: {}",
+                accept.unwrap_or(""),
+                offered.join(", ")
+            ),
+        )
+    })?;
+    let key = format!(
+        "{}\u{0}{status}\u{0}{}\u{0}{}",
+        operation.pointer,
+        media.name,
+        prefer.example.as_deref().unwrap_or("")
+    );
+    let cached = cache.bodies.read().ok().and_then(|c| c.get(&key).cloned());
+    let body = match cached {
+        Some(body) => body,
+        None => {
+            let body = build_body(api, operation, media, prefer.example.as_deref(), seed);
+            if let Ok(mut c) = cache.bodies.write() {
+                c.insert(key, body.clone());
+            }
+            body
+        }
+    };
+    let content_type = if media.name.contains('*') {
+        "application/json"
+    } else {
+        media.name.as_str()
+    };
+    let mut reply = Reply::bytes(status, content_type, body.bytes);
+    reply.note = body.note;
+    add_headers(api, spec, &mut reply, seed);
+    Ok(reply)
+}
+
+/// The lowest documented 2xx, a `2XX` range, or `default`.
+fn default_response(operation: &Operation) -> Option<&ResponseSpec> {
+    let success =
+        |r: &&ResponseSpec| matches!(r.status, StatusKey::Code(c) if (200..300).contains(&c));
+    operation
+        .responses
+        .iter()
+        .find(success)
+        .or_else(|| {
+            operation
+                .responses
+                .iter()
+                .find(|r| r.status == StatusKey::Range(2))
+        })
+        .or_else(|| {
+            operation
+                .responses
+                .iter()
+                .find(|r| r.status == StatusKey::Default)
+        })
+        .or_else(|| operation.responses.first())
+}
+
+/// The media type to answer with given `Accept` (JSON first when anything goes).
+fn negotiate<'a>(media: &'a [MediaType], accept: Option<&str>) -> Option<&'a MediaType> {
+    let preferred = || media.iter().find(|m| m.is_json()).or(media.first());
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return preferred();
+    };
+    for range in accept.split(',') {
+        let range = range
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if range == "*/*" {
+            return preferred();
+        }
+        if let Some(major) = range.strip_suffix("/*") {
+            if let Some(m) = media
+                .iter()
+                .find(|m| m.name.split('/').next() == Some(major))
+            {
+                return Some(m);
+            }
+        }
+        if let Some(m) = media.iter().find(|m| m.name == range) {
+            return Some(m);
+        }
+    }
+    None
+}
+
+fn build_body(
+    api: &Api,
+    operation: &Operation,
+    media: &MediaType,
+    example: Option<&str>,
+    seed: u64,
+) -> CachedBody {
+    let compiled = media.schema.as_ref().map(|slot| api.compiled(slot));
+    let fits = |value: &Value| match &compiled {
+        Some(Ok(c)) => c.validator.is_valid(value),
+        _ => true,
+    };
+    let mut note = None;
+    let mut candidates: Vec<(&str, &Value)> = Vec::new();
+    if let Some(name) = example {
+        match media.examples.iter().find(|(n, _)| n == name) {
+            Some((_, v)) => candidates.push(("named example", v)),
+            None => note = Some(format!("no example named `{name}`")),
+        }
+    }
+    if let Some(v) = &media.example {
+        candidates.push(("example", v));
+    }
+    for (_, v) in &media.examples {
+        candidates.push(("examples", v));
+    }
+    for (source, value) in candidates {
+        if fits(value) {
+            return CachedBody {
+                bytes: to_bytes(value),
+                note,
+            };
+        }
+        note = Some(format!(
+            "the spec's {source} for `{}` does not fit its schema; generated one instead",
+            operation.id
+        ));
+    }
+    let Some(Ok(compiled)) = compiled else {
+        return CachedBody {
+            bytes: Bytes::from_static(b"{}"),
+            note,
+        };
+    };
+    let op_seed = seed ^ fnv(operation.pointer.as_bytes());
+    let mut last = Value::Null;
+    for attempt in Attempt::sequence(op_seed) {
+        let value = generate(
+            &compiled.document,
+            &compiled.document,
+            Direction::Response,
+            attempt,
+        );
+        if compiled.validator.is_valid(&value) {
+            return CachedBody {
+                bytes: to_bytes(&value),
+                note,
+            };
+        }
+        last = value;
+    }
+    CachedBody {
+        bytes: to_bytes(&last),
+        note: Some(format!(
+            "could not generate a body for `{}` that fits its schema",
+            operation.id
+        )),
+    }
+}
+
+fn add_headers(api: &Api, spec: &ResponseSpec, reply: &mut Reply, seed: u64) {
+    for header in spec.headers.iter().filter(|h| h.required) {
+        let value = match (&header.example, &header.schema) {
+            (Some(v), _) => v.clone(),
+            (None, Some(slot)) => match api.compiled(slot) {
+                Ok(c) => generate(
+                    &c.document,
+                    &c.document,
+                    Direction::Response,
+                    Attempt {
+                        seed,
+                        branch: 0,
+                        use_examples: true,
+                    },
+                ),
+                Err(_) => Value::String(String::new()),
+            },
+            (None, None) => Value::String(String::new()),
+        };
+        let text = match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        reply.headers.push((header.name.to_ascii_lowercase(), text));
+    }
+}
+
+fn to_bytes(value: &Value) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// A stable hash so each operation gets its own seed without a dependency.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x100000001b3)
+    })
+}

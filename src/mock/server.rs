@@ -1,0 +1,284 @@
+//! The pipeline and the hyper plumbing around it.
+
+use super::failure::{self, Failure};
+use super::params::{self, RawParameters};
+use super::reply::Reply;
+use super::respond::{BodyCache, Prefer, respond};
+use super::{auth, body, cors, log};
+use crate::behaviour::{ErrorKind, Fixture};
+use crate::spec::{Api, Route};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// How a mock behaves beyond its spec and fixture.
+#[derive(Debug, Clone)]
+pub struct MockOptions {
+    /// Name shown in the log, e.g. `mittwald`.
+    pub label: String,
+    pub cors: bool,
+    pub quiet: bool,
+    /// Seed for generated bodies: the same seed gives the same bodies.
+    pub seed: u64,
+    /// Largest request body accepted, in bytes (413 above).
+    pub body_limit: usize,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        Self {
+            label: "mock".into(),
+            cors: true,
+            quiet: true,
+            seed: 0,
+            body_limit: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// One API served: its spec, fixture, options and body cache.
+pub struct MockService {
+    pub api: Arc<Api>,
+    pub fixture: Arc<Fixture>,
+    pub options: MockOptions,
+    cache: BodyCache,
+    exposed_headers: String,
+}
+
+impl MockService {
+    pub fn new(api: Arc<Api>, fixture: Arc<Fixture>, options: MockOptions) -> Self {
+        let exposed_headers = cors::exposed_headers(&api);
+        Self {
+            api,
+            fixture,
+            options,
+            cache: BodyCache::default(),
+            exposed_headers,
+        }
+    }
+
+    /// Answers one request; never fails (every problem becomes a response).
+    pub async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let started = Instant::now();
+        let (parts, incoming) = request.into_parts();
+        let body = match Limited::new(incoming, self.options.body_limit)
+            .collect()
+            .await
+        {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(_) => Err(()),
+        };
+        let path = parts.uri.path().to_string();
+        let mut reply = match body {
+            Ok(bytes) => self.answer(&parts, &bytes),
+            Err(()) => failure::render(
+                &self.fixture,
+                Failure::new(
+                    ErrorKind::PayloadTooLarge,
+                    format!("the body is larger than {} bytes", self.options.body_limit),
+                ),
+                parts.method.as_str(),
+                &path,
+            ),
+        };
+        if self.options.cors {
+            cors::decorate(&mut reply, &parts.headers, &self.exposed_headers);
+        }
+        if !self.options.quiet {
+            log::request(
+                &self.options.label,
+                parts.method.as_str(),
+                &path,
+                &reply,
+                started.elapsed(),
+            );
+        }
+        into_response(reply, parts.method == hyper::Method::HEAD)
+    }
+
+    /// The pipeline over a fully read request.
+    pub fn answer(&self, parts: &hyper::http::request::Parts, bytes: &[u8]) -> Reply {
+        let api = &self.api;
+        let method = &parts.method;
+        let path = parts.uri.path();
+        let headers = &parts.headers;
+        let refuse =
+            |failure: Failure| failure::render(&self.fixture, failure, method.as_str(), path);
+
+        let route = api.route(method, path);
+        if self.options.cors
+            && cors::is_preflight(method, headers)
+            && !matches!(route, Route::Found { .. })
+        {
+            let allowed = match api.route(&hyper::Method::GET, path) {
+                Route::Found { .. } => all_methods(api, path),
+                Route::MethodNotAllowed { allowed } => {
+                    allowed.iter().map(|m| m.to_string()).collect()
+                }
+                Route::NotFound => Vec::new(),
+            };
+            return cors::preflight(headers, &allowed);
+        }
+        let (operation, path_params) = match route {
+            Route::Found { operation, params } => (operation, params),
+            Route::MethodNotAllowed { allowed } => {
+                let mut failure = Failure::new(
+                    ErrorKind::MethodNotAllowed,
+                    format!("`{method} {path}` is not an operation of this API"),
+                );
+                failure.allowed = allowed.iter().map(|m| m.to_string()).collect();
+                return refuse(failure);
+            }
+            Route::NotFound => {
+                return refuse(Failure::new(
+                    ErrorKind::NotFound,
+                    format!("no path of this API matches `{path}`"),
+                ));
+            }
+        };
+
+        let query = params::parse_query(parts.uri.query().unwrap_or(""));
+        let cookies = params::parse_cookies(headers);
+        if let Err(wanted) = auth::check(api, operation, headers, &query, &cookies) {
+            let mut failure = Failure::new(
+                ErrorKind::Unauthorized,
+                format!(
+                    "`{}` needs credentials: {}",
+                    operation.id,
+                    wanted.join(", or ")
+                ),
+            );
+            failure.schemes = wanted;
+            return refuse(failure);
+        }
+
+        let mut violations = Vec::new();
+        let raw = RawParameters {
+            path: &path_params,
+            query: &query,
+            headers,
+            cookies: &cookies,
+        };
+        let _parameters = params::extract(api, operation, &raw, &mut violations);
+        let content_type = headers
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let _body = match body::check(api, operation, content_type, bytes, &mut violations) {
+            Ok(body) => body,
+            Err(failure) => return refuse(failure),
+        };
+        if !violations.is_empty() {
+            return refuse(Failure::invalid(violations));
+        }
+
+        let prefer = Prefer::parse(headers);
+        let accept = headers
+            .get(hyper::header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        match respond(
+            api,
+            operation,
+            &prefer,
+            accept,
+            &self.cache,
+            self.options.seed,
+        ) {
+            Ok(reply) => reply,
+            Err(failure) => refuse(failure),
+        }
+    }
+}
+
+fn all_methods(api: &Api, path: &str) -> Vec<String> {
+    [
+        hyper::Method::GET,
+        hyper::Method::POST,
+        hyper::Method::PUT,
+        hyper::Method::PATCH,
+        hyper::Method::DELETE,
+    ]
+    .into_iter()
+    .filter(
+        |m| matches!(api.route(m, path), Route::Found { operation, .. } if operation.method == m),
+    )
+    .map(|m| m.to_string())
+    .collect()
+}
+
+fn into_response(reply: Reply, head: bool) -> Response<Full<Bytes>> {
+    let body = if head { Bytes::new() } else { reply.body };
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = hyper::StatusCode::from_u16(reply.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    for (name, value) in reply.headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::try_from(name),
+            hyper::header::HeaderValue::try_from(value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    response
+}
+
+/// Accepts connections on `listener` and serves them until the task is dropped.
+pub async fn serve(listener: TcpListener, service: Arc<MockService>) {
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(conn) => conn,
+            Err(_) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = service.clone();
+        tokio::spawn(async move {
+            let handler = service_fn(move |request| {
+                let service = service.clone();
+                async move { Ok::<_, Infallible>(service.handle(request).await) }
+            });
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), handler)
+                .await;
+        });
+    }
+}
+
+/// A mock running on a background task, for tests and the runner.
+pub struct RunningMock {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningMock {
+    /// Serves `service` on `127.0.0.1` at an ephemeral port.
+    pub async fn start(service: MockService) -> std::io::Result<RunningMock> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(serve(listener, Arc::new(service)));
+        Ok(RunningMock { addr, task })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for RunningMock {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,460 @@
+//! YAML 1.2 (and therefore JSON) text into `serde_json::Value`, with positions.
+//!
+//! Specs, fixtures and scenarios are all read through here so that every
+//! syntax error names a line and column. The parser is event based
+//! (`saphyr-parser`): building a `Value` directly from events avoids an
+//! intermediate YAML tree, which matters for 4 MB specs.
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver, Tag};
+use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Why a text could not be read as YAML, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Parses one YAML document (JSON is accepted as YAML) into a JSON value.
+///
+/// Mapping keys must be scalars, duplicate keys are refused and values JSON
+/// cannot hold (`.nan`, `.inf`) are errors rather than silently changed.
+pub fn parse(text: &str) -> Result<Value, SyntaxError> {
+    let mut builder = ValueBuilder::default();
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, false) {
+        return Err(SyntaxError {
+            line: e.marker().line(),
+            column: e.marker().col() + 1,
+            message: e.info().to_string(),
+        });
+    }
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    Ok(builder.root.unwrap_or(Value::Null))
+}
+
+/// The 1-based line at which the node at `pointer` (RFC 6901) starts, if the
+/// text parses and the node exists. For a mapping entry this is the line of
+/// its key, which is what a person looks for.
+pub fn line_of_pointer(text: &str, pointer: &str) -> Option<usize> {
+    let target: Vec<String> = if pointer.is_empty() {
+        Vec::new()
+    } else {
+        pointer
+            .strip_prefix('/')?
+            .split('/')
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect()
+    };
+    let mut finder = PointerFinder {
+        target,
+        path: Vec::new(),
+        frames: Vec::new(),
+        found: None,
+    };
+    let mut parser = Parser::new_from_str(text);
+    // A parse error after the node was seen still leaves a useful answer.
+    let _ = parser.load(&mut finder, false);
+    finder.found
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+    },
+    Map {
+        entries: Map<String, Value>,
+        key: Option<String>,
+        anchor: usize,
+        /// Entries merged in with `<<`, applied where the mapping does not set them.
+        merged: Vec<Map<String, Value>>,
+    },
+}
+
+#[derive(Default)]
+struct ValueBuilder {
+    frames: Vec<Frame>,
+    anchors: HashMap<usize, Value>,
+    root: Option<Value>,
+    error: Option<SyntaxError>,
+    /// Set once the first document is complete: a second document is an error.
+    documents: usize,
+}
+
+impl ValueBuilder {
+    fn fail(&mut self, span: Span, message: impl Into<String>) {
+        if self.error.is_none() {
+            self.error = Some(SyntaxError {
+                line: span.start.line(),
+                column: span.start.col() + 1,
+                message: message.into(),
+            });
+        }
+    }
+
+    /// Places a finished node into its parent (or as the root).
+    fn push_value(&mut self, value: Value, anchor: usize, span: Span, key_allowed: bool) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        match self.frames.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map {
+                entries,
+                key,
+                merged,
+                ..
+            }) => match key.take() {
+                None => {
+                    let name = match value {
+                        Value::String(s) => s,
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Null => "null".to_string(),
+                        _ => {
+                            let _ = key_allowed;
+                            return self.fail(span, "a mapping key must be a scalar");
+                        }
+                    };
+                    if entries.contains_key(&name) {
+                        return self.fail(span, format!("duplicate key `{name}`"));
+                    }
+                    *key = Some(name);
+                }
+                Some(name) if name == "<<" => match value {
+                    Value::Object(map) => merged.push(map),
+                    Value::Array(maps) if maps.iter().all(Value::is_object) => {
+                        merged.extend(maps.into_iter().filter_map(|m| match m {
+                            Value::Object(m) => Some(m),
+                            _ => None,
+                        }))
+                    }
+                    _ => self.fail(
+                        span,
+                        "a merge key `<<` needs a mapping or a list of mappings",
+                    ),
+                },
+                Some(name) => {
+                    entries.insert(name, value);
+                }
+            },
+        }
+    }
+}
+
+impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
+    fn on_event(&mut self, event: Event<'input>, span: Span) {
+        if self.error.is_some() {
+            return;
+        }
+        match event {
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    self.fail(span, "only one YAML document is allowed per file");
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let in_key_position =
+                    matches!(self.frames.last(), Some(Frame::Map { key: None, .. }));
+                let value = if in_key_position {
+                    Value::String(text.into_owned())
+                } else {
+                    match resolve_scalar(text, style, tag) {
+                        Ok(v) => v,
+                        Err(message) => return self.fail(span, message),
+                    }
+                };
+                self.push_value(value, anchor, span, true);
+            }
+            Event::Alias(id) => match self.anchors.get(&id).cloned() {
+                Some(value) => self.push_value(value, 0, span, false),
+                None => self.fail(span, "alias to an unknown anchor"),
+            },
+            Event::SequenceStart(anchor, _) => self.frames.push(Frame::Seq {
+                items: Vec::new(),
+                anchor,
+            }),
+            Event::MappingStart(anchor, _) => self.frames.push(Frame::Map {
+                entries: Map::new(),
+                key: None,
+                anchor,
+                merged: Vec::new(),
+            }),
+            Event::SequenceEnd => {
+                if let Some(Frame::Seq { items, anchor }) = self.frames.pop() {
+                    self.push_value(Value::Array(items), anchor, span, false);
+                }
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map {
+                    mut entries,
+                    anchor,
+                    merged,
+                    ..
+                }) = self.frames.pop()
+                {
+                    for map in merged {
+                        for (k, v) in map {
+                            entries.entry(k).or_insert(v);
+                        }
+                    }
+                    self.push_value(Value::Object(entries), anchor, span, false);
+                }
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+    }
+}
+
+/// YAML 1.2 core schema resolution for a scalar in value position.
+fn resolve_scalar(
+    text: Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<Cow<'_, Tag>>,
+) -> Result<Value, String> {
+    if let Some(tag) = tag {
+        if tag.is_yaml_core_schema() {
+            return match tag.suffix.as_str() {
+                "str" => Ok(Value::String(text.into_owned())),
+                "null" => Ok(Value::Null),
+                "bool" => parse_bool(&text)
+                    .map(Value::Bool)
+                    .ok_or_else(|| format!("`{text}` is not a boolean")),
+                "int" | "float" => {
+                    parse_number(&text)?.ok_or_else(|| format!("`{text}` is not a number"))
+                }
+                other => Err(format!("unsupported tag `!!{other}`")),
+            };
+        }
+        return Err(format!("unsupported tag `{tag}`"));
+    }
+    if style != ScalarStyle::Plain {
+        return Ok(Value::String(text.into_owned()));
+    }
+    match text.as_ref() {
+        "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
+        _ => {}
+    }
+    if let Some(b) = parse_bool(&text) {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = parse_number(&text)? {
+        return Ok(n);
+    }
+    Ok(Value::String(text.into_owned()))
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// `Ok(None)` when the text is not a number at all; `Err` when it is one JSON cannot hold.
+fn parse_number(text: &str) -> Result<Option<Value>, String> {
+    let first = match text.as_bytes().first() {
+        Some(b) => *b,
+        None => return Ok(None),
+    };
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Ok(None);
+    }
+    match text {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => {
+            return Err(format!("`{text}` cannot be represented in JSON"));
+        }
+        _ => {}
+    }
+    if let Some(hex) = text.strip_prefix("0x") {
+        return Ok(i64::from_str_radix(hex, 16)
+            .ok()
+            .map(|n| Value::Number(n.into())));
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        return Ok(i64::from_str_radix(oct, 8)
+            .ok()
+            .map(|n| Value::Number(n.into())));
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let unsigned = text.strip_prefix('+').unwrap_or(text);
+        if let Ok(n) = unsigned.parse::<i64>() {
+            return Ok(Some(Value::Number(n.into())));
+        }
+        if let Ok(n) = unsigned.parse::<u64>() {
+            return Ok(Some(Value::Number(n.into())));
+        }
+    }
+    let is_float_syntax = digits
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && digits.bytes().any(|b| b.is_ascii_digit());
+    if is_float_syntax {
+        if let Ok(f) = text.parse::<f64>() {
+            return match Number::from_f64(f) {
+                Some(n) if f.is_finite() => Ok(Some(Value::Number(n))),
+                _ => Err(format!("`{text}` cannot be represented in JSON")),
+            };
+        }
+    }
+    Ok(None)
+}
+
+enum FinderFrame {
+    Seq { index: usize },
+    Map { expecting_key: bool },
+}
+
+struct PointerFinder {
+    target: Vec<String>,
+    /// Path of the node about to be read.
+    path: Vec<String>,
+    frames: Vec<FinderFrame>,
+    found: Option<usize>,
+}
+
+impl PointerFinder {
+    /// Called when a node starts in value position; returns whether it was the target.
+    fn node_starts(&mut self, span: Span) {
+        if self.found.is_none() && self.path == self.target {
+            self.found = Some(span.start.line());
+        }
+    }
+
+    /// Called after a node in value position is complete.
+    fn node_ends(&mut self) {
+        match self.frames.last_mut() {
+            Some(FinderFrame::Seq { index }) => {
+                *index += 1;
+                self.path.pop();
+                self.path.push(index.to_string());
+            }
+            Some(FinderFrame::Map { expecting_key }) => {
+                *expecting_key = true;
+                self.path.pop();
+            }
+            None => {}
+        }
+    }
+}
+
+impl<'input> SpannedEventReceiver<'input> for PointerFinder {
+    fn on_event(&mut self, event: Event<'input>, span: Span) {
+        if self.found.is_some() {
+            return;
+        }
+        match event {
+            Event::Scalar(text, ..) => {
+                if let Some(FinderFrame::Map { expecting_key }) = self.frames.last_mut() {
+                    if *expecting_key {
+                        *expecting_key = false;
+                        self.path.push(text.into_owned());
+                        // The key's own line is where a reader looks for the entry.
+                        if self.path == self.target {
+                            self.found = Some(span.start.line());
+                        }
+                        return;
+                    }
+                }
+                self.node_starts(span);
+                self.node_ends();
+            }
+            Event::Alias(_) => {
+                self.node_starts(span);
+                self.node_ends();
+            }
+            Event::SequenceStart(..) => {
+                self.node_starts(span);
+                self.frames.push(FinderFrame::Seq { index: 0 });
+                self.path.push("0".to_string());
+            }
+            Event::MappingStart(..) => {
+                self.node_starts(span);
+                self.frames.push(FinderFrame::Map {
+                    expecting_key: true,
+                });
+            }
+            Event::SequenceEnd => {
+                self.frames.pop();
+                self.path.pop();
+                self.node_ends();
+            }
+            Event::MappingEnd => {
+                self.frames.pop();
+                self.node_ends();
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn scalars_follow_the_core_schema() {
+        let v = parse("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: yes\ng: -3\nh: 0x1F\n")
+            .expect("valid yaml");
+        assert_eq!(
+            v,
+            json!({"a": 1, "b": 1.5, "c": true, "d": null, "e": "1", "f": "yes", "g": -3, "h": 31})
+        );
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let v = parse("base: &b {x: 1, y: 2}\ncopy: *b\nmerged:\n  <<: *b\n  y: 3\n")
+            .expect("valid yaml");
+        assert_eq!(v["copy"], json!({"x": 1, "y": 2}));
+        assert_eq!(v["merged"], json!({"x": 1, "y": 3}));
+    }
+
+    #[test]
+    fn json_is_read_too() {
+        let v = parse(r#"{"a": [1, 2, {"b": null}], "c": "d"}"#).expect("valid json");
+        assert_eq!(v, json!({"a": [1, 2, {"b": null}], "c": "d"}));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_with_their_line() {
+        let err = parse("a: 1\nb: 2\na: 3\n").expect_err("duplicate key");
+        assert_eq!(err.line, 3);
+        assert!(err.message.contains("duplicate key `a`"), "{}", err.message);
+    }
+
+    #[test]
+    fn syntax_errors_carry_a_position() {
+        let err = parse("a: [1, 2\nb: 3\n").expect_err("unclosed flow sequence");
+        assert!(err.line >= 1);
+    }
+
+    #[test]
+    fn nan_is_refused() {
+        assert!(parse("a: .nan\n").is_err());
+    }
+
+    #[test]
+    fn pointer_lines() {
+        let text = "openapi: 3.0.0\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          $ref: '#/x'\nlist:\n  - one\n  - two\n";
+        assert_eq!(line_of_pointer(text, "/paths/~1a/get"), Some(4));
+        assert_eq!(
+            line_of_pointer(text, "/paths/~1a/get/responses/200/$ref"),
+            Some(7)
+        );
+        assert_eq!(line_of_pointer(text, "/list/1"), Some(10));
+        assert_eq!(line_of_pointer(text, "/nope"), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! The spec engine: an OpenAPI 3.0/3.1 document into an [`Api`] the mock and
+//! the runner share. Loading reads and bundles files, checks references and
+//! the version, indexes operations and builds the router; schemas compile
+//! lazily (see [`schema`]). Nothing here does network or request I/O.
+
+pub mod dialect;
+mod error;
+mod load;
+pub mod operation;
+pub mod refs;
+pub mod router;
+pub mod schema;
+pub mod security;
+
+pub use dialect::{Dialect, Direction};
+pub use error::SpecError;
+pub use operation::{
+    Operation, Parameter, ParameterLocation, ParameterShape, Scalar, StatusKey, Style,
+};
+pub use schema::{CompiledSchema, SchemaSlot};
+pub use security::SecurityScheme;
+
+use crate::source::SourceLocation;
+use router::{RouteMatch, Router};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A loaded spec: immutable once built, shared behind an `Arc` by servers.
+#[derive(Debug)]
+pub struct Api {
+    pub title: String,
+    pub source: PathBuf,
+    pub dialect: Dialect,
+    pub operations: Vec<Operation>,
+    /// Path prefixes from `servers` (e.g. `/v1`), longest first; may be empty.
+    pub base_paths: Vec<String>,
+    pub security_schemes: HashMap<String, SecurityScheme>,
+    router: Router,
+    /// For each router template: the operations on it, by index.
+    operations_by_template: Vec<Vec<usize>>,
+    bundle: refs::Bundle,
+}
+
+/// Where a request path led.
+#[derive(Debug)]
+pub enum Route<'a> {
+    Found {
+        operation: &'a Operation,
+        params: Vec<(String, String)>,
+    },
+    /// The path exists but not with this method; the methods it has.
+    MethodNotAllowed {
+        allowed: Vec<&'a hyper::Method>,
+    },
+    NotFound,
+}
+
+impl Api {
+    /// Reads and loads a spec file (YAML or JSON).
+    pub fn load(path: &Path) -> Result<Api, SpecError> {
+        load::load(path)
+    }
+
+    /// Loads a spec from text already in memory; `path` names it in errors
+    /// and anchors relative `$ref`s.
+    pub fn from_text(path: &Path, text: &str) -> Result<Api, SpecError> {
+        load::load_text(path, text)
+    }
+
+    /// Finds the operation for a method and a path (with or without a base path).
+    pub fn route(&self, method: &hyper::Method, path: &str) -> Route<'_> {
+        let found = self.route_path(path);
+        let Some(found) = found else {
+            return Route::NotFound;
+        };
+        let candidates = &self.operations_by_template[found.template];
+        let lookup = |m: &hyper::Method| {
+            candidates
+                .iter()
+                .map(|&i| &self.operations[i])
+                .find(|op| op.method == *m)
+        };
+        if let Some(operation) = lookup(method) {
+            return Route::Found {
+                operation,
+                params: found.params,
+            };
+        }
+        if *method == hyper::Method::HEAD {
+            if let Some(operation) = lookup(&hyper::Method::GET) {
+                return Route::Found {
+                    operation,
+                    params: found.params,
+                };
+            }
+        }
+        Route::MethodNotAllowed {
+            allowed: candidates
+                .iter()
+                .map(|&i| &self.operations[i].method)
+                .collect(),
+        }
+    }
+
+    fn route_path(&self, path: &str) -> Option<RouteMatch> {
+        for base in &self.base_paths {
+            if let Some(rest) = path.strip_prefix(base.as_str()) {
+                if rest.starts_with('/') {
+                    if let Some(found) = self.router.find(rest) {
+                        return Some(found);
+                    }
+                }
+            }
+        }
+        self.router.find(path)
+    }
+
+    pub fn operation(&self, id: &str) -> Option<&Operation> {
+        self.operations.iter().find(|op| op.id == id)
+    }
+
+    /// The source file and line of a pointer into the bundled document.
+    pub fn locate(&self, pointer: &str) -> SourceLocation {
+        self.bundle.locate(pointer)
+    }
+
+    /// The bundled document: every `$ref` in it is local.
+    pub fn root(&self) -> &Value {
+        &self.bundle.root
+    }
+
+    /// Follows `$ref`s from `node` to the node they name.
+    pub fn deref<'a>(&'a self, node: &'a Value) -> Option<&'a Value> {
+        refs::deref(self.root(), node)
+    }
+
+    /// Compiles (once) and returns the schema in `slot`.
+    pub fn compiled<'a>(
+        &self,
+        slot: &'a SchemaSlot,
+    ) -> Result<&'a std::sync::Arc<CompiledSchema>, &'a str> {
+        slot.compiled(self.root(), self.dialect)
+    }
+}

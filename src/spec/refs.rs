@@ -1,0 +1,309 @@
+//! `$ref` resolution at load time.
+//!
+//! References to other files are bundled into the root document under
+//! [`BUNDLE_KEY`] and rewritten to local pointers, so that everything later
+//! (schema compilation, dereferencing) only ever sees `#/...` references and
+//! cycles between files need no special care. Every reference is checked
+//! once here, so a dangling one is a load error with its line, never a
+//! surprise at request time. Remote (`http:`) references are refused.
+
+use super::SpecError;
+use crate::source::SourceDocument;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Where documents reached through file references live in the bundled root.
+pub const BUNDLE_KEY: &str = "x-understudy-bundle";
+
+/// The root document with every file it references, merged into one value.
+#[derive(Debug)]
+pub struct Bundle {
+    pub root: Value,
+    /// The source files in bundle order; index 0 is the root file.
+    pub documents: Vec<SourceDocumentInfo>,
+}
+
+/// A file kept for locating errors after its value moved into the bundle.
+#[derive(Debug)]
+pub struct SourceDocumentInfo {
+    pub document: SourceDocument,
+}
+
+impl Bundle {
+    /// The source location of a pointer into the bundled root.
+    pub fn locate(&self, pointer: &str) -> crate::source::SourceLocation {
+        let prefix = format!("/{BUNDLE_KEY}/");
+        if let Some(rest) = pointer.strip_prefix(&prefix) {
+            let (index, inner) = rest.split_once('/').map_or((rest, ""), |(i, r)| (i, r));
+            if let Some(info) = index
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| self.documents.get(i))
+            {
+                let inner = if inner.is_empty() {
+                    String::new()
+                } else {
+                    format!("/{inner}")
+                };
+                return info.document.locate(&inner);
+            }
+        }
+        self.documents[0].document.locate(pointer)
+    }
+}
+
+/// Loads `path`, follows its file references transitively and checks every
+/// reference resolves.
+pub fn bundle(root: SourceDocument) -> Result<Bundle, SpecError> {
+    let mut loader = Loader {
+        documents: vec![],
+        index_by_path: HashMap::new(),
+    };
+    let root_path = canonical(&root.path);
+    loader.index_by_path.insert(root_path, 0);
+    loader.documents.push(root);
+    let mut values = Vec::new();
+    let mut next = 0;
+    while next < loader.documents.len() {
+        let mut value = std::mem::take(&mut loader.documents[next].value);
+        let base = loader.documents[next].path.clone();
+        let mut pointer = String::new();
+        loader.rewrite(&mut value, next, &base, &mut pointer)?;
+        values.push(value);
+        next += 1;
+    }
+    let mut values = values.into_iter();
+    let mut root = values.next().unwrap_or(Value::Null);
+    let extra: Map<String, Value> = values
+        .enumerate()
+        .map(|(i, v)| ((i + 1).to_string(), v))
+        .collect();
+    if !extra.is_empty() {
+        if let Value::Object(map) = &mut root {
+            map.insert(BUNDLE_KEY.to_string(), Value::Object(extra));
+        }
+    }
+    let bundle = Bundle {
+        root,
+        documents: loader
+            .documents
+            .into_iter()
+            .map(|document| SourceDocumentInfo { document })
+            .collect(),
+    };
+    check_references(&bundle)?;
+    Ok(bundle)
+}
+
+struct Loader {
+    documents: Vec<SourceDocument>,
+    index_by_path: HashMap<PathBuf, usize>,
+}
+
+impl Loader {
+    /// Rewrites references in document `doc` (its value is `value`) to point into the bundle.
+    fn rewrite(
+        &mut self,
+        value: &mut Value,
+        doc: usize,
+        base: &Path,
+        pointer: &mut String,
+    ) -> Result<(), SpecError> {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get_mut("$ref") {
+                    let rewritten = self.rewrite_reference(reference, doc, base, pointer)?;
+                    *reference = rewritten;
+                }
+                for (key, child) in map.iter_mut() {
+                    if key == "$ref" || is_literal_payload(key, child) {
+                        continue;
+                    }
+                    let len = pointer.len();
+                    push_segment(pointer, key);
+                    self.rewrite(child, doc, base, pointer)?;
+                    pointer.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter_mut().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&i.to_string());
+                    self.rewrite(child, doc, base, pointer)?;
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn rewrite_reference(
+        &mut self,
+        reference: &str,
+        doc: usize,
+        base: &Path,
+        pointer: &str,
+    ) -> Result<String, SpecError> {
+        let (file, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        let target_doc = if file.is_empty() {
+            doc
+        } else {
+            if file.contains("://") {
+                return Err(SpecError::DanglingRef {
+                    at: self.documents[doc].locate(&format!("{pointer}/$ref")),
+                    reference: reference.to_string(),
+                    reason: "remote references are not fetched; download the file and refer to it by a relative path".into(),
+                });
+            }
+            let path = base.parent().unwrap_or(Path::new(".")).join(file);
+            let key = canonical(&path);
+            match self.index_by_path.get(&key) {
+                Some(i) => *i,
+                None => {
+                    let document =
+                        SourceDocument::read(&path).map_err(|e| SpecError::DanglingRef {
+                            at: self.documents[doc].locate(&format!("{pointer}/$ref")),
+                            reference: reference.to_string(),
+                            reason: e.to_string(),
+                        })?;
+                    let index = self.documents.len();
+                    self.documents.push(document);
+                    self.index_by_path.insert(key, index);
+                    index
+                }
+            }
+        };
+        if target_doc == 0 {
+            Ok(format!("#{fragment}"))
+        } else {
+            Ok(format!("#/{BUNDLE_KEY}/{target_doc}{fragment}"))
+        }
+    }
+}
+
+/// Example payloads are data, not spec: a `$ref` key inside one is literal.
+fn is_literal_payload(key: &str, child: &Value) -> bool {
+    key == "example" || (key == "examples" && child.is_array())
+}
+
+fn push_segment(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    if key.contains(['~', '/']) {
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+    } else {
+        pointer.push_str(key);
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Checks that every `#/...` reference in the bundle resolves.
+fn check_references(bundle: &Bundle) -> Result<(), SpecError> {
+    let mut pointer = String::new();
+    check_node(bundle, &bundle.root, &mut pointer)
+}
+
+fn check_node(bundle: &Bundle, value: &Value, pointer: &mut String) -> Result<(), SpecError> {
+    match value {
+        Value::Object(map) => {
+            if let Some(reference) = map.get("$ref") {
+                let Value::String(reference) = reference else {
+                    return Err(SpecError::Invalid {
+                        at: bundle.locate(&format!("{pointer}/$ref")),
+                        message: "`$ref` must be a string".into(),
+                    });
+                };
+                if let Err(reason) = resolve_pointer(&bundle.root, reference) {
+                    return Err(SpecError::DanglingRef {
+                        at: bundle.locate(&format!("{pointer}/$ref")),
+                        reference: reference.clone(),
+                        reason,
+                    });
+                }
+            }
+            for (key, child) in map {
+                if key == "$ref" || is_literal_payload(key, child) {
+                    continue;
+                }
+                let len = pointer.len();
+                push_segment(pointer, key);
+                check_node(bundle, child, pointer)?;
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                check_node(bundle, child, pointer)?;
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Resolves a local reference (`#/a/b`) in `root`.
+pub fn resolve_pointer<'a>(root: &'a Value, reference: &str) -> Result<&'a Value, String> {
+    let Some(fragment) = reference.strip_prefix('#') else {
+        return Err(
+            "only references into the document (`#/...`) or to relative files are supported".into(),
+        );
+    };
+    let fragment = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
+    if fragment.is_empty() {
+        return Ok(root);
+    }
+    if !fragment.starts_with('/') {
+        return Err(format!(
+            "`#{fragment}` is an anchor; only JSON pointers (`#/...`) are supported"
+        ));
+    }
+    let mut node = root;
+    for raw in fragment[1..].split('/') {
+        let segment = raw.replace("~1", "/").replace("~0", "~");
+        node = match node {
+            Value::Object(map) => map.get(&segment).ok_or_else(|| {
+                format!("there is no `{segment}` in {}", parent_name(&fragment, raw))
+            })?,
+            Value::Array(items) => segment
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i))
+                .ok_or_else(|| format!("index `{segment}` is out of range"))?,
+            _ => {
+                return Err(format!(
+                    "`{segment}` is below a value that is not an object or array"
+                ));
+            }
+        };
+    }
+    Ok(node)
+}
+
+fn parent_name(fragment: &str, segment: &str) -> String {
+    let end = fragment.rfind(&format!("/{segment}")).unwrap_or(0);
+    if end == 0 {
+        "the document".to_string()
+    } else {
+        format!("`#{}`", &fragment[..end])
+    }
+}
+
+/// Follows `$ref` chains until a node without `$ref`; `None` on a cycle or a dangling reference.
+pub fn deref<'a>(root: &'a Value, mut node: &'a Value) -> Option<&'a Value> {
+    for _ in 0..32 {
+        match node.get("$ref").and_then(Value::as_str) {
+            Some(reference) => node = resolve_pointer(root, reference).ok()?,
+            None => return Some(node),
+        }
+    }
+    None
+}

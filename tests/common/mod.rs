@@ -1,0 +1,103 @@
+//! Shared by the HTTP-level tests: start a mock, send real requests over loopback.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use understudy::behaviour::Fixture;
+use understudy::mock::{MockOptions, MockService, RunningMock};
+use understudy::spec::Api;
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Sends one request on a fresh connection.
+pub async fn send(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Answer {
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect to the mock");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(target)
+        .header("host", addr.to_string());
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    let request = builder
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn start(api: Api, fixture: Fixture) -> (RunningMock, Arc<Api>) {
+    let api = Arc::new(api);
+    let service = MockService::new(api.clone(), Arc::new(fixture), MockOptions::default());
+    (RunningMock::start(service).await.expect("mock starts"), api)
+}
+
+pub async fn start_bundled(name: &str) -> (RunningMock, Arc<Api>) {
+    let bundled = understudy::bundled::find(name).expect("bundled API");
+    let (api, fixture) = bundled.load().expect("bundled API loads");
+    start(api, fixture).await
+}
+
+/// `../shared/real-specs/<file>`, or `None` (with a notice) when absent.
+pub fn real_spec(file: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/real-specs")
+        .join(file);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "notice: {} is absent; skipping the real-spec test",
+            path.display()
+        );
+        None
+    }
+}
