@@ -376,7 +376,12 @@ impl<'a> Generator<'a> {
         Value::String(text)
     }
 
-    fn matching_pattern(&mut self, pattern: &str, min: usize, max: Option<usize>) -> Option<String> {
+    fn matching_pattern(
+        &mut self,
+        pattern: &str,
+        min: usize,
+        max: Option<usize>,
+    ) -> Option<String> {
         // JSON Schema patterns are ECMA-262: `\d` and `\w` are ASCII. Anchors
         // are implied by generating the whole string, and rand_regex refuses them.
         let core = pattern.strip_prefix('^').unwrap_or(pattern);
