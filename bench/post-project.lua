@@ -1,0 +1,5 @@
+-- wrk script: a valid create-project request for the bundled mittwald API.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["x-access-token"] = "bench"
+wrk.body = '{"description":"bench project"}'
