@@ -51,7 +51,8 @@ pub enum BundledError {
 impl BundledApi {
     pub fn load(&self) -> Result<(Api, Fixture), BundledError> {
         let api = Api::from_text(Path::new(self.spec_path), self.spec)?;
-        let fixture = Fixture::from_text(Path::new(self.fixture_path), self.fixture)?;
+        let mut fixture = Fixture::from_text(Path::new(self.fixture_path), self.fixture)?;
+        fixture.bind(&api)?;
         Ok((api, fixture))
     }
 }

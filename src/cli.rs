@@ -57,9 +57,12 @@ pub struct ServeArgs {
     /// No request log.
     #[arg(long)]
     pub quiet: bool,
-    /// Seed for generated response bodies.
+    /// Seed for generated response bodies and ids.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Overrides a fixture `vars` entry, e.g. `--var plan_limit=10` (JSON or text).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -80,7 +83,7 @@ struct Served {
 
 fn serve_command(args: ServeArgs) -> i32 {
     let started = Instant::now();
-    let served = match load_served(&args) {
+    let served = match load_served(&args).and_then(|served| with_vars(served, &args.vars)) {
         Ok(s) => s,
         Err(message) => {
             eprint!("{message}");
@@ -147,6 +150,23 @@ fn serve_command(args: ServeArgs) -> i32 {
     })
 }
 
+/// Applies `--var NAME=VALUE` to every served fixture.
+fn with_vars(mut served: Vec<Served>, vars: &[String]) -> Result<Vec<Served>, String> {
+    for var in vars {
+        let Some((name, text)) = var.split_once('=') else {
+            return Err(format!(
+                "error: `--var {var}` needs the form NAME=VALUE, e.g. --var plan_limit=10\n"
+            ));
+        };
+        let value = serde_json::from_str(text)
+            .unwrap_or_else(|_| serde_json::Value::String(text.to_string()));
+        for s in &mut served {
+            s.fixture.model.vars.insert(name.to_string(), value.clone());
+        }
+    }
+    Ok(served)
+}
+
 fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
     if args.spec.is_none() && args.fixture.is_none() {
         let mut served = Vec::new();
@@ -164,7 +184,7 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         }
         return Ok(served);
     }
-    let fixture = match &args.fixture {
+    let mut fixture = match &args.fixture {
         Some(path) => {
             Fixture::load(path).map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?
         }
@@ -179,6 +199,9 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
     };
     let api =
         Api::load(&spec_path).map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?;
+    fixture
+        .bind(&api)
+        .map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?;
     let label = spec_path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

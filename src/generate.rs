@@ -382,43 +382,11 @@ impl<'a> Generator<'a> {
         min: usize,
         max: Option<usize>,
     ) -> Option<String> {
-        // JSON Schema patterns are ECMA-262: `\d` and `\w` are ASCII. Anchors
-        // are implied by generating the whole string, and rand_regex refuses them.
-        let core = pattern.strip_prefix('^').unwrap_or(pattern);
-        let core = match core.strip_suffix('$') {
-            Some(c) if !c.ends_with('\\') => c,
-            _ => core,
-        };
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(true)
-            .build()
-            .parse(core)
-            .ok()?;
-        let regex = rand_regex::Regex::with_hir(hir, 8).ok()?;
-        for _ in 0..16 {
-            let sample: String = self.rng.sample(&regex);
-            let len = sample.chars().count();
-            if len >= min && max.is_none_or(|m| len <= m) {
-                return Some(sample);
-            }
-        }
-        None
+        random_matching(&mut self.rng, pattern, min, max)
     }
 
     fn uuid(&mut self) -> String {
-        let a: u128 = self.rng.random();
-        // Version 4, variant 1: the bits a validator and a reader expect.
-        let a = (a & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
-        let h = format!("{a:032x}");
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+        random_uuid(&mut self.rng)
     }
 
     fn date_time(&mut self) -> String {
@@ -470,6 +438,53 @@ impl<'a> Generator<'a> {
 }
 
 /// Inclusive numeric bounds, with exclusive ones nudged inwards.
+/// A random string matching `pattern` with `min..=max` characters, if one is found.
+pub fn random_matching<R: rand::Rng>(
+    rng: &mut R,
+    pattern: &str,
+    min: usize,
+    max: Option<usize>,
+) -> Option<String> {
+    // JSON Schema patterns are ECMA-262: `\d` and `\w` are ASCII. Anchors
+    // are implied by generating the whole string, and rand_regex refuses them.
+    let core = pattern.strip_prefix('^').unwrap_or(pattern);
+    let core = match core.strip_suffix('$') {
+        Some(c) if !c.ends_with('\\') => c,
+        _ => core,
+    };
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(true)
+        .build()
+        .parse(core)
+        .ok()?;
+    let regex = rand_regex::Regex::with_hir(hir, 8).ok()?;
+    for _ in 0..16 {
+        let sample: String = rng.sample(&regex);
+        let len = sample.chars().count();
+        if len >= min && max.is_none_or(|m| len <= m) {
+            return Some(sample);
+        }
+    }
+    None
+}
+
+/// A random version 4 UUID.
+pub fn random_uuid<R: rand::Rng>(rng: &mut R) -> String {
+    let a: u128 = rng.random();
+    // Version 4, variant 1: the bits a validator and a reader expect.
+    let a = (a & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+    let h = format!("{a:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 fn bounds(map: &Map<String, Value>) -> (Option<f64>, Option<f64>) {
     let mut lo = map.get("minimum").and_then(Value::as_f64);
     let mut hi = map.get("maximum").and_then(Value::as_f64);

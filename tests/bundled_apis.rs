@@ -139,8 +139,8 @@ async fn mittwald_lists_servers_and_reports_validation_in_its_shape() {
 async fn both_mittwald_create_paths_answer_201_with_an_id() {
     let (mock, _) = start_bundled("mittwald").await;
     for path in [
-        "/v2/servers/5d4b5d0e-8b3c-4a1f-9f25-2b0b5f3c1a10/projects",
-        "/v2/placementgroups/5d4b5d0e-8b3c-4a1f-9f25-2b0b5f3c1a10/projects",
+        "/v2/servers/8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f/projects",
+        "/v2/placementgroups/8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f/projects",
     ] {
         let answer = send(
             mock.addr,
@@ -180,7 +180,7 @@ async fn waldur_query_parameters_are_typed_and_checked() {
     let answer = send(
         mock.addr,
         "GET",
-        "/api/projects/?page=2&o=name,-created&include_terminated=true",
+        "/api/projects/?page=1&o=name,-created&include_terminated=true",
         &auth,
         b"",
     )

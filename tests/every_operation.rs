@@ -87,7 +87,11 @@ async fn check_every_operation(api: Api, fixture: Fixture) -> (usize, Vec<String
 #[tokio::test]
 async fn every_bundled_operation_answers_within_its_spec() {
     for bundled in understudy::bundled::BUNDLED.iter() {
-        let (api, fixture) = bundled.load().expect("bundled API loads");
+        let (api, mut fixture) = bundled.load().expect("bundled API loads");
+        // Requests made up from the spec name resources no session holds, so
+        // the fixture's rules would rightly answer 404. This test is about the
+        // spec-driven answers and error shapes; tests/behaviour_*.rs cover the rules.
+        fixture.model.operations.clear();
         let (count, failures) = check_every_operation(api, fixture).await;
         assert!(count > 0);
         assert!(

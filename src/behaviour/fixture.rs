@@ -16,6 +16,7 @@
 //! Every key is checked on load; an unknown key or a template that does not
 //! compile is an error naming the file and line.
 
+use super::model::Model;
 use super::template::{Template, environment};
 use crate::source::{SourceDocument, SourceError, SourceLocation};
 use minijinja::Environment;
@@ -33,10 +34,12 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     NotAcceptable,
     PayloadTooLarge,
+    /// A uniqueness constraint of a collection would break.
+    Conflict,
 }
 
 impl ErrorKind {
-    const ALL: [(&'static str, ErrorKind); 7] = [
+    const ALL: [(&'static str, ErrorKind); 8] = [
         ("validation", ErrorKind::Validation),
         ("unauthorized", ErrorKind::Unauthorized),
         ("not_found", ErrorKind::NotFound),
@@ -44,6 +47,7 @@ impl ErrorKind {
         ("unsupported_media_type", ErrorKind::UnsupportedMediaType),
         ("not_acceptable", ErrorKind::NotAcceptable),
         ("payload_too_large", ErrorKind::PayloadTooLarge),
+        ("conflict", ErrorKind::Conflict),
     ];
 
     pub fn default_status(self) -> u16 {
@@ -55,6 +59,7 @@ impl ErrorKind {
             ErrorKind::NotAcceptable => 406,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
+            ErrorKind::Conflict => 409,
         }
     }
 
@@ -67,6 +72,7 @@ impl ErrorKind {
             ErrorKind::NotAcceptable => "Not acceptable",
             ErrorKind::PayloadTooLarge => "Payload too large",
             ErrorKind::UnsupportedMediaType => "Unsupported media type",
+            ErrorKind::Conflict => "Conflict",
         }
     }
 }
@@ -90,6 +96,10 @@ pub struct Fixture {
     /// Message templates by keyword; `v` is the violation in scope.
     pub messages: HashMap<String, Template>,
     pub env: Environment<'static>,
+    /// Collections, state and the rules bound to operations.
+    pub model: Model,
+    /// The parsed file, kept to point at lines when binding to a spec fails.
+    pub source: Option<std::sync::Arc<SourceDocument>>,
 }
 
 impl std::fmt::Debug for Fixture {
@@ -127,46 +137,66 @@ impl Default for Fixture {
             errors: HashMap::new(),
             messages: HashMap::new(),
             env: environment(),
+            model: Model {
+                session_header: Model::DEFAULT_SESSION_HEADER.to_string(),
+                ..Model::default()
+            },
+            source: None,
         }
     }
 }
 
 impl Fixture {
     pub fn load(path: &Path) -> Result<Fixture, FixtureError> {
-        let document = SourceDocument::read(path)?;
-        Reader {
+        let document = std::sync::Arc::new(SourceDocument::read(path)?);
+        let mut fixture = Reader {
             document: &document,
         }
-        .fixture()
+        .fixture()?;
+        fixture.source = Some(document);
+        Ok(fixture)
     }
 
     /// Loads a fixture from text in memory; `path` names it in errors.
     pub fn from_text(path: &Path, text: &str) -> Result<Fixture, FixtureError> {
-        let document = SourceDocument::parse(path, std::sync::Arc::from(text))?;
-        Reader {
+        let document =
+            std::sync::Arc::new(SourceDocument::parse(path, std::sync::Arc::from(text))?);
+        let mut fixture = Reader {
             document: &document,
         }
-        .fixture()
+        .fixture()?;
+        fixture.source = Some(document);
+        Ok(fixture)
     }
 }
 
-struct Reader<'a> {
-    document: &'a SourceDocument,
+pub(super) struct Reader<'a> {
+    pub(super) document: &'a SourceDocument,
 }
 
 impl Reader<'_> {
-    fn invalid(&self, pointer: &str, message: impl Into<String>) -> FixtureError {
+    pub(super) fn invalid(&self, pointer: &str, message: impl Into<String>) -> FixtureError {
         FixtureError::Invalid {
             at: self.document.locate(pointer),
             message: message.into(),
         }
     }
 
-    fn keys_known(&self, value: &Value, pointer: &str, known: &[&str]) -> Result<(), FixtureError> {
+    pub(super) fn keys_known(
+        &self,
+        value: &Value,
+        pointer: &str,
+        known: &[&str],
+    ) -> Result<(), FixtureError> {
         let Value::Object(map) = value else {
             return Err(self.invalid(pointer, "expected a mapping"));
         };
         for key in map.keys() {
+            // `x-…` keys at the top hold YAML anchors for reuse, as in
+            // docker compose files; they mean nothing by themselves.
+            if pointer.is_empty() && key.starts_with("x-") {
+                continue;
+            }
             if !known.contains(&key.as_str()) {
                 return Err(self.invalid(
                     &format!("{pointer}/{key}"),
@@ -179,7 +209,19 @@ impl Reader<'_> {
 
     fn fixture(&self) -> Result<Fixture, FixtureError> {
         let root = &self.document.value;
-        self.keys_known(root, "", &["spec", "errors", "messages"])?;
+        self.keys_known(
+            root,
+            "",
+            &[
+                "spec",
+                "errors",
+                "messages",
+                "session_header",
+                "vars",
+                "collections",
+                "operations",
+            ],
+        )?;
         let env = environment();
         let spec = match root.get("spec") {
             None => None,
@@ -217,12 +259,15 @@ impl Reader<'_> {
                 }
             }
         }
+        let model = self.model(&env)?;
         Ok(Fixture {
             path: Some(self.document.path.clone()),
             spec,
             errors,
             messages,
             env,
+            model,
+            source: None,
         })
     }
 

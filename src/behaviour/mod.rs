@@ -1,10 +1,19 @@
-//! The behaviour model declared in `fixtures/<api>.yaml`.
-//!
-//! So far a fixture declares how the API words its errors; resources,
-//! rules and state build on the same file format.
+//! The behaviour model declared in `fixtures/<api>.yaml`: the API's error
+//! format, its collections of resources, and the rules bound to operations,
+//! run against per-session state.
 
+pub mod bind;
+pub mod clock;
+pub mod engine;
 pub mod fixture;
+pub mod list;
+pub mod model;
+pub mod parse_model;
+pub mod store;
 pub mod template;
+pub mod view;
 
 pub use fixture::{ErrorKind, ErrorRule, Fixture, FixtureError};
+pub use model::Model;
+pub use store::Store;
 pub use template::Template;

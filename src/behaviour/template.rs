@@ -46,6 +46,22 @@ pub fn holds(
         .map_err(|e| e.to_string())
 }
 
+/// Evaluates an expression to a JSON value.
+pub fn evaluate(
+    env: &Environment<'_>,
+    expression: &str,
+    context: &JinjaValue,
+) -> Result<Value, String> {
+    let compiled = env
+        .compile_expression(expression)
+        .map_err(|e| e.to_string())?;
+    let value = compiled.eval(context).map_err(|e| e.to_string())?;
+    if value.is_undefined() || value.is_none() {
+        return Ok(Value::Null);
+    }
+    serde_json::to_value(&value).map_err(|e| e.to_string())
+}
+
 /// The expression of a string that is exactly `{{ expr }}`.
 fn whole_expression(text: &str) -> Option<&str> {
     let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
@@ -195,7 +211,66 @@ pub fn jinja_value<T: serde::Serialize>(value: T) -> JinjaValue {
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.add_filter("group_by_field", group_by_field);
+    env.add_filter("last_segment", last_segment);
+    env.add_filter("flatten", flatten);
+    env.add_filter("merge", merge);
+    env.add_function("uuid", new_uuid);
     env
+}
+
+/// `[[1, 2], [3]] | flatten` is `[1, 2, 3]`: lists of lists, one level.
+fn flatten(lists: JinjaValue) -> Result<JinjaValue, minijinja::Error> {
+    let mut flat = Vec::new();
+    for item in lists.try_iter()? {
+        match item.try_iter() {
+            Ok(inner) if item.kind() == minijinja::value::ValueKind::Seq => flat.extend(inner),
+            _ => flat.push(item),
+        }
+    }
+    Ok(JinjaValue::from(flat))
+}
+
+/// `body | merge({'modified': now})`: the first mapping with the second's
+/// keys written over it, for "the request body plus server-set fields".
+fn merge(base: JinjaValue, over: JinjaValue) -> Result<JinjaValue, minijinja::Error> {
+    let as_map = |v: &JinjaValue| -> Result<Map<String, Value>, minijinja::Error> {
+        match serde_json::to_value(v) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(Value::Null) => Ok(Map::new()),
+            _ => Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                "merge works on mappings",
+            )),
+        }
+    };
+    let mut merged = as_map(&base)?;
+    merged.extend(as_map(&over)?);
+    Ok(jinja_value(merged))
+}
+
+/// `uuid()`: a fresh random UUID, for ids a template makes itself.
+fn new_uuid() -> String {
+    use rand::SeedableRng;
+    thread_local! {
+        static RNG: std::cell::RefCell<rand::rngs::StdRng> = std::cell::RefCell::new(
+            rand::rngs::StdRng::seed_from_u64(
+                crate::behaviour::clock::real_now_ms() as u64
+                    ^ (std::process::id() as u64) << 32
+            ),
+        );
+    }
+    RNG.with(|rng| crate::generate::random_uuid(&mut *rng.borrow_mut()))
+}
+
+/// `"https://h/api/customers/4f1c/" | last_segment` is `"4f1c"`: the id at
+/// the end of a hyperlink, for APIs that reference resources by URL.
+fn last_segment(text: String) -> String {
+    let path = text.split(['?', '#']).next().unwrap_or("");
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 /// `violations | group_by_field("non_field_errors")`: messages keyed by their
@@ -268,6 +343,16 @@ mod tests {
         let (pointer, _) =
             Template::new(&env, json!({"a": {"b": "{{ x | }}"}})).expect_err("syntax error");
         assert_eq!(pointer, "/a/b");
+    }
+
+    #[test]
+    fn last_segment_takes_the_id_from_a_hyperlink() {
+        assert_eq!(last_segment("https://h/api/customers/4f1c/".into()), "4f1c");
+        assert_eq!(
+            last_segment("https://h/api/customers/4f1c?x=1".into()),
+            "4f1c"
+        );
+        assert_eq!(last_segment("4f1c".into()), "4f1c");
     }
 
     #[test]

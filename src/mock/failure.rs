@@ -21,6 +21,8 @@ pub struct Failure {
     pub allowed: Vec<String>,
     /// For 401: what would have satisfied the security requirement.
     pub schemes: Vec<String>,
+    /// For 409: the values that clash with an existing item.
+    pub fields: Box<serde_json::Map<String, Value>>,
 }
 
 impl Failure {
@@ -31,6 +33,7 @@ impl Failure {
             violations: Vec::new(),
             allowed: Vec::new(),
             schemes: Vec::new(),
+            fields: Box::default(),
         }
     }
 
@@ -66,6 +69,7 @@ pub fn render(fixture: &Fixture, mut failure: Failure, method: &str, path: &str)
         "path": path,
         "allowed": failure.allowed,
         "schemes": failure.schemes,
+        "fields": failure.fields,
     }));
     let mut reply = match fixture.errors.get(&failure.kind).and_then(|rules| {
         rules.iter().find(|rule| {

@@ -1,13 +1,17 @@
-//! The mock server: a hyper service per API, answering from the spec.
+//! The mock server: a hyper service per API.
 //!
-//! Per request: CORS preflight → route → authenticate → parameters → body →
-//! respond, each stage a function over the immutable [`Api`](crate::spec::Api).
-//! Refusals are rendered by [`failure`] in the API's own error shape.
+//! Per request: admin prefix → CORS preflight → route → authenticate →
+//! parameters → body → behaviour (the fixture's rules and state) → respond
+//! from the spec when no rule applies. Refusals are rendered by [`failure`]
+//! in the API's own error shape.
 
+pub mod admin;
 pub mod auth;
+pub mod behave;
 pub mod body;
 pub mod cors;
 pub mod failure;
+pub mod journal;
 pub mod log;
 pub mod params;
 pub mod reply;

@@ -127,7 +127,7 @@ pub fn respond(
 }
 
 /// The lowest documented 2xx, a `2XX` range, or `default`.
-fn default_response(operation: &Operation) -> Option<&ResponseSpec> {
+pub fn default_response(operation: &Operation) -> Option<&ResponseSpec> {
     let success =
         |r: &&ResponseSpec| matches!(r.status, StatusKey::Code(c) if (200..300).contains(&c));
     operation
@@ -150,7 +150,7 @@ fn default_response(operation: &Operation) -> Option<&ResponseSpec> {
 }
 
 /// The media type to answer with given `Accept` (JSON first when anything goes).
-fn negotiate<'a>(media: &'a [MediaType], accept: Option<&str>) -> Option<&'a MediaType> {
+pub fn negotiate<'a>(media: &'a [MediaType], accept: Option<&str>) -> Option<&'a MediaType> {
     let preferred = || media.iter().find(|m| m.is_json()).or(media.first());
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return preferred();

@@ -1,11 +1,15 @@
 //! The pipeline and the hyper plumbing around it.
 
+use super::admin::{self, Admin};
+use super::behave::behave;
 use super::failure::{self, Failure};
+use super::journal::{Entry, Journal};
 use super::params::{self, RawParameters};
 use super::reply::Reply;
-use super::respond::{BodyCache, Prefer, respond};
+use super::respond::{self, BodyCache, Prefer, respond};
 use super::{auth, body, cors, log};
-use crate::behaviour::{ErrorKind, Fixture};
+use crate::behaviour::engine::{Request as BehaviourRequest, session_name};
+use crate::behaviour::{ErrorKind, Fixture, Store};
 use crate::spec::{Api, Route};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -31,6 +35,8 @@ pub struct MockOptions {
     pub seed: u64,
     /// Largest request body accepted, in bytes (413 above).
     pub body_limit: usize,
+    /// How many recent requests the admin API remembers.
+    pub journal_size: usize,
 }
 
 impl Default for MockOptions {
@@ -41,6 +47,7 @@ impl Default for MockOptions {
             quiet: true,
             seed: 0,
             body_limit: 10 * 1024 * 1024,
+            journal_size: 1000,
         }
     }
 }
@@ -52,6 +59,9 @@ pub struct MockService {
     pub options: MockOptions,
     cache: BodyCache,
     exposed_headers: String,
+    /// Per-session state of the fixture's collections.
+    pub store: Store,
+    journal: Journal,
 }
 
 impl MockService {
@@ -60,6 +70,9 @@ impl MockService {
         Self {
             api,
             fixture,
+            // Each API gets its own ids, even with the same seed.
+            store: Store::new(options.seed ^ crate::behaviour::store::fnv(&options.label)),
+            journal: Journal::new(options.journal_size),
             options,
             cache: BodyCache::default(),
             exposed_headers,
@@ -67,7 +80,11 @@ impl MockService {
     }
 
     /// Answers one request; never fails (every problem becomes a response).
-    pub async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    pub async fn handle(
+        &self,
+        request: Request<Incoming>,
+        peer: Option<SocketAddr>,
+    ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, incoming) = request.into_parts();
         let body = match Limited::new(incoming, self.options.body_limit)
@@ -78,7 +95,27 @@ impl MockService {
             Err(_) => Err(()),
         };
         let path = parts.uri.path().to_string();
+        let is_admin = path == admin::PREFIX || path.starts_with("/__understudy/");
         let mut reply = match body {
+            Ok(bytes) if is_admin => {
+                let admin = Admin {
+                    fixture: &self.fixture,
+                    store: &self.store,
+                    journal: &self.journal,
+                    base_url: base_url(&parts.headers),
+                };
+                let query = params::parse_query(parts.uri.query().unwrap_or(""));
+                let rest = &path[admin::PREFIX.len()..];
+                admin::handle(
+                    &admin,
+                    &parts.method,
+                    rest,
+                    &query,
+                    &parts.headers,
+                    &bytes,
+                    peer,
+                )
+            }
             Ok(bytes) => self.answer(&parts, &bytes),
             Err(()) => failure::render(
                 &self.fixture,
@@ -92,6 +129,20 @@ impl MockService {
         };
         if self.options.cors {
             cors::decorate(&mut reply, &parts.headers, &self.exposed_headers);
+        }
+        if !is_admin {
+            self.journal.record(Entry {
+                at: String::new(),
+                session: session_name(&self.fixture, &parts.headers).to_string(),
+                method: parts.method.to_string(),
+                target: parts
+                    .uri
+                    .path_and_query()
+                    .map_or_else(|| path.clone(), |p| p.to_string()),
+                status: reply.status,
+                millis: started.elapsed().as_secs_f64() * 1000.0,
+                note: reply.note.clone(),
+            });
         }
         if !self.options.quiet {
             log::request(
@@ -168,11 +219,11 @@ impl MockService {
             headers,
             cookies: &cookies,
         };
-        let _parameters = params::extract(api, operation, &raw, &mut violations);
+        let parameters = params::extract(api, operation, &raw, &mut violations);
         let content_type = headers
             .get(hyper::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        let _body = match body::check(api, operation, content_type, bytes, &mut violations) {
+        let body = match body::check(api, operation, content_type, bytes, &mut violations) {
             Ok(body) => body,
             Err(failure) => return refuse(failure),
         };
@@ -181,6 +232,35 @@ impl MockService {
         }
 
         let prefer = Prefer::parse(headers);
+        // `Prefer: code=…` asks the spec, not the fixture, for an answer.
+        if prefer.code.is_none()
+            && let Some(behaviour) = self.fixture.model.operations.get(&operation.id)
+        {
+            let request = BehaviourRequest {
+                method: method.as_str(),
+                path,
+                raw_query: &query,
+                headers,
+                path_params: &parameters.path,
+                query: &parameters.query,
+                header_params: &parameters.header,
+                cookies: &parameters.cookie,
+                body: body.as_ref(),
+                base_url: base_url(headers),
+                default_status: respond::default_response(operation)
+                    .map_or(200, |r| r.status.code()),
+            };
+            if let Some(reply) = behave(
+                api,
+                &self.fixture,
+                &self.store,
+                operation,
+                behaviour,
+                &request,
+            ) {
+                return reply;
+            }
+        }
         let accept = headers
             .get(hyper::header::ACCEPT)
             .and_then(|v| v.to_str().ok());
@@ -196,6 +276,16 @@ impl MockService {
             Err(failure) => refuse(failure),
         }
     }
+}
+
+/// `http://host` as the client addressed the mock.
+fn base_url(headers: &hyper::HeaderMap) -> String {
+    let host = headers
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && !h.contains(['/', ' ']))
+        .unwrap_or("localhost");
+    format!("http://{host}")
 }
 
 fn all_methods(api: &Api, path: &str) -> Vec<String> {
@@ -234,7 +324,7 @@ fn into_response(reply: Reply, head: bool) -> Response<Full<Bytes>> {
 /// Accepts connections on `listener` and serves them until the task is dropped.
 pub async fn serve(listener: TcpListener, service: Arc<MockService>) {
     loop {
-        let (stream, _) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(conn) => conn,
             Err(_) => {
                 // Out of file descriptors and the like: back off instead of spinning.
@@ -247,7 +337,7 @@ pub async fn serve(listener: TcpListener, service: Arc<MockService>) {
         tokio::spawn(async move {
             let handler = service_fn(move |request| {
                 let service = service.clone();
-                async move { Ok::<_, Infallible>(service.handle(request).await) }
+                async move { Ok::<_, Infallible>(service.handle(request, Some(peer)).await) }
             });
             let _ = http1::Builder::new()
                 .keep_alive(true)

@@ -1,0 +1,103 @@
+//! Checks a fixture against the spec it belongs to, once at start-up:
+//! every operation it names exists, every status a rule answers is
+//! documented (or the rule says `undocumented: true`), and every target
+//! knows which path parameter holds its key.
+
+use super::fixture::{Fixture, FixtureError};
+use super::model::Action;
+use crate::source::SourceLocation;
+use crate::spec::{Api, ParameterLocation};
+
+impl Fixture {
+    /// Fills in defaults that need the spec and refuses what the spec contradicts.
+    pub fn bind(&mut self, api: &Api) -> Result<(), FixtureError> {
+        let source = self.source.clone();
+        let path = self.path.clone().unwrap_or_default();
+        let invalid = |pointer: &str, message: String| FixtureError::Invalid {
+            at: match &source {
+                Some(document) => document.locate(pointer),
+                None => SourceLocation::file(&path),
+            },
+            message,
+        };
+        let mut ids: Vec<&String> = self.model.operations.keys().collect();
+        ids.sort();
+        for id in ids {
+            let behaviour = &self.model.operations[id];
+            let Some(operation) = api.operation(id) else {
+                return Err(invalid(
+                    &behaviour.pointer,
+                    format!("the spec has no operation `{id}`"),
+                ));
+            };
+            for rule in &behaviour.rules {
+                if let Some(status) = rule.status
+                    && !rule.undocumented
+                    && operation.response_for(status).is_none()
+                {
+                    return Err(invalid(
+                        &format!("{}/status", rule.pointer),
+                        format!(
+                            "`{id}` does not document status {status}; document it in the spec, or mark the rule `undocumented: true` if the real service answers it anyway"
+                        ),
+                    ));
+                }
+                let uses_target = rule.action.needs_item() && rule.id.is_none();
+                if uses_target && behaviour.target.is_none() {
+                    return Err(invalid(
+                        &rule.pointer,
+                        format!(
+                            "`action: {}` needs an item: give the rule an `id` or the operation a `target`",
+                            action_name(rule.action)
+                        ),
+                    ));
+                }
+            }
+        }
+        for behaviour in self.model.operations.values_mut() {
+            let Some(target) = &mut behaviour.target else {
+                continue;
+            };
+            if target.id.is_some() {
+                continue;
+            }
+            let Some(operation) = api.operation(&behaviour.operation_id) else {
+                continue;
+            };
+            let path_params: Vec<&str> = operation
+                .parameters
+                .iter()
+                .filter(|p| p.location == ParameterLocation::Path)
+                .map(|p| p.name.as_str())
+                .collect();
+            match path_params.as_slice() {
+                [only] => target.id = Some(format!("path[{}]", quote(only))),
+                _ => {
+                    return Err(invalid(
+                        &format!("{}/target", behaviour.pointer),
+                        format!(
+                            "`{}` has {} path parameters ({}); say which holds the key with `target: {{collection: …, id: \"path.name\"}}`",
+                            behaviour.operation_id,
+                            path_params.len(),
+                            path_params.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn action_name(action: Action) -> &'static str {
+    Action::ALL
+        .iter()
+        .find(|(_, a)| *a == action)
+        .map(|(n, _)| *n)
+        .unwrap_or("respond")
+}
+
+/// A string literal for a template expression.
+fn quote(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}

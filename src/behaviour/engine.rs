@@ -1,0 +1,756 @@
+//! Runs an operation's rules against the request's session: find the
+//! target, pick the first rule whose `when` holds, do its action, render
+//! its answer. Everything happens under the session's lock, so a check and
+//! the write it guards are one step.
+
+use super::Fixture;
+use super::fixture::ErrorKind;
+use super::list::{ListRequest, apply_filters, apply_order, paginate};
+use super::model::{Action, CollectionSpec, Generated, OperationBehaviour, Rule};
+use super::store::{CollectionData, Record, Session, Store, key_text, lock};
+use super::template::{evaluate, holds, jinja_value};
+use super::view::{CollectionSpecRef, CollectionView, shown};
+use crate::generate::{random_matching, random_uuid};
+use minijinja::Value as JinjaValue;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The parts of a validated request that rules can see.
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub raw_query: &'a [(String, String)],
+    pub headers: &'a hyper::HeaderMap,
+    /// Parameters typed by the spec, per location.
+    pub path_params: &'a Map<String, Value>,
+    pub query: &'a Map<String, Value>,
+    pub header_params: &'a Map<String, Value>,
+    pub cookies: &'a Map<String, Value>,
+    pub body: Option<&'a Value>,
+    /// `http://host` the client used, for links and URLs in bodies.
+    pub base_url: String,
+    /// The status to answer when a rule names none: the lowest documented 2xx.
+    pub default_status: u16,
+}
+
+/// What the behaviour decided.
+#[derive(Debug)]
+pub enum Outcome {
+    Answer(Answer),
+    Refuse(Refusal),
+    /// No rule's condition held: answer from the spec alone.
+    NoRuleMatched,
+}
+
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// `None`: no body.
+    pub body: Option<Value>,
+    pub content_type: Option<String>,
+    pub undocumented: bool,
+    /// The rule that answered, as a pointer into the fixture, for the log.
+    pub rule: String,
+    /// Problems worth a log line (a condition that failed to evaluate).
+    pub notes: Vec<String>,
+}
+
+/// A refusal rendered in the API's error format by the mock.
+#[derive(Debug)]
+pub struct Refusal {
+    pub kind: ErrorKind,
+    pub detail: String,
+    /// The values that clashed, for `conflict`.
+    pub fields: Map<String, Value>,
+}
+
+impl Refusal {
+    fn new(kind: ErrorKind, detail: String) -> Self {
+        Self {
+            kind,
+            detail,
+            fields: Map::new(),
+        }
+    }
+}
+
+/// The session a request belongs to: its session header, else `default`.
+pub fn session_name<'a>(fixture: &Fixture, headers: &'a hyper::HeaderMap) -> &'a str {
+    headers
+        .get(fixture.model.session_header.as_str())
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .unwrap_or("default")
+}
+
+/// Runs `behaviour` for `request`.
+pub fn run(
+    fixture: &Arc<Fixture>,
+    store: &Store,
+    behaviour: &OperationBehaviour,
+    request: &Request<'_>,
+) -> Outcome {
+    let name = session_name(fixture, request.headers);
+    let scope = Scope::new(fixture, request, name);
+    let session = store.session(name, |session| seed(fixture, &scope, session));
+    let mut session = lock(&session);
+    let mut runner = Runner {
+        fixture,
+        scope,
+        notes: Vec::new(),
+    };
+    runner.run(&mut session, behaviour, request)
+}
+
+/// The session `name`, seeded on first use (for the admin API).
+pub fn session(
+    fixture: &Arc<Fixture>,
+    store: &Store,
+    name: &str,
+    base_url: &str,
+) -> Arc<std::sync::Mutex<Session>> {
+    let scope = Scope::bare(fixture, base_url, name);
+    store.session(name, |session| seed(fixture, &scope, session))
+}
+
+/// Fills a new session with each collection's seed items.
+pub fn seed(fixture: &Arc<Fixture>, scope: &Scope, session: &mut Session) {
+    for spec in &fixture.model.collections {
+        for item in &spec.seed {
+            let mut value = item.clone();
+            generate(fixture, scope, session, spec, &mut value, false);
+            let Some(key) = value.get(&spec.key).and_then(key_text) else {
+                continue;
+            };
+            let record = Record {
+                value,
+                // Seed items exist "from the start": ready by any measure.
+                created_ms: 0,
+                reads: u32::MAX,
+                deleted: false,
+            };
+            session.collection_mut(&spec.name).insert(key, record);
+        }
+    }
+}
+
+/// What every template of a request sees, apart from the collections.
+pub struct Scope {
+    entries: BTreeMap<String, JinjaValue>,
+}
+
+impl Scope {
+    /// A scope with no request, for sessions made by the admin API.
+    pub fn bare(fixture: &Fixture, base_url: &str, session: &str) -> Self {
+        let empty = Map::new();
+        let headers = hyper::HeaderMap::new();
+        let request = Request {
+            method: "",
+            path: "",
+            raw_query: &[],
+            headers: &headers,
+            path_params: &empty,
+            query: &empty,
+            header_params: &empty,
+            cookies: &empty,
+            body: None,
+            base_url: base_url.to_string(),
+            default_status: 200,
+        };
+        Self::new(fixture, &request, session)
+    }
+
+    fn new(fixture: &Fixture, request: &Request<'_>, session: &str) -> Self {
+        let headers: Map<String, Value> = request
+            .headers
+            .iter()
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_string(), Value::String(v.to_string())))
+            })
+            .collect();
+        let raw_query: Map<String, Value> = request
+            .raw_query
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let mut entries = BTreeMap::new();
+        let mut put = |name: &str, value: JinjaValue| {
+            entries.insert(name.to_string(), value);
+        };
+        put(
+            "request",
+            jinja_value(serde_json::json!({
+                "method": request.method,
+                "path": request.path,
+                "url": format!("{}{}", request.base_url, request.path),
+                "headers": headers,
+                "query": raw_query,
+            })),
+        );
+        put("path", jinja_value(request.path_params));
+        put("query", jinja_value(request.query));
+        put("header", jinja_value(request.header_params));
+        put("cookie", jinja_value(request.cookies));
+        put("body", jinja_value(request.body.unwrap_or(&Value::Null)));
+        put("vars", jinja_value(&fixture.model.vars));
+        put("base_url", JinjaValue::from(request.base_url.clone()));
+        put("session", JinjaValue::from(session.to_string()));
+        Self { entries }
+    }
+
+    /// The full context: request, clock, collections of `session`, and `extra`.
+    fn context(
+        &self,
+        fixture: &Arc<Fixture>,
+        session: &Session,
+        extra: &[(&str, JinjaValue)],
+    ) -> JinjaValue {
+        let now_ms = session.now_ms();
+        let mut entries = self.entries.clone();
+        entries.insert(
+            "now".into(),
+            JinjaValue::from(super::clock::format_datetime(now_ms)),
+        );
+        entries.insert(
+            "today".into(),
+            JinjaValue::from(super::clock::format_date(now_ms)),
+        );
+        for (index, spec) in fixture.model.collections.iter().enumerate() {
+            let view = CollectionView {
+                spec: Arc::new(CollectionSpecRef {
+                    fixture: fixture.clone(),
+                    index,
+                }),
+                data: session.collection(&spec.name),
+                now_ms,
+            };
+            entries.insert(spec.name.clone(), JinjaValue::from_object(view));
+        }
+        for (name, value) in extra {
+            entries.insert((*name).to_string(), value.clone());
+        }
+        JinjaValue::from(entries)
+    }
+}
+
+/// Sets the server-made fields of a new item. `overwrite: false` keeps
+/// values already given (seed items may fix their ids).
+fn generate(
+    fixture: &Arc<Fixture>,
+    scope: &Scope,
+    session: &mut Session,
+    spec: &CollectionSpec,
+    value: &mut Map<String, Value>,
+    overwrite: bool,
+) {
+    for (field, how) in &spec.generated {
+        if !overwrite && value.contains_key(field) {
+            continue;
+        }
+        let made = match how {
+            Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
+            Generated::Sequence => {
+                let data = session.collection_mut(&spec.name);
+                data.sequence += 1;
+                Value::from(data.sequence)
+            }
+            Generated::Pattern(pattern) => Value::String(
+                random_matching(&mut session.rng, pattern, 0, None).unwrap_or_default(),
+            ),
+            Generated::Template(template) => {
+                let context = scope.context(fixture, session, &[("item", jinja_value(&*value))]);
+                template.render(&fixture.env, &context)
+            }
+        };
+        value.insert(field.clone(), made);
+    }
+}
+
+struct Runner<'f> {
+    fixture: &'f Arc<Fixture>,
+    scope: Scope,
+    notes: Vec<String>,
+}
+
+impl<'f> Runner<'f> {
+    fn run(
+        &mut self,
+        session: &mut Session,
+        behaviour: &OperationBehaviour,
+        request: &Request<'_>,
+    ) -> Outcome {
+        let fixture = self.fixture;
+        // The target: the item the operation is about.
+        let mut target_key = None;
+        let mut item = Value::Null;
+        if let Some(target) = &behaviour.target {
+            let spec = self.collection_spec(&target.collection);
+            let key = match &target.id {
+                Some(expression) => self.key(session, expression, &[]),
+                None => None,
+            };
+            let record = key.as_ref().and_then(|k| {
+                session
+                    .collections
+                    .get(&target.collection)
+                    .and_then(|c| c.get(k))
+                    .filter(|r| target.include_deleted || !r.deleted)
+                    .cloned()
+            });
+            match (record, spec) {
+                (Some(record), Some(spec)) => {
+                    item = Value::Object(self.present(session, spec, &record));
+                    target_key = key;
+                }
+                _ if target.required => {
+                    return Outcome::Refuse(Refusal::new(
+                        ErrorKind::NotFound,
+                        format!(
+                            "no {} `{}` in session `{}`",
+                            singular(&target.collection),
+                            key.unwrap_or_default(),
+                            session.name
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        for rule in &behaviour.rules {
+            if let Some(when) = &rule.when {
+                let context = self
+                    .scope
+                    .context(fixture, session, &[("item", jinja_value(&item))]);
+                match holds(&fixture.env, when, &context) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        self.notes
+                            .push(format!("{}/when did not evaluate: {e}", rule.pointer));
+                        continue;
+                    }
+                }
+            }
+            let collection = rule
+                .collection
+                .clone()
+                .or_else(|| behaviour.target.as_ref().map(|t| t.collection.clone()));
+            return match self.act(session, rule, collection, target_key.clone(), item, request) {
+                Ok(answer) => Outcome::Answer(answer),
+                Err(refusal) => Outcome::Refuse(refusal),
+            };
+        }
+        Outcome::NoRuleMatched
+    }
+
+    fn collection_spec(&self, name: &str) -> Option<&'f CollectionSpec> {
+        let fixture: &'f Arc<Fixture> = self.fixture;
+        fixture.model.collection(name)
+    }
+
+    /// Evaluates a key expression to the text of a key.
+    fn key(
+        &mut self,
+        session: &Session,
+        expression: &str,
+        extra: &[(&str, JinjaValue)],
+    ) -> Option<String> {
+        let context = self.scope.context(self.fixture, session, extra);
+        match evaluate(&self.fixture.env, expression, &context) {
+            Ok(value) => key_text(&value),
+            Err(e) => {
+                self.notes
+                    .push(format!("key expression `{expression}` failed: {e}"));
+                None
+            }
+        }
+    }
+
+    /// An item as answered: readiness applied, computed fields added.
+    fn present(
+        &self,
+        session: &Session,
+        spec: &CollectionSpec,
+        record: &Record,
+    ) -> Map<String, Value> {
+        let mut value = shown(spec, record, session.now_ms());
+        for (field, template) in &spec.computed {
+            let context =
+                self.scope
+                    .context(self.fixture, session, &[("item", jinja_value(&value))]);
+            let computed = template.render(&self.fixture.env, &context);
+            value.insert(field.clone(), computed);
+        }
+        value
+    }
+
+    fn act(
+        &mut self,
+        session: &mut Session,
+        rule: &Rule,
+        collection: Option<String>,
+        target_key: Option<String>,
+        mut item: Value,
+        request: &Request<'_>,
+    ) -> Result<Answer, Refusal> {
+        let fixture = self.fixture;
+        let mut items = Value::Null;
+        let mut total = Value::Null;
+        let mut headers = Vec::new();
+        let spec = collection.as_deref().and_then(|c| self.collection_spec(c));
+        if let (Some(spec), Some(name)) = (spec, collection.as_deref()) {
+            // Which existing item the action works on.
+            let key = match (&rule.id, rule.action.needs_item()) {
+                (Some(expression), true) => {
+                    let key = self.key(session, expression, &[("item", jinja_value(&item))]);
+                    let found = key
+                        .as_ref()
+                        .and_then(|k| session.collection(name).get(k).cloned());
+                    match found {
+                        Some(record) if !record.deleted || rule.action == Action::Restore => key,
+                        _ => {
+                            return Err(Refusal::new(
+                                ErrorKind::NotFound,
+                                format!("no {} `{}`", singular(name), key.unwrap_or_default()),
+                            ));
+                        }
+                    }
+                }
+                (None, true) => target_key,
+                _ => None,
+            };
+            match rule.action {
+                Action::Respond => {}
+                Action::Create => {
+                    let input = self.input(session, rule, &item, request)?;
+                    let record = self.create(session, spec, input)?;
+                    item = Value::Object(self.present(session, spec, &record));
+                }
+                Action::Read => {
+                    if let Some(record) = key
+                        .as_deref()
+                        .and_then(|k| session.collection_mut(name).get_mut(k))
+                    {
+                        let shown = record.clone();
+                        record.reads = record.reads.saturating_add(1);
+                        item = Value::Object(self.present(session, spec, &shown));
+                    }
+                }
+                Action::Update => {
+                    let patch = self.input(session, rule, &item, request)?;
+                    let Some(key) = key else {
+                        return Err(Refusal::new(
+                            ErrorKind::NotFound,
+                            "nothing to update".into(),
+                        ));
+                    };
+                    let record = self.update(session, spec, &key, patch)?;
+                    item = Value::Object(self.present(session, spec, &record));
+                }
+                Action::Delete | Action::Restore => {
+                    let Some(key) = key else {
+                        return Err(Refusal::new(ErrorKind::NotFound, "no such item".into()));
+                    };
+                    let restore = rule.action == Action::Restore;
+                    let data = session.collection_mut(name);
+                    match (&spec.soft_delete, restore) {
+                        (Some(soft), _) => {
+                            if let Some(record) = data.get_mut(&key) {
+                                record.deleted = !restore;
+                                let fields = if restore {
+                                    &soft.restored
+                                } else {
+                                    &soft.deleted
+                                };
+                                for (k, v) in fields {
+                                    record.value.insert(k.clone(), v.clone());
+                                }
+                            }
+                        }
+                        (None, false) => {
+                            data.remove(&key);
+                        }
+                        (None, true) => {}
+                    }
+                    if let Some(record) = session.collection(name).get(&key) {
+                        item = Value::Object(self.present(session, spec, record));
+                    }
+                }
+                Action::List => {
+                    let page = self.list(session, spec, rule, request)?;
+                    total = Value::from(page.total);
+                    headers = page.headers;
+                    items = Value::Array(page.items.into_iter().map(Value::Object).collect());
+                }
+            }
+        }
+        // The answer.
+        let status = rule.status.unwrap_or(request.default_status);
+        let context = self.scope.context(
+            fixture,
+            session,
+            &[
+                ("item", jinja_value(&item)),
+                ("items", jinja_value(&items)),
+                ("total", jinja_value(&total)),
+            ],
+        );
+        for (name, template) in &rule.headers {
+            let value = match template.render(&fixture.env, &context) {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            headers.push((name.clone(), value));
+        }
+        let body = match (&rule.body, rule.action) {
+            (Some(template), _) => Some(template.render(&fixture.env, &context)),
+            (None, Action::List) => Some(items),
+            (None, Action::Create | Action::Read | Action::Update | Action::Restore) => Some(item),
+            (None, Action::Delete | Action::Respond) => None,
+        };
+        Ok(Answer {
+            status,
+            headers,
+            body,
+            content_type: rule.content_type.clone(),
+            undocumented: rule.undocumented,
+            rule: rule.pointer.clone(),
+            notes: std::mem::take(&mut self.notes),
+        })
+    }
+
+    /// The fields a create or update writes: `set`, else the request body.
+    fn input(
+        &self,
+        session: &Session,
+        rule: &Rule,
+        item: &Value,
+        request: &Request<'_>,
+    ) -> Result<Map<String, Value>, Refusal> {
+        let value = match &rule.set {
+            Some(template) => {
+                let context =
+                    self.scope
+                        .context(self.fixture, session, &[("item", jinja_value(item))]);
+                template.render(&self.fixture.env, &context)
+            }
+            None => request.body.cloned().unwrap_or(Value::Object(Map::new())),
+        };
+        match value {
+            Value::Object(map) => Ok(map),
+            Value::Null => Ok(Map::new()),
+            other => Err(Refusal::new(
+                ErrorKind::Validation,
+                format!(
+                    "{}: the fields to write must be a mapping, got {other}",
+                    rule.pointer
+                ),
+            )),
+        }
+    }
+
+    fn create(
+        &mut self,
+        session: &mut Session,
+        spec: &CollectionSpec,
+        mut value: Map<String, Value>,
+    ) -> Result<Record, Refusal> {
+        generate(self.fixture, &self.scope, session, spec, &mut value, true);
+        let Some(key) = value.get(&spec.key).and_then(key_text) else {
+            return Err(Refusal::new(
+                ErrorKind::Validation,
+                format!(
+                    "a new {} has no `{}`: give the collection `generate: {{{}: uuid}}`",
+                    singular(&spec.name),
+                    spec.key,
+                    spec.key
+                ),
+            ));
+        };
+        let data = session.collection(&spec.name);
+        check_unique(spec, &data, &value, None)?;
+        if data.get(&key).is_some() {
+            let mut refusal = Refusal::new(
+                ErrorKind::Conflict,
+                format!(
+                    "a {} with {} `{key}` exists",
+                    singular(&spec.name),
+                    spec.key
+                ),
+            );
+            refusal.fields.insert(spec.key.clone(), Value::String(key));
+            return Err(refusal);
+        }
+        drop(data);
+        let record = Record {
+            value,
+            created_ms: session.now_ms(),
+            reads: 0,
+            deleted: false,
+        };
+        session
+            .collection_mut(&spec.name)
+            .insert(key, record.clone());
+        Ok(record)
+    }
+
+    fn update(
+        &mut self,
+        session: &mut Session,
+        spec: &CollectionSpec,
+        key: &str,
+        patch: Map<String, Value>,
+    ) -> Result<Record, Refusal> {
+        let data = session.collection(&spec.name);
+        let Some(mut record) = data.get(key).cloned() else {
+            return Err(Refusal::new(
+                ErrorKind::NotFound,
+                format!("no {} `{key}`", singular(&spec.name)),
+            ));
+        };
+        for (field, value) in patch {
+            // The key is the item's identity: an update never moves it.
+            if field == spec.key {
+                continue;
+            }
+            merge(&mut record.value, field, value);
+        }
+        check_unique(spec, &data, &record.value, Some(key))?;
+        drop(data);
+        session
+            .collection_mut(&spec.name)
+            .insert(key.to_string(), record.clone());
+        Ok(record)
+    }
+
+    fn list(
+        &mut self,
+        session: &mut Session,
+        spec: &CollectionSpec,
+        rule: &Rule,
+        request: &Request<'_>,
+    ) -> Result<super::list::Page, Refusal> {
+        let fixture = self.fixture;
+        let include_deleted = match &rule.list.include_deleted {
+            Some(expression) => {
+                let context = self.scope.context(fixture, session, &[]);
+                holds(&fixture.env, expression, &context).unwrap_or(false)
+            }
+            None => false,
+        };
+        let data = session.collection(&spec.name);
+        let mut keyed: Vec<(String, Map<String, Value>)> = Vec::new();
+        for record in data.iter() {
+            if record.deleted && !include_deleted {
+                continue;
+            }
+            let shown = self.present(session, spec, record);
+            if let Some(filter) = &rule.list.filter {
+                let context =
+                    self.scope
+                        .context(fixture, session, &[("item", jinja_value(&shown))]);
+                match holds(&fixture.env, filter, &context) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        self.notes
+                            .push(format!("{}/filter did not evaluate: {e}", rule.pointer));
+                        continue;
+                    }
+                }
+            }
+            let key = shown.get(&spec.key).and_then(key_text).unwrap_or_default();
+            keyed.push((key, shown));
+        }
+        drop(data);
+        let (keys, items): (Vec<String>, Vec<Map<String, Value>>) = keyed.into_iter().unzip();
+        let kept = apply_filters(items, &rule.list.filters, request.query);
+        let mut kept = kept;
+        apply_order(&mut kept, &rule.list, request.query);
+        let list_request = ListRequest {
+            query: request.query,
+            raw_query: request.raw_query,
+            url: format!("{}{}", request.base_url, request.path),
+        };
+        let page = paginate(kept, &rule.list, &list_request)
+            .map_err(|detail| Refusal::new(ErrorKind::NotFound, detail))?;
+        // Each listed item has been seen once more (readiness by reads).
+        let listed: Vec<&Value> = page.items.iter().filter_map(|i| i.get(&spec.key)).collect();
+        if spec.readiness.is_some() && !keys.is_empty() {
+            let data = session.collection_mut(&spec.name);
+            for key in listed.iter().filter_map(|k| key_text(k)) {
+                if let Some(record) = data.get_mut(&key) {
+                    record.reads = record.reads.saturating_add(1);
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// Writes `value` at `field`: mappings merge into mappings, anything else
+/// (null included) replaces.
+fn merge(target: &mut Map<String, Value>, field: String, value: Value) {
+    match (target.get_mut(&field), value) {
+        (Some(Value::Object(existing)), Value::Object(patch)) => {
+            for (k, v) in patch {
+                merge(existing, k, v);
+            }
+        }
+        (_, value) => {
+            target.insert(field, value);
+        }
+    }
+}
+
+/// Refuses a value that would share a unique field set with a live item.
+fn check_unique(
+    spec: &CollectionSpec,
+    data: &CollectionData,
+    value: &Map<String, Value>,
+    except: Option<&str>,
+) -> Result<(), Refusal> {
+    for fields in &spec.unique {
+        let Some(wanted) = fields
+            .iter()
+            .map(|f| value.get(f))
+            .collect::<Option<Vec<&Value>>>()
+        else {
+            continue;
+        };
+        let clash = data.iter().any(|record| {
+            !record.deleted
+                && except.is_none_or(|k| {
+                    record.value.get(&spec.key).and_then(key_text).as_deref() != Some(k)
+                })
+                && fields
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(f, w)| record.value.get(f) == Some(*w))
+        });
+        if clash {
+            let mut refusal = Refusal::new(
+                ErrorKind::Conflict,
+                format!(
+                    "a {} with this {} exists",
+                    singular(&spec.name),
+                    fields.join(" and ")
+                ),
+            );
+            for (f, w) in fields.iter().zip(wanted) {
+                refusal.fields.insert(f.clone(), w.clone());
+            }
+            return Err(refusal);
+        }
+    }
+    Ok(())
+}
+
+/// `projects` → `project`, for messages.
+fn singular(name: &str) -> &str {
+    name.strip_suffix('s').unwrap_or(name)
+}

@@ -1,0 +1,241 @@
+//! What a fixture declares about state: collections of resources and the
+//! rules bound to operations. Read by [`super::parse_model`], checked against
+//! the spec by [`super::bind`], run by [`super::engine`].
+
+use super::template::Template;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// The stateful part of a fixture; empty when it declares none.
+#[derive(Debug, Default)]
+pub struct Model {
+    /// Lower-case request header that picks the session.
+    pub session_header: String,
+    /// Constants the fixture names once (`vars.plan_limit`).
+    pub vars: Map<String, Value>,
+    pub collections: Vec<CollectionSpec>,
+    pub operations: HashMap<String, OperationBehaviour>,
+}
+
+impl Model {
+    pub const DEFAULT_SESSION_HEADER: &'static str = "x-understudy-session";
+
+    pub fn collection(&self, name: &str) -> Option<&CollectionSpec> {
+        self.collections.iter().find(|c| c.name == name)
+    }
+}
+
+/// A kind of resource the mock stores, such as `projects`.
+#[derive(Debug)]
+pub struct CollectionSpec {
+    pub name: String,
+    /// The field that identifies an item (`id`, `uuid`).
+    pub key: String,
+    /// Values the server makes on create, in order: generated ids, then
+    /// templates that may use them (`url`, `createdAt`).
+    pub generated: Vec<(String, Generated)>,
+    /// Fields computed each time an item is shown (counters over other collections).
+    pub computed: Vec<(String, Template)>,
+    pub readiness: Option<Readiness>,
+    pub soft_delete: Option<SoftDelete>,
+    /// Sets of fields whose values no two live items share.
+    pub unique: Vec<Vec<String>>,
+    pub seed: Vec<Map<String, Value>>,
+    /// JSON pointer of the declaration, for diagnostics.
+    pub pointer: String,
+}
+
+/// How a server-set field gets its value.
+#[derive(Debug)]
+pub enum Generated {
+    Uuid,
+    /// 1, 2, 3… per collection and session.
+    Sequence,
+    /// A random string matching the regular expression.
+    Pattern(String),
+    Template(Template),
+}
+
+/// A field that reads "not ready" until a delay passes or it is read N times.
+#[derive(Debug)]
+pub struct Readiness {
+    pub after: ReadyAfter,
+    /// Fields shown while pending, e.g. `{isReady: false, status: pending}`.
+    pub pending: Map<String, Value>,
+    /// Fields shown once ready.
+    pub ready: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadyAfter {
+    /// Milliseconds of the session's clock since creation.
+    Millis(u64),
+    /// Reads (retrieve or list) since creation.
+    Reads(u32),
+}
+
+/// Delete marks the item instead of removing it; restore unmarks it.
+#[derive(Debug)]
+pub struct SoftDelete {
+    pub deleted: Map<String, Value>,
+    pub restored: Map<String, Value>,
+}
+
+/// The rules of one operation.
+#[derive(Debug)]
+pub struct OperationBehaviour {
+    pub operation_id: String,
+    pub target: Option<Target>,
+    pub rules: Vec<Rule>,
+    pub pointer: String,
+}
+
+/// The item an operation is about, looked up before any rule runs.
+#[derive(Debug)]
+pub struct Target {
+    pub collection: String,
+    /// Expression for the item's key; `None` until bound, when it becomes
+    /// the operation's only path parameter.
+    pub id: Option<String>,
+    /// Soft-deleted items count as found (for recover).
+    pub include_deleted: bool,
+    /// Answer 404 when missing (default); otherwise `item` is none.
+    pub required: bool,
+}
+
+/// One rule: when its condition holds, do its action and answer.
+#[derive(Debug)]
+pub struct Rule {
+    pub when: Option<String>,
+    pub action: Action,
+    /// Collection acted on; default: the target's.
+    pub collection: Option<String>,
+    /// Expression for the key of the item acted on; default: the target.
+    pub id: Option<String>,
+    /// Fields to write (create, update); default: the request body.
+    pub set: Option<Template>,
+    pub list: ListSpec,
+    pub status: Option<u16>,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Template>,
+    pub content_type: Option<String>,
+    /// The real service answers this but the spec does not document it.
+    pub undocumented: bool,
+    pub pointer: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Only answer.
+    Respond,
+    Create,
+    Read,
+    Update,
+    Delete,
+    Restore,
+    List,
+}
+
+impl Action {
+    pub const ALL: [(&'static str, Action); 7] = [
+        ("respond", Action::Respond),
+        ("create", Action::Create),
+        ("read", Action::Read),
+        ("update", Action::Update),
+        ("delete", Action::Delete),
+        ("restore", Action::Restore),
+        ("list", Action::List),
+    ];
+
+    pub fn needs_collection(self) -> bool {
+        self != Action::Respond
+    }
+
+    /// Whether the action works on one existing item.
+    pub fn needs_item(self) -> bool {
+        matches!(
+            self,
+            Action::Read | Action::Update | Action::Delete | Action::Restore
+        )
+    }
+}
+
+/// How `list` picks, orders and pages items.
+#[derive(Debug, Default)]
+pub struct ListSpec {
+    /// Per-item condition, with `item` in scope.
+    pub filter: Option<String>,
+    /// Query parameters mapped to field comparisons.
+    pub filters: Vec<QueryFilter>,
+    /// Expression: include soft-deleted items.
+    pub include_deleted: Option<String>,
+    pub order: Option<Ordering>,
+    pub paginate: Option<Paginate>,
+}
+
+#[derive(Debug)]
+pub struct QueryFilter {
+    pub param: String,
+    /// Any of these fields may match.
+    pub fields: Vec<String>,
+    pub op: FilterOp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOp {
+    Eq,
+    Ne,
+    Contains,
+    IContains,
+    StartsWith,
+    In,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl FilterOp {
+    pub const ALL: [(&'static str, FilterOp); 10] = [
+        ("eq", FilterOp::Eq),
+        ("ne", FilterOp::Ne),
+        ("contains", FilterOp::Contains),
+        ("icontains", FilterOp::IContains),
+        ("startswith", FilterOp::StartsWith),
+        ("in", FilterOp::In),
+        ("gt", FilterOp::Gt),
+        ("gte", FilterOp::Gte),
+        ("lt", FilterOp::Lt),
+        ("lte", FilterOp::Lte),
+    ];
+}
+
+/// `o=name,-created`: a parameter naming sort keys, `-` for descending.
+#[derive(Debug)]
+pub struct Ordering {
+    pub param: String,
+    /// Sort keys when the parameter is absent.
+    pub default: Vec<String>,
+    /// Sort key → field, where they differ.
+    pub fields: HashMap<String, String>,
+}
+
+#[derive(Debug)]
+pub enum Paginate {
+    /// `?page=2&page_size=10`, with `Link` and a count header (Django REST framework).
+    Page {
+        page_param: String,
+        size_param: String,
+        default_size: usize,
+        max_size: usize,
+        count_header: Option<String>,
+        link: bool,
+    },
+    /// `?limit=10&skip=20` with a total-count header.
+    Offset {
+        limit_param: String,
+        skip_param: String,
+        default_limit: Option<usize>,
+        count_header: Option<String>,
+    },
+}

@@ -1,0 +1,825 @@
+//! Reads the stateful sections of a fixture (`session_header`, `vars`,
+//! `collections`, `operations`) into a [`Model`], naming the line of
+//! anything wrong.
+
+use super::fixture::{FixtureError, Reader};
+use super::model::*;
+use super::template::Template;
+use minijinja::Environment;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Names every template sees; a collection may not take one of them.
+pub const RESERVED_NAMES: [&str; 14] = [
+    "request", "path", "query", "header", "cookie", "body", "vars", "now", "today", "base_url",
+    "session", "item", "items", "total",
+];
+
+impl Reader<'_> {
+    pub(super) fn model(&self, env: &Environment<'_>) -> Result<Model, FixtureError> {
+        let root = &self.document.value;
+        let session_header = match root.get("session_header") {
+            None => Model::DEFAULT_SESSION_HEADER.to_string(),
+            Some(Value::String(h)) if is_token(h) => h.to_ascii_lowercase(),
+            Some(_) => {
+                return Err(
+                    self.invalid("/session_header", "`session_header` must be a header name")
+                );
+            }
+        };
+        let vars = match root.get("vars") {
+            None => Map::new(),
+            Some(Value::Object(map)) => map.clone(),
+            Some(_) => {
+                return Err(self.invalid("/vars", "`vars` must be a mapping of names to values"));
+            }
+        };
+        let mut collections = Vec::new();
+        if let Some(map) = root.get("collections") {
+            let Value::Object(map) = map else {
+                return Err(self.invalid("/collections", "expected a mapping of collection names"));
+            };
+            for (name, spec) in map {
+                collections.push(self.collection(env, name, spec)?);
+            }
+        }
+        let mut operations = HashMap::new();
+        if let Some(map) = root.get("operations") {
+            let Value::Object(map) = map else {
+                return Err(self.invalid(
+                    "/operations",
+                    "expected a mapping of operationId to behaviour",
+                ));
+            };
+            for (id, spec) in map {
+                let behaviour = self.operation(env, id, spec, &collections)?;
+                operations.insert(id.clone(), behaviour);
+            }
+        }
+        Ok(Model {
+            session_header,
+            vars,
+            collections,
+            operations,
+        })
+    }
+
+    fn collection(
+        &self,
+        env: &Environment<'_>,
+        name: &str,
+        spec: &Value,
+    ) -> Result<CollectionSpec, FixtureError> {
+        let pointer = format!("/collections/{}", escape(name));
+        if !is_identifier(name) || RESERVED_NAMES.contains(&name) {
+            return Err(self.invalid(
+                &pointer,
+                format!(
+                    "`{name}` cannot name a collection: use letters, digits and `_`, and none of: {}",
+                    RESERVED_NAMES.join(", ")
+                ),
+            ));
+        }
+        self.keys_known(
+            spec,
+            &pointer,
+            &[
+                "key",
+                "generate",
+                "computed",
+                "ready",
+                "soft_delete",
+                "unique",
+                "seed",
+            ],
+        )?;
+        let key = match spec.get("key") {
+            None => "id".to_string(),
+            Some(Value::String(k)) => k.clone(),
+            Some(_) => {
+                return Err(self.invalid(&format!("{pointer}/key"), "`key` must be a field name"));
+            }
+        };
+        let mut generated = Vec::new();
+        if let Some(map) = spec.get("generate") {
+            let Value::Object(map) = map else {
+                return Err(self.invalid(
+                    &format!("{pointer}/generate"),
+                    "expected a mapping of field to generator",
+                ));
+            };
+            for (field, how) in map {
+                let at = format!("{pointer}/generate/{}", escape(field));
+                generated.push((field.clone(), self.generator(env, how, &at)?));
+            }
+        }
+        let mut computed = Vec::new();
+        if let Some(map) = spec.get("computed") {
+            let Value::Object(map) = map else {
+                return Err(self.invalid(
+                    &format!("{pointer}/computed"),
+                    "expected a mapping of field to template",
+                ));
+            };
+            for (field, template) in map {
+                let at = format!("{pointer}/computed/{}", escape(field));
+                computed.push((field.clone(), self.template(env, template, &at)?));
+            }
+        }
+        let readiness = match spec.get("ready") {
+            None => None,
+            Some(ready) => Some(self.readiness(ready, &format!("{pointer}/ready"))?),
+        };
+        let soft_delete = match spec.get("soft_delete") {
+            None => None,
+            Some(soft) => {
+                let at = format!("{pointer}/soft_delete");
+                self.keys_known(soft, &at, &["deleted", "restored"])?;
+                Some(SoftDelete {
+                    deleted: self.plain_map(soft.get("deleted"), &format!("{at}/deleted"))?,
+                    restored: self.plain_map(soft.get("restored"), &format!("{at}/restored"))?,
+                })
+            }
+        };
+        let unique = match spec.get("unique") {
+            None => Vec::new(),
+            Some(Value::Array(sets)) => sets
+                .iter()
+                .enumerate()
+                .map(|(i, set)| match set {
+                    Value::String(field) => Ok(vec![field.clone()]),
+                    Value::Array(fields)
+                        if !fields.is_empty() && fields.iter().all(Value::is_string) =>
+                    {
+                        Ok(fields
+                            .iter()
+                            .filter_map(|f| f.as_str().map(String::from))
+                            .collect())
+                    }
+                    _ => Err(self.invalid(
+                        &format!("{pointer}/unique/{i}"),
+                        "each entry of `unique` is a field name or a list of field names",
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(self.invalid(&format!("{pointer}/unique"), "`unique` must be a list"));
+            }
+        };
+        let seed = match spec.get("seed") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::Object(map) => Ok(map.clone()),
+                    _ => Err(self.invalid(
+                        &format!("{pointer}/seed/{i}"),
+                        "a seed item must be a mapping",
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(
+                    self.invalid(&format!("{pointer}/seed"), "`seed` must be a list of items")
+                );
+            }
+        };
+        Ok(CollectionSpec {
+            name: name.to_string(),
+            key,
+            generated,
+            computed,
+            readiness,
+            soft_delete,
+            unique,
+            seed,
+            pointer,
+        })
+    }
+
+    fn generator(
+        &self,
+        env: &Environment<'_>,
+        how: &Value,
+        at: &str,
+    ) -> Result<Generated, FixtureError> {
+        Ok(match how {
+            Value::String(s) if s == "uuid" => Generated::Uuid,
+            Value::String(s) if s == "sequence" => Generated::Sequence,
+            Value::Object(map) if map.contains_key("pattern") => {
+                self.keys_known(how, at, &["pattern"])?;
+                let Some(Value::String(pattern)) = map.get("pattern") else {
+                    return Err(self.invalid(
+                        &format!("{at}/pattern"),
+                        "`pattern` must be a regular expression",
+                    ));
+                };
+                if let Err(e) = regex_syntax::Parser::new().parse(pattern) {
+                    return Err(self.invalid(
+                        &format!("{at}/pattern"),
+                        format!("invalid regular expression: {e}"),
+                    ));
+                }
+                Generated::Pattern(pattern.clone())
+            }
+            other => Generated::Template(self.template(env, other, at)?),
+        })
+    }
+
+    fn readiness(&self, ready: &Value, at: &str) -> Result<Readiness, FixtureError> {
+        self.keys_known(ready, at, &["after", "reads", "pending", "ready"])?;
+        let after = match (ready.get("after"), ready.get("reads")) {
+            (Some(after), None) => ReadyAfter::Millis(parse_duration(after).ok_or_else(|| {
+                self.invalid(
+                    &format!("{at}/after"),
+                    "`after` must be a duration such as `5s`, `500ms` or `2m`",
+                )
+            })?),
+            (None, Some(reads)) => ReadyAfter::Reads(
+                reads
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| {
+                        self.invalid(&format!("{at}/reads"), "`reads` must be a whole number")
+                    })?,
+            ),
+            _ => {
+                return Err(self.invalid(
+                    at,
+                    "`ready` needs exactly one of `after` (a duration) or `reads` (a count)",
+                ));
+            }
+        };
+        Ok(Readiness {
+            after,
+            pending: self.plain_map(ready.get("pending"), &format!("{at}/pending"))?,
+            ready: self.plain_map(ready.get("ready"), &format!("{at}/ready"))?,
+        })
+    }
+
+    fn operation(
+        &self,
+        env: &Environment<'_>,
+        id: &str,
+        spec: &Value,
+        collections: &[CollectionSpec],
+    ) -> Result<OperationBehaviour, FixtureError> {
+        let pointer = format!("/operations/{}", escape(id));
+        self.keys_known(spec, &pointer, &["target", "rules"])?;
+        let known = |name: &str, at: &str| -> Result<(), FixtureError> {
+            if collections.iter().any(|c| c.name == name) {
+                Ok(())
+            } else {
+                let names: Vec<&str> = collections.iter().map(|c| c.name.as_str()).collect();
+                Err(self.invalid(
+                    at,
+                    format!("no collection `{name}`; declared: {}", names.join(", ")),
+                ))
+            }
+        };
+        let target = match spec.get("target") {
+            None => None,
+            Some(Value::String(collection)) => {
+                known(collection, &format!("{pointer}/target"))?;
+                Some(Target {
+                    collection: collection.clone(),
+                    id: None,
+                    include_deleted: false,
+                    required: true,
+                })
+            }
+            Some(map @ Value::Object(_)) => {
+                let at = format!("{pointer}/target");
+                self.keys_known(
+                    map,
+                    &at,
+                    &["collection", "id", "include_deleted", "required"],
+                )?;
+                let Some(Value::String(collection)) = map.get("collection") else {
+                    return Err(self.invalid(&at, "`target` needs a `collection`"));
+                };
+                known(collection, &format!("{at}/collection"))?;
+                Some(Target {
+                    collection: collection.clone(),
+                    id: self.expression(env, map.get("id"), &format!("{at}/id"))?,
+                    include_deleted: self
+                        .flag(map.get("include_deleted"), &format!("{at}/include_deleted"))?,
+                    required: match map.get("required") {
+                        None => true,
+                        Some(v) => self.flag(Some(v), &format!("{at}/required"))?,
+                    },
+                })
+            }
+            Some(_) => {
+                return Err(self.invalid(
+                    &format!("{pointer}/target"),
+                    "`target` is a collection name or a mapping with `collection` and `id`",
+                ));
+            }
+        };
+        let Some(Value::Array(items)) = spec.get("rules") else {
+            return Err(self.invalid(&pointer, "an operation needs `rules`, a list"));
+        };
+        let mut rules = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let rule = self.rule(env, item, &format!("{pointer}/rules/{i}"))?;
+            if let Some(collection) = &rule.collection {
+                known(collection, &format!("{}/collection", rule.pointer))?;
+            }
+            if rule.action.needs_collection() && rule.collection.is_none() && target.is_none() {
+                return Err(self.invalid(
+                    &rule.pointer,
+                    "this action needs a collection: give the rule a `collection` or the operation a `target`",
+                ));
+            }
+            rules.push(rule);
+        }
+        Ok(OperationBehaviour {
+            operation_id: id.to_string(),
+            target,
+            rules,
+            pointer,
+        })
+    }
+
+    fn rule(
+        &self,
+        env: &Environment<'_>,
+        item: &Value,
+        pointer: &str,
+    ) -> Result<Rule, FixtureError> {
+        self.keys_known(
+            item,
+            pointer,
+            &[
+                "when",
+                "action",
+                "collection",
+                "id",
+                "set",
+                "filter",
+                "filters",
+                "include_deleted",
+                "order",
+                "paginate",
+                "status",
+                "headers",
+                "body",
+                "content_type",
+                "undocumented",
+            ],
+        )?;
+        let action = match item.get("action") {
+            None => Action::Respond,
+            Some(Value::String(name)) => Action::ALL
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| *a)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Action::ALL.iter().map(|(n, _)| *n).collect();
+                    self.invalid(
+                        &format!("{pointer}/action"),
+                        format!(
+                            "unknown action `{name}`; expected one of: {}",
+                            names.join(", ")
+                        ),
+                    )
+                })?,
+            Some(_) => {
+                return Err(self.invalid(&format!("{pointer}/action"), "`action` must be a name"));
+            }
+        };
+        let collection = match item.get("collection") {
+            None => None,
+            Some(Value::String(c)) => Some(c.clone()),
+            Some(_) => {
+                return Err(self.invalid(
+                    &format!("{pointer}/collection"),
+                    "`collection` must be a name",
+                ));
+            }
+        };
+        let list_keys = ["filter", "filters", "include_deleted", "order", "paginate"];
+        if action != Action::List
+            && let Some(key) = list_keys.iter().find(|k| item.get(**k).is_some())
+        {
+            return Err(self.invalid(
+                &format!("{pointer}/{key}"),
+                format!("`{key}` only applies to `action: list`"),
+            ));
+        }
+        let status = match item.get("status") {
+            None => None,
+            Some(v) => Some(
+                v.as_u64()
+                    .filter(|s| (100..=599).contains(s))
+                    .map(|s| s as u16)
+                    .ok_or_else(|| {
+                        self.invalid(
+                            &format!("{pointer}/status"),
+                            "`status` must be an HTTP status code",
+                        )
+                    })?,
+            ),
+        };
+        let headers = match item.get("headers") {
+            None => Vec::new(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(name, value)| {
+                    let at = format!("{pointer}/headers/{}", escape(name));
+                    Ok((name.to_ascii_lowercase(), self.template(env, value, &at)?))
+                })
+                .collect::<Result<_, FixtureError>>()?,
+            Some(_) => {
+                return Err(
+                    self.invalid(&format!("{pointer}/headers"), "`headers` must be a mapping")
+                );
+            }
+        };
+        let content_type = match item.get("content_type") {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                return Err(self.invalid(
+                    &format!("{pointer}/content_type"),
+                    "`content_type` must be a string",
+                ));
+            }
+        };
+        Ok(Rule {
+            when: self.expression(env, item.get("when"), &format!("{pointer}/when"))?,
+            action,
+            collection,
+            id: self.expression(env, item.get("id"), &format!("{pointer}/id"))?,
+            set: match item.get("set") {
+                None => None,
+                Some(set) => Some(self.template(env, set, &format!("{pointer}/set"))?),
+            },
+            list: self.list_spec(env, item, pointer)?,
+            status,
+            headers,
+            body: match item.get("body") {
+                None => None,
+                Some(body) => Some(self.template(env, body, &format!("{pointer}/body"))?),
+            },
+            content_type,
+            undocumented: self
+                .flag(item.get("undocumented"), &format!("{pointer}/undocumented"))?,
+            pointer: pointer.to_string(),
+        })
+    }
+
+    fn list_spec(
+        &self,
+        env: &Environment<'_>,
+        item: &Value,
+        pointer: &str,
+    ) -> Result<ListSpec, FixtureError> {
+        let mut filters = Vec::new();
+        if let Some(map) = item.get("filters") {
+            let Value::Object(map) = map else {
+                return Err(self.invalid(
+                    &format!("{pointer}/filters"),
+                    "expected a mapping of query parameter to field",
+                ));
+            };
+            for (param, how) in map {
+                let at = format!("{pointer}/filters/{}", escape(param));
+                filters.push(self.query_filter(param, how, &at)?);
+            }
+        }
+        let order = match item.get("order") {
+            None => None,
+            Some(order) => {
+                let at = format!("{pointer}/order");
+                self.keys_known(order, &at, &["param", "default", "fields"])?;
+                let param = self.string_or(order.get("param"), "o", &format!("{at}/param"))?;
+                let default = match order.get("default") {
+                    None => Vec::new(),
+                    Some(Value::String(s)) => s.split(',').map(|k| k.trim().to_string()).collect(),
+                    Some(Value::Array(keys)) if keys.iter().all(Value::is_string) => keys
+                        .iter()
+                        .filter_map(|k| k.as_str().map(String::from))
+                        .collect(),
+                    Some(_) => {
+                        return Err(self.invalid(
+                            &format!("{at}/default"),
+                            "`default` is a sort key or a list of them",
+                        ));
+                    }
+                };
+                let fields = match order.get("fields") {
+                    None => HashMap::new(),
+                    Some(Value::Object(map)) => map
+                        .iter()
+                        .map(|(k, v)| match v {
+                            Value::String(f) => Ok((k.clone(), f.clone())),
+                            _ => Err(self.invalid(
+                                &format!("{at}/fields/{}", escape(k)),
+                                "expected a field name",
+                            )),
+                        })
+                        .collect::<Result<_, _>>()?,
+                    Some(_) => {
+                        return Err(self.invalid(
+                            &format!("{at}/fields"),
+                            "`fields` maps sort keys to fields",
+                        ));
+                    }
+                };
+                Some(Ordering {
+                    param,
+                    default,
+                    fields,
+                })
+            }
+        };
+        let paginate = match item.get("paginate") {
+            None => None,
+            Some(p) => Some(self.paginate(p, &format!("{pointer}/paginate"))?),
+        };
+        Ok(ListSpec {
+            filter: self.expression(env, item.get("filter"), &format!("{pointer}/filter"))?,
+            filters,
+            include_deleted: self.expression(
+                env,
+                item.get("include_deleted"),
+                &format!("{pointer}/include_deleted"),
+            )?,
+            order,
+            paginate,
+        })
+    }
+
+    fn query_filter(
+        &self,
+        param: &str,
+        how: &Value,
+        at: &str,
+    ) -> Result<QueryFilter, FixtureError> {
+        match how {
+            Value::String(field) => Ok(QueryFilter {
+                param: param.to_string(),
+                fields: vec![field.clone()],
+                op: FilterOp::Eq,
+            }),
+            Value::Object(map) => {
+                self.keys_known(how, at, &["field", "fields", "op"])?;
+                let fields = match (map.get("field"), map.get("fields")) {
+                    (Some(Value::String(f)), None) => vec![f.clone()],
+                    (None, Some(Value::Array(fs)))
+                        if !fs.is_empty() && fs.iter().all(Value::is_string) =>
+                    {
+                        fs.iter()
+                            .filter_map(|f| f.as_str().map(String::from))
+                            .collect()
+                    }
+                    _ => {
+                        return Err(self.invalid(
+                            at,
+                            "a filter needs `field` (a name) or `fields` (a list of names)",
+                        ));
+                    }
+                };
+                let op = match map.get("op") {
+                    None => FilterOp::Eq,
+                    Some(Value::String(name)) => FilterOp::ALL
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, op)| *op)
+                        .ok_or_else(|| {
+                            let names: Vec<&str> = FilterOp::ALL.iter().map(|(n, _)| *n).collect();
+                            self.invalid(
+                                &format!("{at}/op"),
+                                format!(
+                                    "unknown filter `{name}`; expected one of: {}",
+                                    names.join(", ")
+                                ),
+                            )
+                        })?,
+                    Some(_) => return Err(self.invalid(&format!("{at}/op"), "`op` must be a name")),
+                };
+                Ok(QueryFilter {
+                    param: param.to_string(),
+                    fields,
+                    op,
+                })
+            }
+            _ => Err(self.invalid(
+                at,
+                "a filter is a field name or a mapping with `field` and `op`",
+            )),
+        }
+    }
+
+    fn paginate(&self, p: &Value, at: &str) -> Result<Paginate, FixtureError> {
+        let style = p.get("style").and_then(Value::as_str).unwrap_or("page");
+        let count_header = match p.get("count_header") {
+            None => None,
+            Some(Value::String(h)) if is_token(h) => Some(h.clone()),
+            Some(_) => {
+                return Err(self.invalid(
+                    &format!("{at}/count_header"),
+                    "`count_header` must be a header name",
+                ));
+            }
+        };
+        match style {
+            "page" => {
+                self.keys_known(
+                    p,
+                    at,
+                    &[
+                        "style",
+                        "page",
+                        "size",
+                        "default_size",
+                        "max_size",
+                        "count_header",
+                        "link",
+                    ],
+                )?;
+                Ok(Paginate::Page {
+                    page_param: self.string_or(p.get("page"), "page", &format!("{at}/page"))?,
+                    size_param: self.string_or(
+                        p.get("size"),
+                        "page_size",
+                        &format!("{at}/size"),
+                    )?,
+                    default_size: self.count_or(
+                        p.get("default_size"),
+                        10,
+                        &format!("{at}/default_size"),
+                    )?,
+                    max_size: self.count_or(p.get("max_size"), 1000, &format!("{at}/max_size"))?,
+                    count_header,
+                    link: match p.get("link") {
+                        None => true,
+                        v => self.flag(v, &format!("{at}/link"))?,
+                    },
+                })
+            }
+            "offset" => {
+                self.keys_known(
+                    p,
+                    at,
+                    &["style", "limit", "skip", "default_limit", "count_header"],
+                )?;
+                Ok(Paginate::Offset {
+                    limit_param: self.string_or(p.get("limit"), "limit", &format!("{at}/limit"))?,
+                    skip_param: self.string_or(p.get("skip"), "skip", &format!("{at}/skip"))?,
+                    default_limit: match p.get("default_limit") {
+                        None => None,
+                        v => Some(self.count_or(v, 0, &format!("{at}/default_limit"))?),
+                    },
+                    count_header,
+                })
+            }
+            other => Err(self.invalid(
+                &format!("{at}/style"),
+                format!("unknown pagination style `{other}`; expected `page` or `offset`"),
+            )),
+        }
+    }
+
+    fn template(
+        &self,
+        env: &Environment<'_>,
+        value: &Value,
+        at: &str,
+    ) -> Result<Template, FixtureError> {
+        Template::new(env, value.clone()).map_err(|(inner, e)| {
+            self.invalid(&format!("{at}{inner}"), format!("template error: {e}"))
+        })
+    }
+
+    /// An optional expression string, compiled once to check it.
+    fn expression(
+        &self,
+        env: &Environment<'_>,
+        value: Option<&Value>,
+        at: &str,
+    ) -> Result<Option<String>, FixtureError> {
+        match value {
+            None => Ok(None),
+            Some(Value::String(expr)) => {
+                let inner = expr.trim();
+                let inner = inner
+                    .strip_prefix("{{")
+                    .and_then(|e| e.strip_suffix("}}"))
+                    .unwrap_or(inner)
+                    .trim();
+                env.compile_expression(inner)
+                    .map_err(|e| self.invalid(at, format!("expression does not compile: {e}")))?;
+                Ok(Some(inner.to_string()))
+            }
+            Some(_) => Err(self.invalid(at, "expected an expression (a string)")),
+        }
+    }
+
+    fn flag(&self, value: Option<&Value>, at: &str) -> Result<bool, FixtureError> {
+        match value {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(self.invalid(at, "expected `true` or `false`")),
+        }
+    }
+
+    fn string_or(
+        &self,
+        value: Option<&Value>,
+        default: &str,
+        at: &str,
+    ) -> Result<String, FixtureError> {
+        match value {
+            None => Ok(default.to_string()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(self.invalid(at, "expected a name")),
+        }
+    }
+
+    fn count_or(
+        &self,
+        value: Option<&Value>,
+        default: usize,
+        at: &str,
+    ) -> Result<usize, FixtureError> {
+        match value {
+            None => Ok(default),
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n > 0)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| self.invalid(at, "expected a whole number above 0")),
+        }
+    }
+
+    fn plain_map(
+        &self,
+        value: Option<&Value>,
+        at: &str,
+    ) -> Result<Map<String, Value>, FixtureError> {
+        match value {
+            None => Ok(Map::new()),
+            Some(Value::Object(map)) => Ok(map.clone()),
+            Some(_) => Err(self.invalid(at, "expected a mapping of fields to values")),
+        }
+    }
+}
+
+/// `5s`, `500ms`, `2m`, `1h`, or a number of seconds, in milliseconds.
+pub fn parse_duration(value: &Value) -> Option<u64> {
+    if let Some(seconds) = value.as_f64() {
+        return (seconds >= 0.0).then(|| (seconds * 1000.0).round() as u64);
+    }
+    let text = value.as_str()?.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "m" | "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        _ => return None,
+    };
+    Some((number * factor).round() as u64)
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Escapes a key for a JSON pointer.
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn durations_read_as_milliseconds() {
+        assert_eq!(parse_duration(&json!("5s")), Some(5000));
+        assert_eq!(parse_duration(&json!("250ms")), Some(250));
+        assert_eq!(parse_duration(&json!("2m")), Some(120_000));
+        assert_eq!(parse_duration(&json!(1.5)), Some(1500));
+        assert_eq!(parse_duration(&json!("soon")), None);
+        assert_eq!(parse_duration(&json!("5 parsecs")), None);
+    }
+}

@@ -1,0 +1,336 @@
+//! Per-session state: the items of each collection, the session's clock
+//! offset and its random source.
+//!
+//! Each session has its own lock, so parallel CI jobs (one session each)
+//! never wait on each other, and everything one request does to a session
+//! (check a name is free, then create) happens under that one lock, which
+//! is what makes a unique create atomic. Collections sit behind `Arc`s so
+//! templates can read them without copying; writes go through
+//! `Arc::make_mut`, which copies only if a reader still holds the old one.
+
+use super::clock::real_now_ms;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// One stored item and what the mock knows about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub value: Map<String, Value>,
+    /// Session clock at creation, for readiness.
+    pub created_ms: i64,
+    /// Retrieves and list appearances, for readiness by reads.
+    pub reads: u32,
+    /// Soft-deleted: hidden unless asked for.
+    pub deleted: bool,
+}
+
+/// The items of one collection in one session, in creation order.
+#[derive(Debug, Clone, Default)]
+pub struct CollectionData {
+    items: BTreeMap<u64, Record>,
+    by_key: HashMap<String, u64>,
+    next_slot: u64,
+    /// Last value handed out by a `sequence` generator.
+    pub sequence: u64,
+}
+
+impl CollectionData {
+    pub fn get(&self, key: &str) -> Option<&Record> {
+        self.by_key.get(key).and_then(|slot| self.items.get(slot))
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Record> {
+        let slot = *self.by_key.get(key)?;
+        self.items.get_mut(&slot)
+    }
+
+    /// Adds or replaces the item under `key`.
+    pub fn insert(&mut self, key: String, record: Record) {
+        if let Some(slot) = self.by_key.get(&key) {
+            self.items.insert(*slot, record);
+            return;
+        }
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        self.items.insert(slot, record);
+        self.by_key.insert(key, slot);
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Record> {
+        let slot = self.by_key.remove(key)?;
+        self.items.remove(&slot)
+    }
+
+    /// Items in creation order.
+    pub fn iter(&self) -> impl Iterator<Item = &Record> {
+        self.items.values()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Record> {
+        self.items.values_mut()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// The text form of a key value: strings as they are, numbers printed.
+pub fn key_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// One session's state.
+#[derive(Debug)]
+pub struct Session {
+    pub name: String,
+    pub collections: HashMap<String, Arc<CollectionData>>,
+    /// Added to the real clock; moved forward by the admin API.
+    pub clock_offset_ms: i64,
+    pub rng: StdRng,
+}
+
+impl Session {
+    pub fn new(name: &str, seed: u64) -> Self {
+        Self {
+            name: name.to_string(),
+            collections: HashMap::new(),
+            clock_offset_ms: 0,
+            rng: StdRng::seed_from_u64(seed ^ fnv(name)),
+        }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        real_now_ms() + self.clock_offset_ms
+    }
+
+    pub fn collection(&self, name: &str) -> Arc<CollectionData> {
+        self.collections.get(name).cloned().unwrap_or_default()
+    }
+
+    pub fn collection_mut(&mut self, name: &str) -> &mut CollectionData {
+        Arc::make_mut(self.collections.entry(name.to_string()).or_default())
+    }
+
+    /// The session as JSON, for the admin API's dump.
+    pub fn dump(&self) -> Value {
+        let mut names: Vec<&String> = self.collections.keys().collect();
+        names.sort();
+        let collections: Map<String, Value> = names
+            .into_iter()
+            .map(|name| {
+                let items: Vec<Value> = self.collections[name]
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "item": r.value,
+                            "created_ms": r.created_ms,
+                            "reads": r.reads,
+                            "deleted": r.deleted,
+                        })
+                    })
+                    .collect();
+                (name.clone(), Value::Array(items))
+            })
+            .collect();
+        json!({
+            "session": self.name,
+            "clock_offset_ms": self.clock_offset_ms,
+            "collections": collections,
+        })
+    }
+
+    /// Replaces the state with a dump; `keys` gives each collection's key
+    /// field. Nothing changes when the dump is refused.
+    pub fn load(&mut self, dump: &Value, keys: &HashMap<String, String>) -> Result<(), String> {
+        let offset = match dump.get("clock_offset_ms") {
+            None => 0,
+            Some(v) => v
+                .as_i64()
+                .ok_or("`clock_offset_ms` must be a whole number")?,
+        };
+        let Some(Value::Object(map)) = dump.get("collections") else {
+            return Err(
+                "a state dump needs `collections`, a mapping of collection to items".into(),
+            );
+        };
+        let mut collections = HashMap::new();
+        for (name, items) in map {
+            let key_field = keys
+                .get(name)
+                .ok_or_else(|| format!("the fixture declares no collection `{name}`"))?;
+            let Value::Array(items) = items else {
+                return Err(format!("`collections.{name}` must be a list"));
+            };
+            let mut data = CollectionData::default();
+            for (i, entry) in items.iter().enumerate() {
+                let at = format!("`collections.{name}[{i}]`");
+                let Some(Value::Object(value)) = entry.get("item") else {
+                    return Err(format!("{at} needs `item`, a mapping"));
+                };
+                let key = value
+                    .get(key_field)
+                    .and_then(key_text)
+                    .ok_or_else(|| format!("{at}: the item has no `{key_field}`"))?;
+                if data.get(&key).is_some() {
+                    return Err(format!("{at}: `{key_field}` {key} appears twice"));
+                }
+                let record = Record {
+                    value: value.clone(),
+                    created_ms: entry
+                        .get("created_ms")
+                        .and_then(Value::as_i64)
+                        .unwrap_or_else(|| self.now_ms()),
+                    reads: entry
+                        .get("reads")
+                        .and_then(Value::as_u64)
+                        .map_or(0, |r| r.min(u64::from(u32::MAX)) as u32),
+                    deleted: entry
+                        .get("deleted")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                };
+                if let Some(n) = value.get(key_field).and_then(Value::as_u64) {
+                    data.sequence = data.sequence.max(n);
+                }
+                data.insert(key, record);
+            }
+            collections.insert(name.clone(), Arc::new(data));
+        }
+        self.collections = collections;
+        self.clock_offset_ms = offset;
+        Ok(())
+    }
+}
+
+/// All sessions of one mock. The map's lock is held only to find or make a
+/// session; requests then lock just their session.
+#[derive(Debug, Default)]
+pub struct Store {
+    sessions: Mutex<HashMap<String, Arc<Mutex<Session>>>>,
+    /// Mixed with each session's name to seed its random source.
+    seed: u64,
+}
+
+impl Store {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            sessions: Mutex::default(),
+            seed,
+        }
+    }
+
+    /// The session named `name`, made (and seeded by `init`) on first use.
+    pub fn session(&self, name: &str, init: impl FnOnce(&mut Session)) -> Arc<Mutex<Session>> {
+        let mut sessions = lock(&self.sessions);
+        if let Some(session) = sessions.get(name) {
+            return session.clone();
+        }
+        let mut session = Session::new(name, self.seed);
+        init(&mut session);
+        let session = Arc::new(Mutex::new(session));
+        sessions.insert(name.to_string(), session.clone());
+        session
+    }
+
+    /// Forgets one session; it starts from the seed data on its next request.
+    pub fn reset(&self, name: &str) -> bool {
+        lock(&self.sessions).remove(name).is_some()
+    }
+
+    pub fn reset_all(&self) -> usize {
+        let mut sessions = lock(&self.sessions);
+        let n = sessions.len();
+        sessions.clear();
+        n
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = lock(&self.sessions).keys().cloned().collect();
+        names.sort();
+        names
+    }
+}
+
+/// Locks a mutex, recovering the data if a thread panicked while holding it:
+/// a mock that stops answering after one bug is worse than one that goes on.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A stable hash of the session name, so each session's ids differ but repeat.
+pub fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> Record {
+        Record {
+            value: json!({"id": id}).as_object().cloned().unwrap_or_default(),
+            created_ms: 0,
+            reads: 0,
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn keeps_creation_order_and_finds_by_key() {
+        let mut data = CollectionData::default();
+        for id in ["b", "a", "c"] {
+            data.insert(id.into(), record(id));
+        }
+        data.remove("a");
+        data.insert("d".into(), record("d"));
+        let order: Vec<&Value> = data.iter().map(|r| &r.value["id"]).collect();
+        assert_eq!(order, [&json!("b"), &json!("c"), &json!("d")]);
+        assert!(data.get("a").is_none());
+        assert_eq!(data.get("c").map(|r| &r.value["id"]), Some(&json!("c")));
+    }
+
+    #[test]
+    fn dump_and_load_round_trip() {
+        let mut session = Session::new("s", 1);
+        session
+            .collection_mut("projects")
+            .insert("p1".into(), record("p1"));
+        session.clock_offset_ms = 5000;
+        let dump = session.dump();
+        let keys = HashMap::from([("projects".to_string(), "id".to_string())]);
+        let mut other = Session::new("t", 1);
+        other.load(&dump, &keys).expect("a dump loads");
+        assert_eq!(other.clock_offset_ms, 5000);
+        assert_eq!(other.collection("projects").get("p1"), Some(&record("p1")));
+    }
+
+    #[test]
+    fn a_bad_dump_changes_nothing() {
+        let mut session = Session::new("s", 1);
+        session
+            .collection_mut("projects")
+            .insert("p1".into(), record("p1"));
+        let keys = HashMap::from([("projects".to_string(), "id".to_string())]);
+        let bad = json!({"collections": {"projects": [{"item": {"name": "no id"}}]}});
+        let error = session.load(&bad, &keys).expect_err("no key");
+        assert!(error.contains("has no `id`"), "{error}");
+        assert_eq!(session.collection("projects").len(), 1);
+    }
+}

@@ -1,0 +1,139 @@
+//! How stored items look from outside: readiness applied, soft-deleted
+//! items hidden, and each collection offered to templates as an object
+//! with `get`, `find`, `filter`, `count` and `exists`.
+
+use super::model::{CollectionSpec, ReadyAfter};
+use super::store::{CollectionData, Record};
+use super::template::jinja_value;
+use minijinja::value::{Kwargs, Object, from_args};
+use minijinja::{Error, ErrorKind, State, Value as JinjaValue};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Whether `record` has become ready at `now_ms`.
+pub fn is_ready(spec: &CollectionSpec, record: &Record, now_ms: i64) -> bool {
+    match spec.readiness.as_ref().map(|r| r.after) {
+        None => true,
+        Some(ReadyAfter::Millis(ms)) => now_ms.saturating_sub(record.created_ms) >= ms as i64,
+        Some(ReadyAfter::Reads(n)) => record.reads >= n,
+    }
+}
+
+/// The item as a client sees it now: stored fields plus readiness fields.
+pub fn shown(spec: &CollectionSpec, record: &Record, now_ms: i64) -> Map<String, Value> {
+    let mut value = record.value.clone();
+    if let Some(readiness) = &spec.readiness {
+        let overlay = if is_ready(spec, record, now_ms) {
+            &readiness.ready
+        } else {
+            &readiness.pending
+        };
+        for (k, v) in overlay {
+            value.insert(k.clone(), v.clone());
+        }
+    }
+    value
+}
+
+/// Equality as a filter means it: numbers by value, everything else exactly.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// A collection as templates see it.
+#[derive(Debug)]
+pub struct CollectionView {
+    pub spec: Arc<CollectionSpecRef>,
+    pub data: Arc<CollectionData>,
+    pub now_ms: i64,
+}
+
+/// Which collection of which fixture a view shows.
+#[derive(Debug)]
+pub struct CollectionSpecRef {
+    pub fixture: Arc<super::Fixture>,
+    pub index: usize,
+}
+
+impl CollectionSpecRef {
+    pub fn get(&self) -> &CollectionSpec {
+        &self.fixture.model.collections[self.index]
+    }
+}
+
+impl CollectionView {
+    fn live(&self) -> impl Iterator<Item = &Record> {
+        self.data.iter().filter(|r| !r.deleted)
+    }
+
+    fn matching(&self, kwargs: &Kwargs) -> Result<Vec<&Record>, Error> {
+        let mut wanted: Vec<(String, Value)> = Vec::new();
+        for name in kwargs.args() {
+            let value: JinjaValue = kwargs.get(name)?;
+            let value = serde_json::to_value(&value).unwrap_or(Value::Null);
+            wanted.push((name.to_string(), value));
+        }
+        let spec = self.spec.get();
+        Ok(self
+            .live()
+            .filter(|record| {
+                let shown = shown(spec, record, self.now_ms);
+                wanted
+                    .iter()
+                    .all(|(field, value)| shown.get(field).is_some_and(|v| same(v, value)))
+            })
+            .collect())
+    }
+
+    fn show(&self, record: &Record) -> JinjaValue {
+        jinja_value(shown(self.spec.get(), record, self.now_ms))
+    }
+}
+
+impl Object for CollectionView {
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[JinjaValue],
+    ) -> Result<JinjaValue, Error> {
+        match method {
+            "get" => {
+                let (key,): (JinjaValue,) = from_args(args)?;
+                let key = serde_json::to_value(&key)
+                    .ok()
+                    .and_then(|k| super::store::key_text(&k));
+                Ok(key
+                    .and_then(|k| self.data.get(&k))
+                    .filter(|r| !r.deleted)
+                    .map(|r| self.show(r))
+                    .unwrap_or(JinjaValue::from(())))
+            }
+            "find" | "filter" | "count" | "exists" => {
+                let (kwargs,): (Kwargs,) = from_args(args)?;
+                let found = self.matching(&kwargs)?;
+                kwargs.assert_all_used()?;
+                Ok(match method {
+                    "find" => found
+                        .first()
+                        .map(|r| self.show(r))
+                        .unwrap_or(JinjaValue::from(())),
+                    "filter" => {
+                        JinjaValue::from(found.iter().map(|r| self.show(r)).collect::<Vec<_>>())
+                    }
+                    "count" => JinjaValue::from(found.len()),
+                    _ => JinjaValue::from(!found.is_empty()),
+                })
+            }
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!(
+                    "collections have get(key), find(field=value…), filter(…), count(…) and exists(…), not `{method}`"
+                ),
+            )),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The admin API under `/__understudy/`, on the mock's own port. The prefix
+//! is checked before routing, so no spec can shadow it, and only loopback
+//! peers are answered: state and the clock are for the developer's own
+//! machine and its test runs.
+//!
+//! | request | does |
+//! |---|---|
+//! | `POST /__understudy/reset` (`?all=true`) | forgets the session (or all): it starts again from the seed data |
+//! | `GET /__understudy/state` | the session's state as JSON |
+//! | `PUT /__understudy/state` | replaces the session's state with a dump |
+//! | `GET`/`POST /__understudy/clock` | reads / moves the session's clock: `{"advance": "10s"}` |
+//! | `GET /__understudy/requests` (`?limit=N`) | the last requests answered |
+//! | `GET /__understudy/sessions` | the sessions that exist |
+//!
+//! The session is the `?session=` parameter, else the session header, else `default`.
+
+use super::journal::Journal;
+use super::reply::Reply;
+use crate::behaviour::clock::format_datetime;
+use crate::behaviour::engine::{self, session_name};
+use crate::behaviour::parse_model::parse_duration;
+use crate::behaviour::store::lock;
+use crate::behaviour::{Fixture, Store};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const PREFIX: &str = "/__understudy";
+
+/// What the admin API needs from the mock.
+pub struct Admin<'a> {
+    pub fixture: &'a Arc<Fixture>,
+    pub store: &'a Store,
+    pub journal: &'a Journal,
+    pub base_url: String,
+}
+
+/// Answers an admin request; `rest` is the path after [`PREFIX`].
+pub fn handle(
+    admin: &Admin<'_>,
+    method: &hyper::Method,
+    rest: &str,
+    query: &[(String, String)],
+    headers: &hyper::HeaderMap,
+    body: &[u8],
+    peer: Option<SocketAddr>,
+) -> Reply {
+    if !peer.is_some_and(|p| p.ip().is_loopback() || p.ip().to_canonical().is_loopback()) {
+        return error(403, "the admin API answers loopback clients only");
+    }
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let session = param("session")
+        .unwrap_or_else(|| session_name(admin.fixture, headers))
+        .to_string();
+    let get = *method == hyper::Method::GET;
+    let post = *method == hyper::Method::POST;
+    match rest.trim_end_matches('/') {
+        "" if get => ok(json!({
+            "endpoints": ["POST /reset", "GET /state", "PUT /state", "GET /clock", "POST /clock", "GET /requests", "GET /sessions"],
+            "session_header": admin.fixture.model.session_header,
+        })),
+        "/reset" if post => {
+            if param("all") == Some("true") {
+                let n = admin.store.reset_all();
+                ok(json!({"reset": "all", "sessions": n}))
+            } else {
+                admin.store.reset(&session);
+                ok(json!({"reset": session}))
+            }
+        }
+        "/state" if get => {
+            let state = engine::session(admin.fixture, admin.store, &session, &admin.base_url);
+            let dump = lock(&state).dump();
+            ok(dump)
+        }
+        "/state" if *method == hyper::Method::PUT => {
+            let Ok(dump) = serde_json::from_slice::<Value>(body) else {
+                return error(
+                    400,
+                    "the body must be a JSON state dump (as GET /__understudy/state gives)",
+                );
+            };
+            let keys: HashMap<String, String> = admin
+                .fixture
+                .model
+                .collections
+                .iter()
+                .map(|c| (c.name.clone(), c.key.clone()))
+                .collect();
+            let state = engine::session(admin.fixture, admin.store, &session, &admin.base_url);
+            let mut state = lock(&state);
+            match state.load(&dump, &keys) {
+                Ok(()) => ok(state.dump()),
+                Err(message) => error(400, &message),
+            }
+        }
+        "/clock" if get || post => {
+            let state = engine::session(admin.fixture, admin.store, &session, &admin.base_url);
+            let mut state = lock(&state);
+            if post {
+                let advance = serde_json::from_slice::<Value>(body)
+                    .ok()
+                    .and_then(|b| b.get("advance").cloned());
+                let Some(ms) = advance.as_ref().and_then(parse_duration) else {
+                    return error(
+                        400,
+                        "send {\"advance\": \"10s\"} (or ms, m, h, or a number of seconds)",
+                    );
+                };
+                state.clock_offset_ms = state.clock_offset_ms.saturating_add(ms as i64);
+            }
+            ok(json!({
+                "session": session,
+                "now": format_datetime(state.now_ms()),
+                "offset_ms": state.clock_offset_ms,
+            }))
+        }
+        "/requests" if get => {
+            let limit = param("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
+            let only = param("session");
+            ok(json!({"requests": admin.journal.recent(limit, only)}))
+        }
+        "/sessions" if get => ok(json!({"sessions": admin.store.names()})),
+        "" | "/reset" | "/state" | "/clock" | "/requests" | "/sessions" => error(
+            405,
+            &format!("`{method}` is not an admin operation on this path"),
+        ),
+        other => error(
+            404,
+            &format!("no admin endpoint `{PREFIX}{other}`; GET {PREFIX}/ lists them"),
+        ),
+    }
+}
+
+fn ok(body: Value) -> Reply {
+    Reply::json(200, "application/json", &body)
+}
+
+fn error(status: u16, detail: &str) -> Reply {
+    Reply::json(
+        status,
+        "application/problem+json",
+        &json!({"type": "about:blank", "status": status, "detail": detail}),
+    )
+}

@@ -1,0 +1,110 @@
+//! The behaviour stage of the pipeline: hands a valid request to the
+//! fixture's rules and turns their decision into a reply that keeps the
+//! spec's promises. A rule's body that breaks the response schema is a bug
+//! in the fixture, answered as a 500 that says so, never sent as if valid.
+
+use super::failure::{self, Failure};
+use super::reply::Reply;
+use super::respond::negotiate;
+use crate::behaviour::engine::{self, Answer, Outcome, Request};
+use crate::behaviour::model::OperationBehaviour;
+use crate::behaviour::{Fixture, Store};
+use crate::spec::{Api, Operation};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Runs the rules; `None` when no rule matched and the spec should answer.
+pub fn behave(
+    api: &Api,
+    fixture: &Arc<Fixture>,
+    store: &Store,
+    operation: &Operation,
+    behaviour: &OperationBehaviour,
+    request: &Request<'_>,
+) -> Option<Reply> {
+    match engine::run(fixture, store, behaviour, request) {
+        Outcome::Answer(answer) => Some(reply(api, operation, answer, request)),
+        Outcome::Refuse(refusal) => {
+            let mut failure = Failure::new(refusal.kind, refusal.detail);
+            failure.fields = Box::new(refusal.fields);
+            Some(failure::render(
+                fixture,
+                failure,
+                request.method,
+                request.path,
+            ))
+        }
+        Outcome::NoRuleMatched => None,
+    }
+}
+
+fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>) -> Reply {
+    let status = answer.status;
+    let documented = operation.response_for(status);
+    let mut notes = answer.notes;
+    if answer.undocumented {
+        notes.push(format!(
+            "undocumented {status}: the spec does not list it; fixture rule {} declares the real service answers it",
+            answer.rule
+        ));
+    }
+    let body = answer.body.filter(|_| !matches!(status, 204 | 205 | 304));
+    let mut reply = match body {
+        None => Reply::empty(status),
+        Some(body) => {
+            let accept = request
+                .headers
+                .get(hyper::header::ACCEPT)
+                .and_then(|v| v.to_str().ok());
+            let media = documented.and_then(|r| negotiate(&r.media, accept).or(r.media.first()));
+            if !answer.undocumented
+                && let Some(schema) = media.and_then(|m| m.schema.as_ref())
+                && let Ok(compiled) = api.compiled(schema)
+            {
+                let errors: Vec<String> = compiled
+                    .validator
+                    .iter_errors(&body)
+                    .take(5)
+                    .map(|e| format!("{} at `{}`", e, e.instance_path()))
+                    .collect();
+                if !errors.is_empty() {
+                    return fixture_broke_spec(&answer.rule, status, &errors, &operation.id);
+                }
+            }
+            let content_type = answer
+                .content_type
+                .clone()
+                .or_else(|| {
+                    media
+                        .filter(|m| !m.name.contains('*'))
+                        .map(|m| m.name.clone())
+                })
+                .unwrap_or_else(|| "application/json".into());
+            Reply::json(status, &content_type, &body)
+        }
+    };
+    reply.headers.extend(answer.headers);
+    if !notes.is_empty() {
+        reply.note = Some(notes.join("; "));
+    }
+    reply
+}
+
+fn fixture_broke_spec(rule: &str, status: u16, errors: &[String], operation: &str) -> Reply {
+    let body = json!({
+        "type": "about:blank",
+        "title": "The fixture's answer breaks the spec",
+        "status": 500,
+        "detail": format!(
+            "fixture rule {rule} answered {status} for `{operation}` with a body the spec forbids: {}",
+            errors.join("; ")
+        ),
+        "errors": errors.iter().map(|e| Value::String(e.clone())).collect::<Vec<_>>(),
+    });
+    let mut reply = Reply::json(500, "application/problem+json", &body);
+    reply.note = Some(format!(
+        "fixture rule {rule} broke the spec: {}",
+        errors.join("; ")
+    ));
+    reply
+}
