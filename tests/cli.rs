@@ -1,4 +1,4 @@
-//! The binary: broken specs exit 2 naming file, line and problem.
+//! The binary: broken specs and fixtures exit 2 naming file, line and problem.
 
 use std::process::Command;
 
@@ -43,4 +43,30 @@ fn a_missing_file_is_reported() {
         stderr.contains("does-not-exist.yaml") && stderr.contains("cannot read"),
         "{stderr}"
     );
+}
+
+fn serve_fixture(fixture: &str) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["serve", "--quiet", "--port", "0", "--fixture", fixture])
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_fixture_answering_an_undocumented_status_names_file_and_line() {
+    let (code, stderr) = serve_fixture("tests/bad-fixtures/undocumented-status.yaml");
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn a_fixture_with_an_unknown_filter_names_file_and_line() {
+    let (code, stderr) = serve_fixture("tests/bad-fixtures/bad-filter-op.yaml");
+    assert_eq!(code, 2);
+    insta::assert_snapshot!(stderr);
 }

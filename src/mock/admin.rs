@@ -149,3 +149,41 @@ fn error(status: u16, detail: &str) -> Reply {
         &json!({"type": "about:blank", "status": status, "detail": detail}),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_peers_are_answered() {
+        let fixture = Arc::new(Fixture::default());
+        let store = Store::default();
+        let journal = Journal::new(10);
+        let admin = Admin {
+            fixture: &fixture,
+            store: &store,
+            journal: &journal,
+            base_url: "http://localhost".into(),
+        };
+        let headers = hyper::HeaderMap::new();
+        let ask = |peer: Option<SocketAddr>| {
+            handle(
+                &admin,
+                &hyper::Method::GET,
+                "/sessions",
+                &[],
+                &headers,
+                b"",
+                peer,
+            )
+            .status
+        };
+        let remote: SocketAddr = "10.1.2.3:5000".parse().expect("address");
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:5000".parse().expect("address");
+        let local: SocketAddr = "127.0.0.1:5000".parse().expect("address");
+        assert_eq!(ask(Some(remote)), 403);
+        assert_eq!(ask(None), 403);
+        assert_eq!(ask(Some(mapped)), 200);
+        assert_eq!(ask(Some(local)), 200);
+    }
+}

@@ -74,7 +74,10 @@ pub async fn send(
     }
 }
 
-pub async fn start(api: Api, fixture: Fixture) -> (RunningMock, Arc<Api>) {
+/// A running mock and the spec it serves.
+pub type RunningPair = (RunningMock, Arc<Api>);
+
+pub async fn start(api: Api, fixture: Fixture) -> RunningPair {
     let api = Arc::new(api);
     let service = MockService::new(api.clone(), Arc::new(fixture), MockOptions::default());
     (RunningMock::start(service).await.expect("mock starts"), api)

@@ -1,0 +1,238 @@
+//! Rule semantics on a small API written for the test: ids, readiness by
+//! reads, answers the spec forbids, fall-through to the spec, and fixtures
+//! that contradict their spec.
+
+mod common;
+
+use common::{send, start};
+use std::path::Path;
+use understudy::behaviour::Fixture;
+use understudy::spec::Api;
+
+const SPEC: &str = r#"
+openapi: 3.1.0
+info: {title: Jobs, version: "1"}
+paths:
+  /jobs:
+    post:
+      operationId: createJob
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [kind], properties: {kind: {type: string}}}
+      responses:
+        '201':
+          description: created
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Job'}
+  /jobs/{id}:
+    get:
+      operationId: getJob
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Job'}
+        '404': {description: missing}
+  /health:
+    get:
+      operationId: health
+      parameters: [{name: broken, in: query, schema: {type: boolean}}]
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, required: [ok], properties: {ok: {type: boolean}}}
+components:
+  schemas:
+    Job:
+      type: object
+      required: [id, code, kind, state]
+      properties:
+        id: {type: integer}
+        code: {type: string, pattern: '^J-[0-9]{4}$'}
+        kind: {type: string}
+        state: {type: string, enum: [queued, done]}
+"#;
+
+const FIXTURE: &str = r#"
+collections:
+  jobs:
+    key: id
+    generate:
+      id: sequence
+      code: {pattern: "J-[0-9]{4}"}
+    ready:
+      reads: 2
+      pending: {state: queued}
+      ready: {state: done}
+operations:
+  createJob:
+    rules:
+      - action: create
+        collection: jobs
+  getJob:
+    target: jobs
+    rules:
+      - action: read
+  health:
+    rules:
+      - when: "query.broken"
+        body: {ok: "not a boolean"}
+"#;
+
+async fn jobs_mock() -> common::RunningPair {
+    let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
+    let mut fixture =
+        Fixture::from_text(Path::new("jobs-fixture.yaml"), FIXTURE).expect("fixture loads");
+    fixture.bind(&api).expect("fixture fits the spec");
+    start(api, fixture).await
+}
+
+#[tokio::test]
+async fn sequence_and_pattern_ids_and_readiness_after_reads() {
+    let (mock, _) = jobs_mock().await;
+    let json_type = ("content-type", "application/json");
+    for expected_id in [1, 2] {
+        let created = send(
+            mock.addr,
+            "POST",
+            "/jobs",
+            &[json_type],
+            br#"{"kind":"build"}"#,
+        )
+        .await;
+        assert_eq!(created.status, 201);
+        let job = created.json();
+        assert_eq!(job["id"], expected_id);
+        assert!(
+            job["code"]
+                .as_str()
+                .is_some_and(|c| c.len() == 6 && c.starts_with("J-"))
+        );
+        assert_eq!(job["state"], "queued");
+    }
+    let states: Vec<String> = {
+        let mut states = Vec::new();
+        for _ in 0..3 {
+            let read = send(mock.addr, "GET", "/jobs/1", &[], b"").await;
+            states.push(
+                read.json()["state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        states
+    };
+    assert_eq!(
+        states,
+        ["queued", "queued", "done"],
+        "ready after two reads"
+    );
+    assert_eq!(
+        send(mock.addr, "GET", "/jobs/99", &[], b"").await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_rule_body_the_spec_forbids_is_a_500_naming_the_rule() {
+    let (mock, _) = jobs_mock().await;
+    let answer = send(mock.addr, "GET", "/health?broken=true", &[], b"").await;
+    assert_eq!(answer.status, 500);
+    let detail = answer.json()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(detail.contains("/operations/health/rules/0"), "{detail}");
+}
+
+#[tokio::test]
+async fn with_no_matching_rule_the_spec_answers() {
+    let (mock, _) = jobs_mock().await;
+    let answer = send(mock.addr, "GET", "/health", &[], b"").await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.json()["ok"].is_boolean());
+}
+
+fn bind_error(fixture: &str) -> String {
+    let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
+    match Fixture::from_text(Path::new("bad-fixture.yaml"), fixture) {
+        Err(e) => e.to_string(),
+        Ok(mut f) => match f.bind(&api) {
+            Err(e) => e.to_string(),
+            Ok(()) => panic!("the fixture should be refused:\n{fixture}"),
+        },
+    }
+}
+
+#[test]
+fn fixtures_that_contradict_their_spec_are_refused_with_file_and_line() {
+    let cases = [
+        (
+            "operations:\n  deleteJob:\n    rules: [{status: 204}]\n",
+            "bad-fixture.yaml:2: the spec has no operation `deleteJob`",
+        ),
+        (
+            "operations:\n  getJob:\n    rules:\n      - status: 409\n",
+            "bad-fixture.yaml:4: `getJob` does not document status 409",
+        ),
+        (
+            "collections:\n  jobs: {}\noperations:\n  getJob:\n    target: planets\n    rules: []\n",
+            "bad-fixture.yaml:5: no collection `planets`",
+        ),
+        (
+            "collections:\n  jobs:\n    ready: {after: soon}\n",
+            "bad-fixture.yaml:3: `after` must be a duration",
+        ),
+        (
+            "collections:\n  jobs:\n    keys: id\n",
+            "bad-fixture.yaml:3: unknown key `keys`",
+        ),
+        (
+            "operations:\n  getJob:\n    rules:\n      - action: read\n",
+            "bad-fixture.yaml:4: this action needs a collection",
+        ),
+        (
+            "collections:\n  jobs: {}\noperations:\n  getJob:\n    rules:\n      - {action: read, collection: jobs}\n",
+            "bad-fixture.yaml:6: `action: read` needs an item",
+        ),
+        (
+            "operations:\n  health:\n    rules:\n      - when: \"query.broken ==\"\n",
+            "bad-fixture.yaml:4: expression does not compile",
+        ),
+        (
+            "collections:\n  body: {}\n",
+            "bad-fixture.yaml:2: `body` cannot name a collection",
+        ),
+    ];
+    for (fixture, expected) in cases {
+        let error = bind_error(fixture);
+        assert!(
+            error.starts_with(expected),
+            "expected `{expected}`, got `{error}`"
+        );
+    }
+}
+
+#[test]
+fn undocumented_statuses_load_when_marked() {
+    let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
+    let mut fixture = Fixture::from_text(
+        Path::new("ok.yaml"),
+        "operations:\n  health:\n    rules:\n      - {status: 503, undocumented: true, body: {down: true}}\n",
+    )
+    .expect("loads");
+    fixture
+        .bind(&api)
+        .expect("an undocumented status is allowed when marked");
+    let rule = &fixture.model.operations["health"].rules[0];
+    assert!(rule.undocumented);
+    assert_eq!(rule.status, Some(503));
+}
