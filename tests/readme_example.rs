@@ -1,0 +1,212 @@
+//! The README's complete fixture example loads, binds to a spec with its
+//! operations, and behaves as the README says.
+
+mod common;
+
+use common::{send, start};
+use std::path::Path;
+use understudy::behaviour::Fixture;
+use understudy::spec::Api;
+
+const SHOP: &str = r#"
+openapi: 3.0.3
+info: {title: Shop, version: "1"}
+paths:
+  /servers/{serverId}/projects:
+    post:
+      operationId: createProject
+      parameters: [{name: serverId, in: path, required: true, schema: {type: string}}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [name], properties: {name: {type: string, pattern: '^[a-z0-9-]+$'}}}
+      responses:
+        '201': {description: created, content: {application/json: {schema: {type: object, required: [id], properties: {id: {type: string}}}}}}
+        '400': {description: refused}
+        '409': {description: taken}
+  /projects:
+    get:
+      operationId: listProjects
+      parameters:
+        - {name: server, in: query, schema: {type: string}}
+        - {name: name, in: query, schema: {type: string}}
+        - {name: created_after, in: query, schema: {type: string, format: date-time}}
+        - {name: include_removed, in: query, schema: {type: boolean}}
+        - {name: o, in: query, style: form, explode: false, schema: {type: array, items: {type: string}}}
+        - {name: page, in: query, schema: {type: integer}}
+        - {name: page_size, in: query, schema: {type: integer}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: array, items: {$ref: '#/components/schemas/Project'}}}}}
+  /projects/{id}:
+    parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getProject
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Project'}}}}
+    patch:
+      operationId: updateProject
+      requestBody: {content: {application/json: {schema: {type: object}}}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Project'}}}}
+    delete:
+      operationId: deleteProject
+      responses:
+        '204': {description: gone}
+  /projects/{id}/restore:
+    post:
+      operationId: restoreProject
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Project'}}}}
+components:
+  schemas:
+    Project:
+      type: object
+      required: [id, name, serverId, isReady, url, serverName]
+      properties:
+        id: {type: string}
+        name: {type: string}
+        serverId: {type: string}
+        isReady: {type: boolean}
+        url: {type: string}
+        serverName: {type: string}
+"#;
+
+fn readme_fixture() -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("### A complete example")
+        .nth(1)
+        .expect("the README has a complete example");
+    let block = section.split("```yaml\n").nth(1).expect("a yaml block");
+    block
+        .split("\n```")
+        .next()
+        .expect("a closed block")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_readme_fixture_loads_and_behaves() {
+    let api = Api::from_text(Path::new("shop.yaml"), SHOP).expect("spec");
+    let mut fixture = Fixture::from_text(Path::new("README.md"), &readme_fixture())
+        .expect("the README fixture loads");
+    fixture
+        .bind(&api)
+        .expect("the README fixture fits its operations");
+    let (mock, _) = start(api, fixture).await;
+    let json = ("content-type", "application/json");
+
+    let created = send(
+        mock.addr,
+        "POST",
+        "/servers/srv-1/projects",
+        &[json],
+        br#"{"name":"web"}"#,
+    )
+    .await;
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let id = created.json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let taken = send(
+        mock.addr,
+        "POST",
+        "/servers/srv-1/projects",
+        &[json],
+        br#"{"name":"web"}"#,
+    )
+    .await;
+    assert_eq!(taken.status, 409);
+    assert_eq!(taken.json()["message"], "'web' is taken");
+    let missing_server = send(
+        mock.addr,
+        "POST",
+        "/servers/srv-9/projects",
+        &[json],
+        br#"{"name":"x"}"#,
+    )
+    .await;
+    assert_eq!(missing_server.status, 404);
+
+    let project = send(mock.addr, "GET", &format!("/projects/{id}"), &[], b"").await;
+    assert_eq!(project.status, 200);
+    let body = project.json();
+    assert_eq!(body["isReady"], false);
+    assert_eq!(body["serverName"], "First server");
+
+    for name in ["api", "db"] {
+        let body = format!("{{\"name\":\"{name}\"}}");
+        send(
+            mock.addr,
+            "POST",
+            "/servers/srv-1/projects",
+            &[json],
+            body.as_bytes(),
+        )
+        .await;
+    }
+    let limited = send(
+        mock.addr,
+        "POST",
+        "/servers/srv-1/projects",
+        &[json],
+        br#"{"name":"four"}"#,
+    )
+    .await;
+    assert_eq!(limited.status, 400);
+    assert_eq!(limited.json()["message"], "Plan limit reached");
+
+    let page = send(mock.addr, "GET", "/projects?o=name&page_size=2", &[], b"").await;
+    assert_eq!(page.header("x-result-count"), Some("3"));
+    let names: Vec<String> = page
+        .json()
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(names, ["api", "db"]);
+
+    assert_eq!(
+        send(mock.addr, "DELETE", &format!("/projects/{id}"), &[], b"")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        send(mock.addr, "GET", &format!("/projects/{id}"), &[], b"")
+            .await
+            .status,
+        404
+    );
+    let removed = send(
+        mock.addr,
+        "GET",
+        "/projects?include_removed=true&name=web",
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(removed.json()[0]["removed"], true);
+    let restored = send(
+        mock.addr,
+        "POST",
+        &format!("/projects/{id}/restore"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(restored.status, 200);
+    assert_eq!(restored.json()["removed"], false);
+}
