@@ -3,13 +3,14 @@
 use crate::behaviour::Fixture;
 use crate::bundled::BUNDLED;
 use crate::diagnostic;
+use crate::mock::reload::{Sources, describe, watch};
 use crate::mock::server::serve;
 use crate::mock::{MockOptions, MockService};
 use crate::spec::Api;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Exit code for unusable input (spec, fixture, arguments, ports).
 pub const EXIT_UNUSABLE: i32 = 2;
@@ -63,6 +64,9 @@ pub struct ServeArgs {
     /// Overrides a fixture `vars` entry, e.g. `--var plan_limit=10` (JSON or text).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Do not reload the spec and fixture when they change on disk.
+    #[arg(long)]
+    pub no_reload: bool,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -79,6 +83,8 @@ struct Served {
     fixture: Fixture,
     port: u16,
     source: String,
+    /// Files to watch for hot reload; `None` for the bundled APIs.
+    sources: Option<Sources>,
 }
 
 fn serve_command(args: ServeArgs) -> i32 {
@@ -135,8 +141,21 @@ fn serve_command(args: ServeArgs) -> i32 {
                 seed: args.seed,
                 ..MockOptions::default()
             };
-            let service = MockService::new(Arc::new(s.api), Arc::new(s.fixture), options);
-            tasks.push(tokio::spawn(serve(listener, Arc::new(service))));
+            let service = Arc::new(MockService::new(
+                Arc::new(s.api),
+                Arc::new(s.fixture),
+                options,
+            ));
+            if let Some(sources) = s.sources.filter(|_| !args.no_reload) {
+                let label = s.label.clone();
+                tasks.push(tokio::spawn(watch(
+                    service.clone(),
+                    sources,
+                    Duration::from_millis(500),
+                    move |event| eprintln!("{}", describe(&label, event)),
+                )));
+            }
+            tasks.push(tokio::spawn(serve(listener, service)));
         }
         println!(
             "ready in {} ms; Ctrl-C to stop",
@@ -158,10 +177,13 @@ fn with_vars(mut served: Vec<Served>, vars: &[String]) -> Result<Vec<Served>, St
                 "error: `--var {var}` needs the form NAME=VALUE, e.g. --var plan_limit=10\n"
             ));
         };
-        let value = serde_json::from_str(text)
+        let value: serde_json::Value = serde_json::from_str(text)
             .unwrap_or_else(|_| serde_json::Value::String(text.to_string()));
         for s in &mut served {
             s.fixture.model.vars.insert(name.to_string(), value.clone());
+            if let Some(sources) = &mut s.sources {
+                sources.vars.push((name.to_string(), value.clone()));
+            }
         }
     }
     Ok(served)
@@ -180,28 +202,32 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
                 fixture,
                 port: args.port.saturating_add(i as u16),
                 source: bundled.spec_path.to_string(),
+                sources: None,
             });
         }
         return Ok(served);
     }
-    let mut fixture = match &args.fixture {
-        Some(path) => {
-            Fixture::load(path).map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?
-        }
-        None => Fixture::default(),
+    // The fixture may name the spec; read it first to find out.
+    let named_spec = match &args.fixture {
+        Some(path) => Fixture::load(path)
+            .map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?
+            .spec
+            .clone(),
+        None => None,
     };
-    let spec_path = match (&args.spec, &fixture.spec) {
+    let spec_path = match (&args.spec, named_spec) {
         (Some(spec), _) => spec.clone(),
-        (None, Some(spec)) => spec.clone(),
+        (None, Some(spec)) => spec,
         (None, None) => {
             return Err("error: give --spec FILE, or a fixture with a `spec:` path\n".to_string());
         }
     };
-    let api =
-        Api::load(&spec_path).map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?;
-    fixture
-        .bind(&api)
-        .map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?;
+    let sources = Sources {
+        spec: spec_path.clone(),
+        fixture: args.fixture.clone(),
+        vars: Vec::new(),
+    };
+    let (api, fixture) = sources.load()?;
     let label = spec_path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -212,5 +238,6 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         fixture,
         port: args.port,
         source: spec_path.display().to_string(),
+        sources: Some(sources),
     }])
 }

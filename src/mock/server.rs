@@ -20,7 +20,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use tokio::net::TcpListener;
 
@@ -52,30 +52,90 @@ impl Default for MockOptions {
     }
 }
 
-/// One API served: its spec, fixture, options and body cache.
+/// One API served: what it was loaded from, its options and its state.
 pub struct MockService {
-    pub api: Arc<Api>,
-    pub fixture: Arc<Fixture>,
+    /// Swapped whole on hot reload; each request keeps the version it started with.
+    loaded: RwLock<Arc<Loaded>>,
     pub options: MockOptions,
-    cache: BodyCache,
-    exposed_headers: String,
     /// Per-session state of the fixture's collections.
     pub store: Store,
     journal: Journal,
 }
 
-impl MockService {
-    pub fn new(api: Arc<Api>, fixture: Arc<Fixture>, options: MockOptions) -> Self {
+/// A spec and fixture as loaded, with what is derived from them.
+pub struct Loaded {
+    pub api: Arc<Api>,
+    pub fixture: Arc<Fixture>,
+    cache: BodyCache,
+    exposed_headers: String,
+}
+
+impl Loaded {
+    fn new(api: Arc<Api>, fixture: Arc<Fixture>) -> Self {
         let exposed_headers = cors::exposed_headers(&api);
         Self {
             api,
             fixture,
+            cache: BodyCache::default(),
+            exposed_headers,
+        }
+    }
+
+    /// Collection names and keys: state survives a reload only if these stay.
+    fn state_shape(&self) -> Vec<(String, String)> {
+        self.fixture
+            .model
+            .collections
+            .iter()
+            .map(|c| (c.name.clone(), c.key.clone()))
+            .collect()
+    }
+}
+
+/// What a reload did to the stored state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reloaded {
+    /// Same collections and keys: every session kept its items.
+    StateKept,
+    /// The collections changed: all sessions start again from the seed data.
+    StateReset,
+}
+
+impl MockService {
+    pub fn new(api: Arc<Api>, fixture: Arc<Fixture>, options: MockOptions) -> Self {
+        Self {
+            loaded: RwLock::new(Arc::new(Loaded::new(api, fixture))),
             // Each API gets its own ids, even with the same seed.
             store: Store::new(options.seed ^ crate::behaviour::store::fnv(&options.label)),
             journal: Journal::new(options.journal_size),
             options,
-            cache: BodyCache::default(),
-            exposed_headers,
+        }
+    }
+
+    /// The spec and fixture now in force.
+    pub fn current(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts a new spec and fixture in force (hot reload). Requests already
+    /// running finish with the old ones.
+    pub fn replace(&self, api: Arc<Api>, fixture: Arc<Fixture>) -> Reloaded {
+        let next = Arc::new(Loaded::new(api, fixture));
+        let mut loaded = self
+            .loaded
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let same_shape = loaded.state_shape() == next.state_shape();
+        *loaded = next;
+        drop(loaded);
+        if same_shape {
+            Reloaded::StateKept
+        } else {
+            self.store.reset_all();
+            Reloaded::StateReset
         }
     }
 
@@ -94,12 +154,13 @@ impl MockService {
             Ok(collected) => Ok(collected.to_bytes()),
             Err(_) => Err(()),
         };
+        let loaded = self.current();
         let path = parts.uri.path().to_string();
         let is_admin = path == admin::PREFIX || path.starts_with("/__understudy/");
         let mut reply = match body {
             Ok(bytes) if is_admin => {
                 let admin = Admin {
-                    fixture: &self.fixture,
+                    fixture: &loaded.fixture,
                     store: &self.store,
                     journal: &self.journal,
                     base_url: base_url(&parts.headers),
@@ -116,9 +177,9 @@ impl MockService {
                     peer,
                 )
             }
-            Ok(bytes) => self.answer(&parts, &bytes),
+            Ok(bytes) => self.answer(&loaded, &parts, &bytes),
             Err(()) => failure::render(
-                &self.fixture,
+                &loaded.fixture,
                 Failure::new(
                     ErrorKind::PayloadTooLarge,
                     format!("the body is larger than {} bytes", self.options.body_limit),
@@ -128,12 +189,12 @@ impl MockService {
             ),
         };
         if self.options.cors {
-            cors::decorate(&mut reply, &parts.headers, &self.exposed_headers);
+            cors::decorate(&mut reply, &parts.headers, &loaded.exposed_headers);
         }
         if !is_admin {
             self.journal.record(Entry {
                 at: String::new(),
-                session: session_name(&self.fixture, &parts.headers).to_string(),
+                session: session_name(&loaded.fixture, &parts.headers).to_string(),
                 method: parts.method.to_string(),
                 target: parts
                     .uri
@@ -157,13 +218,18 @@ impl MockService {
     }
 
     /// The pipeline over a fully read request.
-    pub fn answer(&self, parts: &hyper::http::request::Parts, bytes: &[u8]) -> Reply {
-        let api = &self.api;
+    pub fn answer(
+        &self,
+        loaded: &Loaded,
+        parts: &hyper::http::request::Parts,
+        bytes: &[u8],
+    ) -> Reply {
+        let api = &loaded.api;
+        let fixture = &loaded.fixture;
         let method = &parts.method;
         let path = parts.uri.path();
         let headers = &parts.headers;
-        let refuse =
-            |failure: Failure| failure::render(&self.fixture, failure, method.as_str(), path);
+        let refuse = |failure: Failure| failure::render(fixture, failure, method.as_str(), path);
 
         let route = api.route(method, path);
         if self.options.cors
@@ -234,7 +300,7 @@ impl MockService {
         let prefer = Prefer::parse(headers);
         // `Prefer: code=…` asks the spec, not the fixture, for an answer.
         if prefer.code.is_none()
-            && let Some(behaviour) = self.fixture.model.operations.get(&operation.id)
+            && let Some(behaviour) = fixture.model.operations.get(&operation.id)
         {
             let request = BehaviourRequest {
                 method: method.as_str(),
@@ -250,14 +316,7 @@ impl MockService {
                 default_status: respond::default_response(operation)
                     .map_or(200, |r| r.status.code()),
             };
-            if let Some(reply) = behave(
-                api,
-                &self.fixture,
-                &self.store,
-                operation,
-                behaviour,
-                &request,
-            ) {
+            if let Some(reply) = behave(api, fixture, &self.store, operation, behaviour, &request) {
                 return reply;
             }
         }
@@ -269,7 +328,7 @@ impl MockService {
             operation,
             &prefer,
             accept,
-            &self.cache,
+            &loaded.cache,
             self.options.seed,
         ) {
             Ok(reply) => reply,
@@ -356,9 +415,14 @@ pub struct RunningMock {
 impl RunningMock {
     /// Serves `service` on `127.0.0.1` at an ephemeral port.
     pub async fn start(service: MockService) -> std::io::Result<RunningMock> {
+        Self::start_shared(Arc::new(service)).await
+    }
+
+    /// Serves a service the caller keeps a handle on (to reload it, say).
+    pub async fn start_shared(service: Arc<MockService>) -> std::io::Result<RunningMock> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(serve(listener, Arc::new(service)));
+        let task = tokio::spawn(serve(listener, service));
         Ok(RunningMock { addr, task })
     }
 

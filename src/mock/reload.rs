@@ -1,0 +1,107 @@
+//! Hot reload: the files a mock was started from are polled, and an edit
+//! puts the new spec and fixture in force without a restart. State is kept
+//! when the collections keep their names and keys; otherwise every session
+//! restarts from the seed data, and the log says which. A broken edit is
+//! reported and the last good version keeps serving.
+//!
+//! Polling (not inotify) keeps this portable and dependency-free; files a
+//! spec pulls in through `$ref` are not watched, only the spec and fixture.
+
+use super::server::{MockService, Reloaded};
+use crate::behaviour::Fixture;
+use crate::diagnostic;
+use crate::spec::Api;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Where a served API comes from, so it can be loaded again.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub spec: PathBuf,
+    pub fixture: Option<PathBuf>,
+    /// `--var` overrides, applied after every load.
+    pub vars: Vec<(String, Value)>,
+}
+
+impl Sources {
+    /// Loads and binds both files; the error is a diagnostic ready to print.
+    pub fn load(&self) -> Result<(Api, Fixture), String> {
+        let render = |message: String, at| diagnostic::render(&message, &at);
+        let mut fixture = match &self.fixture {
+            Some(path) => Fixture::load(path).map_err(|e| render(e.to_string(), e.location()))?,
+            None => Fixture::default(),
+        };
+        let api = Api::load(&self.spec).map_err(|e| render(e.to_string(), e.location()))?;
+        fixture
+            .bind(&api)
+            .map_err(|e| render(e.to_string(), e.location()))?;
+        for (name, value) in &self.vars {
+            fixture.model.vars.insert(name.clone(), value.clone());
+        }
+        Ok((api, fixture))
+    }
+
+    fn stamps(&self) -> Vec<Option<(SystemTime, u64)>> {
+        std::iter::once(&self.spec)
+            .chain(self.fixture.as_ref())
+            .map(|path| {
+                std::fs::metadata(path)
+                    .ok()
+                    .and_then(|m| m.modified().ok().map(|t| (t, m.len())))
+            })
+            .collect()
+    }
+}
+
+/// What one reload attempt did, for the log and for tests.
+#[derive(Debug)]
+pub enum ReloadEvent {
+    Applied(Reloaded),
+    /// The edit does not load; the previous version keeps serving.
+    Refused(String),
+}
+
+/// Polls `sources` every `interval` until the task is dropped, reporting
+/// each reload through `report`.
+pub async fn watch(
+    service: Arc<MockService>,
+    sources: Sources,
+    interval: Duration,
+    report: impl Fn(&ReloadEvent) + Send + 'static,
+) {
+    let mut seen = sources.stamps();
+    loop {
+        tokio::time::sleep(interval).await;
+        let now = sources.stamps();
+        if now == seen {
+            continue;
+        }
+        // Editors write in steps; let the file settle before reading it.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        seen = sources.stamps();
+        let event = match sources.load() {
+            Ok((api, fixture)) => {
+                ReloadEvent::Applied(service.replace(Arc::new(api), Arc::new(fixture)))
+            }
+            Err(message) => ReloadEvent::Refused(message),
+        };
+        report(&event);
+    }
+}
+
+/// The log line for a reload.
+pub fn describe(label: &str, event: &ReloadEvent) -> String {
+    match event {
+        ReloadEvent::Applied(Reloaded::StateKept) => {
+            format!("{label}: reloaded the spec and fixture; state kept")
+        }
+        ReloadEvent::Applied(Reloaded::StateReset) => format!(
+            "{label}: reloaded; the collections changed, so every session restarts from the seed data"
+        ),
+        ReloadEvent::Refused(message) => format!(
+            "{label}: the edit does not load, still serving the last good version:\n{message}"
+        ),
+    }
+}
