@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Answer, send, start_bundled};
+use common::{Answer, send, send_json, start_bundled};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
@@ -12,12 +12,7 @@ const TOKEN: (&str, &str) = ("x-access-token", "t");
 const JSON: (&str, &str) = ("content-type", "application/json");
 
 async fn call(addr: SocketAddr, method: &str, target: &str, body: Value) -> Answer {
-    let bytes = if body.is_null() {
-        Vec::new()
-    } else {
-        body.to_string().into_bytes()
-    };
-    send(addr, method, target, &[TOKEN, JSON], &bytes).await
+    send_json(addr, method, target, &[TOKEN], body).await
 }
 
 async fn create_project(addr: SocketAddr, description: &str) -> String {

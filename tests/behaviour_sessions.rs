@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{send, start_bundled};
+use common::{send, send_json, start_bundled};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
@@ -39,19 +39,7 @@ async fn count(addr: SocketAddr, session: &str) -> usize {
 }
 
 async fn admin(addr: SocketAddr, method: &str, target: &str, body: Value) -> (u16, Value) {
-    let bytes = if body.is_null() {
-        Vec::new()
-    } else {
-        body.to_string().into_bytes()
-    };
-    let answer = send(
-        addr,
-        method,
-        target,
-        &[("content-type", "application/json")],
-        &bytes,
-    )
-    .await;
+    let answer = send_json(addr, method, target, &[], body).await;
     (answer.status, answer.json())
 }
 

@@ -4,12 +4,11 @@
 
 mod common;
 
-use common::{Answer, send, start_bundled};
+use common::{Answer, send_json, start_bundled};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
 const AUTH: (&str, &str) = ("authorization", "Token alice-token");
-const JSON: (&str, &str) = ("content-type", "application/json");
 const ALPHA: &str = "4b2f6e1a-9c3d-4e8f-a1b2-c3d4e5f60001";
 const BETA: &str = "4b2f6e1a-9c3d-4e8f-a1b2-c3d4e5f60002";
 const GENOME: &str = "9d1e7c3b-5a2f-4b8e-9c6d-1e2f3a4b0001"; // has 2 resources
@@ -17,12 +16,7 @@ const CLIMATE: &str = "9d1e7c3b-5a2f-4b8e-9c6d-1e2f3a4b0002"; // ended 2025-01-3
 const BOB: &str = "2c8e4a6f-1b3d-4f5a-8e7c-9d0b1a2c0002";
 
 async fn call(addr: SocketAddr, method: &str, target: &str, body: Value) -> Answer {
-    let bytes = if body.is_null() {
-        Vec::new()
-    } else {
-        body.to_string().into_bytes()
-    };
-    send(addr, method, target, &[AUTH, JSON], &bytes).await
+    send_json(addr, method, target, &[AUTH], body).await
 }
 
 fn names(answer: &Answer) -> Vec<String> {

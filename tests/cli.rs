@@ -2,10 +2,11 @@
 
 use std::process::Command;
 
-fn serve_spec(spec: &str) -> (i32, String) {
+/// Runs `serve` with `--spec` or `--fixture` pointing at `file`; exit code and stderr.
+fn serve_with(flag: &str, file: &str) -> (i32, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["serve", "--quiet", "--port", "0", "--spec", spec])
+        .args(["serve", "--quiet", "--port", "0", flag, file])
         .output()
         .expect("the binary runs");
     (
@@ -45,16 +46,12 @@ fn a_missing_file_is_reported() {
     );
 }
 
+fn serve_spec(spec: &str) -> (i32, String) {
+    serve_with("--spec", spec)
+}
+
 fn serve_fixture(fixture: &str) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["serve", "--quiet", "--port", "0", "--fixture", fixture])
-        .output()
-        .expect("the binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    serve_with("--fixture", fixture)
 }
 
 #[test]

@@ -77,6 +77,24 @@ pub async fn send(
 /// A running mock and the spec it serves.
 pub type RunningPair = (RunningMock, Arc<Api>);
 
+/// Sends `body` as JSON (`Value::Null`: no body) with `headers`.
+pub async fn send_json(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: serde_json::Value,
+) -> Answer {
+    let bytes = if body.is_null() {
+        Vec::new()
+    } else {
+        body.to_string().into_bytes()
+    };
+    let mut all = headers.to_vec();
+    all.push(("content-type", "application/json"));
+    send(addr, method, target, &all, &bytes).await
+}
+
 pub async fn start(api: Api, fixture: Fixture) -> RunningPair {
     let api = Arc::new(api);
     let service = MockService::new(api.clone(), Arc::new(fixture), MockOptions::default());
