@@ -188,7 +188,7 @@ async fn soft_delete_hides_until_include_terminated_and_recover_brings_it_back()
 #[tokio::test]
 async fn list_filters_select_projects() {
     let (mock, _) = start_bundled("waldur").await;
-    let cases: [(&str, &[&str]); 9] = [
+    let cases: [(&str, &[&str]); 17] = [
         ("", &["Climate Models", "Genome Analysis", "Robotics Lab"]),
         (&format!("customer={BETA}"), &["Robotics Lab"]),
         (
@@ -206,6 +206,20 @@ async fn list_filters_select_projects() {
         (
             "conceal_finished_projects=true",
             &["Genome Analysis", "Robotics Lab"],
+        ),
+        ("name_exact=Robotics%20Lab", &["Robotics Lab"]),
+        ("description=SIMULATIONS", &["Climate Models"]),
+        ("slug=genome-analysis", &["Genome Analysis"]),
+        ("customer_abbreviation=brl", &["Robotics Lab"]),
+        (
+            "customer_native_name=universit",
+            &["Climate Models", "Genome Analysis"],
+        ),
+        ("modified_before=2024-03-01T00:00:00Z", &["Genome Analysis"]),
+        ("modified=2024-05-01T00:00:00Z", &["Robotics Lab"]),
+        (
+            "is_removed=false",
+            &["Climate Models", "Genome Analysis", "Robotics Lab"],
         ),
     ];
     for (query, expected) in cases {
