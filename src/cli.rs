@@ -2,7 +2,6 @@
 
 use crate::behaviour::Fixture;
 use crate::bundled::BUNDLED;
-use crate::diagnostic;
 use crate::mock::reload::{Sources, describe, watch};
 use crate::mock::server::serve;
 use crate::mock::{MockOptions, MockService};
@@ -207,27 +206,8 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         }
         return Ok(served);
     }
-    // The fixture may name the spec; read it first to find out.
-    let named_spec = match &args.fixture {
-        Some(path) => Fixture::load(path)
-            .map_err(|e| diagnostic::render(&e.to_string(), &e.location()))?
-            .spec
-            .clone(),
-        None => None,
-    };
-    let spec_path = match (&args.spec, named_spec) {
-        (Some(spec), _) => spec.clone(),
-        (None, Some(spec)) => spec,
-        (None, None) => {
-            return Err("error: give --spec FILE, or a fixture with a `spec:` path\n".to_string());
-        }
-    };
-    let sources = Sources {
-        spec: spec_path.clone(),
-        fixture: args.fixture.clone(),
-        vars: Vec::new(),
-    };
-    let (api, fixture) = sources.load()?;
+    let (sources, api, fixture) = Sources::open(args.spec.clone(), args.fixture.clone())?;
+    let spec_path = sources.spec.clone();
     let label = spec_path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -407,11 +407,11 @@ impl<'f> Runner<'f> {
             let key = match (&rule.id, rule.action.needs_item()) {
                 (Some(expression), true) => {
                     let key = self.key(session, expression, &[("item", jinja_value(&item))]);
-                    let found = key
+                    let deleted = key
                         .as_ref()
-                        .and_then(|k| session.collection(name).get(k).cloned());
-                    match found {
-                        Some(record) if !record.deleted || rule.action == Action::Restore => key,
+                        .and_then(|k| session.collection(name).get(k).map(|r| r.deleted));
+                    match deleted {
+                        Some(deleted) if !deleted || rule.action == Action::Restore => key,
                         _ => {
                             return Err(Refusal::new(
                                 ErrorKind::NotFound,
@@ -643,7 +643,7 @@ impl<'f> Runner<'f> {
             None => false,
         };
         let data = session.collection(&spec.name);
-        let mut keyed: Vec<(String, Map<String, Value>)> = Vec::new();
+        let mut items: Vec<Map<String, Value>> = Vec::new();
         for record in data.iter() {
             if record.deleted && !include_deleted {
                 continue;
@@ -663,13 +663,10 @@ impl<'f> Runner<'f> {
                     }
                 }
             }
-            let key = shown.get(&spec.key).and_then(key_text).unwrap_or_default();
-            keyed.push((key, shown));
+            items.push(shown);
         }
         drop(data);
-        let (keys, items): (Vec<String>, Vec<Map<String, Value>>) = keyed.into_iter().unzip();
-        let kept = apply_filters(items, &rule.list.filters, request.query);
-        let mut kept = kept;
+        let mut kept = apply_filters(items, &rule.list.filters, request.query);
         apply_order(&mut kept, &rule.list, request.query);
         let list_request = ListRequest {
             query: request.query,
@@ -679,10 +676,13 @@ impl<'f> Runner<'f> {
         let page = paginate(kept, &rule.list, &list_request)
             .map_err(|detail| Refusal::new(ErrorKind::NotFound, detail))?;
         // Each listed item has been seen once more (readiness by reads).
-        let listed: Vec<&Value> = page.items.iter().filter_map(|i| i.get(&spec.key)).collect();
-        if spec.readiness.is_some() && !keys.is_empty() {
+        if spec.readiness.is_some() && !page.items.is_empty() {
             let data = session.collection_mut(&spec.name);
-            for key in listed.iter().filter_map(|k| key_text(k)) {
+            for key in page
+                .items
+                .iter()
+                .filter_map(|i| i.get(&spec.key).and_then(key_text))
+            {
                 if let Some(record) = data.get_mut(&key) {
                     record.reads = record.reads.saturating_add(1);
                 }

@@ -182,6 +182,30 @@ impl Reader<'_> {
         }
     }
 
+    /// An optional mapping of names to strings, in file order.
+    pub(super) fn string_map(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+        not_a_mapping: &str,
+        not_a_string: &str,
+    ) -> Result<Vec<(String, String)>, FixtureError> {
+        match value {
+            None => Ok(Vec::new()),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    _ => Err(self.invalid(
+                        &format!("{pointer}/{}", super::parse_model::escape(k)),
+                        not_a_string,
+                    )),
+                })
+                .collect(),
+            Some(_) => Err(self.invalid(pointer, not_a_mapping)),
+        }
+    }
+
     pub(super) fn keys_known(
         &self,
         value: &Value,
@@ -330,24 +354,12 @@ impl Reader<'_> {
                     ));
                 }
             };
-            let headers = match item.get("headers") {
-                None => Vec::new(),
-                Some(Value::Object(map)) => map
-                    .iter()
-                    .map(|(k, v)| match v {
-                        Value::String(s) => Ok((k.clone(), s.clone())),
-                        _ => Err(self.invalid(
-                            &format!("{pointer}/headers/{k}"),
-                            "header values must be strings",
-                        )),
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some(_) => {
-                    return Err(
-                        self.invalid(&format!("{pointer}/headers"), "`headers` must be a mapping")
-                    );
-                }
-            };
+            let headers = self.string_map(
+                item.get("headers"),
+                &format!("{pointer}/headers"),
+                "`headers` must be a mapping",
+                "header values must be strings",
+            )?;
             let Some(body) = item.get("body") else {
                 return Err(self.invalid(&pointer, "an error rule needs a `body`"));
             };

@@ -510,25 +510,15 @@ impl Reader<'_> {
                         ));
                     }
                 };
-                let fields = match order.get("fields") {
-                    None => HashMap::new(),
-                    Some(Value::Object(map)) => map
-                        .iter()
-                        .map(|(k, v)| match v {
-                            Value::String(f) => Ok((k.clone(), f.clone())),
-                            _ => Err(self.invalid(
-                                &format!("{at}/fields/{}", escape(k)),
-                                "expected a field name",
-                            )),
-                        })
-                        .collect::<Result<_, _>>()?,
-                    Some(_) => {
-                        return Err(self.invalid(
-                            &format!("{at}/fields"),
-                            "`fields` maps sort keys to fields",
-                        ));
-                    }
-                };
+                let fields = self
+                    .string_map(
+                        order.get("fields"),
+                        &format!("{at}/fields"),
+                        "`fields` maps sort keys to fields",
+                        "expected a field name",
+                    )?
+                    .into_iter()
+                    .collect();
                 Some(Ordering {
                     param,
                     default,
@@ -804,7 +794,7 @@ fn is_token(name: &str) -> bool {
 }
 
 /// Escapes a key for a JSON pointer.
-fn escape(key: &str) -> String {
+pub(super) fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 

@@ -28,6 +28,12 @@ use std::sync::Arc;
 
 pub const PREFIX: &str = "/__understudy";
 
+/// Whether `path` belongs to the admin API rather than the spec.
+pub fn is_admin_path(path: &str) -> bool {
+    path.strip_prefix(PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// What the admin API needs from the mock.
 pub struct Admin<'a> {
     pub fixture: &'a Arc<Fixture>,

@@ -26,13 +26,32 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// The first load: the spec is `spec`, else the one the fixture names
+    /// with `spec:`. Each file is read once.
+    pub fn open(
+        spec: Option<PathBuf>,
+        fixture: Option<PathBuf>,
+    ) -> Result<(Sources, Api, Fixture), String> {
+        let loaded = read_fixture(fixture.as_deref())?;
+        let Some(spec) = spec.or_else(|| loaded.spec.clone()) else {
+            return Err("error: give --spec FILE, or a fixture with a `spec:` path\n".to_string());
+        };
+        let sources = Sources {
+            spec,
+            fixture,
+            vars: Vec::new(),
+        };
+        let (api, loaded) = sources.finish(loaded)?;
+        Ok((sources, api, loaded))
+    }
+
     /// Loads and binds both files; the error is a diagnostic ready to print.
     pub fn load(&self) -> Result<(Api, Fixture), String> {
-        let render = |message: String, at| diagnostic::render(&message, &at);
-        let mut fixture = match &self.fixture {
-            Some(path) => Fixture::load(path).map_err(|e| render(e.to_string(), e.location()))?,
-            None => Fixture::default(),
-        };
+        self.finish(read_fixture(self.fixture.as_deref())?)
+    }
+
+    /// Loads the spec, binds `fixture` to it and applies the `--var`s.
+    fn finish(&self, mut fixture: Fixture) -> Result<(Api, Fixture), String> {
         let api = Api::load(&self.spec).map_err(|e| render(e.to_string(), e.location()))?;
         fixture
             .bind(&api)
@@ -53,6 +72,17 @@ impl Sources {
             })
             .collect()
     }
+}
+
+fn read_fixture(path: Option<&std::path::Path>) -> Result<Fixture, String> {
+    match path {
+        Some(path) => Fixture::load(path).map_err(|e| render(e.to_string(), e.location())),
+        None => Ok(Fixture::default()),
+    }
+}
+
+fn render(message: String, at: crate::source::SourceLocation) -> String {
+    diagnostic::render(&message, &at)
 }
 
 /// What one reload attempt did, for the log and for tests.

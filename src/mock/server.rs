@@ -156,7 +156,7 @@ impl MockService {
         };
         let loaded = self.current();
         let path = parts.uri.path().to_string();
-        let is_admin = path == admin::PREFIX || path.starts_with("/__understudy/");
+        let is_admin = admin::is_admin_path(&path);
         let mut reply = match body {
             Ok(bytes) if is_admin => {
                 let admin = Admin {
