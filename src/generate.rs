@@ -78,16 +78,16 @@ impl<'a> Generator<'a> {
         if let Some(c) = map.get("const") {
             return c.clone();
         }
-        if let Some(Value::Array(options)) = map.get("enum") {
-            if let Some(first) = options.iter().find(|v| !v.is_null()).or(options.first()) {
-                return first.clone();
-            }
+        if let Some(Value::Array(options)) = map.get("enum")
+            && let Some(first) = options.iter().find(|v| !v.is_null()).or(options.first())
+        {
+            return first.clone();
         }
         if self.attempt.use_examples {
-            if let Some(Value::Array(examples)) = map.get("examples") {
-                if let Some(first) = examples.first() {
-                    return first.clone();
-                }
+            if let Some(Value::Array(examples)) = map.get("examples")
+                && let Some(first) = examples.first()
+            {
+                return first.clone();
             }
             if let Some(default) = map.get("default") {
                 return default.clone();
@@ -113,11 +113,10 @@ impl<'a> Generator<'a> {
                     // Sibling properties next to a combinator apply too.
                     if let (Value::Object(out), Some(Value::Object(_))) =
                         (&mut value, map.get("properties"))
+                        && let Value::Object(extra) = self.object(map, depth)
                     {
-                        if let Value::Object(extra) = self.object(map, depth) {
-                            for (k, v) in extra {
-                                out.entry(k).or_insert(v);
-                            }
+                        for (k, v) in extra {
+                            out.entry(k).or_insert(v);
                         }
                     }
                     return value;
@@ -149,25 +148,25 @@ impl<'a> Generator<'a> {
                 match key.as_str() {
                     "allOf" if std::ptr::eq(source, schema) => {}
                     "allOf" => {
-                        if let Value::Array(inner) = value {
-                            if let Value::Object(nested) = self.merge_all_of(source, inner) {
-                                for (k, v) in nested {
-                                    match k.as_str() {
-                                        "properties" => {
-                                            if let Value::Object(p) = v {
-                                                for (pk, pv) in p {
-                                                    properties.entry(pk).or_insert(pv);
-                                                }
+                        if let Value::Array(inner) = value
+                            && let Value::Object(nested) = self.merge_all_of(source, inner)
+                        {
+                            for (k, v) in nested {
+                                match k.as_str() {
+                                    "properties" => {
+                                        if let Value::Object(p) = v {
+                                            for (pk, pv) in p {
+                                                properties.entry(pk).or_insert(pv);
                                             }
                                         }
-                                        "required" => {
-                                            if let Value::Array(r) = v {
-                                                required.extend(r);
-                                            }
+                                    }
+                                    "required" => {
+                                        if let Value::Array(r) = v {
+                                            required.extend(r);
                                         }
-                                        _ => {
-                                            merged.entry(k).or_insert(v);
-                                        }
+                                    }
+                                    _ => {
+                                        merged.entry(k).or_insert(v);
                                     }
                                 }
                             }
@@ -356,10 +355,10 @@ impl<'a> Generator<'a> {
             ),
             _ => String::new(),
         };
-        if let Some(pattern) = map.get("pattern").and_then(Value::as_str) {
-            if let Some(sample) = self.matching_pattern(pattern, min, max) {
-                return Value::String(sample);
-            }
+        if let Some(pattern) = map.get("pattern").and_then(Value::as_str)
+            && let Some(sample) = self.matching_pattern(pattern, min, max)
+        {
+            return Value::String(sample);
         }
         if text.is_empty() {
             const WORDS: [&str; 6] = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
@@ -368,10 +367,10 @@ impl<'a> Generator<'a> {
         while text.chars().count() < min {
             text.push('x');
         }
-        if let Some(max) = max {
-            if text.chars().count() > max {
-                text = text.chars().take(max).collect();
-            }
+        if let Some(max) = max
+            && text.chars().count() > max
+        {
+            text = text.chars().take(max).collect();
         }
         Value::String(text)
     }

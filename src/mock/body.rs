@@ -64,29 +64,29 @@ pub fn check(
     } else {
         return Ok(None);
     };
-    if let Some(slot) = &media.schema {
-        if let Ok(compiled) = api.compiled(slot) {
-            for error in compiled.validator.iter_errors(&value) {
-                let pointer = error.instance_path().as_str().to_string();
-                let keyword = error.kind().keyword().to_string();
-                let missing = match error.kind() {
-                    jsonschema::error::ValidationErrorKind::Required { property } => {
-                        property.as_str().map(str::to_string)
-                    }
-                    _ => None,
-                };
-                let field = match &missing {
-                    Some(property) if pointer.is_empty() => property.clone(),
-                    _ => first_segment(&pointer),
-                };
-                let mut violation =
-                    Violation::new("body", None, pointer, field, keyword, error.to_string());
-                if let Some(property) = missing {
-                    violation.path.push('.');
-                    violation.path.push_str(&property);
+    if let Some(slot) = &media.schema
+        && let Ok(compiled) = api.compiled(slot)
+    {
+        for error in compiled.validator.iter_errors(&value) {
+            let pointer = error.instance_path().as_str().to_string();
+            let keyword = error.kind().keyword().to_string();
+            let missing = match error.kind() {
+                jsonschema::error::ValidationErrorKind::Required { property } => {
+                    property.as_str().map(str::to_string)
                 }
-                violations.push(violation);
+                _ => None,
+            };
+            let field = match &missing {
+                Some(property) if pointer.is_empty() => property.clone(),
+                _ => first_segment(&pointer),
+            };
+            let mut violation =
+                Violation::new("body", None, pointer, field, keyword, error.to_string());
+            if let Some(property) = missing {
+                violation.path.push('.');
+                violation.path.push_str(&property);
             }
+            violations.push(violation);
         }
     }
     Ok(Some(value))

@@ -99,23 +99,23 @@ pub fn extract(
             }
             continue;
         };
-        if let Some(slot) = &parameter.schema {
-            if let Ok(compiled) = api.compiled(slot) {
-                for error in compiled.validator.iter_errors(&value) {
-                    violations.push(Violation::new(
+        if let Some(slot) = &parameter.schema
+            && let Ok(compiled) = api.compiled(slot)
+        {
+            for error in compiled.validator.iter_errors(&value) {
+                violations.push(Violation::new(
+                    parameter.location.as_str(),
+                    Some(parameter.name.clone()),
+                    error.instance_path().as_str().to_string(),
+                    parameter.name.clone(),
+                    error.kind().keyword().to_string(),
+                    format!(
+                        "{} parameter `{}`: {}",
                         parameter.location.as_str(),
-                        Some(parameter.name.clone()),
-                        error.instance_path().as_str().to_string(),
-                        parameter.name.clone(),
-                        error.kind().keyword().to_string(),
-                        format!(
-                            "{} parameter `{}`: {}",
-                            parameter.location.as_str(),
-                            parameter.name,
-                            error
-                        ),
-                    ));
-                }
+                        parameter.name,
+                        error
+                    ),
+                ));
             }
         }
         let target = match parameter.location {

@@ -165,13 +165,12 @@ pub fn negotiate<'a>(media: &'a [MediaType], accept: Option<&str>) -> Option<&'a
         if range == "*/*" {
             return preferred();
         }
-        if let Some(major) = range.strip_suffix("/*") {
-            if let Some(m) = media
+        if let Some(major) = range.strip_suffix("/*")
+            && let Some(m) = media
                 .iter()
                 .find(|m| m.name.split('/').next() == Some(major))
-            {
-                return Some(m);
-            }
+        {
+            return Some(m);
         }
         if let Some(m) = media.iter().find(|m| m.name == range) {
             return Some(m);

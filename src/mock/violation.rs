@@ -46,10 +46,10 @@ impl Violation {
                 path.push_str(&segment);
             }
         }
-        if let Some(name) = &name {
-            if path.is_empty() {
-                path = name.clone();
-            }
+        if let Some(name) = &name
+            && path.is_empty()
+        {
+            path = name.clone();
         }
         Self {
             location,

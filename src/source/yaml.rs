@@ -300,13 +300,11 @@ fn parse_number(text: &str) -> Result<Option<Value>, String> {
         .bytes()
         .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         && digits.bytes().any(|b| b.is_ascii_digit());
-    if is_float_syntax {
-        if let Ok(f) = text.parse::<f64>() {
-            return match Number::from_f64(f) {
-                Some(n) if f.is_finite() => Ok(Some(Value::Number(n))),
-                _ => Err(format!("`{text}` cannot be represented in JSON")),
-            };
-        }
+    if is_float_syntax && let Ok(f) = text.parse::<f64>() {
+        return match Number::from_f64(f) {
+            Some(n) if f.is_finite() => Ok(Some(Value::Number(n))),
+            _ => Err(format!("`{text}` cannot be represented in JSON")),
+        };
     }
     Ok(None)
 }
@@ -356,16 +354,16 @@ impl<'input> SpannedEventReceiver<'input> for PointerFinder {
         }
         match event {
             Event::Scalar(text, ..) => {
-                if let Some(FinderFrame::Map { expecting_key }) = self.frames.last_mut() {
-                    if *expecting_key {
-                        *expecting_key = false;
-                        self.path.push(text.into_owned());
-                        // The key's own line is where a reader looks for the entry.
-                        if self.path == self.target {
-                            self.found = Some(span.start.line());
-                        }
-                        return;
+                if let Some(FinderFrame::Map { expecting_key }) = self.frames.last_mut()
+                    && *expecting_key
+                {
+                    *expecting_key = false;
+                    self.path.push(text.into_owned());
+                    // The key's own line is where a reader looks for the entry.
+                    if self.path == self.target {
+                        self.found = Some(span.start.line());
                     }
+                    return;
                 }
                 self.node_starts(span);
                 self.node_ends();

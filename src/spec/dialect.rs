@@ -135,10 +135,10 @@ fn make_nullable(map: &mut Map<String, Value>) {
             return;
         }
     }
-    if let Some(Value::Array(options)) = map.get_mut("enum") {
-        if !options.iter().any(Value::is_null) {
-            options.push(Value::Null);
-        }
+    if let Some(Value::Array(options)) = map.get_mut("enum")
+        && !options.iter().any(Value::is_null)
+    {
+        options.push(Value::Null);
     }
 }
 
@@ -197,12 +197,11 @@ pub fn has_flag(root: &Value, schema: &Value, flag: &str) -> bool {
     if schema.get(flag) == Some(&Value::Bool(true)) {
         return true;
     }
-    if schema.get("$ref").is_some() {
-        if let Some(target) = deref(root, schema) {
-            if target.get(flag) == Some(&Value::Bool(true)) {
-                return true;
-            }
-        }
+    if schema.get("$ref").is_some()
+        && let Some(target) = deref(root, schema)
+        && target.get(flag) == Some(&Value::Bool(true))
+    {
+        return true;
     }
     match schema.get("allOf") {
         Some(Value::Array(parts)) => parts

@@ -87,13 +87,13 @@ impl Api {
                 params: found.params,
             };
         }
-        if *method == hyper::Method::HEAD {
-            if let Some(operation) = lookup(&hyper::Method::GET) {
-                return Route::Found {
-                    operation,
-                    params: found.params,
-                };
-            }
+        if *method == hyper::Method::HEAD
+            && let Some(operation) = lookup(&hyper::Method::GET)
+        {
+            return Route::Found {
+                operation,
+                params: found.params,
+            };
         }
         Route::MethodNotAllowed {
             allowed: candidates
@@ -105,12 +105,11 @@ impl Api {
 
     fn route_path(&self, path: &str) -> Option<RouteMatch> {
         for base in &self.base_paths {
-            if let Some(rest) = path.strip_prefix(base.as_str()) {
-                if rest.starts_with('/') {
-                    if let Some(found) = self.router.find(rest) {
-                        return Some(found);
-                    }
-                }
+            if let Some(rest) = path.strip_prefix(base.as_str())
+                && rest.starts_with('/')
+                && let Some(found) = self.router.find(rest)
+            {
+                return Some(found);
             }
         }
         self.router.find(path)

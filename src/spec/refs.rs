@@ -79,10 +79,10 @@ pub fn bundle(root: SourceDocument) -> Result<Bundle, SpecError> {
         .enumerate()
         .map(|(i, v)| ((i + 1).to_string(), v))
         .collect();
-    if !extra.is_empty() {
-        if let Value::Object(map) = &mut root {
-            map.insert(BUNDLE_KEY.to_string(), Value::Object(extra));
-        }
+    if !extra.is_empty()
+        && let Value::Object(map) = &mut root
+    {
+        map.insert(BUNDLE_KEY.to_string(), Value::Object(extra));
     }
     let bundle = Bundle {
         root,

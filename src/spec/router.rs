@@ -93,28 +93,28 @@ fn find_in(node: &Node, segments: &[&str], params: &mut Vec<String>) -> Option<u
     let Some((first, rest)) = segments.split_first() else {
         return node.end;
     };
-    if let Some(child) = node.literal.get(*first) {
-        if let Some(found) = find_in(child, rest, params) {
-            return Some(found);
-        }
+    if let Some(child) = node.literal.get(*first)
+        && let Some(found) = find_in(child, rest, params)
+    {
+        return Some(found);
     }
     for (pattern, child) in &node.patterned {
         let mark = params.len();
-        if pattern.capture(first, params) {
-            if let Some(found) = find_in(child, rest, params) {
-                return Some(found);
-            }
+        if pattern.capture(first, params)
+            && let Some(found) = find_in(child, rest, params)
+        {
+            return Some(found);
         }
         params.truncate(mark);
     }
-    if let Some(child) = &node.param {
-        if !first.is_empty() {
-            params.push((*first).to_string());
-            if let Some(found) = find_in(child, rest, params) {
-                return Some(found);
-            }
-            params.pop();
+    if let Some(child) = &node.param
+        && !first.is_empty()
+    {
+        params.push((*first).to_string());
+        if let Some(found) = find_in(child, rest, params) {
+            return Some(found);
         }
+        params.pop();
     }
     None
 }
