@@ -35,6 +35,63 @@ pub enum Command {
   curl -H 'x-access-token: t' http://127.0.0.1:4010/v2/servers
   curl -H 'Prefer: code=404' ...                    # ask for a documented status")]
     Serve(ServeArgs),
+    /// Replay scenarios against the bundled mock (default) or any server, and
+    /// check every response against the spec and the scenario.
+    #[command(after_help = "Examples:
+  understudy run scenarios/                               # every bundled scenario, in-process mocks
+  understudy run --target http://127.0.0.1:8080 scenarios/datallog
+  understudy run --target waldur=http://staging:8000 --tag happy scenarios/
+  understudy run --shard 2/4 --report junit=junit.xml --report json=run.json scenarios/
+
+Exit codes: 0 all passed, 1 a check failed, 2 unusable input or unreachable target.")]
+    Run(RunArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Scenario files or folders (searched for *.yaml, *.yml, *.json).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// The server to test: URL for every API, or NAME=URL for one. Without
+    /// it, each API's mock runs in-process on an ephemeral port.
+    #[arg(long = "target", value_name = "URL|NAME=URL")]
+    pub targets: Vec<crate::runner::TargetArg>,
+    /// Check every scenario against this spec (instead of the one each file names).
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// The fixture of the in-process mock of --spec.
+    #[arg(long)]
+    pub fixture: Option<PathBuf>,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 8)]
+    pub jobs: usize,
+    /// Run the i-th of n equal shares, e.g. `--shard 2/4`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::runner::Shard>,
+    /// Only scenarios whose name or file contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Only scenarios with this tag (repeat for any of several).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Sets a scenario variable, e.g. `--var customer=…` (JSON or text).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Write a report: `junit=FILE` or `json=FILE` (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=FILE")]
+    pub reports: Vec<String>,
+    /// Time limit per request.
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Time limit per scenario.
+    #[arg(long, default_value = "120s")]
+    pub scenario_timeout: String,
+    /// Wait in real time in polls, even against a mock.
+    #[arg(long)]
+    pub real_time: bool,
+    /// Colour: auto, always or never.
+    #[arg(long, default_value = "auto")]
+    pub color: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -73,6 +130,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve_command(args),
+        Command::Run(args) => crate::run_command::run_command(args),
     }
 }
 
@@ -171,21 +229,27 @@ fn serve_command(args: ServeArgs) -> i32 {
 /// Applies `--var NAME=VALUE` to every served fixture.
 fn with_vars(mut served: Vec<Served>, vars: &[String]) -> Result<Vec<Served>, String> {
     for var in vars {
-        let Some((name, text)) = var.split_once('=') else {
-            return Err(format!(
-                "error: `--var {var}` needs the form NAME=VALUE, e.g. --var plan_limit=10\n"
-            ));
-        };
-        let value: serde_json::Value = serde_json::from_str(text)
-            .unwrap_or_else(|_| serde_json::Value::String(text.to_string()));
+        let (name, value) = parse_var(var)?;
         for s in &mut served {
-            s.fixture.model.vars.insert(name.to_string(), value.clone());
+            s.fixture.model.vars.insert(name.clone(), value.clone());
             if let Some(sources) = &mut s.sources {
-                sources.vars.push((name.to_string(), value.clone()));
+                sources.vars.push((name.clone(), value.clone()));
             }
         }
     }
     Ok(served)
+}
+
+/// `NAME=VALUE`, the value read as JSON when it is JSON, else as text.
+pub fn parse_var(var: &str) -> Result<(String, serde_json::Value), String> {
+    let Some((name, text)) = var.split_once('=') else {
+        return Err(format!(
+            "error: `--var {var}` needs the form NAME=VALUE, e.g. --var plan_limit=10\n"
+        ));
+    };
+    let value =
+        serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()));
+    Ok((name.to_string(), value))
 }
 
 fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {

@@ -1,7 +1,9 @@
 //! understudy: one OpenAPI contract, a stateful mock and a conformance runner.
 //!
 //! Data flows one way: [`spec`] loads a contract, [`behaviour`] reads the
-//! fixture, [`mock`] serves both. [`cli`] only parses arguments and calls
+//! fixture, [`mock`] serves both; [`scenario`] reads conformance checks,
+//! [`runner`] replays them against any server and [`report`] writes what
+//! it found. [`cli`] only parses arguments and calls
 //! into these modules.
 
 pub mod behaviour;
@@ -10,6 +12,10 @@ pub mod cli;
 pub mod diagnostic;
 pub mod generate;
 pub mod mock;
+pub mod report;
+pub mod run_command;
+pub mod runner;
 pub mod sample;
+pub mod scenario;
 pub mod source;
 pub mod spec;

@@ -215,20 +215,22 @@ impl Reader<'_> {
         let Value::Object(map) = value else {
             return Err(self.invalid(pointer, "expected a mapping"));
         };
-        for key in map.keys() {
-            // `x-…` keys at the top hold YAML anchors for reuse, as in
-            // docker compose files; they mean nothing by themselves.
-            if pointer.is_empty() && key.starts_with("x-") {
-                continue;
-            }
-            if !known.contains(&key.as_str()) {
-                return Err(self.invalid(
-                    &format!("{pointer}/{key}"),
-                    format!("unknown key `{key}`; expected one of: {}", known.join(", ")),
-                ));
-            }
+        // `x-…` keys at the top hold YAML anchors for reuse, as in docker
+        // compose files; they mean nothing by themselves.
+        let unknown = if pointer.is_empty() {
+            map.keys()
+                .map(String::as_str)
+                .find(|k| !k.starts_with("x-") && !known.contains(k))
+        } else {
+            crate::source::unknown_key(map, known)
+        };
+        match unknown {
+            Some(key) => Err(self.invalid(
+                &format!("{pointer}/{key}"),
+                format!("unknown key `{key}`; expected one of: {}", known.join(", ")),
+            )),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn fixture(&self) -> Result<Fixture, FixtureError> {

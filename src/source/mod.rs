@@ -6,3 +6,12 @@ pub mod yaml;
 
 pub use document::{SourceDocument, SourceError};
 pub use location::SourceLocation;
+
+/// The first key of `map` not in `known`, in file order. `x-…` keys are
+/// the reader's to allow or not.
+pub fn unknown_key<'a>(
+    map: &'a serde_json::Map<String, serde_json::Value>,
+    known: &[&str],
+) -> Option<&'a str> {
+    map.keys().map(String::as_str).find(|k| !known.contains(k))
+}

@@ -1,0 +1,249 @@
+//! The report a person reads: one character per scenario while running,
+//! then each failure with its step, the request sent, the response, and a
+//! diff of expected against actual.
+
+use super::{Body, Failure, Outcome, Report, ScenarioReport, StepReport};
+use serde_json::Value;
+use std::fmt::Write;
+
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+/// Bodies longer than this are cut in the terminal (the JSON report keeps them).
+const BODY_LIMIT: usize = 2_000;
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// The progress mark for a finished scenario.
+pub fn progress_mark(outcome: Outcome, color: bool) -> String {
+    let p = Paint { color };
+    match outcome {
+        Outcome::Passed => p.paint(GREEN, "."),
+        Outcome::Failed => p.paint(RED, "F"),
+        Outcome::Error => p.paint(RED, "E"),
+        Outcome::Skipped => p.paint(DIM, "s"),
+    }
+}
+
+/// Everything after the progress line: failures, notes, the totals.
+pub fn render(report: &Report, color: bool) -> String {
+    let p = Paint { color };
+    let mut out = String::new();
+    for scenario in report
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Failed | Outcome::Error))
+    {
+        out.push('\n');
+        out.push_str(&describe_scenario(scenario, color));
+    }
+    let mut notes: Vec<String> = Vec::new();
+    for scenario in &report.scenarios {
+        for step in &scenario.steps {
+            for note in &step.notes {
+                let line = format!("{} › {}: {note}", scenario.api, scenario.name);
+                if !notes.contains(&line) {
+                    notes.push(line);
+                }
+            }
+        }
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\n{}", p.paint(YELLOW, "notes (not failures):"));
+        for note in &notes {
+            let _ = writeln!(out, "  {note}");
+        }
+    }
+    let s = report.summary();
+    let total = s.passed + s.failed + s.errors;
+    let mut parts = vec![p.paint(GREEN, &format!("{} passed", s.passed))];
+    if s.failed > 0 {
+        parts.push(p.paint(RED, &format!("{} failed", s.failed)));
+    }
+    if s.errors > 0 {
+        parts.push(p.paint(RED, &format!("{} could not run", s.errors)));
+    }
+    let _ = writeln!(
+        out,
+        "\n{} scenario{}: {}; {} steps; {} note{}; {:.2} s",
+        total,
+        if total == 1 { "" } else { "s" },
+        parts.join(", "),
+        s.steps,
+        s.notes,
+        if s.notes == 1 { "" } else { "s" },
+        report.duration_ms as f64 / 1000.0
+    );
+    out
+}
+
+/// One failed scenario, as the terminal and JUnit show it.
+pub fn describe_scenario(scenario: &ScenarioReport, color: bool) -> String {
+    let p = Paint { color };
+    let mut out = String::new();
+    let place = match scenario.line {
+        Some(line) => format!("{}:{line}", scenario.file),
+        None => scenario.file.clone(),
+    };
+    let label = if scenario.outcome == Outcome::Error {
+        "ERROR"
+    } else {
+        "FAIL"
+    };
+    let _ = writeln!(
+        out,
+        "{} {} › {}  {}",
+        p.paint(&format!("{BOLD}{RED}"), label),
+        scenario.api,
+        p.paint(BOLD, &scenario.name),
+        p.paint(DIM, &format!("({place})"))
+    );
+    if let Some(error) = &scenario.error {
+        let _ = writeln!(out, "  {}", p.paint(RED, error));
+    }
+    for (i, step) in scenario.steps.iter().enumerate() {
+        if step.outcome != Outcome::Failed && step.outcome != Outcome::Error {
+            continue;
+        }
+        describe_step(&mut out, &p, scenario, i, step);
+    }
+    out
+}
+
+fn describe_step(
+    out: &mut String,
+    p: &Paint,
+    scenario: &ScenarioReport,
+    index: usize,
+    step: &StepReport,
+) {
+    let at = step
+        .line
+        .map(|l| format!(" ({}:{l})", scenario.file))
+        .unwrap_or_default();
+    let tries = if step.attempts > 1 {
+        format!(", {} attempts", step.attempts)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  step {} \"{}\"{}{}",
+        index + 1,
+        step.name,
+        p.paint(DIM, &at),
+        tries
+    );
+    if let Some(request) = &step.request {
+        let _ = writeln!(
+            out,
+            "    {} {}",
+            p.paint(BOLD, &request.method),
+            request.url
+        );
+        for (name, value) in &request.headers {
+            let _ = writeln!(out, "    {}", p.paint(DIM, &format!("{name}: {value}")));
+        }
+        if let Some(body) = &request.body {
+            for line in body_text(body).lines() {
+                let _ = writeln!(out, "    {}", p.paint(DIM, line));
+            }
+        }
+    }
+    if let Some(response) = &step.response {
+        let operation = response
+            .operation
+            .as_ref()
+            .map(|o| format!(" ({o})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "    ← {}{}", response.status, p.paint(DIM, &operation));
+        if let Some(body) = &response.body {
+            for line in body_text(body).lines().take(40) {
+                let _ = writeln!(out, "      {}", p.paint(DIM, line));
+            }
+        }
+    }
+    for failure in &step.failures {
+        describe_failure(out, p, failure);
+    }
+}
+
+fn describe_failure(out: &mut String, p: &Paint, failure: &Failure) {
+    let _ = writeln!(
+        out,
+        "    {} {}: {}",
+        p.paint(RED, "✗"),
+        p.paint(BOLD, &failure.check),
+        failure.message
+    );
+    let (Some(expected), Some(actual)) = (&failure.expected, &failure.actual) else {
+        return;
+    };
+    if !(is_structured(expected) || is_structured(actual)) {
+        return;
+    }
+    let expected = pretty(expected);
+    let actual = pretty(actual);
+    let diff = similar::TextDiff::from_lines(&expected, &actual);
+    let unified = diff
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string();
+    for line in unified.lines() {
+        let styled = if line.starts_with("---") || line.starts_with("+++") {
+            p.paint(BOLD, line)
+        } else if line.starts_with('-') {
+            p.paint(RED, line)
+        } else if line.starts_with('+') {
+            p.paint(GREEN, line)
+        } else if line.starts_with("@@") {
+            p.paint(DIM, line)
+        } else {
+            line.to_string()
+        };
+        let _ = writeln!(out, "      {styled}");
+    }
+}
+
+fn is_structured(value: &Value) -> bool {
+    matches!(value, Value::Object(_) | Value::Array(_))
+}
+
+fn pretty(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn body_text(body: &Body) -> String {
+    let text = match body {
+        Body::Json(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+        Body::Text(t) => t.clone(),
+    };
+    if text.len() > BODY_LIMIT {
+        let mut cut = BODY_LIMIT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}\n… ({} bytes in all)", &text[..cut], text.len())
+    } else {
+        text
+    }
+}

@@ -1,0 +1,152 @@
+//! `understudy run`: arguments into [`RunOptions`], a progress line while
+//! scenarios finish, then the terminal report and the report files.
+
+use crate::cli::{EXIT_UNUSABLE, RunArgs, parse_var};
+use crate::report::{self, ScenarioReport};
+use crate::runner::{self, RunOptions};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A report file asked for with `--report FORMAT=FILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportFile {
+    Junit(PathBuf),
+    Json(PathBuf),
+}
+
+impl std::str::FromStr for ReportFile {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.split_once('=') {
+            Some(("junit", path)) if !path.is_empty() => Ok(ReportFile::Junit(path.into())),
+            Some(("json", path)) if !path.is_empty() => Ok(ReportFile::Json(path.into())),
+            _ => Err(format!("`--report {text}`: write junit=FILE or json=FILE")),
+        }
+    }
+}
+
+pub fn run_command(args: RunArgs) -> i32 {
+    let (options, reports, color) = match options(args) {
+        Ok(o) => o,
+        Err(message) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    let marks = Arc::new(Mutex::new(0usize));
+    let on_done = {
+        let marks = marks.clone();
+        Arc::new(move |scenario: &ScenarioReport| {
+            let mut count = marks.lock().unwrap_or_else(|e| e.into_inner());
+            *count += 1;
+            let mut out = std::io::stdout().lock();
+            let _ = write!(
+                out,
+                "{}",
+                report::terminal::progress_mark(scenario.outcome, color)
+            );
+            if (*count).is_multiple_of(80) {
+                let _ = writeln!(out);
+            }
+            let _ = out.flush();
+        })
+    };
+    let result = runtime.block_on(runner::run(&options, on_done));
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            eprint!("{e}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    println!();
+    print!("{}", report::terminal::render(&report, color));
+    for file in &reports {
+        let (path, text) = match file {
+            ReportFile::Json(path) => (path, report::json::render(&report)),
+            ReportFile::Junit(path) => match report::junit::render(&report) {
+                Ok(text) => (path, text),
+                Err(e) => {
+                    eprintln!("error: cannot write the JUnit report: {e}");
+                    return EXIT_UNUSABLE;
+                }
+            },
+        };
+        if let Err(e) = write_atomically(path, &text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_UNUSABLE;
+        }
+    }
+    report.exit_code()
+}
+
+type Parsed = (RunOptions, Vec<ReportFile>, bool);
+
+fn options(args: RunArgs) -> Result<Parsed, String> {
+    let duration = |flag: &str, text: &str| {
+        crate::behaviour::parse_model::parse_duration(&serde_json::Value::String(text.into()))
+            .map(Duration::from_millis)
+            .ok_or_else(|| {
+                format!("error: `--{flag} {text}`: write a duration like 10s or 500ms\n")
+            })
+    };
+    let mut vars = Vec::new();
+    for var in &args.vars {
+        vars.push(parse_var(var)?);
+    }
+    let reports = args
+        .reports
+        .iter()
+        .map(|r| r.parse::<ReportFile>().map_err(|e| format!("error: {e}\n")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        "auto" => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        other => {
+            return Err(format!(
+                "error: `--color {other}`: write auto, always or never\n"
+            ));
+        }
+    };
+    if args.jobs == 0 {
+        return Err("error: `--jobs 0`: at least one scenario must run at a time\n".into());
+    }
+    let options = RunOptions {
+        paths: args.paths,
+        targets: args.targets,
+        spec: args.spec,
+        fixture: args.fixture,
+        jobs: args.jobs,
+        shard: args.shard,
+        filter: args.filter,
+        tags: args.tags,
+        vars,
+        request_timeout: duration("timeout", &args.timeout)?,
+        scenario_timeout: duration("scenario-timeout", &args.scenario_timeout)?,
+        real_time: args.real_time,
+        ..RunOptions::default()
+    };
+    Ok((options, reports, color))
+}
+
+/// Temp file and rename: a reader never sees half a report.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".tmp");
+    let temp = PathBuf::from(temp);
+    std::fs::write(&temp, text)?;
+    std::fs::rename(&temp, path)
+}

@@ -1,0 +1,505 @@
+//! Running one scenario: its steps in order, each a request built from
+//! the scenario's variables, checked against the spec and the step's
+//! expectations, polled or retried where the step says so, and its
+//! captures kept for the steps after it. The first failing step ends the
+//! scenario; the steps after it are reported as skipped.
+
+use super::http::{HttpClient, Incoming, Outgoing, TransportError};
+use super::target::Target;
+use super::{assert, capture, conformance};
+use crate::report::{
+    Body, Failure, Outcome, RequestReport, ResponseReport, ScenarioReport, StepReport,
+};
+use crate::scenario::variables::{Variables, redact};
+use crate::scenario::{Expectation, Poll, RequestBody, RequestTemplate, Scenario, Step};
+use crate::spec::Api;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The pause before a retry (`retries:`), in real time.
+const RETRY_DELAY: Duration = Duration::from_millis(200);
+/// Text bodies longer than this are cut in reports.
+const REPORT_BODY_LIMIT: usize = 64 * 1024;
+
+/// What every scenario of a run shares.
+pub struct RunContext {
+    pub client: HttpClient,
+    pub env: Arc<HashMap<String, String>>,
+    pub cli_vars: Vec<(String, Value)>,
+    pub request_timeout: Duration,
+    pub scenario_timeout: Duration,
+    /// Polls against a mock move its clock instead of waiting.
+    pub virtual_clock: bool,
+}
+
+/// One scenario's own surroundings.
+pub struct ScenarioPlace<'a> {
+    pub target: &'a Target,
+    pub api: &'a Api,
+    /// The mock session (and the basis of `${run_id}`).
+    pub session: String,
+    pub run_id: String,
+    pub file: &'a Path,
+}
+
+pub async fn run_scenario(
+    ctx: &RunContext,
+    place: &ScenarioPlace<'_>,
+    scenario: &Scenario,
+) -> ScenarioReport {
+    let started = Instant::now();
+    let mut vars = Variables::new(ctx.env.clone());
+    vars.set("run_id", Value::String(place.run_id.clone()));
+    vars.set("base_url", Value::String(place.target.base.clone()));
+    let mut steps: Vec<StepReport> = Vec::new();
+    let mut error = None;
+    let setup = define_vars(&mut vars, scenario, &ctx.cli_vars);
+    match setup {
+        Err(message) => error = Some(message),
+        Ok(()) => {
+            let limit = scenario.timeout.unwrap_or(ctx.scenario_timeout);
+            let all = async {
+                for step in &scenario.steps {
+                    let report = run_step(ctx, place, &mut vars, &scenario.headers, step).await;
+                    let passed = report.outcome == Outcome::Passed;
+                    steps.push(report);
+                    if !passed {
+                        break;
+                    }
+                }
+            };
+            if tokio::time::timeout(limit, all).await.is_err() {
+                error = Some(format!(
+                    "the scenario did not finish within {} ms (`timeout:` or --scenario-timeout)",
+                    limit.as_millis()
+                ));
+            }
+        }
+    }
+    for step in scenario.steps.iter().skip(steps.len()) {
+        steps.push(StepReport {
+            name: step.name.clone(),
+            line: step.at.line,
+            outcome: Outcome::Skipped,
+            duration_ms: 0,
+            attempts: 0,
+            request: None,
+            response: None,
+            failures: Vec::new(),
+            notes: Vec::new(),
+        });
+    }
+    if place.target.is_mock() {
+        // The session's state is of no further use; free it.
+        let reset = place
+            .target
+            .admin(hyper::Method::POST, "reset", &place.session, "");
+        let _ = ctx.client.send(&reset, ctx.request_timeout).await;
+    }
+    let outcome = if steps.iter().any(|s| s.outcome == Outcome::Error) {
+        Outcome::Error
+    } else if error.is_some() || steps.iter().any(|s| s.outcome == Outcome::Failed) {
+        Outcome::Failed
+    } else {
+        Outcome::Passed
+    };
+    let secrets = vars.secrets().to_vec();
+    let steps = steps
+        .into_iter()
+        .map(|s| redact_step(s, &secrets))
+        .collect();
+    ScenarioReport {
+        name: scenario.name.clone(),
+        api: place.target.label.clone(),
+        file: place.file.display().to_string(),
+        line: scenario.at.line,
+        tags: scenario.tags.clone(),
+        outcome,
+        duration_ms: started.elapsed().as_millis() as u64,
+        steps,
+        error,
+    }
+}
+
+/// The scenario's `vars` in order; a `--var` of the same name wins.
+fn define_vars(
+    vars: &mut Variables,
+    scenario: &Scenario,
+    cli: &[(String, Value)],
+) -> Result<(), String> {
+    for (name, value) in &scenario.vars {
+        if cli.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let value = vars.fill(value).map_err(|e| format!("var `{name}`: {e}"))?;
+        vars.set(name, value);
+    }
+    for (name, value) in cli {
+        vars.set(name, value.clone());
+    }
+    Ok(())
+}
+
+async fn run_step(
+    ctx: &RunContext,
+    place: &ScenarioPlace<'_>,
+    vars: &mut Variables,
+    defaults: &[(String, String)],
+    step: &Step,
+) -> StepReport {
+    let started = Instant::now();
+    let mut report = StepReport {
+        name: step.name.clone(),
+        line: step.at.line,
+        outcome: Outcome::Passed,
+        duration_ms: 0,
+        attempts: 0,
+        request: None,
+        response: None,
+        failures: Vec::new(),
+        notes: Vec::new(),
+    };
+    let outgoing = match build_request(place, vars, defaults, &step.request) {
+        Ok(o) => o,
+        Err(message) => {
+            report.failures.push(Failure::new("request", message));
+            report.outcome = Outcome::Failed;
+            return report;
+        }
+    };
+    report.request = Some(request_report(&outgoing));
+    let timeout = step.timeout.unwrap_or(ctx.request_timeout);
+    let mut round = 0;
+    let response = loop {
+        round += 1;
+        let mut exchange = Exchange::default();
+        let response = match &step.until {
+            Some(poll) => {
+                poll_until(ctx, place, vars, &outgoing, poll, timeout, &mut exchange).await
+            }
+            None => send_checked(ctx, place, &outgoing, timeout, &mut exchange).await,
+        };
+        if let Some(response) = &response {
+            match expectation(vars, &step.expect) {
+                Ok(expect) => exchange.add_all(assert::check(&expect, response)),
+                Err(why) => exchange.add(Failure::new("expect", why)),
+            }
+        }
+        report.attempts += exchange.attempts;
+        report.response = exchange.response.take();
+        report.notes = exchange.notes;
+        report.failures = exchange.failures;
+        let unreachable = report.failures.iter().any(|f| f.check == "transport");
+        if report.failures.is_empty() || round > step.retries || unreachable {
+            break response;
+        }
+        tokio::time::sleep(RETRY_DELAY).await;
+    };
+    if let (true, Some(response)) = (report.failures.is_empty(), &response) {
+        for c in &step.captures {
+            match capture::take(c, response) {
+                Ok(value) => vars.set(&c.name, value),
+                Err(why) => report
+                    .failures
+                    .push(Failure::new(format!("capture {}", c.name), why)),
+            }
+        }
+    }
+    report.outcome = if report.failures.iter().any(|f| f.check == "transport") {
+        Outcome::Error
+    } else if report.failures.is_empty() {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    };
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+/// What one round of a step saw: findings are collected without repeats,
+/// since a poll sees the same problem on every try.
+#[derive(Default)]
+struct Exchange {
+    attempts: u32,
+    response: Option<ResponseReport>,
+    failures: Vec<Failure>,
+    notes: Vec<String>,
+}
+
+impl Exchange {
+    fn add(&mut self, failure: Failure) {
+        if !self
+            .failures
+            .iter()
+            .any(|f| f.check == failure.check && f.message == failure.message)
+        {
+            self.failures.push(failure);
+        }
+    }
+
+    fn add_all(&mut self, failures: Vec<Failure>) {
+        for f in failures {
+            self.add(f);
+        }
+    }
+
+    fn note(&mut self, note: String) {
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+}
+
+/// Sends once and checks the response against the spec.
+async fn send_checked(
+    ctx: &RunContext,
+    place: &ScenarioPlace<'_>,
+    outgoing: &Outgoing,
+    timeout: Duration,
+    exchange: &mut Exchange,
+) -> Option<Incoming> {
+    exchange.attempts += 1;
+    match ctx.client.send(outgoing, timeout).await {
+        Ok(response) => {
+            let found = conformance::check(place.api, &outgoing.method, &outgoing.path, &response);
+            exchange.add_all(found.failures);
+            for note in found.notes {
+                exchange.note(note);
+            }
+            exchange.response = Some(response_report(&response, found.operation));
+            Some(response)
+        }
+        Err(TransportError::Timeout(limit)) => {
+            exchange.add(Failure::new(
+                "timeout",
+                format!("no answer within {} ms", limit.as_millis()),
+            ));
+            None
+        }
+        Err(other) => {
+            exchange.add(Failure::new("transport", other.to_string()));
+            None
+        }
+    }
+}
+
+/// Repeats the request until the condition holds or the poll's time is up.
+/// Against a mock the wait is virtual: the session's clock moves on.
+async fn poll_until(
+    ctx: &RunContext,
+    place: &ScenarioPlace<'_>,
+    vars: &mut Variables,
+    outgoing: &Outgoing,
+    poll: &Poll,
+    timeout: Duration,
+    exchange: &mut Exchange,
+) -> Option<Incoming> {
+    let virtual_clock = ctx.virtual_clock && place.target.is_mock();
+    let real_start = Instant::now();
+    let mut waited = Duration::ZERO;
+    loop {
+        let response = send_checked(ctx, place, outgoing, timeout, exchange).await?;
+        let condition = match expectation(vars, &poll.condition) {
+            Ok(c) => c,
+            Err(why) => {
+                exchange.add(Failure::new("expect", why));
+                return Some(response);
+            }
+        };
+        let unmet = assert::check(&condition, &response);
+        let Some(first) = unmet.first() else {
+            return Some(response);
+        };
+        let elapsed = if virtual_clock {
+            waited
+        } else {
+            real_start.elapsed()
+        };
+        if elapsed >= poll.timeout {
+            exchange.add(Failure::new(
+                "until",
+                format!(
+                    "the condition did not hold within {} ms ({} tries{}); last try: {} {}",
+                    poll.timeout.as_millis(),
+                    exchange.attempts,
+                    if virtual_clock { ", virtual clock" } else { "" },
+                    first.check,
+                    first.message
+                ),
+            ));
+            return Some(response);
+        }
+        if virtual_clock {
+            let body = format!("{{\"advance\": \"{}ms\"}}", poll.interval.as_millis());
+            let advance = place
+                .target
+                .admin(hyper::Method::POST, "clock", &place.session, &body);
+            if let Err(e) = ctx.client.send(&advance, ctx.request_timeout).await {
+                exchange.add(Failure::new(
+                    "transport",
+                    format!("moving the mock's clock: {e}"),
+                ));
+                return Some(response);
+            }
+            waited += poll.interval;
+        } else {
+            tokio::time::sleep(poll.interval).await;
+        }
+    }
+}
+
+/// The expectation with its variables filled in; `Err` is a failure of
+/// check `expect`.
+fn expectation(vars: &mut Variables, raw: &Value) -> Result<Expectation, String> {
+    let filled = vars.fill(raw)?;
+    Expectation::parse(&filled, true).map_err(|(at, message)| format!("{message} (at `{at}`)"))
+}
+
+fn build_request(
+    place: &ScenarioPlace<'_>,
+    vars: &mut Variables,
+    defaults: &[(String, String)],
+    template: &RequestTemplate,
+) -> Result<Outgoing, String> {
+    let method = hyper::Method::from_bytes(template.method.as_bytes())
+        .map_err(|e| format!("method `{}`: {e}", template.method))?;
+    let path = vars.fill_string(&template.path)?;
+    let mut url = format!("{}{path}", place.target.base);
+    let mut separator = if path.contains('?') { '&' } else { '?' };
+    for (name, value) in &template.query {
+        let values = match vars.fill(value)? {
+            Value::Array(items) => items,
+            one => vec![one],
+        };
+        for value in values {
+            let text = match value {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            url.push(separator);
+            separator = '&';
+            url.push_str(&encode(name));
+            url.push('=');
+            url.push_str(&encode(&text));
+        }
+    }
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let defaults = defaults.iter().map(|(n, v)| (n, Some(v)));
+    let own = template.headers.iter().map(|(n, v)| (n, v.as_ref()));
+    for (name, value) in defaults.chain(own) {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        if let Some(value) = value {
+            headers.push((name.to_ascii_lowercase(), vars.fill_string(value)?));
+        }
+    }
+    if let Some(header) = &place.target.session_header {
+        headers.push((header.clone(), place.session.clone()));
+    }
+    let body = match &template.body {
+        None => None,
+        Some(RequestBody::Json(json)) => {
+            if !headers.iter().any(|(n, _)| n == "content-type") {
+                headers.push(("content-type".into(), "application/json".into()));
+            }
+            Some(bytes::Bytes::from(vars.fill(json)?.to_string()))
+        }
+        Some(RequestBody::Text(text)) => Some(bytes::Bytes::from(vars.fill_string(text)?)),
+    };
+    let route_path = path.split('?').next().unwrap_or_default().to_string();
+    Ok(Outgoing {
+        method,
+        url,
+        path: route_path,
+        headers,
+        body,
+    })
+}
+
+fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, QUERY).to_string()
+}
+
+/// Everything but unreserved characters (RFC 3986) is escaped in a query value.
+const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+fn request_report(outgoing: &Outgoing) -> RequestReport {
+    RequestReport {
+        method: outgoing.method.to_string(),
+        url: outgoing.url.clone(),
+        headers: outgoing.headers.clone(),
+        body: outgoing.body.as_ref().map(|b| body_report(b)),
+    }
+}
+
+fn response_report(response: &Incoming, operation: Option<String>) -> ResponseReport {
+    ResponseReport {
+        status: response.status,
+        headers: response
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: (!response.body.is_empty()).then(|| match &response.json {
+            Some(json) => Body::Json(json.clone()),
+            None => body_report(&response.body),
+        }),
+        operation,
+    }
+}
+
+fn body_report(bytes: &[u8]) -> Body {
+    if let Ok(json) = serde_json::from_slice::<Value>(bytes) {
+        return Body::Json(json);
+    }
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() > REPORT_BODY_LIMIT {
+        let mut cut = REPORT_BODY_LIMIT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        Body::Text(format!("{}… ({} bytes in all)", &text[..cut], text.len()))
+    } else {
+        Body::Text(text.into_owned())
+    }
+}
+
+/// The step with every secret blanked out of every string in it.
+fn redact_step(step: StepReport, secrets: &[String]) -> StepReport {
+    if secrets.is_empty() {
+        return step;
+    }
+    let Ok(value) = serde_json::to_value(&step) else {
+        return step;
+    };
+    serde_json::from_value(redact_value(value, secrets)).unwrap_or(step)
+}
+
+fn redact_value(value: Value, secrets: &[String]) -> Value {
+    match value {
+        Value::String(s) => Value::String(redact(&s, secrets)),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| redact_value(v, secrets))
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (redact(&k, secrets), redact_value(v, secrets)))
+                .collect(),
+        ),
+        other => other,
+    }
+}

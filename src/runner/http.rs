@@ -1,0 +1,142 @@
+//! Sending one request: a pooled HTTP/1.1 client shared by every scenario
+//! of a run, with a time limit per request.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Shared by all scenarios; cloning is cheap.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// A request ready to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub method: hyper::Method,
+    /// The whole URL, query included.
+    pub url: String,
+    /// The path as the scenario wrote it (no query), for routing in the spec.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Bytes>,
+}
+
+/// A response read to the end.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+    /// The body as JSON when it parses as JSON.
+    pub json: Option<Value>,
+}
+
+impl Incoming {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Why no response came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// The server could not be reached (refused, reset, DNS).
+    Unreachable(String),
+    /// It did not answer within the time limit.
+    Timeout(Duration),
+    /// The request could not be built from the scenario's values.
+    Invalid(String),
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransportError::Unreachable(e) => write!(f, "no connection: {e}"),
+            TransportError::Timeout(d) => write!(f, "no answer within {} ms", d.as_millis()),
+            TransportError::Invalid(e) => write!(f, "cannot build the request: {e}"),
+        }
+    }
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HttpClient {
+    pub fn new() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(64)
+            .build(connector);
+        Self { client }
+    }
+
+    pub async fn send(
+        &self,
+        outgoing: &Outgoing,
+        timeout: Duration,
+    ) -> Result<Incoming, TransportError> {
+        let mut builder = hyper::Request::builder()
+            .method(outgoing.method.clone())
+            .uri(&outgoing.url);
+        for (name, value) in &outgoing.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let request = builder
+            .body(Full::new(outgoing.body.clone().unwrap_or_default()))
+            .map_err(|e| TransportError::Invalid(e.to_string()))?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| TransportError::Unreachable(error_chain(&e)))?
+                .to_bytes();
+            let json = if body.is_empty() {
+                None
+            } else {
+                serde_json::from_slice(&body).ok()
+            };
+            Ok(Incoming {
+                status,
+                headers,
+                body,
+                json,
+            })
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(TransportError::Timeout(timeout)),
+        }
+    }
+}
+
+/// hyper's errors say "client error (Connect)"; the cause says why.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

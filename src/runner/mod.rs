@@ -1,0 +1,165 @@
+//! The conformance runner: replays scenarios against a target (an
+//! in-process mock by default, or any server) and checks every response
+//! against the spec and the scenario. It fills a [`Report`]; printing it
+//! is the [`crate::report`] writers' job.
+//!
+//! Stages: [`plan`] (files → checked scenarios, selected and sharded),
+//! [`target`] (where to send), [`execute`] (steps, polls, captures),
+//! [`conformance`] and [`assert`] (the checks).
+
+pub mod assert;
+pub mod capture;
+pub mod conformance;
+pub mod execute;
+pub mod http;
+pub mod plan;
+pub mod target;
+
+pub use plan::Shard;
+pub use target::TargetArg;
+
+use crate::report::{Report, ScenarioReport, TargetReport};
+use execute::{RunContext, ScenarioPlace};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What `understudy run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub paths: Vec<PathBuf>,
+    pub targets: Vec<TargetArg>,
+    /// Checks (and mocks) every scenario against this spec.
+    pub spec: Option<PathBuf>,
+    /// The fixture for an in-process mock of `spec`.
+    pub fixture: Option<PathBuf>,
+    pub jobs: usize,
+    pub shard: Option<Shard>,
+    pub filter: Option<String>,
+    pub tags: Vec<String>,
+    pub vars: Vec<(String, Value)>,
+    pub request_timeout: Duration,
+    pub scenario_timeout: Duration,
+    /// Wait in real time even against a mock.
+    pub real_time: bool,
+    /// The environment `${env.NAME}` reads.
+    pub env: Arc<HashMap<String, String>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            paths: Vec::new(),
+            targets: Vec::new(),
+            spec: None,
+            fixture: None,
+            jobs: 8,
+            shard: None,
+            filter: None,
+            tags: Vec::new(),
+            vars: Vec::new(),
+            request_timeout: Duration::from_secs(10),
+            scenario_timeout: Duration::from_secs(120),
+            real_time: false,
+            env: Arc::new(std::env::vars().collect()),
+        }
+    }
+}
+
+/// Why a run could not start (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Bad scenarios, specs, fixtures or arguments; the text is a
+    /// rendered diagnostic.
+    #[error("{0}")]
+    Unusable(String),
+    #[error("error: cannot reach the target {url}: {reason}\n")]
+    Unreachable { url: String, reason: String },
+}
+
+/// Runs the planned scenarios, `jobs` at a time; `on_done` sees each
+/// scenario as it finishes (for a progress line).
+pub async fn run(
+    options: &RunOptions,
+    on_done: Arc<dyn Fn(&ScenarioReport) + Send + Sync>,
+) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let plan = plan::plan(options)?;
+    let client = http::HttpClient::new();
+    let targets = target::connect(&plan.apis, &options.targets, &client).await?;
+    let ctx = Arc::new(RunContext {
+        client,
+        env: options.env.clone(),
+        cli_vars: options.vars.clone(),
+        request_timeout: options.request_timeout,
+        scenario_timeout: options.scenario_timeout,
+        virtual_clock: !options.real_time,
+    });
+    let run_tag = run_tag();
+    let gate = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+    let mut tasks = Vec::new();
+    for (index, planned) in plan.scenarios.into_iter().enumerate() {
+        let ctx = ctx.clone();
+        let gate = gate.clone();
+        let target = targets[planned.api].clone();
+        let api = plan.apis[planned.api].api.clone();
+        let on_done = on_done.clone();
+        let session = format!("understudy-{run_tag}-{index}");
+        let run_id = format!("{run_tag}{index:x}");
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            let place = ScenarioPlace {
+                target: &target,
+                api: &api,
+                session,
+                run_id,
+                file: &planned.file,
+            };
+            let report = execute::run_scenario(&ctx, &place, &planned.scenario).await;
+            on_done(&report);
+            report
+        }));
+    }
+    let mut scenarios = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok(report) => scenarios.push(report),
+            Err(e) => {
+                return Err(RunError::Unusable(format!(
+                    "error: a scenario task stopped unexpectedly: {e}\n"
+                )));
+            }
+        }
+    }
+    Ok(Report {
+        format: 1,
+        duration_ms: started.elapsed().as_millis() as u64,
+        targets: targets
+            .iter()
+            .map(|t| TargetReport {
+                api: t.label.clone(),
+                url: t.base.clone(),
+                kind: t.kind.describe().to_string(),
+            })
+            .collect(),
+        scenarios,
+    })
+}
+
+/// Six base-36 characters from the clock: scenario names made with
+/// `${run_id}` differ between runs against a real service.
+fn run_tag() -> String {
+    let mut n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    let mut out = String::new();
+    for _ in 0..6 {
+        let digit = (n % 36) as u32;
+        out.push(char::from_digit(digit, 36).unwrap_or('0'));
+        n /= 36;
+    }
+    out
+}

@@ -1,0 +1,180 @@
+//! Which scenarios run, against which API: files are found and checked,
+//! each is tied to a spec, and `--filter`, `--tag` and `--shard` select.
+//! Everything that can be wrong with the input is found here, before a
+//! single request is sent.
+
+use super::{RunError, RunOptions};
+use crate::behaviour::Fixture;
+use crate::diagnostic;
+use crate::mock::reload::Sources;
+use crate::scenario::{ApiChoice, Scenario, ScenarioFile};
+use crate::spec::Api;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A spec the run checks responses against, and the fixture its
+/// in-process mock would serve.
+pub struct PlannedApi {
+    /// The bundled API's name, or the spec file's stem.
+    pub label: String,
+    pub api: Arc<Api>,
+    pub fixture: Arc<Fixture>,
+}
+
+/// One scenario to run.
+pub struct Planned {
+    pub api: usize,
+    pub file: PathBuf,
+    pub scenario: Scenario,
+}
+
+pub struct Plan {
+    pub apis: Vec<PlannedApi>,
+    pub scenarios: Vec<Planned>,
+}
+
+/// `i/n`: the i-th of n shares (1-based), for CI matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`--shard {text}`: write i/n with 1 <= i <= n, e.g. --shard 2/4");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+pub fn plan(options: &RunOptions) -> Result<Plan, RunError> {
+    let paths = crate::scenario::discover(&options.paths)
+        .map_err(|e| RunError::Unusable(format!("error: {e}\n")))?;
+    if paths.is_empty() {
+        return Err(RunError::Unusable(
+            "error: no scenario files (*.yaml, *.yml, *.json) under the paths given\n".into(),
+        ));
+    }
+    let var_names: Vec<String> = options.vars.iter().map(|(k, _)| k.clone()).collect();
+    let mut apis: Vec<PlannedApi> = Vec::new();
+    let mut keys: Vec<ApiChoice> = Vec::new();
+    let mut all = Vec::new();
+    for path in paths {
+        let file = ScenarioFile::load(&path)
+            .and_then(|f| f.check_variables(&var_names).map(|()| f))
+            .map_err(|e| RunError::Unusable(diagnostic::render(&e.to_string(), &e.location())))?;
+        let choice = match (&options.spec, &file.api) {
+            (Some(spec), _) => ApiChoice::Spec(spec.clone()),
+            (None, ApiChoice::Unstated) => {
+                return Err(RunError::Unusable(format!(
+                    "error: {}: which API is this for? Add `api: <bundled name>` or `spec: <openapi file>` to the file, or pass --spec\n",
+                    path.display()
+                )));
+            }
+            (None, choice) => choice.clone(),
+        };
+        let index = match keys.iter().position(|k| *k == choice) {
+            Some(i) => i,
+            None => {
+                apis.push(load_api(&choice, options)?);
+                keys.push(choice);
+                apis.len() - 1
+            }
+        };
+        for scenario in file.scenarios {
+            all.push(Planned {
+                api: index,
+                file: path.clone(),
+                scenario,
+            });
+        }
+    }
+    let selected = select(all, options);
+    Ok(Plan {
+        apis,
+        scenarios: selected,
+    })
+}
+
+fn load_api(choice: &ApiChoice, options: &RunOptions) -> Result<PlannedApi, RunError> {
+    match choice {
+        ApiChoice::Bundled(name) => {
+            let bundled = crate::bundled::find(name)
+                .ok_or_else(|| RunError::Unusable(format!("error: no bundled API `{name}`\n")))?;
+            let (api, mut fixture) = bundled
+                .load()
+                .map_err(|e| RunError::Unusable(format!("error: bundled API {name}: {e}\n")))?;
+            for (k, v) in &options.vars {
+                fixture.model.vars.insert(k.clone(), v.clone());
+            }
+            Ok(PlannedApi {
+                label: name.clone(),
+                api: Arc::new(api),
+                fixture: Arc::new(fixture),
+            })
+        }
+        ApiChoice::Spec(spec) => {
+            let (_, api, fixture) = Sources::open(Some(spec.clone()), options.fixture.clone())
+                .map_err(RunError::Unusable)?;
+            let label = spec
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "api".into());
+            Ok(PlannedApi {
+                label,
+                api: Arc::new(api),
+                fixture: Arc::new(fixture),
+            })
+        }
+        ApiChoice::Unstated => Err(RunError::Unusable(
+            "error: a scenario file does not say which API it is for\n".into(),
+        )),
+    }
+}
+
+/// Applies `--filter`, `--tag` and then `--shard` (over what is left, so
+/// shards split the selected scenarios evenly).
+fn select(all: Vec<Planned>, options: &RunOptions) -> Vec<Planned> {
+    let filter = options.filter.as_ref().map(|f| f.to_lowercase());
+    let picked: Vec<Planned> = all
+        .into_iter()
+        .filter(|p| {
+            filter.as_ref().is_none_or(|f| {
+                p.scenario.name.to_lowercase().contains(f)
+                    || p.file.to_string_lossy().to_lowercase().contains(f)
+            })
+        })
+        .filter(|p| {
+            options.tags.is_empty() || p.scenario.tags.iter().any(|t| options.tags.contains(t))
+        })
+        .collect();
+    match options.shard {
+        None => picked,
+        Some(shard) => picked
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % shard.count == shard.index - 1)
+            .map(|(_, p)| p)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_read_strictly() {
+        assert_eq!("2/4".parse::<Shard>(), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["0/4", "5/4", "1/0", "x/2", "3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+}

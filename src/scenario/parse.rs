@@ -1,0 +1,791 @@
+//! A scenario document into a [`ScenarioFile`], with the line of every
+//! mistake. Expectations are parsed here to be checked, and again by the
+//! runner once their `${…}` are filled in.
+
+use super::matcher::{self, to_pointer};
+use super::variables::{Reference, references};
+use super::*;
+use crate::behaviour::parse_model::parse_duration;
+use crate::source::SourceDocument;
+use serde_json::{Map, Value};
+
+const FILE_KEYS: [&str; 8] = [
+    "api", "spec", "name", "tags", "vars", "headers", "timeout", "steps",
+];
+const SCENARIO_KEYS: [&str; 6] = ["name", "tags", "vars", "headers", "timeout", "steps"];
+const STEP_KEYS: [&str; 7] = [
+    "name", "request", "expect", "until", "capture", "retries", "timeout",
+];
+const REQUEST_KEYS: [&str; 6] = ["method", "path", "query", "headers", "json", "body"];
+const EXPECT_KEYS: [&str; 5] = ["status", "headers", "body", "body_contains", "json"];
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE",
+];
+
+/// Variables every scenario has without defining them.
+pub const BUILTIN_VARS: [&str; 2] = ["run_id", "base_url"];
+
+struct Reader<'a> {
+    document: &'a SourceDocument,
+}
+
+pub(super) fn file(document: &SourceDocument) -> Result<ScenarioFile, ScenarioError> {
+    Reader { document }.file()
+}
+
+impl Reader<'_> {
+    fn invalid(&self, pointer: &str, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid {
+            at: self.document.locate(pointer),
+            message: message.into(),
+        }
+    }
+
+    fn mapping<'v>(
+        &self,
+        value: &'v Value,
+        pointer: &str,
+        known: &[&str],
+        what: &str,
+    ) -> Result<&'v Map<String, Value>, ScenarioError> {
+        let Value::Object(map) = value else {
+            return Err(self.invalid(pointer, format!("{what} must be a mapping")));
+        };
+        if let Some(key) = crate::source::unknown_key(map, known) {
+            return Err(self.invalid(
+                &format!("{pointer}/{}", escape(key)),
+                format!(
+                    "unknown key `{key}` in {what}; expected one of: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        Ok(map)
+    }
+
+    fn file(&self) -> Result<ScenarioFile, ScenarioError> {
+        let root = &self.document.value;
+        let mut known = FILE_KEYS.to_vec();
+        known.push("scenarios");
+        let map = self.mapping(root, "", &known, "a scenario file")?;
+        let api = match (map.get("api"), map.get("spec")) {
+            (Some(_), Some(_)) => {
+                return Err(self.invalid("/spec", "give `api` or `spec`, not both"));
+            }
+            (Some(Value::String(name)), None) => {
+                if crate::bundled::find(name).is_none() {
+                    return Err(self.invalid(
+                        "/api",
+                        format!(
+                            "no bundled API `{name}`; the bundled ones are {} (for your own API, write `spec: path/to/openapi.yaml`)",
+                            bundled_names()
+                        ),
+                    ));
+                }
+                ApiChoice::Bundled(name.clone())
+            }
+            (Some(_), None) => return Err(self.invalid("/api", "`api` must be a name")),
+            (None, Some(Value::String(spec))) => ApiChoice::Spec(
+                self.document
+                    .path
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join(spec),
+            ),
+            (None, Some(_)) => return Err(self.invalid("/spec", "`spec` must be a path")),
+            (None, None) => self
+                .document
+                .path
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .filter(|n| crate::bundled::find(n).is_some())
+                .map(|n| ApiChoice::Bundled(n.to_string()))
+                .unwrap_or(ApiChoice::Unstated),
+        };
+        let shared = self.scenario_parts(map, "")?;
+        let scenarios = match (map.get("steps"), map.get("scenarios")) {
+            (Some(_), Some(_)) => {
+                return Err(self.invalid(
+                    "/scenarios",
+                    "a file has `steps` (one scenario) or `scenarios` (several), not both",
+                ));
+            }
+            (Some(steps), None) => {
+                let name = match map.get("name") {
+                    Some(_) => shared.name.clone(),
+                    None => self
+                        .document
+                        .path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                };
+                vec![Scenario {
+                    name,
+                    steps: self.steps(steps, "/steps")?,
+                    ..shared
+                }]
+            }
+            (None, Some(Value::Array(items))) => {
+                if map.contains_key("name") {
+                    return Err(self.invalid(
+                        "/name",
+                        "with `scenarios`, each scenario has its own `name`",
+                    ));
+                }
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let pointer = format!("/scenarios/{i}");
+                    let map = self.mapping(item, &pointer, &SCENARIO_KEYS, "a scenario")?;
+                    let own = self.scenario_parts(map, &pointer)?;
+                    if !map.contains_key("name") {
+                        return Err(self.invalid(&pointer, "a scenario needs a `name`"));
+                    }
+                    let Some(steps) = map.get("steps") else {
+                        return Err(self.invalid(&pointer, "a scenario needs `steps`"));
+                    };
+                    let mut tags = shared.tags.clone();
+                    tags.extend(own.tags);
+                    let mut vars = shared.vars.clone();
+                    vars.extend(own.vars);
+                    let mut headers = shared.headers.clone();
+                    for (name, value) in own.headers {
+                        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+                        headers.push((name, value));
+                    }
+                    out.push(Scenario {
+                        name: own.name,
+                        at: own.at,
+                        tags,
+                        vars,
+                        headers,
+                        timeout: own.timeout.or(shared.timeout),
+                        steps: self.steps(steps, &format!("{pointer}/steps"))?,
+                    });
+                }
+                let mut seen = std::collections::HashSet::new();
+                for (i, s) in out.iter().enumerate() {
+                    if !seen.insert(s.name.as_str()) {
+                        return Err(self.invalid(
+                            &format!("/scenarios/{i}/name"),
+                            format!("two scenarios are named `{}` in this file", s.name),
+                        ));
+                    }
+                }
+                out
+            }
+            (None, Some(_)) => {
+                return Err(self.invalid("/scenarios", "`scenarios` must be a list"));
+            }
+            (None, None) => {
+                return Err(self.invalid(
+                    "",
+                    "a scenario file needs `steps` (one scenario) or `scenarios` (a list)",
+                ));
+            }
+        };
+        for scenario in &scenarios {
+            if scenario.steps.is_empty() {
+                return Err(ScenarioError::Invalid {
+                    at: scenario.at.clone(),
+                    message: format!("scenario `{}` has no steps", scenario.name),
+                });
+            }
+        }
+        Ok(ScenarioFile {
+            path: self.document.path.clone(),
+            api,
+            scenarios,
+        })
+    }
+
+    /// The keys a file and a scenario share; `steps` is left to the caller.
+    fn scenario_parts(
+        &self,
+        map: &Map<String, Value>,
+        pointer: &str,
+    ) -> Result<Scenario, ScenarioError> {
+        let name = match map.get("name") {
+            None => String::new(),
+            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            Some(_) => return Err(self.invalid(&format!("{pointer}/name"), "a name is text")),
+        };
+        let tags = match map.get("tags") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    t.as_str().map(str::to_string).ok_or_else(|| {
+                        self.invalid(&format!("{pointer}/tags/{i}"), "a tag is text")
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(self.invalid(&format!("{pointer}/tags"), "`tags` is a list")),
+        };
+        let vars = match map.get("vars") {
+            None => Vec::new(),
+            Some(Value::Object(vars)) => {
+                for (name, value) in vars {
+                    let at = format!("{pointer}/vars/{}", escape(name));
+                    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                        || name.starts_with(|c: char| c.is_ascii_digit())
+                    {
+                        return Err(self.invalid(&at, format!("`{name}` is not a variable name")));
+                    }
+                    let mut refs = Vec::new();
+                    references(value, &mut refs).map_err(|e| self.invalid(&at, e))?;
+                }
+                vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            }
+            Some(_) => {
+                return Err(self.invalid(
+                    &format!("{pointer}/vars"),
+                    "`vars` is a mapping of names to values",
+                ));
+            }
+        };
+        let headers = self.headers(map.get("headers"), &format!("{pointer}/headers"))?;
+        let timeout = self.duration(map.get("timeout"), &format!("{pointer}/timeout"))?;
+        Ok(Scenario {
+            name,
+            at: self.document.locate(pointer),
+            tags,
+            vars,
+            headers,
+            timeout,
+            steps: Vec::new(),
+        })
+    }
+
+    /// A request's headers: `null` takes away one the scenario sends by default.
+    fn request_headers(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+    ) -> Result<Vec<(String, Option<String>)>, ScenarioError> {
+        let Some(Value::Object(map)) = value else {
+            return Ok(self
+                .headers(value, pointer)?
+                .into_iter()
+                .map(|(k, v)| (k, Some(v)))
+                .collect());
+        };
+        let (removed, kept): (Map<String, Value>, Map<String, Value>) =
+            map.clone().into_iter().partition(|(_, v)| v.is_null());
+        let mut out: Vec<(String, Option<String>)> = self
+            .headers(Some(&Value::Object(kept)), pointer)?
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
+            .collect();
+        out.extend(removed.into_iter().map(|(k, _)| (k, None)));
+        Ok(out)
+    }
+
+    fn headers(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+    ) -> Result<Vec<(String, String)>, ScenarioError> {
+        let Some(value) = value else {
+            return Ok(Vec::new());
+        };
+        let Value::Object(map) = value else {
+            return Err(self.invalid(pointer, "`headers` is a mapping of names to values"));
+        };
+        let mut out = Vec::new();
+        for (name, value) in map {
+            let at = format!("{pointer}/{}", escape(name));
+            if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(self.invalid(&at, format!("`{name}` is not a header name")));
+            }
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(_) | Value::Bool(_) => value.to_string(),
+                _ => return Err(self.invalid(&at, "a header value is text")),
+            };
+            let mut refs = Vec::new();
+            references(&Value::String(text.clone()), &mut refs)
+                .map_err(|e| self.invalid(&at, e))?;
+            out.push((name.clone(), text));
+        }
+        Ok(out)
+    }
+
+    fn duration(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+    ) -> Result<Option<std::time::Duration>, ScenarioError> {
+        match value {
+            None => Ok(None),
+            Some(v) => parse_duration(v)
+                .map(|ms| Some(std::time::Duration::from_millis(ms)))
+                .ok_or_else(|| {
+                    self.invalid(
+                        pointer,
+                        "a duration is a number of seconds or text like `500ms`, `30s`, `2m`",
+                    )
+                }),
+        }
+    }
+
+    fn steps(&self, value: &Value, pointer: &str) -> Result<Vec<Step>, ScenarioError> {
+        let Value::Array(items) = value else {
+            return Err(self.invalid(pointer, "`steps` is a list"));
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.step(item, &format!("{pointer}/{i}")))
+            .collect()
+    }
+
+    fn step(&self, value: &Value, pointer: &str) -> Result<Step, ScenarioError> {
+        let map = self.mapping(value, pointer, &STEP_KEYS, "a step")?;
+        let Some(request) = map.get("request") else {
+            return Err(self.invalid(pointer, "a step needs a `request`"));
+        };
+        let request = self.request(request, &format!("{pointer}/request"))?;
+        let expect = map.get("expect").cloned().unwrap_or(Value::Null);
+        if !expect.is_null() {
+            self.expectation(&expect, &format!("{pointer}/expect"), &[])?;
+        }
+        let until = match map.get("until") {
+            None => None,
+            Some(value) => {
+                let at = format!("{pointer}/until");
+                let mut known = EXPECT_KEYS.to_vec();
+                known.extend(["timeout", "interval"]);
+                let until = self.mapping(value, &at, &known, "`until`")?;
+                self.expectation(value, &at, &["timeout", "interval"])?;
+                let condition: Map<String, Value> = until
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "timeout" | "interval"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                if condition.is_empty() {
+                    return Err(self.invalid(&at, "`until` needs a condition (status, json, …)"));
+                }
+                Some(Poll {
+                    condition: Value::Object(condition),
+                    timeout: self
+                        .duration(until.get("timeout"), &format!("{at}/timeout"))?
+                        .unwrap_or(std::time::Duration::from_secs(30)),
+                    interval: self
+                        .duration(until.get("interval"), &format!("{at}/interval"))?
+                        .unwrap_or(std::time::Duration::from_secs(1))
+                        .max(std::time::Duration::from_millis(10)),
+                })
+            }
+        };
+        let captures = self.captures(map.get("capture"), &format!("{pointer}/capture"))?;
+        let retries = match map.get("retries") {
+            None => 0,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n <= 100)
+                .map(|n| n as u32)
+                .ok_or_else(|| {
+                    self.invalid(&format!("{pointer}/retries"), "`retries` is 0 to 100")
+                })?,
+        };
+        let name = match map.get("name") {
+            None => format!("{} {}", request.method, request.path),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(self.invalid(&format!("{pointer}/name"), "a name is text")),
+        };
+        Ok(Step {
+            name,
+            at: self.document.locate(pointer),
+            request,
+            expect,
+            until,
+            captures,
+            retries,
+            timeout: self.duration(map.get("timeout"), &format!("{pointer}/timeout"))?,
+        })
+    }
+
+    fn request(&self, value: &Value, pointer: &str) -> Result<RequestTemplate, ScenarioError> {
+        if let Value::String(line) = value {
+            let Some((method, path)) = line.trim().split_once(char::is_whitespace) else {
+                return Err(self.invalid(pointer, "write `METHOD /path`, e.g. `GET /v2/servers`"));
+            };
+            return Ok(RequestTemplate {
+                method: self.method(method, pointer)?,
+                path: self.path(path.trim(), pointer)?,
+                query: Vec::new(),
+                headers: Vec::new(),
+                body: None,
+            });
+        }
+        let map = self.mapping(value, pointer, &REQUEST_KEYS, "a request")?;
+        let method = match map.get("method") {
+            Some(Value::String(m)) => self.method(m, &format!("{pointer}/method"))?,
+            _ => return Err(self.invalid(pointer, "a request needs a `method` such as GET")),
+        };
+        let path = match map.get("path") {
+            Some(Value::String(p)) => self.path(p, &format!("{pointer}/path"))?,
+            _ => return Err(self.invalid(pointer, "a request needs a `path` starting with /")),
+        };
+        let query = match map.get("query") {
+            None => Vec::new(),
+            Some(Value::Object(q)) => {
+                for (name, v) in q {
+                    let ok = match v {
+                        Value::Array(items) => items.iter().all(is_scalar),
+                        other => is_scalar(other),
+                    };
+                    if !ok {
+                        return Err(self.invalid(
+                            &format!("{pointer}/query/{}", escape(name)),
+                            "a query value is a scalar or a list of scalars",
+                        ));
+                    }
+                }
+                q.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            }
+            Some(_) => {
+                return Err(self.invalid(
+                    &format!("{pointer}/query"),
+                    "`query` is a mapping of names to values",
+                ));
+            }
+        };
+        let headers = self.request_headers(map.get("headers"), &format!("{pointer}/headers"))?;
+        let body = match (map.get("json"), map.get("body")) {
+            (Some(_), Some(_)) => {
+                return Err(self.invalid(
+                    &format!("{pointer}/body"),
+                    "a request has `json` or a text `body`, not both",
+                ));
+            }
+            (Some(json), None) => Some(RequestBody::Json(json.clone())),
+            (None, Some(Value::String(text))) => Some(RequestBody::Text(text.clone())),
+            (None, Some(_)) => {
+                return Err(self.invalid(
+                    &format!("{pointer}/body"),
+                    "`body` is text; for a JSON body write `json:`",
+                ));
+            }
+            (None, None) => None,
+        };
+        let mut refs = Vec::new();
+        if let Some(RequestBody::Json(json)) = &body {
+            references(json, &mut refs).map_err(|e| self.invalid(&format!("{pointer}/json"), e))?;
+        }
+        Ok(RequestTemplate {
+            method,
+            path,
+            query,
+            headers,
+            body,
+        })
+    }
+
+    fn method(&self, method: &str, pointer: &str) -> Result<String, ScenarioError> {
+        let upper = method.to_ascii_uppercase();
+        if METHODS.contains(&upper.as_str()) {
+            Ok(upper)
+        } else {
+            Err(self.invalid(
+                pointer,
+                format!(
+                    "`{method}` is not an HTTP method; expected one of {}",
+                    METHODS.join(", ")
+                ),
+            ))
+        }
+    }
+
+    fn path(&self, path: &str, pointer: &str) -> Result<String, ScenarioError> {
+        if !path.starts_with('/') {
+            return Err(self.invalid(
+                pointer,
+                format!(
+                    "the path `{path}` must start with `/` (the target URL comes from --target)"
+                ),
+            ));
+        }
+        super::variables::parse(path).map_err(|e| self.invalid(pointer, e))?;
+        Ok(path.to_string())
+    }
+
+    /// Checks an `expect` block (or an `until` condition; `extra` keys are
+    /// the poll's own).
+    fn expectation(
+        &self,
+        value: &Value,
+        pointer: &str,
+        extra: &[&str],
+    ) -> Result<(), ScenarioError> {
+        let mut known = EXPECT_KEYS.to_vec();
+        known.extend_from_slice(extra);
+        let map = self.mapping(value, pointer, &known, "`expect`")?;
+        let mut refs = Vec::new();
+        references(value, &mut refs).map_err(|e| self.invalid(pointer, e))?;
+        let condition: Map<String, Value> = map
+            .iter()
+            .filter(|(k, _)| !extra.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Expectation::parse(&Value::Object(condition), false)
+            .map(|_| ())
+            .map_err(|(inner, message)| self.invalid(&format!("{pointer}{inner}"), message))
+    }
+
+    fn captures(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+    ) -> Result<Vec<Capture>, ScenarioError> {
+        let Some(value) = value else {
+            return Ok(Vec::new());
+        };
+        let Value::Object(map) = value else {
+            return Err(self.invalid(pointer, "`capture` is a mapping of variable names"));
+        };
+        let mut out = Vec::new();
+        for (name, how) in map {
+            let at = format!("{pointer}/{}", escape(name));
+            if crate::scenario::variables::parse(&format!("${{{name}}}")).is_err()
+                || name.contains('.')
+            {
+                return Err(self.invalid(&at, format!("`{name}` is not a variable name")));
+            }
+            let (source, regex) = match how {
+                Value::String(path) => (self.body_pointer(path, &at)?, None),
+                Value::Object(spec) => {
+                    if let Some(key) =
+                        crate::source::unknown_key(spec, &["json", "header", "status", "regex"])
+                    {
+                        return Err(self.invalid(
+                            &format!("{at}/{}", escape(key)),
+                            format!("unknown key `{key}`; a capture takes json, header or status, and regex"),
+                        ));
+                    }
+                    let source = match (spec.get("json"), spec.get("header"), spec.get("status")) {
+                        (Some(Value::String(p)), None, None) => {
+                            self.body_pointer(p, &format!("{at}/json"))?
+                        }
+                        (None, Some(Value::String(h)), None) => CaptureSource::Header(h.clone()),
+                        (None, None, Some(Value::Bool(true))) => CaptureSource::Status,
+                        _ => {
+                            return Err(self.invalid(
+                                &at,
+                                "a capture takes one of `json: /pointer`, `header: Name` or `status: true`",
+                            ));
+                        }
+                    };
+                    let regex = match spec.get("regex") {
+                        None => None,
+                        Some(Value::String(r)) => Some(regex::Regex::new(r).map_err(|e| {
+                            self.invalid(
+                                &format!("{at}/regex"),
+                                format!("the regex does not compile: {e}"),
+                            )
+                        })?),
+                        Some(_) => {
+                            return Err(self.invalid(&format!("{at}/regex"), "`regex` is text"));
+                        }
+                    };
+                    (source, regex)
+                }
+                _ => {
+                    return Err(self.invalid(
+                        &at,
+                        "a capture is a JSON pointer (`/id`), a path (`$.id`) or a mapping",
+                    ));
+                }
+            };
+            out.push(Capture {
+                name: name.clone(),
+                source,
+                regex,
+            });
+        }
+        Ok(out)
+    }
+
+    fn body_pointer(&self, path: &str, pointer: &str) -> Result<CaptureSource, ScenarioError> {
+        to_pointer(path).map(CaptureSource::Body).ok_or_else(|| {
+            self.invalid(
+                pointer,
+                format!("`{path}` is neither a JSON pointer (`/a/0`) nor a path (`$.a[0]`)"),
+            )
+        })
+    }
+}
+
+impl Expectation {
+    /// Reads an `expect` block; `filled` once its `${…}` are filled in
+    /// (on load they are still there). The error is `(pointer below the
+    /// block, message)`.
+    pub fn parse(value: &Value, filled: bool) -> Result<Expectation, (String, String)> {
+        let mut out = Expectation::default();
+        let Value::Object(map) = value else {
+            if value.is_null() {
+                return Ok(out);
+            }
+            return Err((String::new(), "`expect` must be a mapping".into()));
+        };
+        for (key, arg) in map {
+            let at = |inner: &str, message: String| (format!("/{key}{inner}"), message);
+            match key.as_str() {
+                "status" => {
+                    let codes: Vec<&Value> = match arg {
+                        Value::Array(items) => items.iter().collect(),
+                        other => vec![other],
+                    };
+                    for code in codes {
+                        let code = code
+                            .as_u64()
+                            .filter(|c| (100..=599).contains(c))
+                            .ok_or_else(|| {
+                                at("", "`status` is a status code or a list of them".into())
+                            })?;
+                        out.status.push(code as u16);
+                    }
+                }
+                "headers" => {
+                    let Value::Object(headers) = arg else {
+                        return Err(at("", "`headers` is a mapping of names to matchers".into()));
+                    };
+                    for (name, m) in headers {
+                        let inner = format!("/{}", escape(name));
+                        let m = matcher::parse(m, filled)
+                            .map_err(|(p, msg)| at(&format!("{inner}{p}"), msg))?;
+                        out.headers.push((name.to_ascii_lowercase(), m));
+                    }
+                }
+                "body" => out.body = Some(arg.clone()),
+                "body_contains" => out.body_contains = Some(arg.clone()),
+                "json" => {
+                    let Value::Object(paths) = arg else {
+                        return Err(at(
+                            "",
+                            "`json` is a mapping of JSON pointers (`/id`) or paths (`$.id`) to matchers"
+                                .into(),
+                        ));
+                    };
+                    for (path, m) in paths {
+                        let inner = format!("/{}", escape(path));
+                        let Some(pointer) = to_pointer(path) else {
+                            return Err(at(
+                                &inner,
+                                format!(
+                                    "`{path}` is neither a JSON pointer (`/a/0`) nor a path (`$.a[0]`)"
+                                ),
+                            ));
+                        };
+                        let m = matcher::parse(m, filled)
+                            .map_err(|(p, msg)| at(&format!("{inner}{p}"), msg))?;
+                        out.json.push((path.clone(), pointer, m));
+                    }
+                }
+                other => {
+                    return Err((
+                        format!("/{other}"),
+                        format!(
+                            "unknown key `{other}` in `expect`; expected one of: {}",
+                            EXPECT_KEYS.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl ScenarioFile {
+    /// Checks that every `${name}` a scenario uses is defined before it is
+    /// used: by `vars`, `extra` (`--var`), a built-in, or an earlier capture.
+    pub fn check_variables(&self, extra: &[String]) -> Result<(), ScenarioError> {
+        for scenario in &self.scenarios {
+            let mut defined: Vec<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
+            defined.extend(extra.iter().cloned());
+            let undefined = |refs: &[Reference], defined: &[String]| {
+                refs.iter()
+                    .filter_map(Reference::root)
+                    .find(|root| !defined.iter().any(|d| d == root))
+                    .map(str::to_string)
+            };
+            for (name, value) in &scenario.vars {
+                let mut refs = Vec::new();
+                let _ = references(value, &mut refs);
+                if let Some(missing) = undefined(&refs, &defined) {
+                    return Err(ScenarioError::Invalid {
+                        at: scenario.at.clone(),
+                        message: format!(
+                            "scenario `{}`: var `{name}` uses `${{{missing}}}`, which is not defined before it",
+                            scenario.name
+                        ),
+                    });
+                }
+                defined.push(name.clone());
+            }
+            let mut header_refs = Vec::new();
+            for (_, value) in &scenario.headers {
+                let _ = references(&Value::String(value.clone()), &mut header_refs);
+            }
+            for step in &scenario.steps {
+                let mut refs = header_refs.clone();
+                let _ = references(&step_strings(step), &mut refs);
+                if let Some(missing) = undefined(&refs, &defined) {
+                    return Err(ScenarioError::Invalid {
+                        at: step.at.clone(),
+                        message: format!(
+                            "step `{}` uses `${{{missing}}}`, which no `vars`, `--var` or earlier `capture` defines",
+                            step.name
+                        ),
+                    });
+                }
+                defined.extend(step.captures.iter().map(|c| c.name.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every string of a step that may hold a reference, as one value.
+fn step_strings(step: &Step) -> Value {
+    let mut all = vec![
+        Value::String(step.request.path.clone()),
+        step.expect.clone(),
+    ];
+    all.extend(step.request.query.iter().map(|(_, v)| v.clone()));
+    all.extend(
+        step.request
+            .headers
+            .iter()
+            .filter_map(|(_, v)| v.clone().map(Value::String)),
+    );
+    match &step.request.body {
+        Some(RequestBody::Json(v)) => all.push(v.clone()),
+        Some(RequestBody::Text(t)) => all.push(Value::String(t.clone())),
+        None => {}
+    }
+    if let Some(until) = &step.until {
+        all.push(until.condition.clone());
+    }
+    Value::Array(all)
+}
+
+fn is_scalar(value: &Value) -> bool {
+    matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn bundled_names() -> String {
+    crate::bundled::BUNDLED
+        .iter()
+        .map(|b| b.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,324 @@
+//! `${…}` in scenario values: earlier captures, `vars`, `--var`, and
+//! `${env.NAME}` (or `${env.NAME:-fallback}`) for secrets that must never
+//! be written down. Values read from the environment are remembered so
+//! that reports can blank them out.
+//!
+//! A string that is exactly one `${name}` takes the variable's JSON value
+//! (a captured number stays a number); anywhere else the value is spliced
+//! in as text. `$${` writes a literal `${`.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One reference in a text, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    Var(String),
+    Env {
+        name: String,
+        fallback: Option<String>,
+    },
+}
+
+impl Reference {
+    /// The variable a `Var` reference needs defined (`a.b` needs `a`).
+    pub fn root(&self) -> Option<&str> {
+        match self {
+            Reference::Var(name) => Some(name.split('.').next().unwrap_or(name)),
+            Reference::Env { .. } => None,
+        }
+    }
+}
+
+/// Splits `text` into literal parts and references; `Err` names the problem.
+pub fn parse(text: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut literal = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        literal.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(escaped) = after.strip_prefix("${") {
+            literal.push_str("${");
+            rest = escaped;
+            continue;
+        }
+        let Some(inner) = after.strip_prefix('{') else {
+            literal.push('$');
+            rest = after;
+            continue;
+        };
+        let Some(end) = inner.find('}') else {
+            return Err(format!("`${{` without a closing `}}` in {text:?}"));
+        };
+        let body = inner[..end].trim();
+        let reference = if let Some(env) = body.strip_prefix("env.") {
+            let (name, fallback) = match env.split_once(":-") {
+                Some((n, f)) => (n, Some(f.to_string())),
+                None => (env, None),
+            };
+            if !is_name(name) {
+                return Err(format!(
+                    "`${{env.{name}}}`: not an environment variable name"
+                ));
+            }
+            Reference::Env {
+                name: name.to_string(),
+                fallback,
+            }
+        } else {
+            let mut segments = body.split('.');
+            let first_ok = segments.next().is_some_and(is_name);
+            let rest_ok = segments
+                .all(|s| is_name(s) || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())));
+            if !(first_ok && rest_ok) {
+                return Err(format!(
+                    "`${{{body}}}`: a variable is a name like `projectId` (or `project.uuid`)"
+                ));
+            }
+            Reference::Var(body.to_string())
+        };
+        if !literal.is_empty() {
+            pieces.push(Piece::Text(std::mem::take(&mut literal)));
+        }
+        pieces.push(Piece::Ref(reference));
+        rest = &inner[end + 1..];
+    }
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        pieces.push(Piece::Text(literal));
+    }
+    Ok(pieces)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Text(String),
+    Ref(Reference),
+}
+
+fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Every reference in the strings of `value` (keys included), for checks
+/// at load time.
+pub fn references(value: &Value, out: &mut Vec<Reference>) -> Result<(), String> {
+    match value {
+        Value::String(s) => {
+            for piece in parse(s)? {
+                if let Piece::Ref(r) = piece {
+                    out.push(r);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                references(item, out)?;
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                references(&Value::String(k.clone()), out)?;
+                references(v, out)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The variables of one scenario run.
+#[derive(Debug, Clone)]
+pub struct Variables {
+    values: HashMap<String, Value>,
+    env: Arc<HashMap<String, String>>,
+    secrets: Vec<String>,
+}
+
+impl Variables {
+    /// `env` is the process environment, read once per run.
+    pub fn new(env: Arc<HashMap<String, String>>) -> Self {
+        Self {
+            values: HashMap::new(),
+            env,
+            secrets: Vec::new(),
+        }
+    }
+
+    pub fn set(&mut self, name: &str, value: Value) {
+        self.values.insert(name.to_string(), value);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        if let Some(v) = self.values.get(name) {
+            return Some(v);
+        }
+        let mut segments = name.split('.');
+        let mut node = self.values.get(segments.next()?)?;
+        for segment in segments {
+            node = match node {
+                Value::Object(map) => map.get(segment)?,
+                Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// Values read from the environment in this run: never to be printed.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
+    }
+
+    /// `value` with every `${…}` in its strings (and keys) filled in.
+    pub fn fill(&mut self, value: &Value) -> Result<Value, String> {
+        Ok(match value {
+            Value::String(s) => self.fill_text(s)?,
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.fill(i))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(map) => {
+                let mut out = serde_json::Map::new();
+                for (k, v) in map {
+                    let key = match self.fill_text(k)? {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    out.insert(key, self.fill(v)?);
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    /// A string with its references filled in, as text.
+    pub fn fill_string(&mut self, text: &str) -> Result<String, String> {
+        Ok(match self.fill_text(text)? {
+            Value::String(s) => s,
+            other => other.to_string(),
+        })
+    }
+
+    fn fill_text(&mut self, text: &str) -> Result<Value, String> {
+        if !text.contains('$') {
+            return Ok(Value::String(text.to_string()));
+        }
+        let pieces = parse(text)?;
+        if let [Piece::Ref(reference)] = pieces.as_slice() {
+            return self.resolve(reference);
+        }
+        let mut out = String::new();
+        for piece in &pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Ref(r) => match self.resolve(r)? {
+                    Value::String(s) => out.push_str(&s),
+                    other => out.push_str(&other.to_string()),
+                },
+            }
+        }
+        Ok(Value::String(out))
+    }
+
+    fn resolve(&mut self, reference: &Reference) -> Result<Value, String> {
+        match reference {
+            Reference::Var(name) => self
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("`${{{name}}}` is not defined at this step")),
+            Reference::Env { name, fallback } => match self.env.get(name) {
+                Some(value) => {
+                    if !value.is_empty() && !self.secrets.contains(value) {
+                        self.secrets.push(value.clone());
+                    }
+                    Ok(Value::String(value.clone()))
+                }
+                None => fallback.clone().map(Value::String).ok_or_else(|| {
+                    format!(
+                        "the environment variable {name} is not set (write `${{env.{name}:-fallback}}` for a default)"
+                    )
+                }),
+            },
+        }
+    }
+}
+
+/// `text` with every secret replaced by `***`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if !secret.is_empty() {
+            out = out.replace(secret.as_str(), "***");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars(env: &[(&str, &str)]) -> Variables {
+        Variables::new(Arc::new(
+            env.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ))
+    }
+
+    #[test]
+    fn a_lone_reference_keeps_its_type_and_text_splices() {
+        let mut v = vars(&[]);
+        v.set("n", json!(3));
+        v.set("p", json!({"uuid": "u-1", "tags": ["a", "b"]}));
+        assert_eq!(v.fill(&json!("${n}")).expect("fills"), json!(3));
+        assert_eq!(v.fill(&json!("n=${n}")).expect("fills"), json!("n=3"));
+        assert_eq!(
+            v.fill(&json!({"/x/${p.uuid}": "${p.tags.1}"}))
+                .expect("fills"),
+            json!({"/x/u-1": "b"})
+        );
+        assert_eq!(
+            v.fill(&json!("cost $5, $${literal}")).expect("fills"),
+            json!("cost $5, ${literal}")
+        );
+        let err = v.fill(&json!("${missing}")).expect_err("undefined");
+        assert!(err.contains("`${missing}` is not defined"), "{err}");
+    }
+
+    #[test]
+    fn environment_values_are_secrets() {
+        let mut v = vars(&[("TOKEN", "s3cr3t")]);
+        assert_eq!(
+            v.fill_string("Token ${env.TOKEN}").expect("fills"),
+            "Token s3cr3t"
+        );
+        assert_eq!(v.fill_string("${env.OTHER:-dev}").expect("fills"), "dev");
+        assert_eq!(v.secrets(), ["s3cr3t".to_string()]);
+        assert_eq!(redact("Token s3cr3t", v.secrets()), "Token ***");
+        let err = v.fill_string("${env.ABSENT}").expect_err("unset");
+        assert!(err.contains("ABSENT is not set"), "{err}");
+    }
+
+    #[test]
+    fn malformed_references_are_named() {
+        assert!(parse("${").is_err());
+        assert!(parse("${a b}").is_err());
+        assert!(parse("${env.}").is_err());
+        let mut refs = Vec::new();
+        references(&json!({"a": ["${x.y}", "${env.T}"]}), &mut refs).expect("parses");
+        assert_eq!(refs[0].root(), Some("x"));
+        assert_eq!(refs[1].root(), None);
+    }
+}
