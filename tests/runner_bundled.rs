@@ -194,3 +194,30 @@ async fn junit_output_is_valid_junit_xml() {
     assert_ne!(not_a_count, xml);
     assert!(!junit_violations(&not_a_count).is_empty());
 }
+
+#[tokio::test]
+async fn the_readme_scenario_example_runs() {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README");
+    let section = readme
+        .split("### Scenario files")
+        .nth(1)
+        .expect("the README documents scenario files");
+    let example = section
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("with a YAML example");
+    let report = run(RunOptions {
+        paths: vec![scratch_file("readme", example)],
+        ..RunOptions::default()
+    })
+    .await;
+    assert_eq!(report.scenarios.len(), 1);
+    assert_eq!(
+        report.exit_code(),
+        0,
+        "{}",
+        report::terminal::render(&report, false)
+    );
+    assert_eq!(report.scenarios[0].steps.len(), 2);
+}

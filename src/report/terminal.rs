@@ -81,11 +81,12 @@ pub fn render(report: &Report, color: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} scenario{}: {}; {} steps; {} note{}; {:.2} s",
+        "\n{} scenario{}: {}; {} step{}; {} note{}; {:.2} s",
         total,
         if total == 1 { "" } else { "s" },
         parts.join(", "),
         s.steps,
+        if s.steps == 1 { "" } else { "s" },
         s.notes,
         if s.notes == 1 { "" } else { "s" },
         report.duration_ms as f64 / 1000.0
