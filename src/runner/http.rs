@@ -1,9 +1,12 @@
 //! Sending one request: a pooled HTTP/1.1 client shared by every scenario
-//! of a run, with a time limit per request.
+//! of a run, with a time limit per request. `https://` targets use rustls
+//! with the Mozilla root certificates (webpki-roots), so a run behaves the
+//! same on every machine whatever its system certificate store holds.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
@@ -12,7 +15,7 @@ use std::time::Duration;
 /// Shared by all scenarios; cloning is cheap.
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 /// A request ready to send.
@@ -72,9 +75,15 @@ impl Default for HttpClient {
 
 impl HttpClient {
     pub fn new() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(Duration::from_secs(5)));
+        http.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(64)

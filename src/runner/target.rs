@@ -26,14 +26,12 @@ impl std::str::FromStr for TargetArg {
             _ => (None, text),
         };
         let url = url.trim_end_matches('/').to_string();
-        if url.starts_with("https://") {
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        if rest.is_none_or(str::is_empty) {
             return Err(format!(
-                "`--target {text}`: https is not supported by this build yet; run against http (a local server, a port-forward or a TLS-terminating proxy)"
-            ));
-        }
-        if !url.starts_with("http://") || url.len() <= "http://".len() {
-            return Err(format!(
-                "`--target {text}`: give a URL such as http://127.0.0.1:8080 (or NAME=URL for one API)"
+                "`--target {text}`: give a URL such as http://127.0.0.1:8080 or https://api.example.com (or NAME=URL for one API)"
             ));
         }
         if url.parse::<hyper::Uri>().is_err() {
@@ -186,4 +184,24 @@ async fn probe(label: &str, url: &str, client: &HttpClient) -> Result<Target, Ru
         session_header,
         _mock: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_urls_optionally_named() {
+        let all: TargetArg = "http://127.0.0.1:8080/".parse().expect("a URL");
+        assert_eq!(all.api, None);
+        assert_eq!(all.url, "http://127.0.0.1:8080");
+        let one: TargetArg = "waldur=https://waldur.example.com/base"
+            .parse()
+            .expect("a named URL");
+        assert_eq!(one.api.as_deref(), Some("waldur"));
+        assert_eq!(one.url, "https://waldur.example.com/base");
+        for bad in ["ftp://x", "127.0.0.1:8080", "http://", "x=https://"] {
+            assert!(bad.parse::<TargetArg>().is_err(), "{bad}");
+        }
+    }
 }
