@@ -263,7 +263,7 @@ fn generate(
             ),
             Generated::Template(template) => {
                 let context = scope.context(fixture, session, &[("item", jinja_value(&*value))]);
-                template.render(&fixture.env, &context)
+                template.render(&context)
             }
         };
         value.insert(field.clone(), made);
@@ -325,7 +325,7 @@ impl<'f> Runner<'f> {
                 let context = self
                     .scope
                     .context(fixture, session, &[("item", jinja_value(&item))]);
-                match holds(&fixture.env, when, &context) {
+                match holds(when, &context) {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {
@@ -360,7 +360,7 @@ impl<'f> Runner<'f> {
         extra: &[(&str, JinjaValue)],
     ) -> Option<String> {
         let context = self.scope.context(self.fixture, session, extra);
-        match evaluate(&self.fixture.env, expression, &context) {
+        match evaluate(expression, &context) {
             Ok(value) => key_text(&value),
             Err(e) => {
                 self.notes
@@ -382,7 +382,7 @@ impl<'f> Runner<'f> {
             let context =
                 self.scope
                     .context(self.fixture, session, &[("item", jinja_value(&value))]);
-            let computed = template.render(&self.fixture.env, &context);
+            let computed = template.render(&context);
             value.insert(field.clone(), computed);
         }
         value
@@ -500,14 +500,14 @@ impl<'f> Runner<'f> {
             ],
         );
         for (name, template) in &rule.headers {
-            let value = match template.render(&fixture.env, &context) {
+            let value = match template.render(&context) {
                 Value::String(s) => s,
                 other => other.to_string(),
             };
             headers.push((name.clone(), value));
         }
         let body = match (&rule.body, rule.action) {
-            (Some(template), _) => Some(template.render(&fixture.env, &context)),
+            (Some(template), _) => Some(template.render(&context)),
             (None, Action::List) => Some(items),
             (None, Action::Create | Action::Read | Action::Update | Action::Restore) => Some(item),
             (None, Action::Delete | Action::Respond) => None,
@@ -536,7 +536,7 @@ impl<'f> Runner<'f> {
                 let context =
                     self.scope
                         .context(self.fixture, session, &[("item", jinja_value(item))]);
-                template.render(&self.fixture.env, &context)
+                template.render(&context)
             }
             None => request.body.cloned().unwrap_or(Value::Object(Map::new())),
         };
@@ -638,7 +638,7 @@ impl<'f> Runner<'f> {
         let include_deleted = match &rule.list.include_deleted {
             Some(expression) => {
                 let context = self.scope.context(fixture, session, &[]);
-                holds(&fixture.env, expression, &context).unwrap_or(false)
+                holds(expression, &context).unwrap_or(false)
             }
             None => false,
         };
@@ -653,7 +653,7 @@ impl<'f> Runner<'f> {
                 let context =
                     self.scope
                         .context(fixture, session, &[("item", jinja_value(&shown))]);
-                match holds(&fixture.env, filter, &context) {
+                match holds(filter, &context) {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {

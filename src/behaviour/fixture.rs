@@ -95,7 +95,8 @@ pub struct Fixture {
     pub errors: HashMap<ErrorKind, Vec<ErrorRule>>,
     /// Message templates by keyword; `v` is the violation in scope.
     pub messages: HashMap<String, Template>,
-    pub env: Environment<'static>,
+    /// The shared template environment (see [`environment`]).
+    pub env: &'static Environment<'static>,
     /// Collections, state and the rules bound to operations.
     pub model: Model,
     /// The parsed file, kept to point at lines when binding to a spec fails.
@@ -269,7 +270,7 @@ impl Reader<'_> {
             };
             for (keyword, template) in map {
                 let pointer = format!("/messages/{keyword}");
-                let template = Template::new(&env, template.clone()).map_err(|(inner, e)| {
+                let template = Template::new(env, template.clone()).map_err(|(inner, e)| {
                     self.invalid(&format!("{pointer}{inner}"), format!("template error: {e}"))
                 })?;
                 messages.insert(keyword.clone(), template);
@@ -281,11 +282,11 @@ impl Reader<'_> {
             self.keys_known(map, "/errors", &names)?;
             for (name, kind) in ErrorKind::ALL {
                 if let Some(rules) = map.get(name) {
-                    errors.insert(kind, self.rules(&env, rules, &format!("/errors/{name}"))?);
+                    errors.insert(kind, self.rules(env, rules, &format!("/errors/{name}"))?);
                 }
             }
         }
-        let model = self.model(&env)?;
+        let model = self.model(env)?;
         Ok(Fixture {
             path: Some(self.document.path.clone()),
             spec,

@@ -8,8 +8,10 @@
 //! item bound to `as` (default `item`). This keeps a body's shape readable in
 //! the fixture while letting any part of it depend on the request.
 
-use minijinja::{Environment, Value as JinjaValue};
+use minijinja::{Environment, Expression, Value as JinjaValue};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// A template checked at load time.
 #[derive(Debug, Clone)]
@@ -26,36 +28,21 @@ impl Template {
 
     /// Renders with `context`; an evaluation error becomes the message string
     /// in place, so a broken template is visible in the response, never a crash.
-    pub fn render(&self, env: &Environment<'_>, context: &JinjaValue) -> Value {
-        render(env, &self.value, context)
+    pub fn render(&self, context: &JinjaValue) -> Value {
+        render(&self.value, context)
     }
 }
 
 /// Evaluates a condition expression; errors count as false.
-pub fn holds(
-    env: &Environment<'_>,
-    expression: &str,
-    context: &JinjaValue,
-) -> Result<bool, String> {
-    let compiled = env
-        .compile_expression(expression)
-        .map_err(|e| e.to_string())?;
-    compiled
-        .eval(context)
+pub fn holds(expression: &str, context: &JinjaValue) -> Result<bool, String> {
+    eval_expression(expression, context)
         .map(|v| v.is_true())
         .map_err(|e| e.to_string())
 }
 
 /// Evaluates an expression to a JSON value.
-pub fn evaluate(
-    env: &Environment<'_>,
-    expression: &str,
-    context: &JinjaValue,
-) -> Result<Value, String> {
-    let compiled = env
-        .compile_expression(expression)
-        .map_err(|e| e.to_string())?;
-    let value = compiled.eval(context).map_err(|e| e.to_string())?;
+pub fn evaluate(expression: &str, context: &JinjaValue) -> Result<Value, String> {
+    let value = eval_expression(expression, context).map_err(|e| e.to_string())?;
     if value.is_undefined() || value.is_none() {
         return Ok(Value::Null);
     }
@@ -119,30 +106,23 @@ fn check(
     }
 }
 
-fn render(env: &Environment<'_>, value: &Value, context: &JinjaValue) -> Value {
+fn render(value: &Value, context: &JinjaValue) -> Value {
     match value {
         Value::String(text) => match whole_expression(text) {
-            Some(expr) => env
-                .compile_expression(expr)
-                .and_then(|e| e.eval(context))
+            Some(expr) => eval_expression(expr, context)
                 .map(|v| serde_json::to_value(&v).unwrap_or(Value::Null))
                 .unwrap_or_else(|e| Value::String(format!("template error: {e}"))),
             None if is_template(text) => Value::String(
-                env.render_str(text, context)
-                    .unwrap_or_else(|e| format!("template error: {e}")),
+                render_text(text, context).unwrap_or_else(|e| format!("template error: {e}")),
             ),
             None => value.clone(),
         },
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|i| render(env, i, context)).collect())
-        }
+        Value::Array(items) => Value::Array(items.iter().map(|i| render(i, context)).collect()),
         Value::Object(map) if map.contains_key("$each") => {
             let Ok(each) = each_parts(map) else {
                 return Value::Null;
             };
-            let list = env
-                .compile_expression(each.expression)
-                .and_then(|e| e.eval(context));
+            let list = eval_expression(each.expression, context);
             let items: Vec<JinjaValue> = match list.and_then(|l| l.try_iter().map(|i| i.collect()))
             {
                 Ok(items) => items,
@@ -157,14 +137,14 @@ fn render(env: &Environment<'_>, value: &Value, context: &JinjaValue) -> Value {
                             item,
                         )]));
                         let scope = minijinja::context! { ..binding, ..context.clone() };
-                        render(env, each.body, &scope)
+                        render(each.body, &scope)
                     })
                     .collect(),
             )
         }
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), render(env, v, context)))
+                .map(|(k, v)| (k.clone(), render(v, context)))
                 .collect::<Map<String, Value>>(),
         ),
         other => other.clone(),
@@ -208,14 +188,77 @@ pub fn jinja_value<T: serde::Serialize>(value: T) -> JinjaValue {
 }
 
 /// The template environment every fixture uses, with understudy's filters.
-pub fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    env.add_filter("group_by_field", group_by_field);
-    env.add_filter("last_segment", last_segment);
-    env.add_filter("flatten", flatten);
-    env.add_filter("merge", merge);
-    env.add_function("uuid", new_uuid);
-    env
+/// The one template environment: builtins plus understudy's filters. It
+/// holds nothing of any fixture, so every fixture shares it, and templates
+/// compiled against it can be kept for the life of the process.
+pub fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.add_filter("group_by_field", group_by_field);
+        env.add_filter("last_segment", last_segment);
+        env.add_filter("flatten", flatten);
+        env.add_filter("merge", merge);
+        env.add_function("uuid", new_uuid);
+        env
+    })
+}
+
+/// Distinct sources compiled and kept. Sources come from fixtures, never
+/// from requests; the cap only guards against a fixture generator gone wild
+/// (past it, sources compile on every use, as before).
+const CACHE_LIMIT: usize = 20_000;
+
+type Cache<T> = OnceLock<RwLock<HashMap<Box<str>, Arc<T>>>>;
+
+/// Compiling is most of the cost of a template; each source is compiled
+/// once per process and shared by every request and thread. `None` when
+/// the cache is full: the caller then compiles for this use only.
+fn cached<T>(
+    cache: &'static Cache<T>,
+    source: &str,
+    compile: impl FnOnce() -> Result<T, minijinja::Error>,
+) -> Result<Option<Arc<T>>, minijinja::Error> {
+    let map = cache.get_or_init(Default::default);
+    {
+        let read = map.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = read.get(source) {
+            return Ok(Some(found.clone()));
+        }
+        if read.len() >= CACHE_LIMIT {
+            return Ok(None);
+        }
+    }
+    let compiled = Arc::new(compile()?);
+    let mut map = map.write().unwrap_or_else(|e| e.into_inner());
+    let kept = map.entry(source.into()).or_insert(compiled);
+    Ok(Some(kept.clone()))
+}
+
+fn eval_expression(source: &str, context: &JinjaValue) -> Result<JinjaValue, minijinja::Error> {
+    static CACHE: Cache<Expression<'static, 'static>> = OnceLock::new();
+    let env = environment();
+    match cached(&CACHE, source, || {
+        env.compile_expression_owned(source.to_string())
+    })? {
+        Some(expression) => expression.eval(context),
+        None => env.compile_expression(source)?.eval(context),
+    }
+}
+
+fn render_text(source: &str, context: &JinjaValue) -> Result<String, minijinja::Error> {
+    static CACHE: Cache<minijinja::Template<'static, 'static>> = OnceLock::new();
+    let env = environment();
+    let compiled = cached(&CACHE, source, || {
+        // A template borrows its text for as long as it lives, and cached
+        // templates live for the process; the cache's cap bounds this.
+        let text: &'static str = Box::leak(source.to_string().into_boxed_str());
+        env.template_from_str(text)
+    })?;
+    match compiled {
+        Some(template) => template.render(context),
+        None => env.render_str(source, context),
+    }
 }
 
 /// `[[1, 2], [3]] | flatten` is `[1, 2, 3]`: lists of lists, one level.
@@ -312,13 +355,13 @@ mod tests {
     fn whole_expressions_keep_their_type_and_text_is_rendered() {
         let env = environment();
         let t = Template::new(
-            &env,
+            env,
             json!({"list": "{{ names }}", "text": "Missing: {{ names | join(', ') }}", "n": 1}),
         )
         .expect("valid");
         let ctx = jinja_value(json!({"names": ["a", "b"]}));
         assert_eq!(
-            t.render(&env, &ctx),
+            t.render(&ctx),
             json!({"list": ["a", "b"], "text": "Missing: a, b", "n": 1})
         );
     }
@@ -326,13 +369,13 @@ mod tests {
     #[test]
     fn each_yields_one_item_per_element() {
         let env = environment();
-        let t = Template::new(&env, json!({"errors": {"$each": "violations", "as": "v", "yield": {"type": "{{ v.keyword }}", "at": "{{ v.field }}", "api": "{{ api }}"}}}))
+        let t = Template::new(env, json!({"errors": {"$each": "violations", "as": "v", "yield": {"type": "{{ v.keyword }}", "at": "{{ v.field }}", "api": "{{ api }}"}}}))
             .expect("valid");
         let ctx = jinja_value(
             json!({"api": "x", "violations": [{"keyword": "required", "field": "a"}, {"keyword": "type", "field": "b"}]}),
         );
         assert_eq!(
-            t.render(&env, &ctx),
+            t.render(&ctx),
             json!({"errors": [{"type": "required", "at": "a", "api": "x"}, {"type": "type", "at": "b", "api": "x"}]})
         );
     }
@@ -341,7 +384,7 @@ mod tests {
     fn broken_templates_are_refused_with_their_pointer() {
         let env = environment();
         let (pointer, _) =
-            Template::new(&env, json!({"a": {"b": "{{ x | }}"}})).expect_err("syntax error");
+            Template::new(env, json!({"a": {"b": "{{ x | }}"}})).expect_err("syntax error");
         assert_eq!(pointer, "/a/b");
     }
 
@@ -359,7 +402,7 @@ mod tests {
     fn group_by_field_shapes_drf_errors() {
         let env = environment();
         let t = Template::new(
-            &env,
+            env,
             json!("{{ violations | group_by_field('non_field_errors') }}"),
         )
         .expect("valid");
@@ -368,7 +411,7 @@ mod tests {
             {"field": "", "message": "Invalid data."}
         ]}));
         assert_eq!(
-            t.render(&env, &ctx),
+            t.render(&ctx),
             json!({"name": ["This field is required."], "non_field_errors": ["Invalid data."]})
         );
     }

@@ -75,11 +75,11 @@ pub fn render(fixture: &Fixture, mut failure: Failure, method: &str, path: &str)
         rules.iter().find(|rule| {
             rule.when
                 .as_deref()
-                .is_none_or(|w| holds(&fixture.env, w, &context).unwrap_or(false))
+                .is_none_or(|w| holds(w, &context).unwrap_or(false))
         })
     }) {
         Some(rule) => {
-            let body = rule.body.render(&fixture.env, &context);
+            let body = rule.body.render(&context);
             let mut reply = Reply::json(rule.status.unwrap_or(status), &rule.content_type, &body);
             reply.headers.extend(rule.headers.iter().cloned());
             reply
@@ -149,7 +149,7 @@ fn reword(fixture: &Fixture, violations: &mut [Violation]) {
             continue;
         };
         let context = jinja_value(json!({"v": v}));
-        match template.render(&fixture.env, &context) {
+        match template.render(&context) {
             Value::String(s) => v.message = s,
             other => v.message = other.to_string(),
         }
