@@ -153,15 +153,8 @@ fn serve_command(args: ServeArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_UNUSABLE;
-        }
+    let Some(runtime) = runtime() else {
+        return EXIT_UNUSABLE;
     };
     runtime.block_on(async move {
         let mut tasks = Vec::new();
@@ -224,6 +217,21 @@ fn serve_command(args: ServeArgs) -> i32 {
         }
         0
     })
+}
+
+/// The async runtime every subcommand runs on; `None` (after saying why)
+/// when the system refuses threads.
+pub fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            None
+        }
+    }
 }
 
 /// Applies `--var NAME=VALUE` to every served fixture.

@@ -35,15 +35,8 @@ pub fn run_command(args: RunArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_UNUSABLE;
-        }
+    let Some(runtime) = crate::cli::runtime() else {
+        return EXIT_UNUSABLE;
     };
     let marks = Arc::new(Mutex::new(0usize));
     let on_done = {

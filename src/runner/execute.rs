@@ -80,17 +80,7 @@ pub async fn run_scenario(
         }
     }
     for step in scenario.steps.iter().skip(steps.len()) {
-        steps.push(StepReport {
-            name: step.name.clone(),
-            line: step.at.line,
-            outcome: Outcome::Skipped,
-            duration_ms: 0,
-            attempts: 0,
-            request: None,
-            response: None,
-            failures: Vec::new(),
-            notes: Vec::new(),
-        });
+        steps.push(step_report(step, Outcome::Skipped));
     }
     if place.target.is_mock() {
         // The session's state is of no further use; free it.
@@ -124,6 +114,21 @@ pub async fn run_scenario(
     }
 }
 
+/// A step's report before anything is sent.
+fn step_report(step: &Step, outcome: Outcome) -> StepReport {
+    StepReport {
+        name: step.name.clone(),
+        line: step.at.line,
+        outcome,
+        duration_ms: 0,
+        attempts: 0,
+        request: None,
+        response: None,
+        failures: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
 /// The scenario's `vars` in order; a `--var` of the same name wins.
 fn define_vars(
     vars: &mut Variables,
@@ -151,17 +156,7 @@ async fn run_step(
     step: &Step,
 ) -> StepReport {
     let started = Instant::now();
-    let mut report = StepReport {
-        name: step.name.clone(),
-        line: step.at.line,
-        outcome: Outcome::Passed,
-        duration_ms: 0,
-        attempts: 0,
-        request: None,
-        response: None,
-        failures: Vec::new(),
-        notes: Vec::new(),
-    };
+    let mut report = step_report(step, Outcome::Passed);
     let outgoing = match build_request(place, vars, defaults, &step.request) {
         Ok(o) => o,
         Err(message) => {
