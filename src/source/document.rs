@@ -12,6 +12,10 @@ pub struct SourceDocument {
     pub path: PathBuf,
     pub text: Arc<str>,
     pub value: Value,
+    /// Every node's line, built on the second call to [`Self::locate`]:
+    /// one lookup is cheaper as a scan, many are not.
+    lines: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    located: std::sync::atomic::AtomicUsize,
 }
 
 /// Reading or parsing a file failed.
@@ -60,12 +64,25 @@ impl SourceDocument {
             path: path.to_path_buf(),
             text,
             value,
+            lines: std::sync::OnceLock::new(),
+            located: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
     /// The location of the node at `pointer`, with its line when it can be found.
     pub fn locate(&self, pointer: &str) -> SourceLocation {
-        SourceLocation::at(&self.path, yaml::line_of_pointer(&self.text, pointer), None)
+        let calls = self
+            .located
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let line = if calls == 0 && self.lines.get().is_none() {
+            yaml::line_of_pointer(&self.text, pointer)
+        } else {
+            self.lines
+                .get_or_init(|| yaml::lines_of_pointers(&self.text))
+                .get(pointer)
+                .copied()
+        };
+        SourceLocation::at(&self.path, line, None)
     }
 }
 

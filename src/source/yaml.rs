@@ -56,11 +56,28 @@ pub fn line_of_pointer(text: &str, pointer: &str) -> Option<usize> {
         path: Vec::new(),
         frames: Vec::new(),
         found: None,
+        all: None,
     };
     let mut parser = Parser::new_from_str(text);
     // A parse error after the node was seen still leaves a useful answer.
     let _ = parser.load(&mut finder, false);
     finder.found
+}
+
+/// The line of every node of `text`, by JSON pointer, in one pass: for
+/// files that need many lines (a scenario's every step), where asking
+/// [`line_of_pointer`] for each would read the file again each time.
+pub fn lines_of_pointers(text: &str) -> HashMap<String, usize> {
+    let mut finder = PointerFinder {
+        target: Vec::new(),
+        path: Vec::new(),
+        frames: Vec::new(),
+        found: None,
+        all: Some(HashMap::new()),
+    };
+    let mut parser = Parser::new_from_str(text);
+    let _ = parser.load(&mut finder, false);
+    finder.all.unwrap_or_default()
 }
 
 enum Frame {
@@ -320,13 +337,28 @@ struct PointerFinder {
     path: Vec<String>,
     frames: Vec<FinderFrame>,
     found: Option<usize>,
+    /// When set, every node's line is recorded here instead of one found.
+    all: Option<HashMap<String, usize>>,
 }
 
 impl PointerFinder {
     /// Called when a node starts in value position; returns whether it was the target.
     fn node_starts(&mut self, span: Span) {
-        if self.found.is_none() && self.path == self.target {
+        if self.all.is_some() {
+            self.record(span);
+        } else if self.found.is_none() && self.path == self.target {
             self.found = Some(span.start.line());
+        }
+    }
+
+    fn record(&mut self, span: Span) {
+        if let Some(all) = &mut self.all {
+            let mut pointer = String::new();
+            for segment in &self.path {
+                pointer.push('/');
+                pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+            }
+            all.entry(pointer).or_insert(span.start.line());
         }
     }
 
@@ -360,7 +392,9 @@ impl<'input> SpannedEventReceiver<'input> for PointerFinder {
                     *expecting_key = false;
                     self.path.push(text.into_owned());
                     // The key's own line is where a reader looks for the entry.
-                    if self.path == self.target {
+                    if self.all.is_some() {
+                        self.record(span);
+                    } else if self.path == self.target {
                         self.found = Some(span.start.line());
                     }
                     return;
@@ -454,5 +488,18 @@ mod tests {
         );
         assert_eq!(line_of_pointer(text, "/list/1"), Some(10));
         assert_eq!(line_of_pointer(text, "/nope"), None);
+        let all = lines_of_pointers(text);
+        for pointer in [
+            "/paths/~1a/get",
+            "/paths/~1a/get/responses/200/$ref",
+            "/list/1",
+            "",
+        ] {
+            assert_eq!(
+                all.get(pointer).copied(),
+                line_of_pointer(text, pointer),
+                "{pointer}"
+            );
+        }
     }
 }
