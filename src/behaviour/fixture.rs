@@ -207,6 +207,23 @@ impl Reader<'_> {
         }
     }
 
+    /// The optional `status` of a rule at `pointer`.
+    pub(super) fn status(&self, item: &Value, pointer: &str) -> Result<Option<u16>, FixtureError> {
+        match item.get("status") {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .filter(|s| (100..=599).contains(s))
+                .map(|s| Some(s as u16))
+                .ok_or_else(|| {
+                    self.invalid(
+                        &format!("{pointer}/status"),
+                        "`status` must be an HTTP status code",
+                    )
+                }),
+        }
+    }
+
     pub(super) fn keys_known(
         &self,
         value: &Value,
@@ -333,20 +350,7 @@ impl Reader<'_> {
                     ));
                 }
             };
-            let status = match item.get("status") {
-                None => None,
-                Some(v) => Some(
-                    v.as_u64()
-                        .filter(|s| (100..=599).contains(s))
-                        .map(|s| s as u16)
-                        .ok_or_else(|| {
-                            self.invalid(
-                                &format!("{pointer}/status"),
-                                "`status` must be an HTTP status code",
-                            )
-                        })?,
-                ),
-            };
+            let status = self.status(item, &pointer)?;
             let content_type = match item.get("content_type") {
                 None => "application/json".to_string(),
                 Some(Value::String(s)) => s.clone(),

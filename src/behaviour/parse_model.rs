@@ -409,20 +409,7 @@ impl Reader<'_> {
                 format!("`{key}` only applies to `action: list`"),
             ));
         }
-        let status = match item.get("status") {
-            None => None,
-            Some(v) => Some(
-                v.as_u64()
-                    .filter(|s| (100..=599).contains(s))
-                    .map(|s| s as u16)
-                    .ok_or_else(|| {
-                        self.invalid(
-                            &format!("{pointer}/status"),
-                            "`status` must be an HTTP status code",
-                        )
-                    })?,
-            ),
-        };
+        let status = self.status(item, pointer)?;
         let headers = match item.get("headers") {
             None => Vec::new(),
             Some(Value::Object(map)) => map
