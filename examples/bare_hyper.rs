@@ -1,8 +1,8 @@
 //! The baseline of `bench/run`: a hyper server that answers every request
 //! with one fixed JSON body, built with the same hyper, tokio and connection
-//! settings as the mock. The mock's throughput is quoted as a ratio to this,
-//! measured in the same run, because absolute numbers on a shared machine
-//! mean little.
+//! settings as the mock, and the same allocator. The mock's throughput is
+//! quoted as a ratio to this, measured in the same run, because absolute
+//! numbers on a shared machine mean little.
 //!
 //! Usage: `cargo run --release --example bare_hyper -- PORT`
 
@@ -13,6 +13,9 @@ use hyper::service::service_fn;
 use hyper::{Response, header};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BODY: &[u8] =
     br#"{"id":"3f1f5b4e-8a3c-4c39-9d0b-5b0b1f2e0a11","description":"bench","isReady":true}"#;

@@ -10,6 +10,8 @@ use crate::spec::Direction;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// What varies between tries at one schema.
 #[derive(Debug, Clone, Copy)]
@@ -451,21 +453,49 @@ pub fn random_matching<R: rand::Rng>(
         Some(c) if !c.ends_with('\\') => c,
         _ => core,
     };
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(true)
-        .build()
-        .parse(core)
-        .ok()?;
-    let regex = rand_regex::Regex::with_hir(hir, 8).ok()?;
+    let regex = pattern_generator(core)?;
     for _ in 0..16 {
-        let sample: String = rng.sample(&regex);
+        let sample: String = rng.sample(&*regex);
         let len = sample.chars().count();
         if len >= min && max.is_none_or(|m| len <= m) {
             return Some(sample);
         }
     }
     None
+}
+
+/// The generator for a pattern, compiled once per process: fixtures draw
+/// ids from the same few patterns on every create. Patterns that don't
+/// compile are remembered too, so a bad one costs one parse.
+fn pattern_generator(core: &str) -> Option<Arc<rand_regex::Regex>> {
+    type Cache = RwLock<HashMap<String, Option<Arc<rand_regex::Regex>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    /// Enough for every pattern of the largest real spec; past it,
+    /// patterns are compiled each time rather than held forever.
+    const LIMIT: usize = 10_000;
+    let cache = CACHE.get_or_init(Cache::default);
+    if let Some(found) = cache
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(core)
+    {
+        return found.clone();
+    }
+    let compiled = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(true)
+        .build()
+        .parse(core)
+        .ok()
+        .and_then(|hir| rand_regex::Regex::with_hir(hir, 8).ok())
+        .map(Arc::new);
+    let mut cache = cache
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if cache.len() < LIMIT {
+        cache.insert(core.to_string(), compiled.clone());
+    }
+    compiled
 }
 
 /// A random version 4 UUID.

@@ -16,19 +16,48 @@ pub fn real_now_ms() -> i64 {
 pub fn format_datetime(ms: i64) -> String {
     let seconds = ms.div_euclid(1000);
     let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    let mut text = format_days(days, 20);
+    text.push('T');
+    push_two(&mut text, rest / 3600);
+    text.push(':');
+    push_two(&mut text, rest % 3600 / 60);
+    text.push(':');
+    push_two(&mut text, rest % 60);
+    text.push('Z');
+    text
 }
 
 /// `2026-11-22`.
 pub fn format_date(ms: i64) -> String {
-    let (y, m, d) = civil_from_days(ms.div_euclid(1000).div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
+    format_days(ms.div_euclid(1000).div_euclid(86_400), 10)
+}
+
+/// The date `days` after the epoch. Written digit by digit: every created
+/// item stamps the time, and `format!` cost more than the rest of a stamp.
+fn format_days(days: i64, capacity: usize) -> String {
+    let (y, m, d) = civil_from_days(days);
+    let mut text = String::with_capacity(capacity);
+    if (0..=9999).contains(&y) {
+        for divisor in [1000, 100, 10, 1] {
+            text.push(digit(y / divisor % 10));
+        }
+    } else {
+        text.push_str(&format!("{y:04}"));
+    }
+    text.push('-');
+    push_two(&mut text, i64::from(m));
+    text.push('-');
+    push_two(&mut text, i64::from(d));
+    text
+}
+
+fn push_two(text: &mut String, n: i64) {
+    text.push(digit(n / 10 % 10));
+    text.push(digit(n % 10));
+}
+
+fn digit(n: i64) -> char {
+    char::from(b'0' + n.rem_euclid(10) as u8)
 }
 
 /// Reads an RFC 3339 date-time or a full date into milliseconds since the epoch.
@@ -121,6 +150,32 @@ mod tests {
             parse_timestamp("2000-03-01T00:00:00.5+01:00"),
             Some(951_865_200_500)
         );
+    }
+
+    #[test]
+    fn digit_by_digit_matches_format() {
+        let day = 86_400_000_i64;
+        for ms in [
+            0,
+            -1,
+            -62_000_000_000_000,
+            1_795_000_000_000 + 3_599_999,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            day * 365 * 3 + 7 * 3_600_000 + 5 * 60_000 + 9_000,
+        ] {
+            let seconds = ms.div_euclid(1000);
+            let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+            let (y, m, d) = civil_from_days(days);
+            let expected = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                rest / 3600,
+                rest % 3600 / 60,
+                rest % 60
+            );
+            assert_eq!(format_datetime(ms), expected, "{ms}");
+            assert_eq!(format_date(ms), expected[..expected.len() - 10], "{ms}");
+        }
     }
 
     #[test]

@@ -4,16 +4,16 @@
 //! the write it guards are one step.
 
 use super::Fixture;
+use super::context::{LentItem, Scope, with_item};
 use super::fixture::ErrorKind;
 use super::list::{ListRequest, apply_filters, apply_order, paginate};
 use super::model::{Action, CollectionSpec, Generated, OperationBehaviour, Rule};
 use super::store::{CollectionData, Record, Session, Store, key_text, lock};
 use super::template::{evaluate, holds, jinja_value};
-use super::view::{CollectionSpecRef, CollectionView, shown};
+use super::view::shown;
 use crate::generate::{random_matching, random_uuid};
 use minijinja::Value as JinjaValue;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The parts of a validated request that rules can see.
@@ -120,7 +120,7 @@ pub fn seed(fixture: &Arc<Fixture>, scope: &Scope, session: &mut Session) {
     for spec in &fixture.model.collections {
         for item in &spec.seed {
             let mut value = item.clone();
-            generate(fixture, scope, session, spec, &mut value, false);
+            generate(scope, session, spec, &mut value, false);
             let Some(key) = value.get(&spec.key).and_then(key_text) else {
                 continue;
             };
@@ -136,138 +136,50 @@ pub fn seed(fixture: &Arc<Fixture>, scope: &Scope, session: &mut Session) {
     }
 }
 
-/// What every template of a request sees, apart from the collections.
-pub struct Scope {
-    entries: BTreeMap<String, JinjaValue>,
-}
-
-impl Scope {
-    /// A scope with no request, for sessions made by the admin API.
-    pub fn bare(fixture: &Fixture, base_url: &str, session: &str) -> Self {
-        let empty = Map::new();
-        let headers = hyper::HeaderMap::new();
-        let request = Request {
-            method: "",
-            path: "",
-            raw_query: &[],
-            headers: &headers,
-            path_params: &empty,
-            query: &empty,
-            header_params: &empty,
-            cookies: &empty,
-            body: None,
-            base_url: base_url.to_string(),
-            default_status: 200,
-        };
-        Self::new(fixture, &request, session)
-    }
-
-    fn new(fixture: &Fixture, request: &Request<'_>, session: &str) -> Self {
-        let headers: Map<String, Value> = request
-            .headers
-            .iter()
-            .filter_map(|(k, v)| {
-                v.to_str()
-                    .ok()
-                    .map(|v| (k.as_str().to_string(), Value::String(v.to_string())))
-            })
-            .collect();
-        let raw_query: Map<String, Value> = request
-            .raw_query
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        let mut entries = BTreeMap::new();
-        let mut put = |name: &str, value: JinjaValue| {
-            entries.insert(name.to_string(), value);
-        };
-        put(
-            "request",
-            jinja_value(serde_json::json!({
-                "method": request.method,
-                "path": request.path,
-                "url": format!("{}{}", request.base_url, request.path),
-                "headers": headers,
-                "query": raw_query,
-            })),
-        );
-        put("path", jinja_value(request.path_params));
-        put("query", jinja_value(request.query));
-        put("header", jinja_value(request.header_params));
-        put("cookie", jinja_value(request.cookies));
-        put("body", jinja_value(request.body.unwrap_or(&Value::Null)));
-        put("vars", jinja_value(&fixture.model.vars));
-        put("base_url", JinjaValue::from(request.base_url.clone()));
-        put("session", JinjaValue::from(session.to_string()));
-        Self { entries }
-    }
-
-    /// The full context: request, clock, collections of `session`, and `extra`.
-    fn context(
-        &self,
-        fixture: &Arc<Fixture>,
-        session: &Session,
-        extra: &[(&str, JinjaValue)],
-    ) -> JinjaValue {
-        let now_ms = session.now_ms();
-        let mut entries = self.entries.clone();
-        entries.insert(
-            "now".into(),
-            JinjaValue::from(super::clock::format_datetime(now_ms)),
-        );
-        entries.insert(
-            "today".into(),
-            JinjaValue::from(super::clock::format_date(now_ms)),
-        );
-        for (index, spec) in fixture.model.collections.iter().enumerate() {
-            let view = CollectionView {
-                spec: Arc::new(CollectionSpecRef {
-                    fixture: fixture.clone(),
-                    index,
-                }),
-                data: session.collection(&spec.name),
-                now_ms,
-            };
-            entries.insert(spec.name.clone(), JinjaValue::from_object(view));
-        }
-        for (name, value) in extra {
-            entries.insert((*name).to_string(), value.clone());
-        }
-        JinjaValue::from(entries)
-    }
-}
-
 /// Sets the server-made fields of a new item. `overwrite: false` keeps
 /// values already given (seed items may fix their ids).
 fn generate(
-    fixture: &Arc<Fixture>,
     scope: &Scope,
     session: &mut Session,
     spec: &CollectionSpec,
     value: &mut Map<String, Value>,
     overwrite: bool,
 ) {
-    for (field, how) in &spec.generated {
-        if !overwrite && value.contains_key(field) {
-            continue;
+    LentItem::lend(value, |item| {
+        for (field, how) in &spec.generated {
+            generate_one(scope, session, spec, item, field, how, overwrite);
         }
-        let made = match how {
-            Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
-            Generated::Sequence => {
-                let data = session.collection_mut(&spec.name);
-                data.sequence += 1;
-                Value::from(data.sequence)
-            }
-            Generated::Pattern(pattern) => Value::String(
-                random_matching(&mut session.rng, pattern, 0, None).unwrap_or_default(),
-            ),
-            Generated::Template(template) => {
-                let context = scope.context(fixture, session, &[("item", jinja_value(&*value))]);
-                template.render(&context)
-            }
-        };
-        value.insert(field.clone(), made);
+    });
+}
+
+fn generate_one(
+    scope: &Scope,
+    session: &mut Session,
+    spec: &CollectionSpec,
+    item: &LentItem,
+    field: &str,
+    how: &Generated,
+    overwrite: bool,
+) {
+    if !overwrite && item.contains(field) {
+        return;
     }
+    let made = match how {
+        Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
+        Generated::Sequence => {
+            let data = session.collection_mut(&spec.name);
+            data.sequence += 1;
+            Value::from(data.sequence)
+        }
+        Generated::Pattern(pattern) => {
+            Value::String(random_matching(&mut session.rng, pattern, 0, None).unwrap_or_default())
+        }
+        Generated::Template(template) => match template.constant() {
+            Some(value) => value.clone(),
+            None => template.render(&scope.context(session, &[("item", item.value())])),
+        },
+    };
+    item.insert(field.to_string(), made);
 }
 
 struct Runner<'f> {
@@ -283,7 +195,6 @@ impl<'f> Runner<'f> {
         behaviour: &OperationBehaviour,
         request: &Request<'_>,
     ) -> Outcome {
-        let fixture = self.fixture;
         // The target: the item the operation is about.
         let mut target_key = None;
         let mut item = Value::Null;
@@ -299,11 +210,10 @@ impl<'f> Runner<'f> {
                     .get(&target.collection)
                     .and_then(|c| c.get(k))
                     .filter(|r| target.include_deleted || !r.deleted)
-                    .cloned()
             });
             match (record, spec) {
                 (Some(record), Some(spec)) => {
-                    item = Value::Object(self.present(session, spec, &record));
+                    item = Value::Object(self.present(session, spec, record));
                     target_key = key;
                 }
                 _ if target.required => {
@@ -322,10 +232,11 @@ impl<'f> Runner<'f> {
         }
         for rule in &behaviour.rules {
             if let Some(when) = &rule.when {
-                let context = self
-                    .scope
-                    .context(fixture, session, &[("item", jinja_value(&item))]);
-                match holds(when, &context) {
+                let scope = &self.scope;
+                let held = with_item(&mut item, |item| {
+                    holds(when, &scope.context(session, &[("item", item)]))
+                });
+                match held {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {
@@ -357,9 +268,9 @@ impl<'f> Runner<'f> {
         &mut self,
         session: &Session,
         expression: &str,
-        extra: &[(&str, JinjaValue)],
+        extra: &[(&'static str, JinjaValue)],
     ) -> Option<String> {
-        let context = self.scope.context(self.fixture, session, extra);
+        let context = self.scope.context(session, extra);
         match evaluate(expression, &context) {
             Ok(value) => key_text(&value),
             Err(e) => {
@@ -378,14 +289,23 @@ impl<'f> Runner<'f> {
         record: &Record,
     ) -> Map<String, Value> {
         let mut value = shown(spec, record, session.now_ms());
-        for (field, template) in &spec.computed {
-            let context =
-                self.scope
-                    .context(self.fixture, session, &[("item", jinja_value(&value))]);
-            let computed = template.render(&context);
-            value.insert(field.clone(), computed);
+        if !spec.computed.is_empty() {
+            LentItem::lend(&mut value, |item| {
+                for (field, template) in &spec.computed {
+                    let context = self.scope.context(session, &[("item", item.value())]);
+                    item.insert(field.clone(), template.render(&context));
+                }
+            });
         }
         value
+    }
+
+    /// The stored item under `key` as answered; `null` if there is none.
+    fn present_stored(&self, session: &Session, spec: &CollectionSpec, key: &str) -> Value {
+        let data = session.collection(&spec.name);
+        data.get(key).map_or(Value::Null, |record| {
+            Value::Object(self.present(session, spec, record))
+        })
     }
 
     fn act(
@@ -397,16 +317,18 @@ impl<'f> Runner<'f> {
         mut item: Value,
         request: &Request<'_>,
     ) -> Result<Answer, Refusal> {
-        let fixture = self.fixture;
         let mut items = Value::Null;
         let mut total = Value::Null;
         let mut headers = Vec::new();
         let spec = collection.as_deref().and_then(|c| self.collection_spec(c));
         if let (Some(spec), Some(name)) = (spec, collection.as_deref()) {
             // Which existing item the action works on.
+            let reads_target = rule.id.is_none();
             let key = match (&rule.id, rule.action.needs_item()) {
                 (Some(expression), true) => {
-                    let key = self.key(session, expression, &[("item", jinja_value(&item))]);
+                    let key = with_item(&mut item, |item| {
+                        self.key(session, expression, &[("item", item)])
+                    });
                     let deleted = key
                         .as_ref()
                         .and_then(|k| session.collection(name).get(k).map(|r| r.deleted));
@@ -426,30 +348,37 @@ impl<'f> Runner<'f> {
             match rule.action {
                 Action::Respond => {}
                 Action::Create => {
-                    let input = self.input(session, rule, &item, request)?;
-                    let record = self.create(session, spec, input)?;
-                    item = Value::Object(self.present(session, spec, &record));
+                    let input = self.input(session, rule, &mut item, request)?;
+                    let key = self.create(session, spec, input)?;
+                    item = self.present_stored(session, spec, &key);
                 }
                 Action::Read => {
-                    if let Some(record) = key
-                        .as_deref()
-                        .and_then(|k| session.collection_mut(name).get_mut(k))
-                    {
-                        let shown = record.clone();
-                        record.reads = record.reads.saturating_add(1);
-                        item = Value::Object(self.present(session, spec, &shown));
+                    if let Some(key) = key.as_deref() {
+                        // Reading the target itself: `item` already shows it
+                        // as it is now, before this read is counted.
+                        if !(reads_target && item.is_object()) {
+                            let data = session.collection(name);
+                            if let Some(record) = data.get(key) {
+                                item = Value::Object(self.present(session, spec, record));
+                            }
+                        }
+                        // No view of the collection is held here, so this
+                        // write doesn't copy it.
+                        if let Some(record) = session.collection_mut(name).get_mut(key) {
+                            record.reads = record.reads.saturating_add(1);
+                        }
                     }
                 }
                 Action::Update => {
-                    let patch = self.input(session, rule, &item, request)?;
+                    let patch = self.input(session, rule, &mut item, request)?;
                     let Some(key) = key else {
                         return Err(Refusal::new(
                             ErrorKind::NotFound,
                             "nothing to update".into(),
                         ));
                     };
-                    let record = self.update(session, spec, &key, patch)?;
-                    item = Value::Object(self.present(session, spec, &record));
+                    self.update(session, spec, &key, patch)?;
+                    item = self.present_stored(session, spec, &key);
                 }
                 Action::Delete | Action::Restore => {
                     let Some(key) = key else {
@@ -490,24 +419,32 @@ impl<'f> Runner<'f> {
         }
         // The answer.
         let status = rule.status.unwrap_or(request.default_status);
-        let context = self.scope.context(
-            fixture,
-            session,
-            &[
-                ("item", jinja_value(&item)),
-                ("items", jinja_value(&items)),
-                ("total", jinja_value(&total)),
-            ],
-        );
-        for (name, template) in &rule.headers {
-            let value = match template.render(&context) {
-                Value::String(s) => s,
-                other => other.to_string(),
+        // Most rules answer the item as it is: no template, no context.
+        let mut templated = rule.body.iter().chain(rule.headers.iter().map(|(_, t)| t));
+        let needs_context = templated.any(|t| t.constant().is_none());
+        let scope = &self.scope;
+        let rendered = with_item(&mut item, |item| {
+            let context = if needs_context {
+                let extra = [
+                    ("item", item),
+                    ("items", jinja_value(&items)),
+                    ("total", jinja_value(&total)),
+                ];
+                scope.context(session, &extra)
+            } else {
+                JinjaValue::default()
             };
-            headers.push((name.clone(), value));
-        }
-        let body = match (&rule.body, rule.action) {
-            (Some(template), _) => Some(template.render(&context)),
+            for (name, template) in &rule.headers {
+                let value = match template.render(&context) {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                headers.push((name.clone(), value));
+            }
+            rule.body.as_ref().map(|template| template.render(&context))
+        });
+        let body = match (rendered, rule.action) {
+            (Some(body), _) => Some(body),
             (None, Action::List) => Some(items),
             (None, Action::Create | Action::Read | Action::Update | Action::Restore) => Some(item),
             (None, Action::Delete | Action::Respond) => None,
@@ -528,16 +465,13 @@ impl<'f> Runner<'f> {
         &self,
         session: &Session,
         rule: &Rule,
-        item: &Value,
+        item: &mut Value,
         request: &Request<'_>,
     ) -> Result<Map<String, Value>, Refusal> {
         let value = match &rule.set {
-            Some(template) => {
-                let context =
-                    self.scope
-                        .context(self.fixture, session, &[("item", jinja_value(item))]);
-                template.render(&context)
-            }
+            Some(template) => with_item(item, |item| {
+                template.render(&self.scope.context(session, &[("item", item)]))
+            }),
             None => request.body.cloned().unwrap_or(Value::Object(Map::new())),
         };
         match value {
@@ -558,8 +492,8 @@ impl<'f> Runner<'f> {
         session: &mut Session,
         spec: &CollectionSpec,
         mut value: Map<String, Value>,
-    ) -> Result<Record, Refusal> {
-        generate(self.fixture, &self.scope, session, spec, &mut value, true);
+    ) -> Result<String, Refusal> {
+        generate(&self.scope, session, spec, &mut value, true);
         let Some(key) = value.get(&spec.key).and_then(key_text) else {
             return Err(Refusal::new(
                 ErrorKind::Validation,
@@ -594,8 +528,8 @@ impl<'f> Runner<'f> {
         };
         session
             .collection_mut(&spec.name)
-            .insert(key, record.clone());
-        Ok(record)
+            .insert(key.clone(), record);
+        Ok(key)
     }
 
     fn update(
@@ -604,7 +538,7 @@ impl<'f> Runner<'f> {
         spec: &CollectionSpec,
         key: &str,
         patch: Map<String, Value>,
-    ) -> Result<Record, Refusal> {
+    ) -> Result<(), Refusal> {
         let data = session.collection(&spec.name);
         let Some(mut record) = data.get(key).cloned() else {
             return Err(Refusal::new(
@@ -623,8 +557,8 @@ impl<'f> Runner<'f> {
         drop(data);
         session
             .collection_mut(&spec.name)
-            .insert(key.to_string(), record.clone());
-        Ok(record)
+            .insert(key.to_string(), record);
+        Ok(())
     }
 
     fn list(
@@ -634,10 +568,9 @@ impl<'f> Runner<'f> {
         rule: &Rule,
         request: &Request<'_>,
     ) -> Result<super::list::Page, Refusal> {
-        let fixture = self.fixture;
         let include_deleted = match &rule.list.include_deleted {
             Some(expression) => {
-                let context = self.scope.context(fixture, session, &[]);
+                let context = self.scope.context(session, &[]);
                 holds(expression, &context).unwrap_or(false)
             }
             None => false,
@@ -648,12 +581,13 @@ impl<'f> Runner<'f> {
             if record.deleted && !include_deleted {
                 continue;
             }
-            let shown = self.present(session, spec, record);
+            let mut shown = self.present(session, spec, record);
             if let Some(filter) = &rule.list.filter {
-                let context =
-                    self.scope
-                        .context(fixture, session, &[("item", jinja_value(&shown))]);
-                match holds(filter, &context) {
+                let scope = &self.scope;
+                let held = LentItem::lend(&mut shown, |item| {
+                    holds(filter, &scope.context(session, &[("item", item.value())]))
+                });
+                match held {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {

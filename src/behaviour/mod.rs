@@ -4,6 +4,7 @@
 
 pub mod bind;
 pub mod clock;
+pub mod context;
 pub mod engine;
 pub mod fixture;
 pub mod list;

@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stored item and what the mock knows about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -215,11 +215,12 @@ impl Session {
     }
 }
 
-/// All sessions of one mock. The map's lock is held only to find or make a
-/// session; requests then lock just their session.
+/// All sessions of one mock. Requests share a read lock on the map to find
+/// their session and then lock just that session; the map is locked for
+/// writing only to make or forget a session.
 #[derive(Debug, Default)]
 pub struct Store {
-    sessions: Mutex<HashMap<String, Arc<Mutex<Session>>>>,
+    sessions: RwLock<HashMap<String, Arc<Mutex<Session>>>>,
     /// Mixed with each session's name to seed its random source.
     seed: u64,
 }
@@ -227,14 +228,18 @@ pub struct Store {
 impl Store {
     pub fn new(seed: u64) -> Self {
         Self {
-            sessions: Mutex::default(),
+            sessions: RwLock::default(),
             seed,
         }
     }
 
     /// The session named `name`, made (and seeded by `init`) on first use.
     pub fn session(&self, name: &str, init: impl FnOnce(&mut Session)) -> Arc<Mutex<Session>> {
-        let mut sessions = lock(&self.sessions);
+        if let Some(session) = read(&self.sessions).get(name) {
+            return session.clone();
+        }
+        let mut sessions = write(&self.sessions);
+        // Another request may have made it while this one waited.
         if let Some(session) = sessions.get(name) {
             return session.clone();
         }
@@ -247,18 +252,18 @@ impl Store {
 
     /// Forgets one session; it starts from the seed data on its next request.
     pub fn reset(&self, name: &str) -> bool {
-        lock(&self.sessions).remove(name).is_some()
+        write(&self.sessions).remove(name).is_some()
     }
 
     pub fn reset_all(&self) -> usize {
-        let mut sessions = lock(&self.sessions);
+        let mut sessions = write(&self.sessions);
         let n = sessions.len();
         sessions.clear();
         n
     }
 
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = lock(&self.sessions).keys().cloned().collect();
+        let mut names: Vec<String> = read(&self.sessions).keys().cloned().collect();
         names.sort();
         names
     }
@@ -269,6 +274,16 @@ impl Store {
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 

@@ -16,20 +16,150 @@ use std::sync::{Arc, OnceLock, RwLock};
 /// A template checked at load time.
 #[derive(Debug, Clone)]
 pub struct Template {
-    value: Value,
+    root: Node,
+}
+
+/// A template taken apart once at load, so rendering never looks at a
+/// string twice to learn what it is. Parts with no template in them are
+/// kept whole as constants.
+#[derive(Debug, Clone)]
+enum Node {
+    Constant(Value),
+    /// `"{{ expr }}"`: the expression's value, with its type.
+    Expression(String),
+    /// Any other string with `{{`/`{%`: rendered as text.
+    Text(String),
+    Array(Vec<Node>),
+    Object(Vec<(String, Node)>),
+    Each {
+        expression: String,
+        name: String,
+        body: Box<Node>,
+    },
 }
 
 impl Template {
     /// Checks every string of `value` compiles; the error names the pointer.
     pub fn new(env: &Environment<'_>, value: Value) -> Result<Self, (String, String)> {
         check(env, &value, &mut String::new())?;
-        Ok(Self { value })
+        Ok(Self {
+            root: Node::of(value),
+        })
     }
 
     /// Renders with `context`; an evaluation error becomes the message string
     /// in place, so a broken template is visible in the response, never a crash.
     pub fn render(&self, context: &JinjaValue) -> Value {
-        render(&self.value, context)
+        self.root.render(context)
+    }
+
+    /// The value, when nothing in it is a template: callers can skip
+    /// building a context for it.
+    pub fn constant(&self) -> Option<&Value> {
+        match &self.root {
+            Node::Constant(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+impl Node {
+    /// The tree of a value that [`check`] accepted.
+    fn of(value: Value) -> Node {
+        match value {
+            Value::String(text) => match whole_expression(&text) {
+                Some(expression) => Node::Expression(expression.to_string()),
+                None if is_template(&text) => Node::Text(text),
+                None => Node::Constant(Value::String(text)),
+            },
+            Value::Array(items) => {
+                let nodes: Vec<Node> = items.into_iter().map(Node::of).collect();
+                match nodes.iter().all(Node::is_constant) {
+                    true => Node::Constant(Value::Array(
+                        nodes.into_iter().map(Node::into_constant).collect(),
+                    )),
+                    false => Node::Array(nodes),
+                }
+            }
+            Value::Object(map) if map.contains_key("$each") => match each_parts(&map) {
+                Ok(each) => Node::Each {
+                    expression: each.expression.to_string(),
+                    name: each.name.to_string(),
+                    body: Box::new(Node::of(each.body.clone())),
+                },
+                // `check` refuses these; render it as the broken value it is.
+                Err(_) => Node::Constant(Value::Null),
+            },
+            Value::Object(map) => {
+                let nodes: Vec<(String, Node)> =
+                    map.into_iter().map(|(k, v)| (k, Node::of(v))).collect();
+                match nodes.iter().all(|(_, n)| n.is_constant()) {
+                    true => Node::Constant(Value::Object(
+                        nodes
+                            .into_iter()
+                            .map(|(k, n)| (k, n.into_constant()))
+                            .collect(),
+                    )),
+                    false => Node::Object(nodes),
+                }
+            }
+            other => Node::Constant(other),
+        }
+    }
+
+    fn is_constant(&self) -> bool {
+        matches!(self, Node::Constant(_))
+    }
+
+    fn into_constant(self) -> Value {
+        match self {
+            Node::Constant(value) => value,
+            _ => Value::Null,
+        }
+    }
+
+    fn render(&self, context: &JinjaValue) -> Value {
+        match self {
+            Node::Constant(value) => value.clone(),
+            Node::Expression(expression) => eval_expression(expression, context)
+                .map(|v| serde_json::to_value(&v).unwrap_or(Value::Null))
+                .unwrap_or_else(|e| Value::String(format!("template error: {e}"))),
+            Node::Text(text) => Value::String(
+                render_text(text, context).unwrap_or_else(|e| format!("template error: {e}")),
+            ),
+            Node::Array(nodes) => Value::Array(nodes.iter().map(|n| n.render(context)).collect()),
+            Node::Object(nodes) => Value::Object(
+                nodes
+                    .iter()
+                    .map(|(k, n)| (k.clone(), n.render(context)))
+                    .collect(),
+            ),
+            Node::Each {
+                expression,
+                name,
+                body,
+            } => {
+                let list = eval_expression(expression, context);
+                let items: Vec<JinjaValue> =
+                    match list.and_then(|l| l.try_iter().map(|i| i.collect())) {
+                        Ok(items) => items,
+                        Err(e) => return Value::String(format!("template error: {e}")),
+                    };
+                Value::Array(
+                    items
+                        .into_iter()
+                        .map(|item| {
+                            let binding = JinjaValue::from(std::collections::BTreeMap::from([(
+                                name.clone(),
+                                item,
+                            )]));
+                            let scope = minijinja::context! { ..binding, ..context.clone() };
+                            body.render(&scope)
+                        })
+                        .collect(),
+                )
+            }
+        }
     }
 }
 
@@ -106,51 +236,6 @@ fn check(
     }
 }
 
-fn render(value: &Value, context: &JinjaValue) -> Value {
-    match value {
-        Value::String(text) => match whole_expression(text) {
-            Some(expr) => eval_expression(expr, context)
-                .map(|v| serde_json::to_value(&v).unwrap_or(Value::Null))
-                .unwrap_or_else(|e| Value::String(format!("template error: {e}"))),
-            None if is_template(text) => Value::String(
-                render_text(text, context).unwrap_or_else(|e| format!("template error: {e}")),
-            ),
-            None => value.clone(),
-        },
-        Value::Array(items) => Value::Array(items.iter().map(|i| render(i, context)).collect()),
-        Value::Object(map) if map.contains_key("$each") => {
-            let Ok(each) = each_parts(map) else {
-                return Value::Null;
-            };
-            let list = eval_expression(each.expression, context);
-            let items: Vec<JinjaValue> = match list.and_then(|l| l.try_iter().map(|i| i.collect()))
-            {
-                Ok(items) => items,
-                Err(e) => return Value::String(format!("template error: {e}")),
-            };
-            Value::Array(
-                items
-                    .into_iter()
-                    .map(|item| {
-                        let binding = JinjaValue::from(std::collections::BTreeMap::from([(
-                            each.name.to_string(),
-                            item,
-                        )]));
-                        let scope = minijinja::context! { ..binding, ..context.clone() };
-                        render(each.body, &scope)
-                    })
-                    .collect(),
-            )
-        }
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), render(v, context)))
-                .collect::<Map<String, Value>>(),
-        ),
-        other => other.clone(),
-    }
-}
-
 struct Each<'a> {
     expression: &'a str,
     name: &'a str,
@@ -187,7 +272,6 @@ pub fn jinja_value<T: serde::Serialize>(value: T) -> JinjaValue {
     JinjaValue::from(minijinja::value::Serde(value))
 }
 
-/// The template environment every fixture uses, with understudy's filters.
 /// The one template environment: builtins plus understudy's filters. It
 /// holds nothing of any fixture, so every fixture shares it, and templates
 /// compiled against it can be kept for the life of the process.
@@ -236,6 +320,9 @@ fn cached<T>(
 }
 
 fn eval_expression(source: &str, context: &JinjaValue) -> Result<JinjaValue, minijinja::Error> {
+    if let Some(value) = lookup_path(source, context) {
+        return Ok(value);
+    }
     static CACHE: Cache<Expression<'static, 'static>> = OnceLock::new();
     let env = environment();
     match cached(&CACHE, source, || {
@@ -244,6 +331,34 @@ fn eval_expression(source: &str, context: &JinjaValue) -> Result<JinjaValue, min
         Some(expression) => expression.eval(context),
         None => env.compile_expression(source)?.eval(context),
     }
+}
+
+/// The value of an expression that is only a dotted name (`item.id`,
+/// `body.description`, `now`), looked up without starting the template
+/// machine. Most fixture expressions are like that, and the machine costs
+/// more than the lookup. `None` hands anything else, and any path through
+/// something that is not a mapping or ends undefined, to minijinja, so results and errors
+/// are minijinja's own.
+fn lookup_path(source: &str, context: &JinjaValue) -> Option<JinjaValue> {
+    const LITERALS: [&str; 6] = ["true", "false", "none", "True", "False", "None"];
+    let source = source.trim();
+    let mut value = context.clone();
+    for name in source.split('.') {
+        let mut chars = name.chars();
+        let starts_well = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        if !starts_well
+            || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || LITERALS.contains(&name)
+            || value.kind() != minijinja::value::ValueKind::Map
+        {
+            return None;
+        }
+        value = value.get_attr(name).ok()?;
+    }
+    // Undefined here may still be a global (`range`) or a method: ask minijinja.
+    (!value.is_undefined()).then_some(value)
 }
 
 fn render_text(source: &str, context: &JinjaValue) -> Result<String, minijinja::Error> {
@@ -348,6 +463,45 @@ fn group_by_field(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_dotted_name_reads_the_same_with_and_without_the_shortcut() {
+        let context = minijinja::context! {
+            item => jinja_value(serde_json::json!({"id": "p1", "owner": {"name": "ann"}, "n": null, "list": [1]})),
+            flag => true,
+        };
+        for source in [
+            "item.id",
+            " item.owner.name ",
+            "item.n",
+            "item.missing",
+            "flag",
+            "item",
+            "true",
+            "none",
+            "range",
+            "item.list.0",
+            "item.id.upper",
+            "item.missing.deeper",
+            "item.list",
+            "nothing",
+        ] {
+            let quick = lookup_path(source, &context);
+            let full = environment()
+                .compile_expression(source)
+                .and_then(|e| e.eval(&context));
+            match (quick, full) {
+                (Some(quick), Ok(full)) => assert_eq!(quick, full, "{source}"),
+                (Some(quick), Err(e)) => panic!("{source}: shortcut gave {quick}, minijinja {e}"),
+                (None, _) => {}
+            }
+        }
+        assert!(lookup_path("item.id", &context).is_some());
+        assert!(lookup_path("range", &context).is_none());
+        assert!(lookup_path("true", &context).is_none());
+        assert!(lookup_path("item.id.upper", &context).is_none());
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -60,6 +60,7 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
             if !answer.undocumented
                 && let Some(schema) = media.and_then(|m| m.schema.as_ref())
                 && let Ok(compiled) = api.compiled(schema)
+                && !compiled.validator.is_valid(&body)
             {
                 let errors: Vec<String> = compiled
                     .validator

@@ -66,6 +66,7 @@ pub fn check(
     };
     if let Some(slot) = &media.schema
         && let Ok(compiled) = api.compiled(slot)
+        && !compiled.validator.is_valid(&value)
     {
         for error in compiled.validator.iter_errors(&value) {
             let pointer = error.instance_path().as_str().to_string();

@@ -101,6 +101,7 @@ pub fn extract(
         };
         if let Some(slot) = &parameter.schema
             && let Ok(compiled) = api.compiled(slot)
+            && !compiled.validator.is_valid(&value)
         {
             for error in compiled.validator.iter_errors(&value) {
                 violations.push(Violation::new(

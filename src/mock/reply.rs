@@ -18,7 +18,11 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: u16, content_type: &str, body: &Value) -> Self {
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        // Most answers are a few hundred bytes: one allocation, no regrowth.
+        let mut bytes = Vec::with_capacity(1024);
+        if serde_json::to_writer(&mut bytes, body).is_err() {
+            bytes.clear();
+        }
         Self::bytes(status, content_type, Bytes::from(bytes))
     }
 

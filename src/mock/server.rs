@@ -11,6 +11,7 @@ use super::{auth, body, cors, log};
 use crate::behaviour::engine::{Request as BehaviourRequest, session_name};
 use crate::behaviour::{ErrorKind, Fixture, Store};
 use crate::spec::{Api, Route};
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -20,7 +21,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
 
@@ -55,7 +56,8 @@ impl Default for MockOptions {
 /// One API served: what it was loaded from, its options and its state.
 pub struct MockService {
     /// Swapped whole on hot reload; each request keeps the version it started with.
-    loaded: RwLock<Arc<Loaded>>,
+    /// Swapped whole on reload; read without a lock on every request.
+    loaded: ArcSwap<Loaded>,
     pub options: MockOptions,
     /// Per-session state of the fixture's collections.
     pub store: Store,
@@ -104,7 +106,7 @@ pub enum Reloaded {
 impl MockService {
     pub fn new(api: Arc<Api>, fixture: Arc<Fixture>, options: MockOptions) -> Self {
         Self {
-            loaded: RwLock::new(Arc::new(Loaded::new(api, fixture))),
+            loaded: ArcSwap::from_pointee(Loaded::new(api, fixture)),
             // Each API gets its own ids, even with the same seed.
             store: Store::new(options.seed ^ crate::behaviour::store::fnv(&options.label)),
             journal: Journal::new(options.journal_size),
@@ -114,24 +116,15 @@ impl MockService {
 
     /// The spec and fixture now in force.
     pub fn current(&self) -> Arc<Loaded> {
-        self.loaded
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.loaded.load_full()
     }
 
     /// Puts a new spec and fixture in force (hot reload). Requests already
     /// running finish with the old ones.
     pub fn replace(&self, api: Arc<Api>, fixture: Arc<Fixture>) -> Reloaded {
         let next = Arc::new(Loaded::new(api, fixture));
-        let mut loaded = self
-            .loaded
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let same_shape = loaded.state_shape() == next.state_shape();
-        *loaded = next;
-        drop(loaded);
-        if same_shape {
+        let previous = self.loaded.swap(next.clone());
+        if previous.state_shape() == next.state_shape() {
             Reloaded::StateKept
         } else {
             self.store.reset_all();
@@ -193,7 +186,7 @@ impl MockService {
         }
         if !is_admin {
             self.journal.record(Entry {
-                at: String::new(),
+                at_ms: 0,
                 session: session_name(&loaded.fixture, &parts.headers).to_string(),
                 method: parts.method.to_string(),
                 target: parts
@@ -344,7 +337,10 @@ fn base_url(headers: &hyper::HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty() && !h.contains(['/', ' ']))
         .unwrap_or("localhost");
-    format!("http://{host}")
+    let mut url = String::with_capacity("http://".len() + host.len());
+    url.push_str("http://");
+    url.push_str(host);
+    url
 }
 
 fn all_methods(api: &Api, path: &str) -> Vec<String> {

@@ -1,0 +1,379 @@
+//! What a fixture's templates see: the request, the clock, the session's
+//! collections and the values a rule binds (`item`, `items`, `total`).
+//!
+//! The context is an object that answers lookups as they come, not a map
+//! built up front. A request is read by many templates (a key expression, a
+//! `when`, computed fields, the answer) and most of them look at one or two
+//! names; building every name for every template made context assembly
+//! the largest cost of a mock request. Here the request's parts are made
+//! template values once per request, and `request`, `vars`, `now` and the
+//! collection views only when a template asks for them.
+
+use super::Fixture;
+use super::clock::{format_date, format_datetime};
+use super::engine::Request;
+use super::store::{CollectionData, Session, lock};
+use super::template::jinja_value;
+use super::view::{CollectionSpecRef, CollectionView};
+use minijinja::Value as JinjaValue;
+use minijinja::value::{Enumerator, Object};
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The names of a context that don't come from a collection or a rule.
+const SCOPE_NAMES: [&str; 10] = [
+    "request", "path", "query", "header", "cookie", "body", "vars", "base_url", "session", "now",
+];
+
+/// The request-wide part of every context of one request.
+pub struct Scope {
+    data: Arc<ScopeData>,
+}
+
+#[derive(Debug)]
+struct ScopeData {
+    fixture: Arc<Fixture>,
+    method: String,
+    path: String,
+    base_url: String,
+    session: String,
+    headers: hyper::HeaderMap,
+    raw_query: Vec<(String, String)>,
+    path_params: JinjaValue,
+    query: JinjaValue,
+    header_params: JinjaValue,
+    cookies: JinjaValue,
+    body: JinjaValue,
+    /// `request`, made on first use: most rules never read raw headers.
+    request: OnceLock<JinjaValue>,
+    vars: OnceLock<JinjaValue>,
+}
+
+impl Scope {
+    /// A scope with no request, for sessions made by the admin API.
+    pub fn bare(fixture: &Arc<Fixture>, base_url: &str, session: &str) -> Self {
+        let empty = Map::new();
+        let headers = hyper::HeaderMap::new();
+        let request = Request {
+            method: "",
+            path: "",
+            raw_query: &[],
+            headers: &headers,
+            path_params: &empty,
+            query: &empty,
+            header_params: &empty,
+            cookies: &empty,
+            body: None,
+            base_url: base_url.to_string(),
+            default_status: 200,
+        };
+        Self::new(fixture, &request, session)
+    }
+
+    pub fn new(fixture: &Arc<Fixture>, request: &Request<'_>, session: &str) -> Self {
+        Self {
+            data: Arc::new(ScopeData {
+                fixture: fixture.clone(),
+                method: request.method.to_string(),
+                path: request.path.to_string(),
+                base_url: request.base_url.clone(),
+                session: session.to_string(),
+                headers: request.headers.clone(),
+                raw_query: request.raw_query.to_vec(),
+                path_params: jinja_value(request.path_params),
+                query: jinja_value(request.query),
+                header_params: jinja_value(request.header_params),
+                cookies: jinja_value(request.cookies),
+                body: jinja_value(request.body.unwrap_or(&Value::Null)),
+                request: OnceLock::new(),
+                vars: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// The context of one template: this scope, the session's collections
+    /// and clock as they are now, and `extra` bindings, which shadow the rest.
+    pub fn context(&self, session: &Session, extra: &[(&'static str, JinjaValue)]) -> JinjaValue {
+        let collections = self
+            .data
+            .fixture
+            .model
+            .collections
+            .iter()
+            .map(|spec| session.collections.get(&spec.name).cloned())
+            .collect();
+        JinjaValue::from_object(Context {
+            scope: self.data.clone(),
+            collections,
+            now_ms: session.now_ms(),
+            extra: extra.to_vec(),
+        })
+    }
+}
+
+impl ScopeData {
+    fn get(&self, name: &str) -> Option<JinjaValue> {
+        Some(match name {
+            "request" => self.request.get_or_init(|| self.request_value()).clone(),
+            "path" => self.path_params.clone(),
+            "query" => self.query.clone(),
+            "header" => self.header_params.clone(),
+            "cookie" => self.cookies.clone(),
+            "body" => self.body.clone(),
+            "vars" => self
+                .vars
+                .get_or_init(|| jinja_value(&self.fixture.model.vars))
+                .clone(),
+            "base_url" => JinjaValue::from(self.base_url.as_str()),
+            "session" => JinjaValue::from(self.session.as_str()),
+            _ => return None,
+        })
+    }
+
+    fn request_value(&self) -> JinjaValue {
+        let headers: Map<String, Value> = self
+            .headers
+            .iter()
+            .filter_map(|(k, v)| {
+                let v = v.to_str().ok()?;
+                Some((k.as_str().to_string(), Value::String(v.to_string())))
+            })
+            .collect();
+        let raw_query: Map<String, Value> = self
+            .raw_query
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        jinja_value(serde_json::json!({
+            "method": self.method,
+            "path": self.path,
+            "url": format!("{}{}", self.base_url, self.path),
+            "headers": headers,
+            "query": raw_query,
+        }))
+    }
+}
+
+/// One template's view of the world. Lookups go: `extra`, then the
+/// collections, then the clock, then the request.
+#[derive(Debug)]
+struct Context {
+    scope: Arc<ScopeData>,
+    /// Each of the fixture's collections, by index; `None` when empty.
+    collections: Vec<Option<Arc<CollectionData>>>,
+    now_ms: i64,
+    extra: Vec<(&'static str, JinjaValue)>,
+}
+
+impl Context {
+    fn collection(&self, index: usize) -> JinjaValue {
+        JinjaValue::from_object(CollectionView {
+            spec: Arc::new(CollectionSpecRef {
+                fixture: self.scope.fixture.clone(),
+                index,
+            }),
+            data: self.collections[index].clone().unwrap_or_default(),
+            now_ms: self.now_ms,
+        })
+    }
+}
+
+impl Object for Context {
+    fn get_value(self: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
+        let name = key.as_str()?;
+        if let Some((_, value)) = self.extra.iter().find(|(n, _)| *n == name) {
+            return Some(value.clone());
+        }
+        let collections = &self.scope.fixture.model.collections;
+        if let Some(index) = collections.iter().position(|c| c.name == name) {
+            return Some(self.collection(index));
+        }
+        match name {
+            "now" => Some(JinjaValue::from(format_datetime(self.now_ms))),
+            "today" => Some(JinjaValue::from(format_date(self.now_ms))),
+            _ => self.scope.get(name),
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut names: Vec<JinjaValue> = self
+            .extra
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(SCOPE_NAMES)
+            .chain(["today"])
+            .map(JinjaValue::from)
+            .collect();
+        names.extend(
+            self.scope
+                .fixture
+                .model
+                .collections
+                .iter()
+                .map(|c| JinjaValue::from(c.name.as_str())),
+        );
+        names.sort();
+        names.dedup();
+        Enumerator::Values(names)
+    }
+}
+
+/// An item lent to templates while the engine keeps working on it. A field
+/// becomes a template value only when a template reads it, where converting
+/// the whole item for every template (a computed field, a generated one, a
+/// list filter per listed item) used to be most of a create's cost.
+#[derive(Debug)]
+pub struct LentItem(Arc<ItemFields>);
+
+#[derive(Debug)]
+struct ItemFields(Mutex<Map<String, Value>>);
+
+impl LentItem {
+    /// Lends `map` for the length of `f`, then takes it back with whatever
+    /// `f` inserted.
+    pub fn lend<R>(map: &mut Map<String, Value>, f: impl FnOnce(&LentItem) -> R) -> R {
+        let lent = LentItem(Arc::new(ItemFields(Mutex::new(std::mem::take(map)))));
+        let result = f(&lent);
+        *map = std::mem::take(&mut *lock(&lent.0.0));
+        result
+    }
+
+    /// The item as templates see it.
+    pub fn value(&self) -> JinjaValue {
+        JinjaValue::from_dyn_object(self.0.clone())
+    }
+
+    pub fn contains(&self, field: &str) -> bool {
+        lock(&self.0.0).contains_key(field)
+    }
+
+    pub fn insert(&self, field: String, value: Value) {
+        lock(&self.0.0).insert(field, value);
+    }
+}
+
+/// Runs `f` with `item` as a template value: lent when it is a mapping,
+/// converted when it is anything else (usually `null`: no item).
+pub fn with_item<R>(item: &mut Value, f: impl FnOnce(JinjaValue) -> R) -> R {
+    match item {
+        Value::Object(map) => LentItem::lend(map, |lent| f(lent.value())),
+        other => f(jinja_value(&*other)),
+    }
+}
+
+impl Object for ItemFields {
+    fn get_value(self: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
+        lock(&self.0).get(key.as_str()?).map(jinja_value)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(
+            lock(&self.0)
+                .keys()
+                .map(|k| JinjaValue::from(k.as_str()))
+                .collect(),
+        )
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(lock(&self.0).len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::behaviour::template::{environment, evaluate};
+
+    fn fixture() -> Arc<Fixture> {
+        let mut fixture = Fixture::default();
+        fixture.model.vars.insert("limit".into(), Value::from(3));
+        Arc::new(fixture)
+    }
+
+    fn request_scope(fixture: &Arc<Fixture>, headers: &hyper::HeaderMap) -> Scope {
+        let path: Map<String, Value> = [("id".to_string(), Value::from("p1"))]
+            .into_iter()
+            .collect();
+        let body = serde_json::json!({"name": "demo"});
+        let empty = Map::new();
+        let request = Request {
+            method: "POST",
+            path: "/projects/p1",
+            raw_query: &[("page".to_string(), "2".to_string())],
+            headers,
+            path_params: &path,
+            query: &empty,
+            header_params: &empty,
+            cookies: &empty,
+            body: Some(&body),
+            base_url: "http://127.0.0.1:4010".into(),
+            default_status: 200,
+        };
+        Scope::new(fixture, &request, "s1")
+    }
+
+    #[test]
+    fn every_name_resolves_and_extra_shadows_the_request() {
+        let _ = environment();
+        let fixture = fixture();
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert("x-api-key", "k".parse().expect("header value"));
+        let scope = request_scope(&fixture, &headers);
+        let mut session = Session::new("s1", 1);
+        session.clock_offset_ms = -super::super::clock::real_now_ms();
+        let context = scope.context(&session, &[("body", JinjaValue::from("shadowed"))]);
+        let read = |expression: &str| evaluate(expression, &context).expect(expression);
+        assert_eq!(read("path.id"), Value::from("p1"));
+        assert_eq!(read("vars.limit"), Value::from(3));
+        assert_eq!(read("request.method"), Value::from("POST"));
+        assert_eq!(
+            read("request.url"),
+            Value::from("http://127.0.0.1:4010/projects/p1")
+        );
+        assert_eq!(read("request.headers['x-api-key']"), Value::from("k"));
+        assert_eq!(read("request.query.page"), Value::from("2"));
+        assert_eq!(read("session"), Value::from("s1"));
+        assert_eq!(read("body"), Value::from("shadowed"));
+        assert_eq!(read("now"), Value::from("1970-01-01T00:00:00Z"));
+        assert_eq!(read("today"), Value::from("1970-01-01"));
+        assert_eq!(read("missing is undefined"), Value::from(true));
+    }
+
+    #[test]
+    fn the_body_is_there_when_not_shadowed() {
+        let fixture = fixture();
+        let scope = request_scope(&fixture, &hyper::HeaderMap::new());
+        let session = Session::new("s1", 1);
+        let context = scope.context(&session, &[]);
+        assert_eq!(
+            evaluate("body.name", &context).expect("body.name"),
+            Value::from("demo")
+        );
+    }
+
+    #[test]
+    fn a_lent_item_reads_like_the_mapping_and_comes_back_with_inserts() {
+        let mut map: Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "id": "p1", "tags": ["a", "b"], "owner": {"name": "ann"}, "gone": null
+        }))
+        .expect("a mapping");
+        let before = map.clone();
+        let (read, whole) = LentItem::lend(&mut map, |lent| {
+            let context = minijinja::context! { item => lent.value() };
+            let read = evaluate(
+                "[item.id, item.tags[1], item.owner.name, item.gone is none, item.nope is undefined, item | length]",
+                &context,
+            )
+            .expect("reads");
+            lent.insert("made".into(), Value::from(7));
+            let whole = evaluate("item", &context).expect("whole item");
+            (read, whole)
+        });
+        assert_eq!(read, serde_json::json!(["p1", "b", "ann", true, true, 4]));
+        let mut expected = before;
+        expected.insert("made".into(), Value::from(7));
+        assert_eq!(whole, Value::Object(expected.clone()));
+        assert_eq!(map, expected);
+    }
+}
