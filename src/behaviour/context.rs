@@ -39,10 +39,10 @@ struct ScopeData {
     session: String,
     headers: hyper::HeaderMap,
     raw_query: Vec<(String, String)>,
-    path_params: JinjaValue,
-    query: JinjaValue,
-    header_params: JinjaValue,
-    cookies: JinjaValue,
+    /// Path, query, header and cookie parameters, made template values on
+    /// first use: a clone of a map with one or no entries costs less than
+    /// converting it.
+    params: [Lazy; 4],
     body: JinjaValue,
     /// `request`, made on first use: most rules never read raw headers.
     request: OnceLock<JinjaValue>,
@@ -80,10 +80,12 @@ impl Scope {
                 session: session.to_string(),
                 headers: request.headers.clone(),
                 raw_query: request.raw_query.to_vec(),
-                path_params: jinja_value(request.path_params),
-                query: jinja_value(request.query),
-                header_params: jinja_value(request.header_params),
-                cookies: jinja_value(request.cookies),
+                params: [
+                    Lazy::new(request.path_params),
+                    Lazy::new(request.query),
+                    Lazy::new(request.header_params),
+                    Lazy::new(request.cookies),
+                ],
                 body: jinja_value(request.body.unwrap_or(&Value::Null)),
                 request: OnceLock::new(),
                 vars: OnceLock::new(),
@@ -115,10 +117,10 @@ impl ScopeData {
     fn get(&self, name: &str) -> Option<JinjaValue> {
         Some(match name {
             "request" => self.request.get_or_init(|| self.request_value()).clone(),
-            "path" => self.path_params.clone(),
-            "query" => self.query.clone(),
-            "header" => self.header_params.clone(),
-            "cookie" => self.cookies.clone(),
+            "path" => self.params[0].get(),
+            "query" => self.params[1].get(),
+            "header" => self.params[2].get(),
+            "cookie" => self.params[3].get(),
             "body" => self.body.clone(),
             "vars" => self
                 .vars
@@ -151,6 +153,26 @@ impl ScopeData {
             "headers": headers,
             "query": raw_query,
         }))
+    }
+}
+
+/// A mapping that becomes a template value when first read.
+#[derive(Debug)]
+struct Lazy {
+    map: Map<String, Value>,
+    value: OnceLock<JinjaValue>,
+}
+
+impl Lazy {
+    fn new(map: &Map<String, Value>) -> Self {
+        Self {
+            map: map.clone(),
+            value: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> JinjaValue {
+        self.value.get_or_init(|| jinja_value(&self.map)).clone()
     }
 }
 

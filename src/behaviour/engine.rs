@@ -146,40 +146,37 @@ fn generate(
     overwrite: bool,
 ) {
     LentItem::lend(value, |item| {
+        // One context for all the templates: the item is lent, so each one
+        // sees the fields made before it, and all share one `now`. It is
+        // dropped before a sequence writes the collection, which would
+        // otherwise copy the collection the context still holds.
+        let mut context: Option<JinjaValue> = None;
         for (field, how) in &spec.generated {
-            generate_one(scope, session, spec, item, field, how, overwrite);
+            if !overwrite && item.contains(field) {
+                continue;
+            }
+            let made =
+                match how {
+                    Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
+                    Generated::Sequence => {
+                        context = None;
+                        let data = session.collection_mut(&spec.name);
+                        data.sequence += 1;
+                        Value::from(data.sequence)
+                    }
+                    Generated::Pattern(pattern) => Value::String(
+                        random_matching(&mut session.rng, pattern, 0, None).unwrap_or_default(),
+                    ),
+                    Generated::Template(template) => match template.constant() {
+                        Some(value) => value.clone(),
+                        None => template.render(context.get_or_insert_with(|| {
+                            scope.context(session, &[("item", item.value())])
+                        })),
+                    },
+                };
+            item.insert(field.clone(), made);
         }
     });
-}
-
-fn generate_one(
-    scope: &Scope,
-    session: &mut Session,
-    spec: &CollectionSpec,
-    item: &LentItem,
-    field: &str,
-    how: &Generated,
-    overwrite: bool,
-) {
-    if !overwrite && item.contains(field) {
-        return;
-    }
-    let made = match how {
-        Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
-        Generated::Sequence => {
-            let data = session.collection_mut(&spec.name);
-            data.sequence += 1;
-            Value::from(data.sequence)
-        }
-        Generated::Pattern(pattern) => {
-            Value::String(random_matching(&mut session.rng, pattern, 0, None).unwrap_or_default())
-        }
-        Generated::Template(template) => match template.constant() {
-            Some(value) => value.clone(),
-            None => template.render(&scope.context(session, &[("item", item.value())])),
-        },
-    };
-    item.insert(field.to_string(), made);
 }
 
 struct Runner<'f> {
@@ -291,8 +288,8 @@ impl<'f> Runner<'f> {
         let mut value = shown(spec, record, session.now_ms());
         if !spec.computed.is_empty() {
             LentItem::lend(&mut value, |item| {
+                let context = self.scope.context(session, &[("item", item.value())]);
                 for (field, template) in &spec.computed {
-                    let context = self.scope.context(session, &[("item", item.value())]);
                     item.insert(field.clone(), template.render(&context));
                 }
             });

@@ -25,8 +25,12 @@ pub struct Template {
 #[derive(Debug, Clone)]
 enum Node {
     Constant(Value),
-    /// `"{{ expr }}"`: the expression's value, with its type.
-    Expression(String),
+    /// `"{{ expr }}"`: the expression's value, with its type. `path` holds
+    /// the names when the expression is only lookups by name.
+    Expression {
+        source: String,
+        path: Option<Vec<String>>,
+    },
     /// Any other string with `{{`/`{%`: rendered as text.
     Text(String),
     Array(Vec<Node>),
@@ -68,7 +72,11 @@ impl Node {
     fn of(value: Value) -> Node {
         match value {
             Value::String(text) => match whole_expression(&text) {
-                Some(expression) => Node::Expression(expression.to_string()),
+                Some(expression) => Node::Expression {
+                    source: expression.to_string(),
+                    path: parse_path(expression)
+                        .map(|names| names.into_iter().map(str::to_string).collect()),
+                },
                 None if is_template(&text) => Node::Text(text),
                 None => Node::Constant(Value::String(text)),
             },
@@ -121,7 +129,10 @@ impl Node {
     fn render(&self, context: &JinjaValue) -> Value {
         match self {
             Node::Constant(value) => value.clone(),
-            Node::Expression(expression) => eval_expression(expression, context)
+            Node::Expression { source, path } => path
+                .as_deref()
+                .and_then(|names| lookup(names, context))
+                .map_or_else(|| eval_expression(source, context), Ok)
                 .map(|v| serde_json::to_value(&v).unwrap_or(Value::Null))
                 .unwrap_or_else(|e| Value::String(format!("template error: {e}"))),
             Node::Text(text) => Value::String(
@@ -333,32 +344,67 @@ fn eval_expression(source: &str, context: &JinjaValue) -> Result<JinjaValue, min
     }
 }
 
-/// The value of an expression that is only a dotted name (`item.id`,
-/// `body.description`, `now`), looked up without starting the template
-/// machine. Most fixture expressions are like that, and the machine costs
-/// more than the lookup. `None` hands anything else, and any path through
-/// something that is not a mapping or ends undefined, to minijinja, so results and errors
-/// are minijinja's own.
+/// The value of an expression that is only a name and lookups by name
+/// (`item.id`, `path["serverId"]`, `now`), found without starting the
+/// template machine. Most fixture expressions are like that, and the
+/// machine costs more than the lookup. `None` hands anything else, and any
+/// path through something that is not a mapping or that ends undefined, to
+/// minijinja, so results and errors are minijinja's own.
 fn lookup_path(source: &str, context: &JinjaValue) -> Option<JinjaValue> {
+    lookup(&parse_path(source)?, context)
+}
+
+/// The names of a name-and-lookups expression, or `None` for any other.
+fn parse_path(source: &str) -> Option<Vec<&str>> {
     const LITERALS: [&str; 6] = ["true", "false", "none", "True", "False", "None"];
-    let source = source.trim();
+    let (first, mut rest) = split_name(source.trim())?;
+    if LITERALS.contains(&first) {
+        return None;
+    }
+    let mut names = vec![first];
+    while !rest.is_empty() {
+        let name;
+        (name, rest) = match rest.strip_prefix('.') {
+            Some(after) => split_name(after)?,
+            None => split_subscript(rest)?,
+        };
+        names.push(name);
+    }
+    Some(names)
+}
+
+fn lookup<S: AsRef<str>>(names: &[S], context: &JinjaValue) -> Option<JinjaValue> {
     let mut value = context.clone();
-    for name in source.split('.') {
-        let mut chars = name.chars();
-        let starts_well = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-        if !starts_well
-            || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-            || LITERALS.contains(&name)
-            || value.kind() != minijinja::value::ValueKind::Map
-        {
+    for name in names {
+        if value.kind() != minijinja::value::ValueKind::Map {
             return None;
         }
-        value = value.get_attr(name).ok()?;
+        value = value.get_attr(name.as_ref()).ok()?;
     }
     // Undefined here may still be a global (`range`) or a method: ask minijinja.
     (!value.is_undefined()).then_some(value)
+}
+
+/// An identifier at the start of `text`, and what follows it.
+fn split_name(text: &str) -> Option<(&str, &str)> {
+    let end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    let name = &text[..end];
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        .then_some((name, &text[end..]))
+}
+
+/// A `["key"]` or `['key']` subscript with a plain string at the start of
+/// `text`, and what follows it.
+fn split_subscript(text: &str) -> Option<(&str, &str)> {
+    let inner = text.strip_prefix('[')?;
+    let quote = inner.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let inner = &inner[1..];
+    let end = inner.find(quote)?;
+    let key = &inner[..end];
+    let after = inner[end + 1..].strip_prefix(']')?;
+    (!key.contains(['\\', '"', '\''])).then_some((key, after))
 }
 
 fn render_text(source: &str, context: &JinjaValue) -> Result<String, minijinja::Error> {
@@ -485,6 +531,17 @@ mod tests {
             "item.missing.deeper",
             "item.list",
             "nothing",
+            "item['id']",
+            "item[\"owner\"].name",
+            "item['owner']['name']",
+            "item['missing']",
+            "item[0]",
+            "item['id'",
+            "item.",
+            "item..id",
+            "item['a\\'b']",
+            "item.id + 'x'",
+            "item ['id']",
         ] {
             let quick = lookup_path(source, &context);
             let full = environment()
@@ -500,6 +557,13 @@ mod tests {
         assert!(lookup_path("range", &context).is_none());
         assert!(lookup_path("true", &context).is_none());
         assert!(lookup_path("item.id.upper", &context).is_none());
+        assert!(lookup_path("item[\"owner\"].name", &context).is_some());
+        assert!(lookup_path("item['owner']['name']", &context).is_some());
+        for refused in ["item['id'", "item.", "item..id", "item.id + 'x'", "item[0]"] {
+            assert!(lookup_path(refused, &context).is_none(), "{refused}");
+        }
+        assert!(lookup_path("item[\"owner\"].name", &context).is_some());
+        assert!(lookup_path("item.id + 'x'", &context).is_none());
     }
 
     use super::*;
