@@ -44,7 +44,7 @@ pub enum Command {
   understudy run --shard 2/4 --report junit=junit.xml --report json=run.json scenarios/
 
 Exit codes: 0 all passed, 1 a check failed, 2 unusable input or unreachable target.")]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
 }
 
 #[derive(clap::Args, Debug)]
@@ -89,6 +89,12 @@ pub struct RunArgs {
     /// Wait in real time in polls, even against a mock.
     #[arg(long)]
     pub real_time: bool,
+    /// The folder of snapshots, one folder per API inside.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub snapshots: PathBuf,
+    /// Write new and changed snapshots in place instead of as `.snap.new`.
+    #[arg(long)]
+    pub accept: bool,
     /// Colour: auto, always or never.
     #[arg(long, default_value = "auto")]
     pub color: String,
@@ -130,7 +136,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve_command(args),
-        Command::Run(args) => crate::run_command::run_command(args),
+        Command::Run(args) => crate::run_command::run_command(*args),
     }
 }
 

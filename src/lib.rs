@@ -6,6 +6,7 @@
 //! it found. [`cli`] only parses arguments and calls
 //! into these modules.
 
+pub mod atomic_file;
 pub mod behaviour;
 pub mod bundled;
 pub mod cli;
@@ -17,5 +18,6 @@ pub mod run_command;
 pub mod runner;
 pub mod sample;
 pub mod scenario;
+pub mod snapshot;
 pub mod source;
 pub mod spec;

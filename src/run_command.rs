@@ -77,7 +77,7 @@ pub fn run_command(args: RunArgs) -> i32 {
                 }
             },
         };
-        if let Err(e) = write_atomically(path, &text) {
+        if let Err(e) = crate::atomic_file::write(path, text.as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return EXIT_UNUSABLE;
         }
@@ -130,16 +130,12 @@ fn options(args: RunArgs) -> Result<Parsed, String> {
         request_timeout: duration("timeout", &args.timeout)?,
         scenario_timeout: duration("scenario-timeout", &args.scenario_timeout)?,
         real_time: args.real_time,
+        snapshots: crate::snapshot::Settings {
+            dir: args.snapshots,
+            accept: args.accept,
+            ci: crate::snapshot::ci_from(std::env::var("CI").ok().as_deref()),
+        },
         ..RunOptions::default()
     };
     Ok((options, reports, color))
-}
-
-/// Temp file and rename: a reader never sees half a report.
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".tmp");
-    let temp = PathBuf::from(temp);
-    std::fs::write(&temp, text)?;
-    std::fs::rename(&temp, path)
 }

@@ -29,6 +29,12 @@ fn scratch_file(name: &str, text: &str) -> PathBuf {
 async fn every_bundled_scenario_passes_against_the_bundled_mocks() {
     let report = run(RunOptions {
         paths: vec![repo("scenarios")],
+        // Under CI rules: a snapshot missing from the repository fails.
+        snapshots: understudy::snapshot::Settings {
+            dir: repo("snapshots"),
+            accept: false,
+            ci: true,
+        },
         ..RunOptions::default()
     })
     .await;
@@ -44,6 +50,18 @@ async fn every_bundled_scenario_passes_against_the_bundled_mocks() {
         assert!(count >= 8, "{api} has {count} scenarios");
     }
     assert_eq!(report.exit_code(), 0);
+    // The happy paths of all three APIs carry snapshots, and they match.
+    for api in ["mittwald", "waldur", "datallog"] {
+        let snapshotted = std::fs::read_dir(repo("snapshots").join(api))
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "snap"))
+                    .count()
+            })
+            .unwrap_or(0);
+        assert!(snapshotted >= 1, "{api} has no snapshots");
+    }
     let polled = report
         .scenarios
         .iter()

@@ -92,6 +92,8 @@ fn bad_arguments_exit_2() {
 #[case("json-and-body")]
 #[case("bad-header-name")]
 #[case("unclosed-variable")]
+#[case("bad-snapshot")]
+#[case("bad-snapshot-redact")]
 fn a_bad_scenario_exits_2_naming_file_and_line(#[case] name: &str) {
     let file = format!("tests/bad-scenarios/{name}.yaml");
     let (code, stdout, stderr) = understudy(&["run", &file]);

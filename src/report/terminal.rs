@@ -196,11 +196,14 @@ fn describe_failure(out: &mut String, p: &Paint, failure: &Failure) {
     let (Some(expected), Some(actual)) = (&failure.expected, &failure.actual) else {
         return;
     };
-    if !(is_structured(expected) || is_structured(actual)) {
-        return;
-    }
-    let expected = pretty(expected);
-    let actual = pretty(actual);
+    let (expected, actual) = match (expected, actual) {
+        // Texts of several lines, such as snapshots, are compared by line.
+        (Value::String(e), Value::String(a)) if e.contains('\n') || a.contains('\n') => {
+            (e.clone(), a.clone())
+        }
+        _ if is_structured(expected) || is_structured(actual) => (pretty(expected), pretty(actual)),
+        _ => return,
+    };
     let diff = similar::TextDiff::from_lines(&expected, &actual);
     let unified = diff
         .unified_diff()

@@ -11,7 +11,10 @@ use crate::report::{
     Body, Failure, Outcome, RequestReport, ResponseReport, ScenarioReport, StepReport,
 };
 use crate::scenario::variables::{Variables, redact};
-use crate::scenario::{Expectation, Poll, RequestBody, RequestTemplate, Scenario, Step};
+use crate::scenario::{
+    Expectation, Poll, RequestBody, RequestTemplate, Scenario, SnapshotStep, Step,
+};
+use crate::snapshot;
 use crate::spec::Api;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -33,6 +36,7 @@ pub struct RunContext {
     pub scenario_timeout: Duration,
     /// Polls against a mock move its clock instead of waiting.
     pub virtual_clock: bool,
+    pub snapshots: snapshot::Settings,
 }
 
 /// One scenario's own surroundings.
@@ -43,6 +47,8 @@ pub struct ScenarioPlace<'a> {
     pub session: String,
     pub run_id: String,
     pub file: &'a Path,
+    /// Fields the API's fixture generates (ids, times): hidden in snapshots.
+    pub generated: &'a [String],
 }
 
 pub async fn run_scenario(
@@ -62,8 +68,8 @@ pub async fn run_scenario(
         Ok(()) => {
             let limit = scenario.timeout.unwrap_or(ctx.scenario_timeout);
             let all = async {
-                for step in &scenario.steps {
-                    let report = run_step(ctx, place, &mut vars, &scenario.headers, step).await;
+                for (index, step) in scenario.steps.iter().enumerate() {
+                    let report = run_step(ctx, place, &mut vars, scenario, index, step).await;
                     let passed = report.outcome == Outcome::Passed;
                     steps.push(report);
                     if !passed {
@@ -152,12 +158,13 @@ async fn run_step(
     ctx: &RunContext,
     place: &ScenarioPlace<'_>,
     vars: &mut Variables,
-    defaults: &[(String, String)],
+    scenario: &Scenario,
+    index: usize,
     step: &Step,
 ) -> StepReport {
     let started = Instant::now();
     let mut report = step_report(step, Outcome::Passed);
-    let outgoing = match build_request(place, vars, defaults, &step.request) {
+    let outgoing = match build_request(place, vars, &scenario.headers, &step.request) {
         Ok(o) => o,
         Err(message) => {
             report.failures.push(Failure::new("request", message));
@@ -203,6 +210,22 @@ async fn run_step(
             }
         }
     }
+    if let (true, Some(wanted), Some(response)) =
+        (report.failures.is_empty(), &step.snapshot, &response)
+    {
+        let request = format!("{} {}", step.request.method, step.request.path);
+        let number = (index + 1).to_string();
+        let key = snapshot::Key {
+            api: &place.target.label,
+            file: place.file,
+            scenario: &scenario.name,
+            step: wanted.name.as_deref().unwrap_or(&number),
+            request: &request,
+        };
+        let (failure, note) = compare_snapshot(ctx, place, vars, wanted, &key, response);
+        report.failures.extend(failure);
+        report.notes.extend(note);
+    }
     report.outcome = if report.failures.iter().any(|f| f.check == "transport") {
         Outcome::Error
     } else if report.failures.is_empty() {
@@ -212,6 +235,92 @@ async fn run_step(
     };
     report.duration_ms = started.elapsed().as_millis() as u64;
     report
+}
+
+/// Checks a response against its snapshot: a failure, a note, or neither.
+fn compare_snapshot(
+    ctx: &RunContext,
+    place: &ScenarioPlace<'_>,
+    vars: &Variables,
+    wanted: &SnapshotStep,
+    key: &snapshot::Key<'_>,
+    response: &Incoming,
+) -> (Option<Failure>, Option<String>) {
+    let mut redactions = snapshot::Redactions {
+        fields: place.generated.to_vec(),
+        pointers: wanted.redact_pointers.clone(),
+        literals: vec![
+            (place.target.base.clone(), "[base_url]".into()),
+            (place.run_id.clone(), "[run_id]".into()),
+        ],
+    };
+    redactions
+        .fields
+        .extend(wanted.redact_fields.iter().cloned());
+    redactions.literals.extend(
+        vars.secrets()
+            .iter()
+            .map(|secret| (secret.clone(), "[secret]".to_string())),
+    );
+    let headers: Vec<(String, String)> = response
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let text_body = String::from_utf8_lossy(&response.body);
+    let contents = snapshot::render(
+        response.status,
+        &headers,
+        &wanted.headers,
+        response.json.as_ref(),
+        Some(&text_body),
+        &redactions,
+    );
+    let review = "review with `cargo insta review`, or run again with --accept";
+    match snapshot::check(&ctx.snapshots, key, &contents) {
+        snapshot::Verdict::Matched => (None, None),
+        snapshot::Verdict::Accepted { path } => {
+            (None, Some(format!("snapshot written: {}", path.display())))
+        }
+        snapshot::Verdict::New { pending } if ctx.snapshots.ci => (
+            Some(Failure::new(
+                "snapshot",
+                format!(
+                    "no snapshot yet; under CI a new one fails (proposed: {}; {review})",
+                    pending.display()
+                ),
+            )),
+            None,
+        ),
+        snapshot::Verdict::New { pending } => (
+            None,
+            Some(format!("new snapshot: {} ({review})", pending.display())),
+        ),
+        snapshot::Verdict::Changed {
+            path,
+            pending,
+            stored,
+        } => (
+            Some(
+                Failure::new(
+                    "snapshot",
+                    format!(
+                        "differs from {} (new one: {}; {review})",
+                        path.display(),
+                        pending.display()
+                    ),
+                )
+                .with_values(Some(Value::String(stored)), Some(Value::String(contents))),
+            ),
+            None,
+        ),
+        snapshot::Verdict::Broken(why) => (Some(Failure::new("snapshot", why)), None),
+    }
 }
 
 /// What one round of a step saw: findings are collected without repeats,

@@ -18,6 +18,7 @@ pub mod target;
 pub use plan::Shard;
 pub use target::TargetArg;
 
+use crate::behaviour::model::Generated;
 use crate::report::{Report, ScenarioReport, TargetReport};
 use execute::{RunContext, ScenarioPlace};
 use serde_json::Value;
@@ -46,6 +47,8 @@ pub struct RunOptions {
     pub real_time: bool,
     /// The environment `${env.NAME}` reads.
     pub env: Arc<HashMap<String, String>>,
+    /// Where snapshots are kept, and whether to accept new ones.
+    pub snapshots: crate::snapshot::Settings,
 }
 
 impl Default for RunOptions {
@@ -64,6 +67,7 @@ impl Default for RunOptions {
             scenario_timeout: Duration::from_secs(120),
             real_time: false,
             env: Arc::new(std::env::vars().collect()),
+            snapshots: crate::snapshot::Settings::default(),
         }
     }
 }
@@ -96,7 +100,27 @@ pub async fn run(
         request_timeout: options.request_timeout,
         scenario_timeout: options.scenario_timeout,
         virtual_clock: !options.real_time,
+        snapshots: options.snapshots.clone(),
     });
+    let generated: Vec<Arc<[String]>> = plan
+        .apis
+        .iter()
+        .map(|planned| {
+            let mut fields: Vec<String> = planned
+                .fixture
+                .model
+                .collections
+                .iter()
+                .flat_map(|c| c.generated.iter())
+                // A constant the fixture sets on every new item is not volatile.
+                .filter(|(_, how)| !matches!(how, Generated::Template(t) if t.constant().is_some()))
+                .map(|(field, _)| field.clone())
+                .collect();
+            fields.sort();
+            fields.dedup();
+            fields.into()
+        })
+        .collect();
     let run_tag = run_tag();
     let gate = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
     let mut tasks = Vec::new();
@@ -105,6 +129,7 @@ pub async fn run(
         let gate = gate.clone();
         let target = targets[planned.api].clone();
         let api = plan.apis[planned.api].api.clone();
+        let generated = generated[planned.api].clone();
         let on_done = on_done.clone();
         let session = format!("understudy-{run_tag}-{index}");
         let run_id = format!("{run_tag}{index:x}");
@@ -116,6 +141,7 @@ pub async fn run(
                 session,
                 run_id,
                 file: &planned.file,
+                generated: &generated,
             };
             let report = execute::run_scenario(&ctx, &place, &planned.scenario).await;
             on_done(&report);

@@ -96,6 +96,40 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether `text` has this format.
+    pub fn holds(self, text: &str) -> bool {
+        match self {
+            Format::Uuid => {
+                text.len() == 36
+                    && text.char_indices().all(|(i, c)| match i {
+                        8 | 13 | 18 | 23 => c == '-',
+                        _ => c.is_ascii_hexdigit(),
+                    })
+            }
+            Format::DateTime => {
+                crate::behaviour::clock::parse_timestamp(text).is_some() && text.contains('T')
+            }
+            Format::Date => {
+                text.len() == 10
+                    && crate::behaviour::clock::parse_timestamp(&format!("{text}T00:00:00Z"))
+                        .is_some()
+            }
+            Format::Uri => {
+                let Some((scheme, rest)) = text.split_once(':') else {
+                    return false;
+                };
+                !rest.is_empty()
+                    && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            }
+            Format::Email => text.split_once('@').is_some_and(|(user, host)| {
+                !user.is_empty() && host.contains('.') && !host.starts_with('.')
+            }),
+        }
+    }
+
     const ALL: [(&'static str, Format); 5] = [
         ("uuid", Format::Uuid),
         ("date-time", Format::DateTime),
@@ -273,14 +307,16 @@ pub fn to_pointer(path: &str) -> Option<String> {
             }
             '[' => {
                 let mut index = String::new();
+                let mut closed = false;
                 for n in chars.by_ref() {
                     if n == ']' {
+                        closed = true;
                         break;
                     }
                     index.push(n);
                 }
                 let index = index.trim_matches(|c| c == '\'' || c == '"');
-                if index.is_empty() {
+                if index.is_empty() || !closed {
                     return None;
                 }
                 pointer.push('/');
@@ -309,6 +345,8 @@ mod tests {
         assert_eq!(to_pointer("/a/0").as_deref(), Some("/a/0"));
         assert_eq!(to_pointer("a.b"), None);
         assert_eq!(to_pointer("$..a"), None);
+        assert_eq!(to_pointer("$.a[x"), None);
+        assert_eq!(to_pointer("$.a[]"), None);
     }
 
     #[test]

@@ -76,6 +76,21 @@ pub struct Step {
     pub captures: Vec<Capture>,
     pub retries: u32,
     pub timeout: Option<Duration>,
+    /// Store the response as a regression snapshot (`snapshot:`).
+    pub snapshot: Option<SnapshotStep>,
+}
+
+/// What a step's `snapshot:` asks for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SnapshotStep {
+    /// The snapshot's name; the step's number when not given.
+    pub name: Option<String>,
+    /// Response headers to keep besides `content-type`, lower case.
+    pub headers: Vec<String>,
+    /// Field names whose values are hidden wherever they occur.
+    pub redact_fields: Vec<String>,
+    /// JSON pointers whose values are hidden.
+    pub redact_pointers: Vec<String>,
 }
 
 /// A request with `${…}` still in it.

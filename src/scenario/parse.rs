@@ -13,9 +13,10 @@ const FILE_KEYS: [&str; 8] = [
     "api", "spec", "name", "tags", "vars", "headers", "timeout", "steps",
 ];
 const SCENARIO_KEYS: [&str; 6] = ["name", "tags", "vars", "headers", "timeout", "steps"];
-const STEP_KEYS: [&str; 7] = [
-    "name", "request", "expect", "until", "capture", "retries", "timeout",
+const STEP_KEYS: [&str; 8] = [
+    "name", "request", "expect", "until", "capture", "retries", "timeout", "snapshot",
 ];
+const SNAPSHOT_KEYS: [&str; 3] = ["name", "headers", "redact"];
 const REQUEST_KEYS: [&str; 6] = ["method", "path", "query", "headers", "json", "body"];
 const EXPECT_KEYS: [&str; 5] = ["status", "headers", "body", "body_contains", "json"];
 const METHODS: [&str; 8] = [
@@ -405,7 +406,103 @@ impl Reader<'_> {
             captures,
             retries,
             timeout: self.duration(map.get("timeout"), &format!("{pointer}/timeout"))?,
+            snapshot: self.snapshot(map.get("snapshot"), &format!("{pointer}/snapshot"))?,
         })
+    }
+
+    /// `snapshot: true`, `snapshot: name` or `snapshot: {name, headers, redact}`.
+    fn snapshot(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+    ) -> Result<Option<SnapshotStep>, ScenarioError> {
+        let named = |name: &str| -> Result<Option<String>, ScenarioError> {
+            match name.trim() {
+                "" => Err(self.invalid(pointer, "a snapshot name is not empty")),
+                name => Ok(Some(name.to_string())),
+            }
+        };
+        let map = match value {
+            None | Some(Value::Bool(false)) => return Ok(None),
+            Some(Value::Bool(true)) => return Ok(Some(SnapshotStep::default())),
+            Some(Value::String(name)) => {
+                return Ok(Some(SnapshotStep {
+                    name: named(name)?,
+                    ..SnapshotStep::default()
+                }));
+            }
+            Some(value @ Value::Object(_)) => {
+                self.mapping(value, pointer, &SNAPSHOT_KEYS, "`snapshot`")?
+            }
+            Some(_) => {
+                return Err(self.invalid(
+                    pointer,
+                    "`snapshot` is true, a name, or a mapping with `name`, `headers` and `redact`",
+                ));
+            }
+        };
+        let mut step = SnapshotStep::default();
+        match map.get("name") {
+            None => {}
+            Some(Value::String(name)) => step.name = named(name)?,
+            Some(_) => return Err(self.invalid(&format!("{pointer}/name"), "a name is text")),
+        }
+        step.headers = self
+            .string_list(
+                map.get("headers"),
+                &format!("{pointer}/headers"),
+                "header names",
+            )?
+            .into_iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        let redact_at = format!("{pointer}/redact");
+        for (i, item) in self
+            .string_list(
+                map.get("redact"),
+                &redact_at,
+                "field names or JSON pointers",
+            )?
+            .into_iter()
+            .enumerate()
+        {
+            if item.starts_with('/') || item.starts_with('$') {
+                let pointer = to_pointer(&item).ok_or_else(|| {
+                    self.invalid(
+                        &format!("{redact_at}/{i}"),
+                        format!("`{item}` is neither a JSON pointer (/a/0) nor a path ($.a[0])"),
+                    )
+                })?;
+                step.redact_pointers.push(pointer);
+            } else if item.is_empty() {
+                return Err(self.invalid(&format!("{redact_at}/{i}"), "a field name is not empty"));
+            } else {
+                step.redact_fields.push(item);
+            }
+        }
+        Ok(Some(step))
+    }
+
+    /// A list of strings (or one string) at `pointer`; `what` names them.
+    fn string_list(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+        what: &str,
+    ) -> Result<Vec<String>, ScenarioError> {
+        match value {
+            None => Ok(Vec::new()),
+            Some(Value::String(one)) => Ok(vec![one.clone()]),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(text) => Ok(text.clone()),
+                    _ => Err(self.invalid(&format!("{pointer}/{i}"), format!("a list of {what}"))),
+                })
+                .collect(),
+            Some(_) => Err(self.invalid(pointer, format!("a list of {what}"))),
+        }
     }
 
     fn request(&self, value: &Value, pointer: &str) -> Result<RequestTemplate, ScenarioError> {
