@@ -45,6 +45,27 @@ pub enum Command {
 
 Exit codes: 0 all passed, 1 a check failed, 2 unusable input or unreachable target.")]
     Run(Box<RunArgs>),
+    /// Run the same scenarios against two targets and report, step by step,
+    /// where they differ in outcome, status, body shape and redacted content.
+    #[command(
+        after_help = "The left side is --target (default: the in-process mock); the right side is --against.
+
+Examples:
+  understudy diff --against waldur=http://staging:8000 scenarios/waldur    # mock vs staging
+  understudy diff --target http://127.0.0.1:4010 --against http://127.0.0.1:5010 scenarios/mittwald
+
+Exit codes: 0 no drift, 1 the sides differ, 2 unusable input or unreachable target."
+    )]
+    Diff(Box<DiffArgs>),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The right side: URL for every API, or NAME=URL for one (repeatable).
+    #[arg(long = "against", value_name = "URL|NAME=URL", required = true)]
+    pub against: Vec<crate::runner::TargetArg>,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -137,6 +158,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Serve(args) => serve_command(args),
         Command::Run(args) => crate::run_command::run_command(*args),
+        Command::Diff(args) => crate::run_command::diff_command(*args),
     }
 }
 

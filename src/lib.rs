@@ -11,6 +11,7 @@ pub mod behaviour;
 pub mod bundled;
 pub mod cli;
 pub mod diagnostic;
+pub mod drift;
 pub mod generate;
 pub mod mock;
 pub mod report;

@@ -1,7 +1,9 @@
-//! `understudy run`: arguments into [`RunOptions`], a progress line while
-//! scenarios finish, then the terminal report and the report files.
+//! `understudy run` and `understudy diff`: arguments into [`RunOptions`],
+//! a progress line while scenarios finish, then the terminal report and the
+//! report files.
 
-use crate::cli::{EXIT_UNUSABLE, RunArgs, parse_var};
+use crate::cli::{DiffArgs, EXIT_UNUSABLE, RunArgs, parse_var};
+use crate::drift;
 use crate::report::{self, ScenarioReport};
 use crate::runner::{self, RunOptions};
 use std::io::{IsTerminal, Write};
@@ -38,26 +40,7 @@ pub fn run_command(args: RunArgs) -> i32 {
     let Some(runtime) = crate::cli::runtime() else {
         return EXIT_UNUSABLE;
     };
-    let marks = Arc::new(Mutex::new(0usize));
-    let on_done = {
-        let marks = marks.clone();
-        Arc::new(move |scenario: &ScenarioReport| {
-            let mut count = marks.lock().unwrap_or_else(|e| e.into_inner());
-            *count += 1;
-            let mut out = std::io::stdout().lock();
-            let _ = write!(
-                out,
-                "{}",
-                report::terminal::progress_mark(scenario.outcome, color)
-            );
-            if (*count).is_multiple_of(80) {
-                let _ = writeln!(out);
-            }
-            let _ = out.flush();
-        })
-    };
-    let result = runtime.block_on(runner::run(&options, on_done));
-    let report = match result {
+    let report = match runtime.block_on(run_with_marks(&options, color)) {
         Ok(report) => report,
         Err(e) => {
             eprint!("{e}");
@@ -83,6 +66,95 @@ pub fn run_command(args: RunArgs) -> i32 {
         }
     }
     report.exit_code()
+}
+
+/// Runs with one progress mark per finished scenario.
+async fn run_with_marks(
+    options: &RunOptions,
+    color: bool,
+) -> Result<report::Report, runner::RunError> {
+    let marks = Arc::new(Mutex::new(0usize));
+    let on_done = {
+        let marks = marks.clone();
+        Arc::new(move |scenario: &ScenarioReport| {
+            let mut count = marks.lock().unwrap_or_else(|e| e.into_inner());
+            *count += 1;
+            let mut out = std::io::stdout().lock();
+            let _ = write!(
+                out,
+                "{}",
+                report::terminal::progress_mark(scenario.outcome, color)
+            );
+            if (*count).is_multiple_of(80) {
+                let _ = writeln!(out);
+            }
+            let _ = out.flush();
+        })
+    };
+    runner::run(options, on_done).await
+}
+
+/// `understudy diff`: the scenarios against `--target` (or the mocks) and
+/// against `--against`, then where the two differ.
+pub fn diff_command(args: DiffArgs) -> i32 {
+    if args.run.accept || !args.run.reports.iter().all(|r| r.starts_with("json=")) {
+        eprintln!(
+            "error: `understudy diff` writes no snapshots and no JUnit: drop --accept, and use --report json=FILE for the drift as JSON"
+        );
+        return EXIT_UNUSABLE;
+    }
+    let (left, reports, color) = match options(args.run) {
+        Ok(o) => o,
+        Err(message) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    let left = RunOptions {
+        observe: true,
+        ..left
+    };
+    let right = RunOptions {
+        targets: args.against,
+        ..left.clone()
+    };
+    let Some(runtime) = crate::cli::runtime() else {
+        return EXIT_UNUSABLE;
+    };
+    let runs = runtime.block_on(async {
+        let left = run_with_marks(&left, color).await?;
+        let right = run_with_marks(&right, color).await?;
+        Ok::<_, runner::RunError>((left, right))
+    });
+    let (left, right) = match runs {
+        Ok(runs) => runs,
+        Err(e) => {
+            eprint!("{e}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    println!();
+    let found = drift::compare(&left, &right);
+    let side = |report: &report::Report| {
+        report
+            .targets
+            .iter()
+            .map(|t| format!("{} {} ({})", t.api, t.url, t.kind))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    print!("{}", drift::render(&found, &side(&left), &side(&right)));
+    for file in &reports {
+        let ReportFile::Json(path) = file else {
+            continue;
+        };
+        let text = serde_json::to_string_pretty(&found).unwrap_or_default();
+        if let Err(e) = crate::atomic_file::write(path, text.as_bytes()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_UNUSABLE;
+        }
+    }
+    found.exit_code()
 }
 
 type Parsed = (RunOptions, Vec<ReportFile>, bool);

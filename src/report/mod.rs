@@ -67,6 +67,10 @@ pub struct StepReport {
     /// Findings that do not fail the step, such as a status the spec does
     /// not document (real services answer more than their specs say).
     pub notes: Vec<String>,
+    /// The response normalised and redacted as a snapshot would store it;
+    /// kept only when comparing two targets (`understudy diff`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -37,6 +37,9 @@ pub struct RunContext {
     /// Polls against a mock move its clock instead of waiting.
     pub virtual_clock: bool,
     pub snapshots: snapshot::Settings,
+    /// Keep every response, normalised and redacted, in its step's report
+    /// (for `diff`), instead of checking snapshot files.
+    pub observe: bool,
 }
 
 /// One scenario's own surroundings.
@@ -132,6 +135,7 @@ fn step_report(step: &Step, outcome: Outcome) -> StepReport {
         response: None,
         failures: Vec::new(),
         notes: Vec::new(),
+        seen: None,
     }
 }
 
@@ -210,7 +214,10 @@ async fn run_step(
             }
         }
     }
-    if let (true, Some(wanted), Some(response)) =
+    if let (true, Some(response)) = (ctx.observe, &response) {
+        let redactions = redactions(place, vars, None);
+        report.seen = Some(normalized(response, &[], &redactions));
+    } else if let (true, Some(wanted), Some(response)) =
         (report.failures.is_empty(), &step.snapshot, &response)
     {
         let request = format!("{} {}", step.request.method, step.request.path);
@@ -246,41 +253,8 @@ fn compare_snapshot(
     key: &snapshot::Key<'_>,
     response: &Incoming,
 ) -> (Option<Failure>, Option<String>) {
-    let mut redactions = snapshot::Redactions {
-        fields: place.generated.to_vec(),
-        pointers: wanted.redact_pointers.clone(),
-        literals: vec![
-            (place.target.base.clone(), "[base_url]".into()),
-            (place.run_id.clone(), "[run_id]".into()),
-        ],
-    };
-    redactions
-        .fields
-        .extend(wanted.redact_fields.iter().cloned());
-    redactions.literals.extend(
-        vars.secrets()
-            .iter()
-            .map(|secret| (secret.clone(), "[secret]".to_string())),
-    );
-    let headers: Vec<(String, String)> = response
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let text_body = String::from_utf8_lossy(&response.body);
-    let contents = snapshot::render(
-        response.status,
-        &headers,
-        &wanted.headers,
-        response.json.as_ref(),
-        Some(&text_body),
-        &redactions,
-    );
+    let redactions = redactions(place, vars, Some(wanted));
+    let contents = normalized(response, &wanted.headers, &redactions);
     let review = "review with `cargo insta review`, or run again with --accept";
     match snapshot::check(&ctx.snapshots, key, &contents) {
         snapshot::Verdict::Matched => (None, None),
@@ -321,6 +295,59 @@ fn compare_snapshot(
         ),
         snapshot::Verdict::Broken(why) => (Some(Failure::new("snapshot", why)), None),
     }
+}
+
+/// What varies between runs and must not show in a snapshot or a diff.
+fn redactions(
+    place: &ScenarioPlace<'_>,
+    vars: &Variables,
+    wanted: Option<&SnapshotStep>,
+) -> snapshot::Redactions {
+    let mut redactions = snapshot::Redactions {
+        fields: place.generated.to_vec(),
+        pointers: Vec::new(),
+        literals: vec![
+            (place.target.base.clone(), "[base_url]".into()),
+            // A mock's messages may name the scenario's session.
+            (place.session.clone(), "[session]".into()),
+            (place.run_id.clone(), "[run_id]".into()),
+        ],
+    };
+    if let Some(wanted) = wanted {
+        redactions
+            .fields
+            .extend(wanted.redact_fields.iter().cloned());
+        redactions.pointers = wanted.redact_pointers.clone();
+    }
+    redactions.literals.extend(
+        vars.secrets()
+            .iter()
+            .map(|secret| (secret.clone(), "[secret]".to_string())),
+    );
+    redactions
+}
+
+/// A response as snapshot text.
+fn normalized(response: &Incoming, chosen: &[String], redactions: &snapshot::Redactions) -> String {
+    let headers: Vec<(String, String)> = response
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let text_body = String::from_utf8_lossy(&response.body);
+    snapshot::render(
+        response.status,
+        &headers,
+        chosen,
+        response.json.as_ref(),
+        Some(&text_body),
+        redactions,
+    )
 }
 
 /// What one round of a step saw: findings are collected without repeats,

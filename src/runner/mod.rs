@@ -49,6 +49,9 @@ pub struct RunOptions {
     pub env: Arc<HashMap<String, String>>,
     /// Where snapshots are kept, and whether to accept new ones.
     pub snapshots: crate::snapshot::Settings,
+    /// Keep every normalised response in the report instead of checking
+    /// snapshots (for `understudy diff`).
+    pub observe: bool,
 }
 
 impl Default for RunOptions {
@@ -68,6 +71,7 @@ impl Default for RunOptions {
             real_time: false,
             env: Arc::new(std::env::vars().collect()),
             snapshots: crate::snapshot::Settings::default(),
+            observe: false,
         }
     }
 }
@@ -101,6 +105,7 @@ pub async fn run(
         scenario_timeout: options.scenario_timeout,
         virtual_clock: !options.real_time,
         snapshots: options.snapshots.clone(),
+        observe: options.observe,
     });
     let generated: Vec<Arc<[String]>> = plan
         .apis
