@@ -57,6 +57,48 @@ Examples:
 Exit codes: 0 no drift, 1 the sides differ, 2 unusable input or unreachable target."
     )]
     Diff(Box<DiffArgs>),
+    /// Record traffic to a real service through a checking proxy, as a
+    /// scenario with id captures and snapshots that `run` replays.
+    #[command(after_help = "Examples:
+  understudy record --upstream https://api.mittwald.de --api mittwald --name onboarding
+  understudy record --upstream http://127.0.0.1:8000 --spec openapi.yaml --port 4020
+  # then point your client at http://127.0.0.1:4020 and use it; Ctrl-C ends the recording
+
+Secret headers (authorization, cookies, API keys, *token*) are never written:
+the scenario reads them from RECORDED_<HEADER> environment variables.")]
+    Record(Box<RecordArgs>),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// The service to record, e.g. https://api.example.com.
+    #[arg(long)]
+    pub upstream: String,
+    /// The service's OpenAPI spec.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// A bundled API instead of --spec: mittwald, waldur or datallog.
+    #[arg(long)]
+    pub api: Option<String>,
+    /// A fixture for --spec, whose generated fields are hidden in snapshots.
+    #[arg(long)]
+    pub fixture: Option<PathBuf>,
+    /// The folder the scenario is written to.
+    #[arg(long, default_value = "scenarios/recorded", value_name = "DIR")]
+    pub out: PathBuf,
+    /// The scenario's name and file name (`DIR/NAME.yaml`).
+    #[arg(long, default_value = "recording")]
+    pub name: String,
+    /// The folder of snapshots.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub snapshots: PathBuf,
+    #[arg(long, default_value_t = 4020)]
+    pub port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Time limit for the upstream's answer, in seconds.
+    #[arg(long = "timeout", default_value_t = 30, value_name = "SECONDS")]
+    pub timeout_seconds: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -159,6 +201,7 @@ pub fn main() -> i32 {
         Command::Serve(args) => serve_command(args),
         Command::Run(args) => crate::run_command::run_command(*args),
         Command::Diff(args) => crate::run_command::diff_command(*args),
+        Command::Record(args) => crate::record_command::record_command(*args),
     }
 }
 

@@ -14,6 +14,8 @@ pub mod diagnostic;
 pub mod drift;
 pub mod generate;
 pub mod mock;
+pub mod record;
+pub mod record_command;
 pub mod report;
 pub mod run_command;
 pub mod runner;

@@ -23,6 +23,22 @@ impl Model {
     pub fn collection(&self, name: &str) -> Option<&CollectionSpec> {
         self.collections.iter().find(|c| c.name == name)
     }
+
+    /// Fields the mock makes anew for every item (ids, times): they differ
+    /// between runs, so snapshots and drift reports hide them. Constants a
+    /// fixture sets on every new item are not among them.
+    pub fn volatile_fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = self
+            .collections
+            .iter()
+            .flat_map(|c| c.generated.iter())
+            .filter(|(_, how)| !matches!(how, Generated::Template(t) if t.constant().is_some()))
+            .map(|(field, _)| field.clone())
+            .collect();
+        fields.sort();
+        fields.dedup();
+        fields
+    }
 }
 
 /// A kind of resource the mock stores, such as `projects`.

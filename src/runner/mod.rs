@@ -18,7 +18,6 @@ pub mod target;
 pub use plan::Shard;
 pub use target::TargetArg;
 
-use crate::behaviour::model::Generated;
 use crate::report::{Report, ScenarioReport, TargetReport};
 use execute::{RunContext, ScenarioPlace};
 use serde_json::Value;
@@ -110,21 +109,7 @@ pub async fn run(
     let generated: Vec<Arc<[String]>> = plan
         .apis
         .iter()
-        .map(|planned| {
-            let mut fields: Vec<String> = planned
-                .fixture
-                .model
-                .collections
-                .iter()
-                .flat_map(|c| c.generated.iter())
-                // A constant the fixture sets on every new item is not volatile.
-                .filter(|(_, how)| !matches!(how, Generated::Template(t) if t.constant().is_some()))
-                .map(|(field, _)| field.clone())
-                .collect();
-            fields.sort();
-            fields.dedup();
-            fields.into()
-        })
+        .map(|planned| planned.fixture.model.volatile_fields().into())
         .collect();
     let run_tag = run_tag();
     let gate = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));

@@ -115,6 +115,24 @@ impl Api {
         self.router.find(path)
     }
 
+    /// The header names of the spec's API-key schemes: credentials.
+    pub fn api_key_headers(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .security_schemes
+            .values()
+            .filter_map(|scheme| match scheme {
+                SecurityScheme::ApiKey {
+                    name,
+                    location: operation::ParameterLocation::Header,
+                } => Some(name.to_ascii_lowercase()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     pub fn operation(&self, id: &str) -> Option<&Operation> {
         self.operations.iter().find(|op| op.id == id)
     }

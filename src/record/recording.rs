@@ -1,0 +1,422 @@
+//! What a recording holds: the exchanges seen, turned into scenario steps.
+//!
+//! Ids the upstream hands out are captured where they first appear and
+//! written as `${id_N}` wherever a later request uses them, so the
+//! scenario replays against a fresh service that hands out other ids.
+//! Secret headers are written as `${env.RECORDED_…}` references, never as
+//! values.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// One request and what came back, as the proxy saw them.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub method: String,
+    pub path: String,
+    /// Decoded query pairs, in order.
+    pub query: Vec<(String, String)>,
+    /// Lower-case names, as sent.
+    pub headers: Vec<(String, String)>,
+    pub body: Option<RequestBody>,
+    pub status: u16,
+    /// The response body as JSON, when it is JSON.
+    pub response_json: Option<Value>,
+    /// Where the exchange breaks the spec, in either direction.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum RequestBody {
+    Json(Value),
+    Text(String),
+}
+
+/// Headers that belong to one connection or are set by any client.
+const TRANSPORT_HEADERS: [&str; 12] = [
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "upgrade",
+    "accept-encoding",
+    "user-agent",
+    "proxy-connection",
+    "proxy-authorization",
+    "expect",
+];
+
+/// Whether a header carries a credential: by name, or because the spec
+/// declares it as an API key.
+pub fn is_secret(name: &str, spec_keys: &[String]) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(name.as_str(), "authorization" | "cookie")
+        || ["token", "secret", "key", "password", "session", "auth"]
+            .iter()
+            .any(|word| name.contains(word))
+        || spec_keys.iter().any(|k| k.eq_ignore_ascii_case(&name))
+}
+
+/// The environment variable a secret header is read from on replay.
+pub fn secret_variable(header: &str) -> String {
+    let mut name = String::from("RECORDED_");
+    for c in header.chars() {
+        name.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        });
+    }
+    name
+}
+
+#[derive(Debug, Default)]
+pub struct Recording {
+    steps: Vec<Step>,
+    /// Server-made values seen in responses, with their variable.
+    captured: Vec<(String, String)>,
+    /// Secret header → its variable.
+    secrets: BTreeMap<String, String>,
+    /// The values of secret headers, hidden from snapshots too.
+    secret_values: Vec<String>,
+    /// Path segments, query values and body strings clients have sent: a
+    /// response field holding one of these was not made by the server.
+    sent: std::collections::HashSet<String>,
+}
+
+#[derive(Debug)]
+struct Step {
+    name: String,
+    request: Map<String, Value>,
+    status: u16,
+    captures: Vec<(String, String)>,
+    problems: Vec<String>,
+}
+
+impl Recording {
+    /// Adds an exchange; returns its step number (from 1).
+    pub fn add(&mut self, exchange: Exchange, spec_keys: &[String]) -> usize {
+        let number = self.steps.len() + 1;
+        let mut request = Map::new();
+        request.insert("method".into(), Value::from(exchange.method.clone()));
+        let path = self.template_path(&exchange.path);
+        request.insert("path".into(), Value::from(path.clone()));
+        if !exchange.query.is_empty() {
+            let mut query = Map::new();
+            for (name, value) in &exchange.query {
+                let value = self.template_text(value);
+                match query.get_mut(name) {
+                    Some(Value::Array(values)) => values.push(Value::from(value)),
+                    Some(first) => *first = Value::Array(vec![first.take(), Value::from(value)]),
+                    None => {
+                        query.insert(name.clone(), Value::from(value));
+                    }
+                }
+            }
+            request.insert("query".into(), Value::Object(query));
+        }
+        let mut headers = Map::new();
+        for (name, value) in &exchange.headers {
+            let skip = TRANSPORT_HEADERS.contains(&name.as_str())
+                || (name == "content-type" && matches!(exchange.body, Some(RequestBody::Json(_))));
+            if skip {
+                continue;
+            }
+            if is_secret(name, spec_keys) {
+                self.secrets
+                    .entry(name.clone())
+                    .or_insert_with(|| secret_variable(name));
+                if !self.secret_values.contains(value) {
+                    self.secret_values.push(value.clone());
+                }
+                continue;
+            }
+            headers.insert(name.clone(), Value::from(self.template_text(value)));
+        }
+        if !headers.is_empty() {
+            request.insert("headers".into(), Value::Object(headers));
+        }
+        match &exchange.body {
+            Some(RequestBody::Json(json)) => {
+                request.insert("json".into(), self.template_value(json));
+            }
+            Some(RequestBody::Text(text)) => {
+                request.insert("body".into(), Value::from(self.template_text(text)));
+            }
+            None => {}
+        }
+        let captures = self.capture_ids(number, &exchange);
+        self.remember_sent(&exchange);
+        self.steps.push(Step {
+            name: format!("{} {path}", exchange.method),
+            request,
+            status: exchange.status,
+            captures,
+            problems: exchange.problems,
+        });
+        number
+    }
+
+    /// Secret values seen so far, for redaction.
+    pub fn secret_values(&self) -> &[String] {
+        &self.secret_values
+    }
+
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Server-made ids in a response's top-level fields, new to this
+    /// recording: each becomes `<field>_<step>`.
+    fn capture_ids(&mut self, number: usize, exchange: &Exchange) -> Vec<(String, String)> {
+        let Some(Value::Object(map)) = &exchange.response_json else {
+            return Vec::new();
+        };
+        let mut captures = Vec::new();
+        for (field, value) in map {
+            let looks_like_id = field == "id"
+                || field == "uuid"
+                || field.ends_with("Id")
+                || field.ends_with("_id")
+                || field.ends_with("_uuid");
+            let Some(text) = value.as_str().filter(|t| looks_like_id && t.len() >= 4) else {
+                continue;
+            };
+            let known = self.sent.contains(text)
+                || exchange.path.split('/').any(|segment| segment == text)
+                || self.captured.iter().any(|(v, _)| v == text);
+            if known {
+                continue;
+            }
+            let variable: String = format!("{field}_{number}")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            let pointer = format!("/{}", field.replace('~', "~0").replace('/', "~1"));
+            self.captured.push((text.to_string(), variable.clone()));
+            captures.push((variable, pointer));
+        }
+        captures
+    }
+
+    fn remember_sent(&mut self, exchange: &Exchange) {
+        fn strings(value: &Value, out: &mut std::collections::HashSet<String>) {
+            match value {
+                Value::String(text) => {
+                    out.insert(text.clone());
+                }
+                Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+                Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+                _ => {}
+            }
+        }
+        self.sent.extend(
+            exchange
+                .path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        );
+        self.sent
+            .extend(exchange.query.iter().map(|(_, v)| v.clone()));
+        if let Some(RequestBody::Json(json)) = &exchange.body {
+            strings(json, &mut self.sent);
+        }
+    }
+
+    fn template_path(&self, path: &str) -> String {
+        path.split('/')
+            .map(|segment| self.template_text(segment))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// A literal with `${` escaped, or the variable of a captured id.
+    fn template_text(&self, text: &str) -> String {
+        if let Some((_, variable)) = self.captured.iter().find(|(v, _)| v == text) {
+            return format!("${{{variable}}}");
+        }
+        text.replace("${", "$${")
+    }
+
+    fn template_value(&self, value: &Value) -> Value {
+        match value {
+            Value::String(text) => Value::from(self.template_text(text)),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.template_value(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.replace("${", "$${"), self.template_value(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// The scenario file: `api_line` names the API (`api: x` or `spec: y`).
+    pub fn to_yaml(&self, api_line: &str, upstream: &str, name: &str) -> String {
+        let json = |value: &Value| serde_json::to_string(value).unwrap_or_default();
+        let mut out = String::new();
+        let _ = writeln!(out, "# Recorded by `understudy record` from {upstream}.");
+        if !self.secrets.is_empty() {
+            let _ = writeln!(
+                out,
+                "# Secret headers were not written; set these before replaying:"
+            );
+            for (header, variable) in &self.secrets {
+                let _ = writeln!(out, "#   {variable}  (header {header})");
+            }
+        }
+        let _ = writeln!(out, "{api_line}");
+        if !self.secrets.is_empty() {
+            let headers: Map<String, Value> = self
+                .secrets
+                .iter()
+                .map(|(h, v)| (h.clone(), Value::from(format!("${{env.{v}}}"))))
+                .collect();
+            let _ = writeln!(out, "headers: {}", json(&Value::Object(headers)));
+        }
+        let _ = writeln!(out, "scenarios:");
+        let _ = writeln!(out, "  - name: {}", json(&Value::from(name)));
+        let _ = writeln!(out, "    steps:");
+        for (i, step) in self.steps.iter().enumerate() {
+            for problem in &step.problems {
+                let _ = writeln!(out, "      # spec: {}", problem.replace('\n', " "));
+            }
+            let _ = writeln!(
+                out,
+                "      - name: {}",
+                json(&Value::from(step.name.clone()))
+            );
+            let _ = writeln!(
+                out,
+                "        request: {}",
+                json(&Value::Object(step.request.clone()))
+            );
+            let _ = writeln!(out, "        expect: {{\"status\": {}}}", step.status);
+            if !step.captures.is_empty() {
+                let captures: Map<String, Value> = step
+                    .captures
+                    .iter()
+                    .map(|(v, p)| (v.clone(), Value::from(p.clone())))
+                    .collect();
+                let _ = writeln!(out, "        capture: {}", json(&Value::Object(captures)));
+            }
+            let _ = writeln!(out, "        snapshot: \"{}\"", step_name(i + 1));
+        }
+        out
+    }
+}
+
+/// The snapshot name of step `number`.
+pub fn step_name(number: usize) -> String {
+    format!("step-{number}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn exchange(
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        status: u16,
+        response: Value,
+    ) -> Exchange {
+        Exchange {
+            method: method.into(),
+            path: path.into(),
+            query: Vec::new(),
+            headers: vec![
+                ("host".into(), "127.0.0.1:1".into()),
+                ("x-access-token".into(), "s3cret".into()),
+                ("accept".into(), "application/json".into()),
+                ("content-type".into(), "application/json".into()),
+            ],
+            body: body.map(RequestBody::Json),
+            status,
+            response_json: Some(response),
+            problems: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn ids_become_captures_and_secrets_become_variables() {
+        let mut recording = Recording::default();
+        recording.add(
+            exchange(
+                "POST",
+                "/v2/servers/s1/projects",
+                Some(json!({"description": "cost ${x}"})),
+                201,
+                json!({"id": "p-1234", "serverId": "s1"}),
+            ),
+            &[],
+        );
+        let mut second = exchange(
+            "GET",
+            "/v2/projects/p-1234",
+            None,
+            200,
+            json!({"id": "p-1234"}),
+        );
+        second.query = vec![
+            ("page".into(), "2".into()),
+            ("tag".into(), "a".into()),
+            ("tag".into(), "p-1234".into()),
+        ];
+        second
+            .problems
+            .push("response: undocumented status 200".into());
+        recording.add(second, &[]);
+        let yaml = recording.to_yaml("api: mittwald", "http://up", "recorded");
+        assert!(!yaml.contains("s3cret"), "{yaml}");
+        insta::assert_snapshot!(yaml, @r#"
+        # Recorded by `understudy record` from http://up.
+        # Secret headers were not written; set these before replaying:
+        #   RECORDED_X_ACCESS_TOKEN  (header x-access-token)
+        api: mittwald
+        headers: {"x-access-token":"${env.RECORDED_X_ACCESS_TOKEN}"}
+        scenarios:
+          - name: "recorded"
+            steps:
+              - name: "POST /v2/servers/s1/projects"
+                request: {"method":"POST","path":"/v2/servers/s1/projects","headers":{"accept":"application/json"},"json":{"description":"cost $${x}"}}
+                expect: {"status": 201}
+                capture: {"id_1":"/id"}
+                snapshot: "step-1"
+              # spec: response: undocumented status 200
+              - name: "GET /v2/projects/${id_1}"
+                request: {"method":"GET","path":"/v2/projects/${id_1}","query":{"page":"2","tag":["a","${id_1}"]},"headers":{"accept":"application/json","content-type":"application/json"}}
+                expect: {"status": 200}
+                snapshot: "step-2"
+        "#);
+        assert_eq!(recording.secret_values(), ["s3cret"]);
+    }
+
+    #[test]
+    fn secrets_are_found_by_name_and_by_the_spec() {
+        for name in [
+            "Authorization",
+            "cookie",
+            "x-api-key",
+            "X-Access-Token",
+            "x-session-id",
+        ] {
+            assert!(is_secret(name, &[]), "{name}");
+        }
+        assert!(!is_secret("accept", &[]));
+        assert!(is_secret("x-tenant", &["X-Tenant".into()]));
+        assert_eq!(secret_variable("x-api-key"), "RECORDED_X_API_KEY");
+    }
+}

@@ -1,0 +1,161 @@
+//! `understudy record`: arguments into [`RecordOptions`], then the proxy
+//! until Ctrl-C.
+
+use crate::cli::{EXIT_UNUSABLE, RecordArgs};
+use crate::record::{RecordOptions, Recorder, RunningRecorder};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn record_command(args: RecordArgs) -> i32 {
+    let options = match options(args.clone()) {
+        Ok(options) => options,
+        Err(message) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    let Some(runtime) = crate::cli::runtime() else {
+        return EXIT_UNUSABLE;
+    };
+    runtime.block_on(async {
+        let out = options.out.clone();
+        let upstream = options.upstream.clone();
+        let running = match RunningRecorder::start(Recorder::new(options), &args.host, args.port).await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}:{}: {e}", args.host, args.port);
+                return EXIT_UNUSABLE;
+            }
+        };
+        println!(
+            "understudy recording: {} → {upstream}\nwriting {} after every exchange; Ctrl-C to stop",
+            running.url(),
+            out.display()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        println!(
+            "recorded {} exchanges to {}",
+            running.recorder.recorded(),
+            out.display()
+        );
+        0
+    })
+}
+
+fn options(args: RecordArgs) -> Result<RecordOptions, String> {
+    let upstream = args.upstream.trim_end_matches('/').to_string();
+    if !(upstream.starts_with("http://") || upstream.starts_with("https://")) {
+        return Err(format!(
+            "error: `--upstream {upstream}`: write the service's URL, e.g. https://api.example.com\n"
+        ));
+    }
+    let out = args.out.join(format!("{}.yaml", args.name));
+    if out.exists() {
+        return Err(format!(
+            "error: {} exists; pick another --name, or move it away first (a recording never overwrites one)\n",
+            out.display()
+        ));
+    }
+    let (api, fixture, label, api_line) = match (&args.api, &args.spec) {
+        (Some(name), None) => {
+            let bundled = crate::bundled::find(name).ok_or_else(|| {
+                format!(
+                    "error: `--api {name}`: the bundled APIs are mittwald, waldur and datallog\n"
+                )
+            })?;
+            let (api, fixture) = bundled.load().map_err(|e| format!("error: {e}\n"))?;
+            (api, fixture, name.clone(), format!("api: {name}"))
+        }
+        (None, Some(spec)) => {
+            let (_, api, fixture) =
+                crate::mock::reload::Sources::open(Some(spec.clone()), args.fixture.clone())?;
+            let label = spec
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "api".into());
+            let relative = relative_to(spec, &args.out);
+            let line = format!(
+                "spec: {}",
+                serde_json::Value::String(relative.display().to_string())
+            );
+            (api, fixture, label, line)
+        }
+        _ => return Err("error: give --spec FILE or --api NAME (one of them)\n".into()),
+    };
+    Ok(RecordOptions {
+        upstream,
+        api: Arc::new(api),
+        label,
+        api_line,
+        out,
+        scenario: args.name.clone(),
+        snapshots: args.snapshots,
+        volatile: fixture.model.volatile_fields(),
+        timeout: Duration::from_secs(args.timeout_seconds),
+        body_limit: 16 * 1024 * 1024,
+    })
+}
+
+/// `path` as seen from `folder` (the scenario's `spec:` is read from its
+/// own folder); absolute when the two share nothing.
+fn relative_to(path: &Path, folder: &Path) -> PathBuf {
+    let absolute = |p: &Path| {
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
+        p.components().fold(PathBuf::new(), |mut acc, c| {
+            match c {
+                Component::ParentDir => {
+                    acc.pop();
+                }
+                Component::CurDir => {}
+                other => acc.push(other),
+            }
+            acc
+        })
+    };
+    let (path, folder) = (absolute(path), absolute(folder));
+    let common = path
+        .components()
+        .zip(folder.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common <= 1 {
+        return path;
+    }
+    let mut relative = PathBuf::new();
+    for _ in folder.components().skip(common) {
+        relative.push("..");
+    }
+    for part in path.components().skip(common) {
+        relative.push(part);
+    }
+    relative
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_paths_are_written_from_the_scenario_folder() {
+        assert_eq!(
+            relative_to(
+                Path::new("/w/p/specs/api.yaml"),
+                Path::new("/w/p/scenarios/recorded")
+            ),
+            PathBuf::from("../../specs/api.yaml")
+        );
+        assert_eq!(
+            relative_to(Path::new("/w/p/a.yaml"), Path::new("/w/p")),
+            PathBuf::from("a.yaml")
+        );
+        assert_eq!(
+            relative_to(Path::new("/x/a.yaml"), Path::new("/y")),
+            PathBuf::from("/x/a.yaml")
+        );
+    }
+}
