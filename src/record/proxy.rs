@@ -244,24 +244,7 @@ impl Recorder {
             pointers: Vec::new(),
             literals,
         };
-        let headers: Vec<(String, String)> = response
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let contents = snapshot::render(
-            response.status,
-            &headers,
-            &[],
-            response.json.as_ref(),
-            Some(&String::from_utf8_lossy(&response.body)),
-            &redactions,
-        );
+        let contents = response.as_snapshot(&[], &redactions);
         let step = step_name(number);
         let key = snapshot::Key {
             api: &self.options.label,

@@ -216,7 +216,7 @@ async fn run_step(
     }
     if let (true, Some(response)) = (ctx.observe, &response) {
         let redactions = redactions(place, vars, None);
-        report.seen = Some(normalized(response, &[], &redactions));
+        report.seen = Some(response.as_snapshot(&[], &redactions));
     } else if let (true, Some(wanted), Some(response)) =
         (report.failures.is_empty(), &step.snapshot, &response)
     {
@@ -254,7 +254,7 @@ fn compare_snapshot(
     response: &Incoming,
 ) -> (Option<Failure>, Option<String>) {
     let redactions = redactions(place, vars, Some(wanted));
-    let contents = normalized(response, &wanted.headers, &redactions);
+    let contents = response.as_snapshot(&wanted.headers, &redactions);
     let review = "review with `cargo insta review`, or run again with --accept";
     match snapshot::check(&ctx.snapshots, key, &contents) {
         snapshot::Verdict::Matched => (None, None),
@@ -325,29 +325,6 @@ fn redactions(
             .map(|secret| (secret.clone(), "[secret]".to_string())),
     );
     redactions
-}
-
-/// A response as snapshot text.
-fn normalized(response: &Incoming, chosen: &[String], redactions: &snapshot::Redactions) -> String {
-    let headers: Vec<(String, String)> = response
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let text_body = String::from_utf8_lossy(&response.body);
-    snapshot::render(
-        response.status,
-        &headers,
-        chosen,
-        response.json.as_ref(),
-        Some(&text_body),
-        redactions,
-    )
 }
 
 /// What one round of a step saw: findings are collected without repeats,
@@ -572,16 +549,7 @@ fn request_report(outgoing: &Outgoing) -> RequestReport {
 fn response_report(response: &Incoming, operation: Option<String>) -> ResponseReport {
     ResponseReport {
         status: response.status,
-        headers: response
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: response.header_pairs(),
         body: (!response.body.is_empty()).then(|| match &response.json {
             Some(json) => Body::Json(json.clone()),
             None => body_report(&response.body),

@@ -44,6 +44,35 @@ impl Incoming {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// Every header as text, in order (bytes that are not UTF-8 replaced).
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The response as a snapshot stores it; `chosen` headers are kept.
+    pub fn as_snapshot(
+        &self,
+        chosen: &[String],
+        redactions: &crate::snapshot::Redactions,
+    ) -> String {
+        crate::snapshot::render(
+            self.status,
+            &self.header_pairs(),
+            chosen,
+            self.json.as_ref(),
+            Some(&String::from_utf8_lossy(&self.body)),
+            redactions,
+        )
+    }
 }
 
 /// Why no response came back.
