@@ -60,9 +60,21 @@ pub fn write(path: &Path, source: &str, expression: &str, contents: &str) -> io:
     crate::atomic_file::write(path, text.as_bytes())
 }
 
-/// A YAML double-quoted scalar (a JSON string is one).
+/// A YAML scalar written as insta writes it, so that `cargo insta accept`
+/// leaves the header as it was: plain when that is safe, else double-quoted
+/// (a JSON string is a YAML double-quoted scalar).
 fn quoted(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
+    let plain = !text.is_empty()
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '/' || c == '.')
+        && !text.ends_with(' ')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | '/' | '-'));
+    if plain {
+        text.to_string()
+    } else {
+        serde_json::Value::String(text.to_string()).to_string()
+    }
 }
 
 #[cfg(test)]
