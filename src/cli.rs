@@ -3,7 +3,7 @@
 use crate::behaviour::Fixture;
 use crate::bundled::BUNDLED;
 use crate::mock::reload::{Sources, describe, watch};
-use crate::mock::server::serve;
+use crate::mock::server::serve_until;
 use crate::mock::{MockOptions, MockService};
 use crate::spec::Api;
 use clap::{Parser, Subcommand};
@@ -192,6 +192,15 @@ pub struct ServeArgs {
     /// Do not reload the spec and fixture when they change on disk.
     #[arg(long)]
     pub no_reload: bool,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    pub body_limit: usize,
+    /// Time a client has to send its headers, and then its body (408).
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub read_timeout: String,
+    /// Connections served at once per API; more wait to be accepted.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -224,11 +233,29 @@ fn serve_command(args: ServeArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
+    let read_timeout = match crate::behaviour::parse_model::parse_duration(
+        &serde_json::Value::String(args.read_timeout.clone()),
+    ) {
+        Some(ms) if ms > 0 => Duration::from_millis(ms),
+        _ => {
+            eprintln!(
+                "error: `--read-timeout {}`: write a duration like 10s or 500ms\n",
+                args.read_timeout
+            );
+            return EXIT_UNUSABLE;
+        }
+    };
+    if args.max_connections == 0 || args.body_limit == 0 {
+        eprintln!("error: --max-connections and --body-limit are at least 1\n");
+        return EXIT_UNUSABLE;
+    }
     let Some(runtime) = runtime() else {
         return EXIT_UNUSABLE;
     };
     runtime.block_on(async move {
         let mut tasks = Vec::new();
+        let mut servers = Vec::new();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         println!(
             "understudy serving {} API{}:",
             served.len(),
@@ -260,6 +287,9 @@ fn serve_command(args: ServeArgs) -> i32 {
                 cors: !args.no_cors,
                 quiet: args.quiet,
                 seed: args.seed,
+                body_limit: args.body_limit,
+                read_timeout,
+                max_connections: args.max_connections,
                 ..MockOptions::default()
             };
             let service = Arc::new(MockService::new(
@@ -276,18 +306,43 @@ fn serve_command(args: ServeArgs) -> i32 {
                     move |event| eprintln!("{}", describe(&label, event)),
                 )));
             }
-            tasks.push(tokio::spawn(serve(listener, service)));
+            let mut stopped = stopped.clone();
+            servers.push(tokio::spawn(serve_until(listener, service, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })));
         }
         println!(
             "ready in {} ms; Ctrl-C to stop",
             started.elapsed().as_millis()
         );
-        let _ = tokio::signal::ctrl_c().await;
+        stop_signal().await;
+        // Stop accepting; let the requests in flight finish.
+        let _ = stop.send(true);
         for task in tasks {
             task.abort();
         }
+        for server in servers {
+            let _ = server.await;
+        }
+        eprintln!("stopped");
         0
     })
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and `docker stop` send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The async runtime every subcommand runs on; `None` (after saying why)

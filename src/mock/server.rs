@@ -22,7 +22,7 @@ use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 /// How a mock behaves beyond its spec and fixture.
@@ -38,6 +38,11 @@ pub struct MockOptions {
     pub body_limit: usize,
     /// How many recent requests the admin API remembers.
     pub journal_size: usize,
+    /// How long a client may take to send its headers, and then its body;
+    /// a slow client is cut off and nobody else waits for it.
+    pub read_timeout: Duration,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Default for MockOptions {
@@ -49,6 +54,8 @@ impl Default for MockOptions {
             seed: 0,
             body_limit: 10 * 1024 * 1024,
             journal_size: 1000,
+            read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
         }
     }
 }
@@ -140,12 +147,11 @@ impl MockService {
     ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, incoming) = request.into_parts();
-        let body = match Limited::new(incoming, self.options.body_limit)
-            .collect()
-            .await
-        {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(_) => Err(()),
+        let read = Limited::new(incoming, self.options.body_limit).collect();
+        let body = match tokio::time::timeout(self.options.read_timeout, read).await {
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(_)) => Err(BodyProblem::TooLarge),
+            Err(_) => Err(BodyProblem::TooSlow),
         };
         let loaded = self.current();
         let path = parts.uri.path().to_string();
@@ -171,7 +177,7 @@ impl MockService {
                 )
             }
             Ok(bytes) => self.answer(&loaded, &parts, &bytes),
-            Err(()) => failure::render(
+            Err(BodyProblem::TooLarge) => failure::render(
                 &loaded.fixture,
                 Failure::new(
                     ErrorKind::PayloadTooLarge,
@@ -180,6 +186,23 @@ impl MockService {
                 parts.method.as_str(),
                 &path,
             ),
+            Err(BodyProblem::TooSlow) => {
+                let mut reply = Reply::json(
+                    408,
+                    "application/problem+json",
+                    &serde_json::json!({
+                        "type": "about:blank",
+                        "title": "Request Timeout",
+                        "status": 408,
+                        "detail": format!(
+                            "the body did not arrive within {} ms",
+                            self.options.read_timeout.as_millis()
+                        ),
+                    }),
+                );
+                reply.headers.push(("connection".into(), "close".into()));
+                reply
+            }
         };
         if self.options.cors {
             cors::decorate(&mut reply, &parts.headers, &loaded.exposed_headers);
@@ -376,30 +399,75 @@ fn into_response(reply: Reply, head: bool) -> Response<Full<Bytes>> {
     response
 }
 
+/// Why a request body was not read.
+enum BodyProblem {
+    TooLarge,
+    TooSlow,
+}
+
 /// Accepts connections on `listener` and serves them until the task is dropped.
 pub async fn serve(listener: TcpListener, service: Arc<MockService>) {
+    serve_until(listener, service, std::future::pending()).await;
+}
+
+/// How long requests in flight may take to finish after a shutdown.
+pub const DRAIN: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` completes, then stops accepting, lets the
+/// requests in flight finish (up to [`DRAIN`]) and returns.
+///
+/// Hostile or broken clients cannot starve the others: headers must arrive
+/// within the read timeout (then the connection is closed), bodies too
+/// (408), and at most `max_connections` are served at once; the rest wait
+/// in the listen queue.
+pub async fn serve_until(
+    listener: TcpListener,
+    service: Arc<MockService>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        service.options.max_connections.max(1),
+    ));
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(service.options.read_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(conn) => conn,
-            Err(_) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(_) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = service.clone();
+        let handler_service = service.clone();
+        let handler = service_fn(move |request| {
+            let service = handler_service.clone();
+            async move { Ok::<_, Infallible>(service.handle(request, Some(peer)).await) }
+        });
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), handler));
         tokio::spawn(async move {
-            let handler = service_fn(move |request| {
-                let service = service.clone();
-                async move { Ok::<_, Infallible>(service.handle(request, Some(peer)).await) }
-            });
-            let _ = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), handler)
-                .await;
+            let _ = connection.await;
+            drop(permit);
         });
     }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
 }
 
 /// A mock running on a background task, for tests and the runner.

@@ -1,0 +1,231 @@
+//! Clients that are slow, greedy or malicious, over loopback: each is cut
+//! off or refused cleanly and nobody else waits for it. Every wait here is
+//! bounded and generous; nothing measures speed.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use understudy::mock::{MockOptions, MockService, RunningMock};
+
+const SHORT: Duration = Duration::from_millis(300);
+
+async fn datallog(options: MockOptions) -> RunningMock {
+    let bundled = understudy::bundled::find("datallog").expect("bundled");
+    let (api, fixture) = bundled.load().expect("loads");
+    let service = MockService::new(Arc::new(api), Arc::new(fixture), options);
+    RunningMock::start(service).await.expect("starts")
+}
+
+fn options() -> MockOptions {
+    MockOptions {
+        read_timeout: SHORT,
+        ..MockOptions::default()
+    }
+}
+
+/// Reads what the server sends until it closes or `limit` passes.
+fn read_all(stream: &mut TcpStream, limit: Duration) -> String {
+    stream.set_read_timeout(Some(limit)).expect("timeout set");
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn post(path: &str, body: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-api-key: k\r\nauthorization: Token t\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_never_finishes_its_headers_is_cut_off_and_others_are_served() {
+    let mock = datallog(options()).await;
+    let addr = mock.addr;
+    let slow = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).expect("connects");
+        stream
+            .write_all(b"GET /api/create-project HTTP/1.1\r\nhost: x\r\n")
+            .expect("half the headers");
+        let started = Instant::now();
+        let answer = read_all(&mut stream, Duration::from_secs(5));
+        (started.elapsed(), answer)
+    });
+    // Meanwhile a normal client is answered.
+    let answer = common::send(addr, "GET", "/api/create-project", &[], b"").await;
+    assert_eq!(answer.status, 405, "the other client is served");
+    let (waited, _) = slow.await.expect("joined");
+    assert!(
+        waited < Duration::from_secs(5),
+        "the slow client was cut off, not left hanging ({waited:?})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_stops_arriving_gets_408() {
+    let mock = datallog(options()).await;
+    let addr = mock.addr;
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).expect("connects");
+        let request = post("/api/create-project", &" ".repeat(100));
+        // Headers and a tenth of the body, then nothing.
+        let cut = request.len() - 90;
+        stream
+            .write_all(&request.as_bytes()[..cut])
+            .expect("written");
+        read_all(&mut stream, Duration::from_secs(5))
+    })
+    .await
+    .expect("joined");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_too_large_too_deep_or_with_huge_numbers_are_refused_cleanly() {
+    let mock = datallog(MockOptions {
+        body_limit: 4096,
+        ..options()
+    })
+    .await;
+    let addr = mock.addr;
+    let send = move |body: String| {
+        tokio::task::spawn_blocking(move || {
+            let mut stream = TcpStream::connect(addr).expect("connects");
+            stream
+                .write_all(post("/api/create-project", &body).as_bytes())
+                .expect("written");
+            read_all(&mut stream, Duration::from_secs(5))
+        })
+    };
+    let large = send(format!("{{\"name\": \"{}\"}}", "a".repeat(5000)))
+        .await
+        .expect("joined");
+    assert!(large.starts_with("HTTP/1.1 413"), "{large}");
+    assert!(large.contains("4096"), "the limit is named: {large}");
+    // Deep enough to overflow the stack of a parser without a limit.
+    let roomy = datallog(options()).await;
+    let roomy_addr = roomy.addr;
+    let deep = tokio::task::spawn_blocking(move || {
+        let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let mut stream = TcpStream::connect(roomy_addr).expect("connects");
+        stream
+            .write_all(post("/api/create-project", &body).as_bytes())
+            .expect("written");
+        read_all(&mut stream, Duration::from_secs(5))
+    })
+    .await
+    .expect("joined");
+    assert!(deep.starts_with("HTTP/1.1 400"), "{deep}");
+    let huge = send(r#"{"name": 1e999, "region": "us-east-1"}"#.to_string())
+        .await
+        .expect("joined");
+    assert!(huge.starts_with("HTTP/1.1 400"), "{huge}");
+    // And the mock still answers.
+    let answer = common::send(addr, "GET", "/api/create-project", &[], b"").await;
+    assert_eq!(answer.status, 405);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_connection_cap_a_client_waits_for_a_free_slot() {
+    let mock = datallog(MockOptions {
+        max_connections: 1,
+        ..options()
+    })
+    .await;
+    let addr: SocketAddr = mock.addr;
+    // Takes the only slot and sends nothing: cut off after SHORT.
+    let idle = TcpStream::connect(addr).expect("connects");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let waiting = tokio::spawn(common::send(addr, "GET", "/api/create-project", &[], b""));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!waiting.is_finished(), "served while the cap was taken");
+    let answer = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("served once the idle client was cut off")
+        .expect("joined");
+    assert_eq!(answer.status, 405);
+    drop(idle);
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args([
+            "serve",
+            "--spec",
+            "specs/datallog.yaml",
+            "--fixture",
+            "fixtures/datallog.yaml",
+            "--port",
+            "0",
+            "--no-reload",
+            "--quiet",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout"));
+    let mut url = None;
+    for _ in 0..10 {
+        let mut line = String::new();
+        if lines.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(at) = line.find("http://127.0.0.1:") {
+            url = line[at + 7..].split_whitespace().next().map(str::to_string);
+        }
+        if line.starts_with("ready") {
+            break;
+        }
+    }
+    let addr: SocketAddr = url
+        .expect("the address is printed")
+        .parse()
+        .expect("an address");
+
+    // A request in flight: headers and half the body.
+    let body = r#"{"region": "us-east-1", "docker_version": "python-3.10", "name": "in-flight"}"#;
+    let request = post("/api/create-project", body);
+    let (head, rest) = request.split_at(request.len() - 20);
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    stream.write_all(head.as_bytes()).expect("first part");
+    std::thread::sleep(Duration::from_millis(50));
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(50));
+    stream.write_all(rest.as_bytes()).expect("the rest");
+    let answer = read_all(&mut stream, Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().expect("waits") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the server did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut stderr = String::new();
+    let _ = server
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr);
+    assert!(stderr.contains("stopped"), "{stderr}");
+    // Nothing is accepted any more.
+    assert!(TcpStream::connect(addr).is_err());
+}
