@@ -125,7 +125,20 @@ impl Recorder {
             path: path.clone(),
             headers: headers
                 .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "host" | "connection" | "keep-alive"))
+                // The client connection's framing is not the upstream's:
+                // the forwarded body is whole and hyper frames it anew.
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "host"
+                            | "connection"
+                            | "keep-alive"
+                            | "content-length"
+                            | "transfer-encoding"
+                            | "te"
+                            | "upgrade"
+                    )
+                })
                 .cloned()
                 .collect(),
             body: (!bytes.is_empty()).then(|| bytes.clone()),
