@@ -233,15 +233,17 @@ fn serve_command(args: ServeArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
-    let read_timeout = match crate::behaviour::parse_model::parse_duration(
-        &serde_json::Value::String(args.read_timeout.clone()),
-    ) {
-        Some(ms) if ms > 0 => Duration::from_millis(ms),
-        _ => {
+    let read_timeout = match duration_flag("read-timeout", &args.read_timeout) {
+        Ok(timeout) if !timeout.is_zero() => timeout,
+        Ok(_) => {
             eprintln!(
-                "error: `--read-timeout {}`: write a duration like 10s or 500ms\n",
+                "error: `--read-timeout {}`: at least 1ms\n",
                 args.read_timeout
             );
+            return EXIT_UNUSABLE;
+        }
+        Err(message) => {
+            eprint!("{message}");
             return EXIT_UNUSABLE;
         }
     };
@@ -372,6 +374,13 @@ fn with_vars(mut served: Vec<Served>, vars: &[String]) -> Result<Vec<Served>, St
         }
     }
     Ok(served)
+}
+
+/// The value of a duration flag (`--timeout 10s`); the error names the flag.
+pub fn duration_flag(flag: &str, text: &str) -> Result<Duration, String> {
+    crate::behaviour::parse_model::parse_duration(&serde_json::Value::String(text.into()))
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("error: `--{flag} {text}`: write a duration like 10s or 500ms\n"))
 }
 
 /// `NAME=VALUE`, the value read as JSON when it is JSON, else as text.

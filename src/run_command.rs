@@ -2,14 +2,13 @@
 //! a progress line while scenarios finish, then the terminal report and the
 //! report files.
 
-use crate::cli::{DiffArgs, EXIT_UNUSABLE, RunArgs, parse_var};
+use crate::cli::{DiffArgs, EXIT_UNUSABLE, RunArgs, duration_flag, parse_var};
 use crate::drift;
 use crate::report::{self, ScenarioReport};
 use crate::runner::{self, RunOptions};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// A report file asked for with `--report FORMAT=FILE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,13 +159,6 @@ pub fn diff_command(args: DiffArgs) -> i32 {
 type Parsed = (RunOptions, Vec<ReportFile>, bool);
 
 fn options(args: RunArgs) -> Result<Parsed, String> {
-    let duration = |flag: &str, text: &str| {
-        crate::behaviour::parse_model::parse_duration(&serde_json::Value::String(text.into()))
-            .map(Duration::from_millis)
-            .ok_or_else(|| {
-                format!("error: `--{flag} {text}`: write a duration like 10s or 500ms\n")
-            })
-    };
     let mut vars = Vec::new();
     for var in &args.vars {
         vars.push(parse_var(var)?);
@@ -199,8 +191,8 @@ fn options(args: RunArgs) -> Result<Parsed, String> {
         filter: args.filter,
         tags: args.tags,
         vars,
-        request_timeout: duration("timeout", &args.timeout)?,
-        scenario_timeout: duration("scenario-timeout", &args.scenario_timeout)?,
+        request_timeout: duration_flag("timeout", &args.timeout)?,
+        scenario_timeout: duration_flag("scenario-timeout", &args.scenario_timeout)?,
         real_time: args.real_time,
         snapshots: crate::snapshot::Settings {
             dir: args.snapshots,

@@ -42,6 +42,19 @@ fn post(path: &str, body: &str) -> String {
     )
 }
 
+/// POSTs `body` to the create endpoint on a raw connection; what came back.
+async fn post_raw(addr: SocketAddr, body: String) -> String {
+    tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).expect("connects");
+        stream
+            .write_all(post("/api/create-project", &body).as_bytes())
+            .expect("written");
+        read_all(&mut stream, Duration::from_secs(5))
+    })
+    .await
+    .expect("joined")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_that_never_finishes_its_headers_is_cut_off_and_others_are_served() {
     let mock = datallog(options()).await;
@@ -92,37 +105,22 @@ async fn bodies_too_large_too_deep_or_with_huge_numbers_are_refused_cleanly() {
     })
     .await;
     let addr = mock.addr;
-    let send = move |body: String| {
-        tokio::task::spawn_blocking(move || {
-            let mut stream = TcpStream::connect(addr).expect("connects");
-            stream
-                .write_all(post("/api/create-project", &body).as_bytes())
-                .expect("written");
-            read_all(&mut stream, Duration::from_secs(5))
-        })
-    };
-    let large = send(format!("{{\"name\": \"{}\"}}", "a".repeat(5000)))
-        .await
-        .expect("joined");
+    let large = post_raw(addr, format!("{{\"name\": \"{}\"}}", "a".repeat(5000))).await;
     assert!(large.starts_with("HTTP/1.1 413"), "{large}");
     assert!(large.contains("4096"), "the limit is named: {large}");
     // Deep enough to overflow the stack of a parser without a limit.
     let roomy = datallog(options()).await;
-    let roomy_addr = roomy.addr;
-    let deep = tokio::task::spawn_blocking(move || {
-        let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        let mut stream = TcpStream::connect(roomy_addr).expect("connects");
-        stream
-            .write_all(post("/api/create-project", &body).as_bytes())
-            .expect("written");
-        read_all(&mut stream, Duration::from_secs(5))
-    })
-    .await
-    .expect("joined");
+    let deep = post_raw(
+        roomy.addr,
+        format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+    )
+    .await;
     assert!(deep.starts_with("HTTP/1.1 400"), "{deep}");
-    let huge = send(r#"{"name": 1e999, "region": "us-east-1"}"#.to_string())
-        .await
-        .expect("joined");
+    let huge = post_raw(
+        addr,
+        r#"{"name": 1e999, "region": "us-east-1"}"#.to_string(),
+    )
+    .await;
     assert!(huge.starts_with("HTTP/1.1 400"), "{huge}");
     // And the mock still answers.
     let answer = common::send(addr, "GET", "/api/create-project", &[], b"").await;
