@@ -201,6 +201,10 @@ pub struct ServeArgs {
     /// Connections served at once per API; more wait to be accepted.
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
+    /// Refuse a spec with warnings (schemas that cannot be compiled, so
+    /// nothing would be validated against them) instead of serving it.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -414,6 +418,19 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         return Ok(served);
     }
     let (sources, api, fixture) = Sources::open(args.spec.clone(), args.fixture.clone())?;
+    if let Some(first) = api.warnings.first().filter(|_| args.strict) {
+        return Err(format!(
+            "{}  (refused by --strict; {} such problem(s) in all)\n",
+            crate::diagnostic::render(&first.to_string(), &first.location()),
+            api.warnings.len()
+        ));
+    }
+    for warning in &api.warnings {
+        eprint!(
+            "{}",
+            crate::diagnostic::warning(&warning.to_string(), &warning.location())
+        );
+    }
     let spec_path = sources.spec.clone();
     let label = spec_path
         .file_stem()

@@ -1,7 +1,6 @@
 //! `understudy run` as CI calls it: exit codes, report files, and bad
 //! scenario files exiting 2 with file, line and the problem.
 
-use rstest::rstest;
 use std::process::Command;
 
 /// Runs the binary in the repository; exit code, stdout and stderr.
@@ -71,34 +70,4 @@ fn bad_arguments_exit_2() {
         let (code, _, stderr) = understudy(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
     }
-}
-
-#[rstest]
-#[case("unknown-key")]
-#[case("bad-matcher")]
-#[case("undefined-variable")]
-#[case("bad-regex")]
-#[case("no-api")]
-#[case("bad-method")]
-#[case("relative-path")]
-#[case("bad-yaml")]
-#[case("unknown-api")]
-#[case("bad-pointer")]
-#[case("bad-capture")]
-#[case("bad-status")]
-#[case("bad-duration")]
-#[case("no-steps")]
-#[case("duplicate-names")]
-#[case("json-and-body")]
-#[case("bad-header-name")]
-#[case("unclosed-variable")]
-#[case("bad-snapshot")]
-#[case("bad-snapshot-redact")]
-fn a_bad_scenario_exits_2_naming_file_and_line(#[case] name: &str) {
-    let file = format!("tests/bad-scenarios/{name}.yaml");
-    let (code, stdout, stderr) = understudy(&["run", &file]);
-    assert_eq!(code, 2, "{stdout}{stderr}");
-    assert!(stderr.contains(&file), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    insta::assert_snapshot!(format!("bad_scenario_{name}"), stderr);
 }

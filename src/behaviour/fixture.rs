@@ -287,6 +287,9 @@ impl Reader<'_> {
             };
             for (keyword, template) in map {
                 let pointer = format!("/messages/{keyword}");
+                if !template.is_string() {
+                    return Err(self.invalid(&pointer, "a message must be a string (a template)"));
+                }
                 let template = Template::new(env, template.clone()).map_err(|(inner, e)| {
                     self.invalid(&format!("{pointer}{inner}"), format!("template error: {e}"))
                 })?;

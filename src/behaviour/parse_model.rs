@@ -185,6 +185,7 @@ impl Reader<'_> {
                 );
             }
         };
+        self.seed_keys(&seed, &key, &generated, &pointer)?;
         Ok(CollectionSpec {
             name: name.to_string(),
             key,
@@ -258,6 +259,45 @@ impl Reader<'_> {
         })
     }
 
+    /// Every seed item must be reachable by its key: one without it (and
+    /// without a generator for it) or with a key already taken would be
+    /// silently dropped from the store.
+    fn seed_keys(
+        &self,
+        seed: &[Map<String, Value>],
+        key: &str,
+        generated: &[(String, Generated)],
+        pointer: &str,
+    ) -> Result<(), FixtureError> {
+        let key_generated = generated.iter().any(|(field, _)| field == key);
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, item) in seed.iter().enumerate() {
+            let at = format!("{pointer}/seed/{i}");
+            let text = match item.get(key) {
+                None if key_generated => continue,
+                None => {
+                    return Err(self.invalid(
+                        &at,
+                        format!("this seed item has no `{key}`, the collection's key"),
+                    ));
+                }
+                Some(value) => super::store::key_text(value).ok_or_else(|| {
+                    self.invalid(
+                        &format!("{at}/{}", escape(key)),
+                        format!("the key `{key}` must be a string or a number"),
+                    )
+                })?,
+            };
+            if let Some(first) = seen.insert(text.clone(), i) {
+                return Err(self.invalid(
+                    &format!("{at}/{}", escape(key)),
+                    format!("`{key}: {text}` is already the key of seed item {first}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn operation(
         &self,
         env: &Environment<'_>,
@@ -274,7 +314,11 @@ impl Reader<'_> {
                 let names: Vec<&str> = collections.iter().map(|c| c.name.as_str()).collect();
                 Err(self.invalid(
                     at,
-                    format!("no collection `{name}`; declared: {}", names.join(", ")),
+                    if names.is_empty() {
+                        format!("no collection `{name}`: the fixture declares no `collections`")
+                    } else {
+                        format!("no collection `{name}`; declared: {}", names.join(", "))
+                    },
                 ))
             }
         };

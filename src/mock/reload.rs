@@ -10,7 +10,8 @@
 use super::server::{MockService, Reloaded};
 use crate::behaviour::Fixture;
 use crate::diagnostic;
-use crate::spec::Api;
+use crate::source::SourceError;
+use crate::spec::{Api, SpecError};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,7 +35,14 @@ impl Sources {
     ) -> Result<(Sources, Api, Fixture), String> {
         let loaded = read_fixture(fixture.as_deref())?;
         let Some(spec) = spec.or_else(|| loaded.spec.clone()) else {
-            return Err("error: give --spec FILE, or a fixture with a `spec:` path\n".to_string());
+            return Err(match &loaded.source {
+                Some(document) => render(
+                    "this fixture names no spec: add `spec: PATH` to it, or give --spec FILE"
+                        .into(),
+                    document.locate(""),
+                ),
+                None => "error: give --spec FILE, or a fixture with a `spec:` path\n".to_string(),
+            });
         };
         let sources = Sources {
             spec,
@@ -52,7 +60,19 @@ impl Sources {
 
     /// Loads the spec, binds `fixture` to it and applies the `--var`s.
     fn finish(&self, mut fixture: Fixture) -> Result<(Api, Fixture), String> {
-        let api = Api::load(&self.spec).map_err(|e| render(e.to_string(), e.location()))?;
+        let api = Api::load(&self.spec).map_err(|e| match (&e, &fixture.source) {
+            // A spec the fixture names but that cannot be read: point at
+            // the fixture's `spec:` line, where the path was written.
+            (SpecError::Source(SourceError::Read { path, reason }), Some(document))
+                if fixture.spec.as_deref() == Some(path.as_path()) =>
+            {
+                render(
+                    format!("the spec `{}` cannot be read: {reason}", path.display()),
+                    document.locate("/spec"),
+                )
+            }
+            _ => render(e.to_string(), e.location()),
+        })?;
         fixture
             .bind(&api)
             .map_err(|e| render(e.to_string(), e.location()))?;

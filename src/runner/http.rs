@@ -129,6 +129,11 @@ impl HttpClient {
             .method(outgoing.method.clone())
             .uri(&outgoing.url);
         for (name, value) in &outgoing.headers {
+            if hyper::header::HeaderValue::from_str(value).is_err() {
+                return Err(TransportError::Invalid(format!(
+                    "the value of header `{name}` holds a line break or control character"
+                )));
+            }
             builder = builder.header(name.as_str(), value.as_str());
         }
         let request = builder

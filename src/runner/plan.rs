@@ -73,9 +73,10 @@ pub fn plan(options: &RunOptions) -> Result<Plan, RunError> {
         let choice = match (&options.spec, &file.api) {
             (Some(spec), _) => ApiChoice::Spec(spec.clone()),
             (None, ApiChoice::Unstated) => {
-                return Err(RunError::Unusable(format!(
-                    "error: {}: which API is this for? Add `api: <bundled name>` or `spec: <openapi file>` to the file, or pass --spec\n",
-                    path.display()
+                return Err(RunError::Unusable(diagnostic::render(
+                    "which API is this for? Add `api: <bundled name>` or \
+                     `spec: <openapi file>` to the file, or pass --spec",
+                    &crate::source::SourceLocation::file(&path),
                 )));
             }
             (None, choice) => choice.clone(),

@@ -306,6 +306,12 @@ impl Reader<'_> {
                 Value::Number(_) | Value::Bool(_) => value.to_string(),
                 _ => return Err(self.invalid(&at, "a header value is text")),
             };
+            if hyper::header::HeaderValue::from_str(&text).is_err() {
+                return Err(self.invalid(
+                    &at,
+                    "a header value cannot hold a line break or control character",
+                ));
+            }
             let mut refs = Vec::new();
             references(&Value::String(text.clone()), &mut refs)
                 .map_err(|e| self.invalid(&at, e))?;

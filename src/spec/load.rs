@@ -43,12 +43,17 @@ fn build(document: SourceDocument) -> Result<Api, SpecError> {
         .unwrap_or("API")
         .to_string();
     let base_paths = base_paths(root);
+    let warnings = super::lint::broken_schemas(root, MAX_WARNINGS)
+        .into_iter()
+        .map(|(pointer, message)| reader.invalid(&pointer, &format!("{message}\n  in {pointer}")))
+        .collect();
     let security_schemes = reader.security_schemes()?;
     let global_security = reader.security(root.get("security"), "/security", &security_schemes)?;
 
     let mut router = super::router::Router::default();
     let mut operations = Vec::new();
     let mut operations_by_template: Vec<Vec<usize>> = Vec::new();
+    let mut operation_ids: HashMap<String, String> = HashMap::new();
     if let Some(paths) = root.get("paths") {
         let Value::Object(paths) = paths else {
             return Err(reader.invalid("/paths", "`paths` must be a mapping"));
@@ -68,6 +73,16 @@ fn build(document: SourceDocument) -> Result<Api, SpecError> {
                 reader.invalid(&item_pointer, "the path item `$ref` does not resolve")
             })?;
             let template_index = router.insert(template);
+            if router.template(template_index) != template {
+                return Err(reader.invalid(
+                    &item_pointer,
+                    &format!(
+                        "`{template}` is the same path as `{}`: paths may not differ only in \
+                         the names of their parameters",
+                        router.template(template_index)
+                    ),
+                ));
+            }
             if operations_by_template.len() <= template_index {
                 operations_by_template.resize(template_index + 1, Vec::new());
             }
@@ -85,12 +100,23 @@ fn build(document: SourceDocument) -> Result<Api, SpecError> {
                     &global_security,
                     &security_schemes,
                 )?;
+                let here = format!("{} {template}", operation.method);
+                if let Some(first) = operation_ids.insert(operation.id.clone(), here) {
+                    return Err(reader.invalid(
+                        &format!("{pointer}/operationId"),
+                        &format!(
+                            "operationId `{}` is already the id of {first}; each must be unique",
+                            operation.id
+                        ),
+                    ));
+                }
                 operations_by_template[template_index].push(operations.len());
                 operations.push(operation);
             }
         }
     }
     Ok(Api {
+        warnings,
         title,
         source,
         dialect,
@@ -102,6 +128,10 @@ fn build(document: SourceDocument) -> Result<Api, SpecError> {
         bundle,
     })
 }
+
+/// Enough to act on; a spec with hundreds of broken schemas needs a
+/// different fix than reading each one.
+const MAX_WARNINGS: usize = 20;
 
 const METHODS: &[(&str, Method)] = &[
     ("get", Method::GET),

@@ -5,6 +5,7 @@
 
 pub mod dialect;
 mod error;
+mod lint;
 mod load;
 pub mod operation;
 pub mod refs;
@@ -29,6 +30,10 @@ use std::path::{Path, PathBuf};
 /// A loaded spec: immutable once built, shared behind an `Arc` by servers.
 #[derive(Debug)]
 pub struct Api {
+    /// Mistakes that do not stop the spec from serving (schemas that will
+    /// not compile, so nothing is validated against them); `--strict`
+    /// refuses the spec instead.
+    pub warnings: Vec<SpecError>,
     pub title: String,
     pub source: PathBuf,
     pub dialect: Dialect,

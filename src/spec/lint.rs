@@ -1,0 +1,255 @@
+//! Schema mistakes found at load time rather than on the first request.
+//!
+//! Schemas compile lazily (see [`super::schema`]), so a typo such as
+//! `type: strnig` or a `pattern` that is not a regular expression would
+//! otherwise surface only when a request reaches that schema, and then
+//! only as validation that silently does not happen. This pass walks every
+//! schema position of the document once, which is cheap next to compiling,
+//! and names the first mistake with its pointer.
+
+use super::load::escape;
+use serde_json::{Map, Value};
+
+const TYPES: [&str; 7] = [
+    "string", "number", "integer", "boolean", "array", "object", "null",
+];
+
+/// Keywords whose value is one schema.
+const ONE_SCHEMA: [&str; 10] = [
+    "items",
+    "additionalProperties",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+];
+
+/// Keywords whose value is a list of schemas.
+const SCHEMA_LISTS: [&str; 4] = ["allOf", "anyOf", "oneOf", "prefixItems"];
+
+/// Keywords whose value maps names to schemas.
+const SCHEMA_MAPS: [&str; 5] = [
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+];
+
+/// The broken schemas of `root`, at most `limit`: each one's JSON pointer
+/// and what is wrong with it.
+pub fn broken_schemas(root: &Value, limit: usize) -> Vec<(String, String)> {
+    let mut walk = Walk {
+        found: Vec::new(),
+        limit,
+        patterns: PatternCheck::default(),
+    };
+    if let Some(Value::Object(schemas)) = root.pointer("/components/schemas") {
+        for (name, schema) in schemas {
+            walk.schema(schema, &format!("/components/schemas/{}", escape(name)));
+        }
+    }
+    for (key, child) in root.as_object().into_iter().flatten() {
+        match (key.as_str(), child) {
+            ("components", Value::Object(components)) => {
+                for (key, child) in components {
+                    if key != "schemas" {
+                        walk.containers(child, &format!("/components/{}", escape(key)));
+                    }
+                }
+            }
+            _ => walk.containers(child, &format!("/{}", escape(key))),
+        }
+    }
+    walk.found.truncate(limit);
+    walk.found
+}
+
+struct Walk {
+    found: Vec<(String, String)>,
+    limit: usize,
+    patterns: PatternCheck,
+}
+
+impl Walk {
+    fn full(&self) -> bool {
+        self.found.len() >= self.limit
+    }
+
+    /// Walks the parts of the document that are not schemas (paths,
+    /// parameters, media types, headers) looking for `schema` keys.
+    fn containers(&mut self, value: &Value, at: &str) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let here = format!("{at}/{}", escape(key));
+                    match key.as_str() {
+                        "schema" => self.schema(child, &here),
+                        // Values, not structure: an example may well hold a `schema` key.
+                        "example" | "examples" | "default" => {}
+                        k if k.starts_with("x-") => {}
+                        _ => self.containers(child, &here),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.containers(item, &format!("{at}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn schema(&mut self, value: &Value, at: &str) {
+        let Value::Object(map) = value else {
+            return;
+        };
+        if self.full() {
+            return;
+        }
+        if let Some(found) = own_keywords(map, at, &mut self.patterns) {
+            self.found.push(found);
+        }
+        for (key, child) in map {
+            let here = format!("{at}/{}", escape(key));
+            let key = key.as_str();
+            match child {
+                // `items` may be a list of schemas before 2020-12.
+                Value::Array(items) if SCHEMA_LISTS.contains(&key) || key == "items" => {
+                    for (i, s) in items.iter().enumerate() {
+                        self.schema(s, &format!("{here}/{i}"));
+                    }
+                }
+                Value::Object(schemas) if SCHEMA_MAPS.contains(&key) => {
+                    for (name, s) in schemas {
+                        self.schema(s, &format!("{here}/{}", escape(name)));
+                    }
+                }
+                _ if ONE_SCHEMA.contains(&key) => self.schema(child, &here),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn own_keywords(
+    map: &Map<String, Value>,
+    at: &str,
+    patterns: &mut PatternCheck,
+) -> Option<(String, String)> {
+    if let Some(kind) = map.get("type") {
+        let known = |t: &Value| t.as_str().is_some_and(|t| TYPES.contains(&t));
+        let fine = match kind {
+            Value::Array(kinds) => kinds.iter().all(known),
+            other => known(other),
+        };
+        if !fine {
+            return Some((
+                format!("{at}/type"),
+                format!(
+                    "`type: {}` is not a JSON Schema type; expected one of: {}",
+                    compact(kind),
+                    TYPES.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(pattern) = map.get("pattern") {
+        let Value::String(pattern) = pattern else {
+            return Some((format!("{at}/pattern"), "`pattern` must be a string".into()));
+        };
+        if let Err(reason) = patterns.check(pattern) {
+            return Some((
+                format!("{at}/pattern"),
+                format!("`pattern` is not a regular expression: {reason}"),
+            ));
+        }
+    }
+    if let Some(required) = map.get("required")
+        && !matches!(required, Value::Array(names) if names.iter().all(Value::is_string))
+    {
+        return Some((
+            format!("{at}/required"),
+            "`required` must be a list of property names".into(),
+        ));
+    }
+    None
+}
+
+fn compact(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Compiles each distinct pattern once, with the engine and options that
+/// validation uses, so that what passes here compiles there.
+#[derive(Default)]
+struct PatternCheck {
+    seen: std::collections::HashSet<String>,
+}
+
+impl PatternCheck {
+    fn check(&mut self, pattern: &str) -> Result<(), String> {
+        if self.seen.contains(pattern) {
+            return Ok(());
+        }
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&serde_json::json!({ "pattern": pattern }))
+            .map_err(|e| e.to_string())?;
+        self.seen.insert(pattern.to_string());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_misspelt_type_deep_in_a_component_is_found() {
+        let root = json!({"components": {"schemas": {"P": {
+            "type": "object",
+            "properties": {"tags": {"type": "array", "items": {"type": "strnig"}}}
+        }}}});
+        let [(at, message)] = &broken_schemas(&root, 10)[..] else {
+            panic!("one finding expected")
+        };
+        assert_eq!(at, "/components/schemas/P/properties/tags/items/type");
+        assert!(message.contains("`type: strnig`"), "{message}");
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_is_found_under_paths() {
+        let root = json!({"paths": {"/a": {"post": {"requestBody": {"content": {
+            "application/json": {"schema": {"properties": {"n": {"pattern": "([a-z"}}}}
+        }}}}}});
+        let [(at, _)] = &broken_schemas(&root, 10)[..] else {
+            panic!("one finding expected")
+        };
+        assert_eq!(
+            at,
+            "/paths/~1a/post/requestBody/content/application~1json/schema/properties/n/pattern"
+        );
+    }
+
+    #[test]
+    fn security_scheme_types_and_examples_are_not_schemas() {
+        let root = json!({
+            "components": {"securitySchemes": {"t": {"type": "apiKey", "in": "header", "name": "t"}}},
+            "paths": {"/a": {"get": {"responses": {"200": {"content": {"application/json": {
+                "schema": {"type": ["string", "null"], "pattern": "^(?=a)a$"},
+                "example": {"schema": {"type": "nonsense"}}
+            }}}}}}}
+        });
+        assert_eq!(broken_schemas(&root, 10), Vec::new());
+    }
+}
