@@ -2,6 +2,7 @@
 
 use crate::behaviour::Fixture;
 use crate::bundled::BUNDLED;
+use crate::mock::persist::StateFile;
 use crate::mock::reload::{Sources, describe, watch};
 use crate::mock::server::serve_until;
 use crate::mock::{MockOptions, MockService};
@@ -201,6 +202,14 @@ pub struct ServeArgs {
     /// Connections served at once per API; more wait to be accepted.
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
+    /// Keep the mock's state in this file: restored at start, saved after
+    /// changes (atomically) and at shutdown.
+    #[arg(long, value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
+    /// Longest time a change waits before the state file is written; a
+    /// crash loses at most this much. Ignored without --state-file.
+    #[arg(long, default_value = "200ms", value_name = "DURATION")]
+    pub state_flush: String,
     /// Refuse a spec with warnings (schemas that cannot be compiled, so
     /// nothing would be validated against them) instead of serving it.
     #[arg(long)]
@@ -258,10 +267,21 @@ fn serve_command(args: ServeArgs) -> i32 {
     let Some(runtime) = runtime() else {
         return EXIT_UNUSABLE;
     };
+    let state_flush = match args
+        .state_file
+        .as_ref()
+        .map(|_| duration_flag("state-flush", &args.state_flush))
+    {
+        None => None,
+        Some(Ok(flush)) => Some(flush),
+        Some(Err(message)) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
     runtime.block_on(async move {
-        let mut tasks = Vec::new();
-        let mut servers = Vec::new();
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let mut ready = Vec::new();
         println!(
             "understudy serving {} API{}:",
             served.len(),
@@ -296,6 +316,7 @@ fn serve_command(args: ServeArgs) -> i32 {
                 body_limit: args.body_limit,
                 read_timeout,
                 max_connections: args.max_connections,
+                changed: state_flush.map(|_| changed.clone()),
                 ..MockOptions::default()
             };
             let service = Arc::new(MockService::new(
@@ -303,8 +324,38 @@ fn serve_command(args: ServeArgs) -> i32 {
                 Arc::new(s.fixture),
                 options,
             ));
-            if let Some(sources) = s.sources.filter(|_| !args.no_reload) {
-                let label = s.label.clone();
+            ready.push((s.label, listener, service, s.sources));
+        }
+        let (stop_saving, saving_stopped) = tokio::sync::watch::channel(false);
+        let mut saver = None;
+        if let (Some(path), Some(flush)) = (&args.state_file, state_flush) {
+            let services = ready
+                .iter()
+                .map(|(label, _, service, _)| (label.clone(), service.clone()))
+                .collect();
+            let file = match StateFile::open(path, services) {
+                Ok(file) => file,
+                Err(message) => {
+                    eprint!("{message}");
+                    return EXIT_UNUSABLE;
+                }
+            };
+            println!(
+                "state in {} ({} session(s) restored)",
+                file.path().display(),
+                file.restored_sessions()
+            );
+            saver = Some(tokio::spawn(file.keep(
+                changed.clone(),
+                flush,
+                saving_stopped,
+            )));
+        }
+        let mut tasks = Vec::new();
+        let mut servers = Vec::new();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        for (label, listener, service, sources) in ready {
+            if let Some(sources) = sources.filter(|_| !args.no_reload) {
                 tasks.push(tokio::spawn(watch(
                     service.clone(),
                     sources,
@@ -322,13 +373,17 @@ fn serve_command(args: ServeArgs) -> i32 {
             started.elapsed().as_millis()
         );
         stop_signal().await;
-        // Stop accepting; let the requests in flight finish.
+        // Stop accepting; let the requests in flight finish; then save.
         let _ = stop.send(true);
         for task in tasks {
             task.abort();
         }
         for server in servers {
             let _ = server.await;
+        }
+        if let Some(saver) = saver {
+            let _ = stop_saving.send(true);
+            let _ = saver.await;
         }
         eprintln!("stopped");
         0

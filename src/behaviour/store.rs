@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stored item and what the mock knows about it.
@@ -222,15 +223,53 @@ impl Session {
 pub struct Store {
     sessions: RwLock<HashMap<String, Arc<Mutex<Session>>>>,
     /// Mixed with each session's name to seed its random source.
-    seed: u64,
+    seed: AtomicU64,
 }
 
 impl Store {
     pub fn new(seed: u64) -> Self {
         Self {
             sessions: RwLock::default(),
-            seed,
+            seed: AtomicU64::new(seed),
         }
+    }
+
+    /// Every session as its dump, by name.
+    pub fn dump_all(&self) -> Map<String, Value> {
+        let sessions: Vec<(String, Arc<Mutex<Session>>)> = read(&self.sessions)
+            .iter()
+            .map(|(name, session)| (name.clone(), session.clone()))
+            .collect();
+        let mut dumps: Vec<(String, Value)> = sessions
+            .into_iter()
+            .map(|(name, session)| (name, lock(&session).dump()))
+            .collect();
+        dumps.sort_by(|a, b| a.0.cmp(&b.0));
+        dumps.into_iter().collect()
+    }
+
+    /// Puts sessions saved by [`Store::dump_all`] back. `generation` counts
+    /// the restarts: it is mixed into every random source, so ids made
+    /// after a restart do not repeat the ones made before it. Nothing
+    /// changes when a session is refused.
+    pub fn restore(
+        &self,
+        dumps: &Map<String, Value>,
+        keys: &HashMap<String, String>,
+        generation: u64,
+    ) -> Result<(), String> {
+        let seed = self.seed.load(Ordering::Relaxed) ^ fnv(&format!("generation {generation}"));
+        let mut restored = HashMap::new();
+        for (name, dump) in dumps {
+            let mut session = Session::new(name, seed);
+            session
+                .load(dump, keys)
+                .map_err(|e| format!("session `{name}`: {e}"))?;
+            restored.insert(name.clone(), Arc::new(Mutex::new(session)));
+        }
+        self.seed.store(seed, Ordering::Relaxed);
+        *write(&self.sessions) = restored;
+        Ok(())
     }
 
     /// The session named `name`, made (and seeded by `init`) on first use.
@@ -243,7 +282,7 @@ impl Store {
         if let Some(session) = sessions.get(name) {
             return session.clone();
         }
-        let mut session = Session::new(name, self.seed);
+        let mut session = Session::new(name, self.seed.load(Ordering::Relaxed));
         init(&mut session);
         let session = Arc::new(Mutex::new(session));
         sessions.insert(name.to_string(), session.clone());

@@ -14,6 +14,7 @@ pub mod failure;
 pub mod journal;
 pub mod log;
 pub mod params;
+pub mod persist;
 pub mod reload;
 pub mod reply;
 pub mod respond;

@@ -43,6 +43,9 @@ pub struct MockOptions {
     pub read_timeout: Duration,
     /// Connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// Told of every request that may have changed the state (for
+    /// `--state-file`); shared by all the APIs of one server.
+    pub changed: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Default for MockOptions {
@@ -56,6 +59,7 @@ impl Default for MockOptions {
             journal_size: 1000,
             read_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            changed: None,
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct MockService {
     /// Per-session state of the fixture's collections.
     pub store: Store,
     journal: Journal,
+    /// Counts requests that may have changed the store, for `--state-file`.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 /// A spec and fixture as loaded, with what is derived from them.
@@ -118,6 +124,23 @@ impl MockService {
             store: Store::new(options.seed ^ crate::behaviour::store::fnv(&options.label)),
             journal: Journal::new(options.journal_size),
             options,
+            changes: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// How many times the state may have changed; a saver compares it with
+    /// the count it last wrote.
+    pub fn change_count(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Counted only when someone listens, so the hot path stays free of a
+    /// shared counter otherwise.
+    fn note_change(&self) {
+        if let Some(changed) = &self.options.changed {
+            self.changes
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            changed.notify_one();
         }
     }
 
@@ -135,6 +158,7 @@ impl MockService {
             Reloaded::StateKept
         } else {
             self.store.reset_all();
+            self.note_change();
             Reloaded::StateReset
         }
     }
@@ -204,6 +228,10 @@ impl MockService {
                 reply
             }
         };
+        // Reads count too: readiness may go by the number of reads.
+        if !is_admin || parts.method != hyper::Method::GET {
+            self.note_change();
+        }
         if self.options.cors {
             cors::decorate(&mut reply, &parts.headers, &loaded.exposed_headers);
         }

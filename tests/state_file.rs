@@ -1,0 +1,271 @@
+//! `serve --state-file`: state survives restarts, a graceful stop saves
+//! the last change, and `kill -9` in the middle of writes never leaves a
+//! file that cannot be read back.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SERVER: &str = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// The mittwald mock keeping its state in `state`.
+    fn start(state: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+            .args([
+                "serve",
+                "--spec",
+                "specs/mittwald.yaml",
+                "--fixture",
+                "fixtures/mittwald.yaml",
+                "--port",
+                "0",
+                "--no-reload",
+                "--quiet",
+                "--state-file",
+            ])
+            .arg(state)
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut url = None;
+        for _ in 0..10 {
+            let mut line = String::new();
+            if lines.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if let Some(at) = line.find("http://127.0.0.1:") {
+                url = line[at + 7..].split_whitespace().next().map(str::to_string);
+            }
+            if line.starts_with("ready") {
+                break;
+            }
+        }
+        let Some(url) = url else {
+            let mut stderr = String::new();
+            let _ = child.kill();
+            let _ = child
+                .stderr
+                .take()
+                .map(|mut e| e.read_to_string(&mut stderr));
+            panic!("the server did not start: {stderr}");
+        };
+        Server {
+            child,
+            addr: url.parse().expect("an address"),
+        }
+    }
+
+    /// SIGTERM, then the exit code and what it printed on stderr.
+    fn terminate(mut self) -> (Option<i32>, String) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("waits") {
+                break status;
+            }
+            assert!(started.elapsed() < Duration::from_secs(15), "no exit");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        let _ = self
+            .child
+            .stderr
+            .take()
+            .map(|mut e| e.read_to_string(&mut stderr));
+        (status.code(), stderr)
+    }
+
+    fn kill_9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request on its own connection; status and body.
+fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    // Refused once the server is killed; the writer then stops.
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: x\r\nx-access-token: t\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut out = String::new();
+    let _ = stream.read_to_string(&mut out);
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+fn create(addr: SocketAddr, description: &str) -> Option<String> {
+    let (status, body) = request(
+        addr,
+        "POST",
+        &format!("/v2/servers/{SERVER}/projects"),
+        &format!(r#"{{"description": "{description}"}}"#),
+    );
+    if status != 201 {
+        return None;
+    }
+    let body: Value = serde_json::from_str(&body).ok()?;
+    body["id"].as_str().map(str::to_string)
+}
+
+/// The ids of the stored projects in the default session.
+fn stored_ids(state: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(state).expect("the state file exists");
+    let saved: Value = serde_json::from_str(&text).expect("the state file is whole JSON");
+    assert_eq!(saved["understudy_state"], 1);
+    saved["apis"]["mittwald"]["sessions"]["default"]["collections"]["projects"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["item"]["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("understudy-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn a_project_survives_a_graceful_restart_and_new_ids_do_not_repeat() {
+    let dir = temp_dir("state-restart");
+    let state = dir.join("state.json");
+
+    let first = Server::start(&state, &[]);
+    let id = create(first.addr, "kept").expect("created");
+    let (code, stderr) = first.terminate();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("state saved to"), "{stderr}");
+    assert!(stored_ids(&state).contains(&id));
+
+    let second = Server::start(&state, &[]);
+    let (status, body) = request(second.addr, "GET", &format!("/v2/projects/{id}"), "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"kept\""), "{body}");
+    // The random source moved on: the next id is new, nothing is replaced.
+    let next = create(second.addr, "next").expect("created");
+    assert_ne!(next, id);
+    let (code, stderr) = second.terminate();
+    assert_eq!(code, Some(0), "{stderr}");
+    let ids = stored_ids(&state);
+    assert!(ids.contains(&id) && ids.contains(&next), "{ids:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn sigkill_during_writes_never_leaves_a_torn_file_or_loses_saved_data() {
+    let dir = temp_dir("state-sigkill");
+    let state = dir.join("state.json");
+    let mut saved_before = 0;
+    for round in 0..10u64 {
+        let server = Server::start(&state, &["--state-flush", "0ms"]);
+        let addr = server.addr;
+        // A client creating projects as fast as it can until the kill.
+        let writer = std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut made = 0;
+            while started.elapsed() < Duration::from_secs(3) {
+                match create(addr, &format!("round {round} item {made}")) {
+                    Some(_) => made += 1,
+                    None => break,
+                }
+            }
+            made
+        });
+        // Kill at a different moment each round, while writes are going on.
+        std::thread::sleep(Duration::from_millis(120 + 45 * round));
+        server.kill_9();
+        let made = writer.join().expect("the client ends");
+        assert!(
+            made > 0,
+            "round {round}: nothing was created before the kill"
+        );
+
+        // Whole JSON, and everything saved in earlier rounds is still there.
+        let ids = stored_ids(&state);
+        assert!(
+            ids.len() >= saved_before,
+            "round {round}: {} projects stored, {saved_before} before",
+            ids.len()
+        );
+        saved_before = ids.len();
+    }
+    // The last file is served again as it is.
+    let server = Server::start(&state, &[]);
+    let (status, body) = request(server.addr, "GET", "/__understudy/state", "");
+    assert_eq!(status, 200, "{body}");
+    let (code, stderr) = server.terminate();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        saved_before > 10,
+        "only {saved_before} projects were ever saved"
+    );
+    // No temporary file is left next to it after a clean start and stop.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("listing")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["state.json"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_corrupt_state_file_stops_the_start_and_is_left_untouched() {
+    let dir = temp_dir("state-corrupt");
+    let state = dir.join("state.json");
+    std::fs::write(&state, "{\"understudy_state\": 1, \"apis\": {").expect("written");
+    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["serve", "--port", "0", "--no-reload", "--state-file"])
+        .arg(&state)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("state.json cannot be used: it is not valid JSON"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&state).expect("still there"),
+        "{\"understudy_state\": 1, \"apis\": {"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
