@@ -382,6 +382,17 @@ impl<'f> Runner<'f> {
                         return Err(Refusal::new(ErrorKind::NotFound, "no such item".into()));
                     };
                     let restore = rule.action == Action::Restore;
+                    if let (Some(soft), true) = (&spec.soft_delete, restore)
+                        && let Some(record) = session.collection(name).get(&key)
+                    {
+                        // Back among the live items, it must not share a
+                        // unique field with one made while it was deleted.
+                        let mut value = record.value.clone();
+                        for (k, v) in &soft.restored {
+                            value.insert(k.clone(), v.clone());
+                        }
+                        check_unique(spec, &session.collection(name), &value, Some(&key))?;
+                    }
                     let data = session.collection_mut(name);
                     match (&spec.soft_delete, restore) {
                         (Some(soft), _) => {
