@@ -163,6 +163,15 @@ impl Loader {
             match self.index_by_path.get(&key) {
                 Some(i) => *i,
                 None => {
+                    // Only regular files: a `$ref` to a device or a pipe
+                    // (`/dev/zero`, `/dev/stdin`) would never finish reading.
+                    if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+                        return Err(SpecError::DanglingRef {
+                            at: self.documents[doc].locate(&format!("{pointer}/$ref")),
+                            reference: reference.to_string(),
+                            reason: format!("{} is not a regular file", path.display()),
+                        });
+                    }
                     let document =
                         SourceDocument::read(&path).map_err(|e| SpecError::DanglingRef {
                             at: self.documents[doc].locate(&format!("{pointer}/$ref")),
