@@ -2,6 +2,7 @@
 
 use crate::behaviour::Fixture;
 use crate::bundled::BUNDLED;
+use crate::mock::fault::{Chaos, Fault};
 use crate::mock::persist::StateFile;
 use crate::mock::reload::{Sources, describe, watch};
 use crate::mock::server::serve_until;
@@ -35,7 +36,7 @@ pub enum Command {
   understudy serve --spec api.yaml --fixture fixtures/api.yaml
   curl -H 'x-access-token: t' http://127.0.0.1:4010/v2/servers
   curl -H 'Prefer: code=404' ...                    # ask for a documented status")]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Replay scenarios against the bundled mock (default) or any server, and
     /// check every response against the spec and the scenario.
     #[command(after_help = "Examples:
@@ -68,6 +69,45 @@ Exit codes: 0 no drift, 1 the sides differ, 2 unusable input or unreachable targ
 Secret headers (authorization, cookies, API keys, *token*) are never written:
 the scenario reads them from RECORDED_<HEADER> environment variables.")]
     Record(Box<RecordArgs>),
+    /// Measure the suite: run it against mutants of the mock, each broken in
+    /// one way the contract forbids, and name the mutants no scenario notices.
+    #[command(after_help = "Examples:
+  understudy mutate scenarios/                        # every bundled API's suite
+  understudy mutate --min-score 100 scenarios/        # fail CI when a mutant survives
+  understudy mutate --spec api.yaml --fixture fixtures/api.yaml tests/scenarios
+  understudy serve --mutant waldur/page-headers:projects_list   # try a survivor by hand
+
+Exit codes: 0 score at least --min-score, 1 below it, 2 unusable input or a suite
+that fails against the unmutated mock.")]
+    Mutate(Box<MutateArgs>),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct MutateArgs {
+    /// Scenario files or folders.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// One spec for every scenario, instead of their `api:`.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// The fixture for --spec.
+    #[arg(long)]
+    pub fixture: Option<PathBuf>,
+    /// Lowest acceptable share of killed mutants, in percent.
+    #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
+    pub min_score: f64,
+    /// Mutants run at once.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Only the mutants whose id contains this text (e.g. `drop-field`).
+    #[arg(long, value_name = "TEXT")]
+    pub only: Option<String>,
+    /// The folder of snapshots the suite compares with.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub snapshots: PathBuf,
+    /// Also write the report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -210,6 +250,18 @@ pub struct ServeArgs {
     /// crash loses at most this much. Ignored without --state-file.
     #[arg(long, default_value = "200ms", value_name = "DURATION")]
     pub state_flush: String,
+    /// Serve a mutant: the mock broken in one way, as `understudy mutate`
+    /// names it (`API/KIND:OPERATION[:DETAIL]`, or without `API/` for --spec).
+    #[arg(long, value_name = "ID")]
+    pub mutant: Option<String>,
+    /// Chaos: answer STATUS for a share of requests (`500=5%`), or drop the
+    /// connection unanswered (`reset=1%`). Repeatable.
+    #[arg(long = "fault", value_name = "STATUS=PERCENT%")]
+    pub faults: Vec<String>,
+    /// Chaos: wait before every answer, a fixed time (`200ms`) or a random
+    /// one in a range (`50ms..2s`).
+    #[arg(long, value_name = "DURATION[..DURATION]")]
+    pub latency: Option<String>,
     /// Refuse a spec with warnings (schemas that cannot be compiled, so
     /// nothing would be validated against them) instead of serving it.
     #[arg(long)]
@@ -220,10 +272,11 @@ pub struct ServeArgs {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve_command(args),
+        Command::Serve(args) => serve_command(*args),
         Command::Run(args) => crate::run_command::run_command(*args),
         Command::Diff(args) => crate::run_command::diff_command(*args),
         Command::Record(args) => crate::record_command::record_command(*args),
+        Command::Mutate(args) => crate::mutate_command::mutate_command(*args),
     }
 }
 
@@ -267,6 +320,21 @@ fn serve_command(args: ServeArgs) -> i32 {
     let Some(runtime) = runtime() else {
         return EXIT_UNUSABLE;
     };
+    let (chaos, mutant) = match chaos_and_mutant(&args, &served) {
+        Ok(found) => found,
+        Err(message) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    let mut served = served;
+    if let Some((label, fault)) = &mutant {
+        for s in served.iter_mut().filter(|s| &s.label == label) {
+            fault.apply_to_fixture(&mut s.fixture);
+            // A reload would bring back the fixture without the fault.
+            s.sources = None;
+        }
+    }
     let state_flush = match args
         .state_file
         .as_ref()
@@ -317,6 +385,11 @@ fn serve_command(args: ServeArgs) -> i32 {
                 read_timeout,
                 max_connections: args.max_connections,
                 changed: state_flush.map(|_| changed.clone()),
+                fault: mutant
+                    .as_ref()
+                    .filter(|(label, _)| *label == s.label)
+                    .map(|(_, fault)| fault.clone()),
+                chaos: chaos.clone(),
                 ..MockOptions::default()
             };
             let service = Arc::new(MockService::new(
@@ -436,6 +509,69 @@ fn with_vars(mut served: Vec<Served>, vars: &[String]) -> Result<Vec<Served>, St
 }
 
 /// The value of a duration flag (`--timeout 10s`); the error names the flag.
+/// `--fault`, `--latency` and `--mutant`, checked against what is served.
+fn chaos_and_mutant(
+    args: &ServeArgs,
+    served: &[Served],
+) -> Result<(Chaos, Option<(String, Fault)>), String> {
+    let mut chaos = Chaos::default();
+    for fault in &args.faults {
+        chaos
+            .add_fault(fault)
+            .map_err(|e| format!("error: {e}\n"))?;
+    }
+    if chaos.reset + chaos.statuses.iter().map(|(_, p)| p).sum::<f64>() > 1.0 + 1e-9 {
+        return Err("error: the --fault shares add up to more than 100%\n".into());
+    }
+    if let Some(text) = &args.latency {
+        let (low, high) = text.split_once("..").unwrap_or((text, text));
+        let low = duration_flag("latency", low)?;
+        let high = duration_flag("latency", high)?;
+        if high < low {
+            return Err(format!(
+                "error: `--latency {text}`: the range is backwards\n"
+            ));
+        }
+        chaos.latency = Some((low, high));
+    }
+    let Some(text) = &args.mutant else {
+        return Ok((chaos, None));
+    };
+    let (label, id) = match text.split_once('/') {
+        Some((label, id)) => (label.to_string(), id),
+        None if served.len() == 1 => (served[0].label.clone(), text.as_str()),
+        None => {
+            return Err(format!(
+                "error: `--mutant {text}`: say which API, e.g. --mutant mittwald/{text}\n"
+            ));
+        }
+    };
+    let fault = Fault::parse(id).map_err(|e| format!("error: --mutant {e}\n"))?;
+    let Some(s) = served.iter().find(|s| s.label == label) else {
+        let labels: Vec<&str> = served.iter().map(|s| s.label.as_str()).collect();
+        return Err(format!(
+            "error: `--mutant {text}`: no API `{label}` is served (served: {})\n",
+            labels.join(", ")
+        ));
+    };
+    let known = match &fault {
+        Fault::NoUnique { collection } | Fault::NeverReady { collection } => {
+            s.fixture.model.collection(collection).is_some()
+        }
+        Fault::NoAuth => true,
+        other => other
+            .subject()
+            .is_some_and(|op| s.api.operations.iter().any(|o| o.id == op)),
+    };
+    if !known {
+        return Err(format!(
+            "error: `--mutant {text}`: `{}` is no operation or collection of {label}\n",
+            fault.subject().unwrap_or_default()
+        ));
+    }
+    Ok((chaos, Some((label, fault))))
+}
+
 pub fn duration_flag(flag: &str, text: &str) -> Result<Duration, String> {
     crate::behaviour::parse_model::parse_duration(&serde_json::Value::String(text.into()))
         .map(Duration::from_millis)

@@ -14,6 +14,8 @@ pub mod diagnostic;
 pub mod drift;
 pub mod generate;
 pub mod mock;
+pub mod mutate;
+pub mod mutate_command;
 pub mod record;
 pub mod record_command;
 pub mod report;

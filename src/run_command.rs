@@ -198,6 +198,7 @@ fn options(args: RunArgs) -> Result<Parsed, String> {
             dir: args.snapshots,
             accept: args.accept,
             ci: crate::snapshot::ci_from(std::env::var("CI").ok().as_deref()),
+            read_only: false,
         },
         ..RunOptions::default()
     };

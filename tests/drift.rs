@@ -81,11 +81,13 @@ async fn two_mocks_drift_by_exactly_the_differences_made() {
     assert_eq!(
         steps,
         [
+            "a customer's projects include one made on its server / GET /v2/customers/${customer_id}/projects",
             "a project is created on a server and becomes ready / at first it is not ready",
             "a project is created on a server and becomes ready / it is listed for its server",
             "a project is created on a server and becomes ready / wait until it is ready",
             "a project's description is changed / GET /v2/projects/${project_id}",
             "the older placement group path creates projects too / GET /v2/projects/${project_id}",
+            "the project list counts what it finds / GET /v2/projects",
         ],
         "{}",
         drift::render(&found, "left", "right")

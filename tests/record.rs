@@ -166,6 +166,7 @@ async fn a_recorded_session_replays_against_the_upstream_with_its_snapshots() {
                 dir: snapshots.clone(),
                 accept: false,
                 ci: true,
+                read_only: false,
             },
             ..RunOptions::default()
         },

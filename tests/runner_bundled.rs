@@ -34,6 +34,7 @@ async fn every_bundled_scenario_passes_against_the_bundled_mocks() {
             dir: repo("snapshots"),
             accept: false,
             ci: true,
+            read_only: false,
         },
         ..RunOptions::default()
     })

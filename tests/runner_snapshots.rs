@@ -65,6 +65,7 @@ impl Scratch {
                 dir: self.dir.join("snapshots"),
                 accept,
                 ci,
+                read_only: false,
             },
             ..RunOptions::default()
         };

@@ -11,6 +11,7 @@ pub mod behave;
 pub mod body;
 pub mod cors;
 pub mod failure;
+pub mod fault;
 pub mod journal;
 pub mod log;
 pub mod params;

@@ -3,6 +3,7 @@
 use super::admin::{self, Admin};
 use super::behave::behave;
 use super::failure::{self, Failure};
+use super::fault::ChaosAction;
 use super::journal::{Entry, Journal};
 use super::params::{self, RawParameters};
 use super::reply::Reply;
@@ -19,7 +20,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +46,10 @@ pub struct MockOptions {
     /// Told of every request that may have changed the state (for
     /// `--state-file`); shared by all the APIs of one server.
     pub changed: Option<Arc<tokio::sync::Notify>>,
+    /// The one contract-breaking fault of a mutant (`serve --mutant`).
+    pub fault: Option<super::fault::Fault>,
+    /// Random failures, resets and latency (`serve --fault`, `--latency`).
+    pub chaos: super::fault::Chaos,
 }
 
 impl Default for MockOptions {
@@ -60,6 +64,8 @@ impl Default for MockOptions {
             read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             changed: None,
+            fault: None,
+            chaos: super::fault::Chaos::default(),
         }
     }
 }
@@ -132,6 +138,58 @@ impl MockService {
     /// the count it last wrote.
     pub fn change_count(&self) -> u64 {
         self.changes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// [`MockService::handle`], unless `--fault` or `--latency` chaos
+    /// decides otherwise; `Err` closes the connection without an answer.
+    pub async fn handle_with_chaos(
+        &self,
+        request: Request<Incoming>,
+        peer: Option<SocketAddr>,
+    ) -> Result<Response<Full<Bytes>>, ChaosReset> {
+        if self.options.chaos.is_off() {
+            return Ok(self.handle(request, peer).await);
+        }
+        let action = self.options.chaos.decide(chaos_roll(), chaos_roll());
+        let delay = match action {
+            ChaosAction::Serve { delay }
+            | ChaosAction::Status { delay, .. }
+            | ChaosAction::Reset { delay } => delay,
+        };
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        match action {
+            ChaosAction::Serve { .. } => Ok(self.handle(request, peer).await),
+            ChaosAction::Reset { .. } => Err(ChaosReset),
+            ChaosAction::Status { status, .. } => {
+                let title = hyper::StatusCode::from_u16(status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("Error");
+                let mut reply = Reply::json(
+                    status,
+                    "application/problem+json",
+                    &serde_json::json!({
+                        "type": "about:blank",
+                        "title": title,
+                        "status": status,
+                        "detail": "chaos: answered by `serve --fault`",
+                    }),
+                );
+                if self.options.cors {
+                    cors::decorate(
+                        &mut reply,
+                        request.headers(),
+                        &self.current().exposed_headers,
+                    );
+                }
+                Ok(into_response(
+                    reply,
+                    request.method() == hyper::Method::HEAD,
+                ))
+            }
+        }
     }
 
     /// Counted only when someone listens, so the hot path stays free of a
@@ -268,6 +326,22 @@ impl MockService {
         parts: &hyper::http::request::Parts,
         bytes: &[u8],
     ) -> Reply {
+        let mut reply = self.pipeline(loaded, parts, bytes);
+        if let Some(fault) = &self.options.fault
+            && let Route::Found { operation, .. } =
+                loaded.api.route(&parts.method, parts.uri.path())
+        {
+            fault.apply_to_reply(&operation.id, &mut reply);
+        }
+        reply
+    }
+
+    fn pipeline(
+        &self,
+        loaded: &Loaded,
+        parts: &hyper::http::request::Parts,
+        bytes: &[u8],
+    ) -> Reply {
         let api = &loaded.api;
         let fixture = &loaded.fixture;
         let method = &parts.method;
@@ -309,7 +383,10 @@ impl MockService {
 
         let query = params::parse_query(parts.uri.query().unwrap_or(""));
         let cookies = params::parse_cookies(headers);
-        if let Err(wanted) = auth::check(api, operation, headers, &query, &cookies) {
+        let fault = self.options.fault.as_ref();
+        if let Some(Err(wanted)) = (!fault.is_some_and(|f| f.skips_auth()))
+            .then(|| auth::check(api, operation, headers, &query, &cookies))
+        {
             let mut failure = Failure::new(
                 ErrorKind::Unauthorized,
                 format!(
@@ -337,7 +414,7 @@ impl MockService {
             Ok(body) => body,
             Err(failure) => return refuse(failure),
         };
-        if !violations.is_empty() {
+        if !violations.is_empty() && !fault.is_some_and(|f| f.accepts_invalid(&operation.id)) {
             return refuse(Failure::invalid(violations));
         }
 
@@ -427,6 +504,37 @@ fn into_response(reply: Reply, head: bool) -> Response<Full<Bytes>> {
     response
 }
 
+/// Chaos decided to drop the connection; hyper closes it unanswered.
+#[derive(Debug)]
+pub struct ChaosReset;
+
+impl std::fmt::Display for ChaosReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by `serve --fault reset=…`")
+    }
+}
+
+impl std::error::Error for ChaosReset {}
+
+/// A uniform number in [0, 1) from a shared xorshift state: chaos needs
+/// spread, not quality, and no lock.
+fn chaos_roll() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut x = STATE.load(Ordering::Relaxed);
+    if x == 0 {
+        x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9e37_79b9_7f4a_7c15, |d| d.as_nanos() as u64)
+            | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// Why a request body was not read.
 enum BodyProblem {
     TooLarge,
@@ -486,7 +594,7 @@ pub async fn serve_until(
         let handler_service = service.clone();
         let handler = service_fn(move |request| {
             let service = handler_service.clone();
-            async move { Ok::<_, Infallible>(service.handle(request, Some(peer)).await) }
+            async move { service.handle_with_chaos(request, Some(peer)).await }
         });
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), handler));
         tokio::spawn(async move {

@@ -270,6 +270,7 @@ impl Recorder {
             dir: self.options.snapshots.clone(),
             accept: true,
             ci: false,
+            read_only: false,
         };
         if let snapshot::Verdict::Broken(why) = snapshot::check(&settings, &key, &contents) {
             eprintln!("record: {why}");

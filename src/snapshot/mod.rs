@@ -23,6 +23,9 @@ pub struct Settings {
     pub accept: bool,
     /// Running in CI: a new snapshot is a failure, not a proposal.
     pub ci: bool,
+    /// Compare only, never write (mutants run the suite hundreds of times
+    /// against broken mocks; their proposals are noise).
+    pub read_only: bool,
 }
 
 impl Default for Settings {
@@ -31,6 +34,7 @@ impl Default for Settings {
             dir: PathBuf::from("snapshots"),
             accept: false,
             ci: false,
+            read_only: false,
         }
     }
 }
@@ -110,6 +114,16 @@ pub fn check(settings: &Settings, key: &Key<'_>, contents: &str) -> Verdict {
         let _ = std::fs::remove_file(&pending);
         return Verdict::Matched;
     }
+    if settings.read_only {
+        return match stored {
+            None => Verdict::New { pending },
+            Some(stored) => Verdict::Changed {
+                path,
+                pending,
+                stored,
+            },
+        };
+    }
     let (target, verdict) = match (settings.accept, stored) {
         (true, _) => (&path, Verdict::Accepted { path: path.clone() }),
         (false, None) => (
@@ -177,6 +191,7 @@ mod tests {
             dir,
             accept,
             ci: false,
+            read_only: false,
         }
     }
 
@@ -248,6 +263,26 @@ mod tests {
         );
         assert!(!pending.exists(), "the proposal is gone once accepted");
         assert_eq!(check(&settings, &key, "status: 201\n"), Verdict::Matched);
+        let _ = std::fs::remove_dir_all(&settings.dir);
+    }
+
+    #[test]
+    fn read_only_compares_and_never_writes() {
+        let mut settings = settings("read-only", false);
+        let key = key();
+        assert!(matches!(
+            check(&settings, &key, "first"),
+            Verdict::New { .. }
+        ));
+        settings.read_only = true;
+        // Still no stored snapshot, and the proposal is not overwritten.
+        assert!(matches!(
+            check(&settings, &key, "second"),
+            Verdict::New { .. }
+        ));
+        let pending = pending_path(&key.path(&settings));
+        let proposal = std::fs::read_to_string(&pending).expect("the first proposal");
+        assert!(proposal.contains("first") && !proposal.contains("second"));
         let _ = std::fs::remove_dir_all(&settings.dir);
     }
 

@@ -1,0 +1,55 @@
+//! `understudy mutate`: arguments into [`MutateOptions`], the run, the
+//! report and the exit code.
+
+use crate::cli::{EXIT_UNUSABLE, MutateArgs};
+use crate::mutate::{self, MutateOptions};
+use crate::runner::RunError;
+
+pub fn mutate_command(args: MutateArgs) -> i32 {
+    if !(0.0..=100.0).contains(&args.min_score) {
+        eprintln!(
+            "error: `--min-score {}`: a percentage, 0 to 100",
+            args.min_score
+        );
+        return EXIT_UNUSABLE;
+    }
+    let options = MutateOptions {
+        paths: args.paths,
+        spec: args.spec,
+        fixture: args.fixture,
+        jobs: args.jobs.max(1),
+        snapshots: args.snapshots,
+        only: args.only,
+    };
+    let Some(runtime) = crate::cli::runtime() else {
+        return EXIT_UNUSABLE;
+    };
+    let report = match runtime.block_on(mutate::run(&options)) {
+        Ok(report) => report,
+        Err(RunError::Unusable(message)) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+        Err(e) => {
+            eprint!("{e}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    print!("{}", mutate::report::terminal(&report));
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&mutate::report::json(&report)).unwrap_or_default();
+        if let Err(e) = crate::atomic_file::write(path, text.as_bytes()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_UNUSABLE;
+        }
+    }
+    if report.score() + 1e-9 < args.min_score {
+        eprintln!(
+            "the score {:.1}% is below --min-score {}",
+            report.score(),
+            args.min_score
+        );
+        return 1;
+    }
+    0
+}
