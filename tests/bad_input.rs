@@ -80,21 +80,24 @@ fn check(path: &Path, args: &[&str]) -> String {
     stderr
 }
 
+/// `serve` with `flag` (`--spec` or `--fixture`) before the case's path:
+/// strict, so warnings count, and on an ephemeral port in case it starts.
+fn serve(flag: &str) -> [&str; 7] {
+    [
+        "serve",
+        "--quiet",
+        "--strict",
+        "--no-reload",
+        "--port",
+        "0",
+        flag,
+    ]
+}
+
 #[test]
 fn broken_specs() {
     insta::glob!("bad-input/specs/*", |path| {
-        let stderr = check(
-            path,
-            &[
-                "serve",
-                "--quiet",
-                "--strict",
-                "--no-reload",
-                "--port",
-                "0",
-                "--spec",
-            ],
-        );
+        let stderr = check(path, &serve("--spec"));
         insta::assert_snapshot!(stderr);
     });
 }
@@ -102,18 +105,7 @@ fn broken_specs() {
 #[test]
 fn broken_fixtures() {
     insta::glob!("bad-input/fixtures/*", |path| {
-        let stderr = check(
-            path,
-            &[
-                "serve",
-                "--quiet",
-                "--strict",
-                "--no-reload",
-                "--port",
-                "0",
-                "--fixture",
-            ],
-        );
+        let stderr = check(path, &serve("--fixture"));
         insta::assert_snapshot!(stderr);
     });
 }

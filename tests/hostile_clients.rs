@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy::mock::{MockOptions, MockService, RunningMock};
@@ -151,41 +151,21 @@ async fn past_the_connection_cap_a_client_waits_for_a_free_slot() {
 
 #[test]
 fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args([
-            "serve",
-            "--spec",
-            "specs/datallog.yaml",
-            "--fixture",
-            "fixtures/datallog.yaml",
-            "--port",
-            "0",
-            "--no-reload",
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut lines = BufReader::new(server.stdout.take().expect("stdout"));
-    let mut url = None;
-    for _ in 0..10 {
-        let mut line = String::new();
-        if lines.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        if let Some(at) = line.find("http://127.0.0.1:") {
-            url = line[at + 7..].split_whitespace().next().map(str::to_string);
-        }
-        if line.starts_with("ready") {
-            break;
-        }
-    }
-    let addr: SocketAddr = url
-        .expect("the address is printed")
-        .parse()
-        .expect("an address");
+    let args: Vec<&std::ffi::OsStr> = [
+        "serve",
+        "--spec",
+        "specs/datallog.yaml",
+        "--fixture",
+        "fixtures/datallog.yaml",
+        "--port",
+        "0",
+        "--no-reload",
+        "--quiet",
+    ]
+    .iter()
+    .map(std::ffi::OsStr::new)
+    .collect();
+    let (mut server, addr) = common::spawn_binary(&args);
 
     // A request in flight: headers and half the body.
     let body = r#"{"region": "us-east-1", "docker_version": "python-3.10", "name": "in-flight"}"#;

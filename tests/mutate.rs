@@ -20,17 +20,22 @@ fn options(paths: Vec<PathBuf>) -> MutateOptions {
     }
 }
 
+/// `API/ID` of every mutant no scenario killed.
+fn survivors(report: &mutate::MutationReport) -> Vec<String> {
+    report
+        .mutants
+        .iter()
+        .filter(|m| m.killed_by.is_none())
+        .map(|m| format!("{}/{}", m.api, m.fault.id()))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bundled_suite_kills_every_mutant_of_the_three_apis() {
     let report = mutate::run(&options(vec![root().join("scenarios")]))
         .await
         .expect("the suite runs");
-    let survivors: Vec<String> = report
-        .mutants
-        .iter()
-        .filter(|m| m.killed_by.is_none())
-        .map(|m| format!("{}/{}", m.api, m.fault.id()))
-        .collect();
+    let survivors = survivors(&report);
     assert!(survivors.is_empty(), "survivors: {survivors:?}");
     assert_eq!(report.score(), 100.0);
     for api in ["mittwald", "waldur", "datallog"] {
@@ -68,12 +73,7 @@ async fn without_the_scenario_that_checks_page_links_that_mutant_survives_and_is
         .await
         .expect("the suite runs");
     let _ = std::fs::remove_dir_all(&dir);
-    let survivors: Vec<String> = report
-        .mutants
-        .iter()
-        .filter(|m| m.killed_by.is_none())
-        .map(|m| format!("{}/{}", m.api, m.fault.id()))
-        .collect();
+    let survivors = survivors(&report);
     assert_eq!(survivors, ["waldur/page-headers:customers_list"]);
     let text = report::terminal(&report);
     assert!(

@@ -2,11 +2,14 @@
 //! the last change, and `kill -9` in the middle of writes never leaves a
 //! file that cannot be read back.
 
+mod common;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::ffi::OsStr;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 const SERVER: &str = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
@@ -19,53 +22,25 @@ struct Server {
 impl Server {
     /// The mittwald mock keeping its state in `state`.
     fn start(state: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
-            .args([
-                "serve",
-                "--spec",
-                "specs/mittwald.yaml",
-                "--fixture",
-                "fixtures/mittwald.yaml",
-                "--port",
-                "0",
-                "--no-reload",
-                "--quiet",
-                "--state-file",
-            ])
-            .arg(state)
-            .args(extra)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut url = None;
-        for _ in 0..10 {
-            let mut line = String::new();
-            if lines.read_line(&mut line).unwrap_or(0) == 0 {
-                break;
-            }
-            if let Some(at) = line.find("http://127.0.0.1:") {
-                url = line[at + 7..].split_whitespace().next().map(str::to_string);
-            }
-            if line.starts_with("ready") {
-                break;
-            }
-        }
-        let Some(url) = url else {
-            let mut stderr = String::new();
-            let _ = child.kill();
-            let _ = child
-                .stderr
-                .take()
-                .map(|mut e| e.read_to_string(&mut stderr));
-            panic!("the server did not start: {stderr}");
-        };
-        Server {
-            child,
-            addr: url.parse().expect("an address"),
-        }
+        let mut args: Vec<&OsStr> = [
+            "serve",
+            "--spec",
+            "specs/mittwald.yaml",
+            "--fixture",
+            "fixtures/mittwald.yaml",
+            "--port",
+            "0",
+            "--no-reload",
+            "--quiet",
+            "--state-file",
+        ]
+        .iter()
+        .map(OsStr::new)
+        .collect();
+        args.push(state.as_os_str());
+        args.extend(extra.iter().map(OsStr::new));
+        let (child, addr) = common::spawn_binary(&args);
+        Server { child, addr }
     }
 
     /// SIGTERM, then the exit code and what it printed on stderr.
@@ -197,19 +172,26 @@ fn sigkill_during_writes_never_leaves_a_torn_file_or_loses_saved_data() {
         let server = Server::start(&state, &["--state-flush", "0ms"]);
         let addr = server.addr;
         // A client creating projects as fast as it can until the kill.
+        let (first, created) = std::sync::mpsc::channel();
         let writer = std::thread::spawn(move || {
             let started = Instant::now();
             let mut made = 0;
-            while started.elapsed() < Duration::from_secs(3) {
+            while started.elapsed() < Duration::from_secs(10) {
                 match create(addr, &format!("round {round} item {made}")) {
                     Some(_) => made += 1,
                     None => break,
                 }
+                if made == 1 {
+                    let _ = first.send(());
+                }
             }
             made
         });
-        // Kill at a different moment each round, while writes are going on.
-        std::thread::sleep(Duration::from_millis(120 + 45 * round));
+        // Once writes are going on, kill at a different moment each round.
+        created
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a first project is created");
+        std::thread::sleep(Duration::from_millis(20 + 45 * round));
         server.kill_9();
         let made = writer.join().expect("the client ends");
         assert!(

@@ -24,6 +24,15 @@ impl Model {
         self.collections.iter().find(|c| c.name == name)
     }
 
+    /// Each collection's key field by collection name, as a state dump
+    /// needs it to index the items it restores.
+    pub fn keys(&self) -> HashMap<String, String> {
+        self.collections
+            .iter()
+            .map(|c| (c.name.clone(), c.key.clone()))
+            .collect()
+    }
+
     /// Fields the mock makes anew for every item (ids, times): they differ
     /// between runs, so snapshots and drift reports hide them. Constants a
     /// fixture sets on every new item are not among them.

@@ -22,7 +22,6 @@ use crate::behaviour::parse_model::parse_duration;
 use crate::behaviour::store::lock;
 use crate::behaviour::{Fixture, Store};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -92,13 +91,7 @@ pub fn handle(
                     "the body must be a JSON state dump (as GET /__understudy/state gives)",
                 );
             };
-            let keys: HashMap<String, String> = admin
-                .fixture
-                .model
-                .collections
-                .iter()
-                .map(|c| (c.name.clone(), c.key.clone()))
-                .collect();
+            let keys = admin.fixture.model.keys();
             let state = engine::session(admin.fixture, admin.store, &session, &admin.base_url);
             let mut state = lock(&state);
             match state.load(&dump, &keys) {

@@ -14,7 +14,6 @@
 
 use super::server::MockService;
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,14 +71,7 @@ impl StateFile {
             let Some(Value::Object(sessions)) = state.get("sessions") else {
                 return Err(file.problem(&format!("`apis.{label}.sessions` must be a mapping")));
             };
-            let keys: HashMap<String, String> = service
-                .current()
-                .fixture
-                .model
-                .collections
-                .iter()
-                .map(|c| (c.name.clone(), c.key.clone()))
-                .collect();
+            let keys = service.current().fixture.model.keys();
             service
                 .store
                 .restore(sessions, &keys, file.generation)

@@ -122,3 +122,43 @@ pub fn real_spec(file: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// Starts the `understudy` binary with `args` (from the crate's folder),
+/// waits for its `ready` line and returns it with the first API's address.
+/// Its stderr stays piped for the test to read.
+pub fn spawn_binary(args: &[&std::ffi::OsStr]) -> (std::process::Child, SocketAddr) {
+    use std::io::{BufRead, Read};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut url = None;
+    for _ in 0..10 {
+        let mut line = String::new();
+        if lines.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if url.is_none()
+            && let Some(at) = line.find("http://127.0.0.1:")
+        {
+            url = line[at + 7..].split_whitespace().next().map(str::to_string);
+        }
+        if line.starts_with("ready") {
+            break;
+        }
+    }
+    let Some(url) = url else {
+        let mut stderr = String::new();
+        let _ = child.kill();
+        let _ = child
+            .stderr
+            .take()
+            .map(|mut e| e.read_to_string(&mut stderr));
+        panic!("the server did not start: {stderr}");
+    };
+    (child, url.parse().expect("an address"))
+}
