@@ -34,6 +34,9 @@ async fn every_request_gets_the_chaos_status_at_one_hundred_percent() {
         assert_eq!(answer.status, 503);
         assert_eq!(answer.json()["status"], 503);
     }
+    // The admin API is left alone, so tools can still reset and inspect.
+    let admin = common::send(mock.addr, "GET", "/__understudy/sessions", &[], b"").await;
+    assert_eq!(admin.status, 200);
 }
 
 #[tokio::test]

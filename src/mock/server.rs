@@ -141,13 +141,15 @@ impl MockService {
     }
 
     /// [`MockService::handle`], unless `--fault` or `--latency` chaos
-    /// decides otherwise; `Err` closes the connection without an answer.
+    /// decides otherwise (never for the admin API); `Err` closes the
+    /// connection without an answer.
     pub async fn handle_with_chaos(
         &self,
         request: Request<Incoming>,
         peer: Option<SocketAddr>,
     ) -> Result<Response<Full<Bytes>>, ChaosReset> {
-        if self.options.chaos.is_off() {
+        // The admin API is the control plane: it stays reliable.
+        if self.options.chaos.is_off() || admin::is_admin_path(request.uri().path()) {
             return Ok(self.handle(request, peer).await);
         }
         let action = self.options.chaos.decide(chaos_roll(), chaos_roll());
