@@ -520,9 +520,6 @@ fn chaos_and_mutant(
             .add_fault(fault)
             .map_err(|e| format!("error: {e}\n"))?;
     }
-    if chaos.reset + chaos.statuses.iter().map(|(_, p)| p).sum::<f64>() > 1.0 + 1e-9 {
-        return Err("error: the --fault shares add up to more than 100%\n".into());
-    }
     if let Some(text) = &args.latency {
         let (low, high) = text.split_once("..").unwrap_or((text, text));
         let low = duration_flag("latency", low)?;

@@ -264,3 +264,19 @@ pub enum Paginate {
         count_header: Option<String>,
     },
 }
+
+impl Paginate {
+    /// The header that carries the total, if the list sends one.
+    pub fn count_header(&self) -> Option<&str> {
+        match self {
+            Paginate::Page { count_header, .. } | Paginate::Offset { count_header, .. } => {
+                count_header.as_deref()
+            }
+        }
+    }
+
+    /// Whether pages point to each other with a `Link` header.
+    pub fn links(&self) -> bool {
+        matches!(self, Paginate::Page { link: true, .. })
+    }
+}

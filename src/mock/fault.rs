@@ -249,8 +249,9 @@ impl Fault {
         matches!(self, Fault::AcceptInvalid { operation: o } if o == operation)
     }
 
-    /// Changes a finished reply of `operation`.
-    pub fn apply_to_reply(&self, operation: &str, reply: &mut Reply) {
+    /// Changes a finished reply of `operation`; `fixture` says which
+    /// headers its lists count in.
+    pub fn apply_to_reply(&self, operation: &str, fixture: &Fixture, reply: &mut Reply) {
         if self.subject() != Some(operation) {
             return;
         }
@@ -261,9 +262,18 @@ impl Fault {
                 edit_body(reply, reword);
             }
             Fault::PageHeaders { .. } if success => {
+                let counts: Vec<String> = fixture
+                    .model
+                    .operations
+                    .get(operation)
+                    .into_iter()
+                    .flat_map(|b| &b.rules)
+                    .filter_map(|r| r.list.paginate.as_ref()?.count_header())
+                    .map(str::to_ascii_lowercase)
+                    .collect();
                 reply.headers.retain(|(name, _)| name != "link");
                 for (name, value) in &mut reply.headers {
-                    if name.ends_with("count") || name.ends_with("total") {
+                    if counts.contains(name) {
                         let n: i64 = value.parse().unwrap_or(0);
                         *value = (n + 1).to_string();
                     }
@@ -388,19 +398,28 @@ impl Chaos {
             .filter(|p: &f64| (0.0..=100.0).contains(p))
             .ok_or_else(|| format!("`--fault {text}`: `{share}` is not a percentage 0–100%"))?;
         let probability = percent / 100.0;
+        let mut next = self.clone();
         if what == "reset" {
-            self.reset = probability;
-            return Ok(());
-        }
-        match what.parse::<u16>() {
-            Ok(status) if (100..=599).contains(&status) => {
-                self.statuses.push((status, probability));
-                Ok(())
+            next.reset = probability;
+        } else {
+            match what.parse::<u16>() {
+                Ok(status) if (100..=599).contains(&status) => {
+                    next.statuses.push((status, probability));
+                }
+                _ => {
+                    return Err(format!(
+                        "`--fault {text}`: `{what}` is neither an HTTP status nor `reset`"
+                    ));
+                }
             }
-            _ => Err(format!(
-                "`--fault {text}`: `{what}` is neither an HTTP status nor `reset`"
-            )),
         }
+        if next.reset + next.statuses.iter().map(|(_, p)| p).sum::<f64>() > 1.0 + 1e-9 {
+            return Err(format!(
+                "`--fault {text}`: the --fault shares add up to more than 100%"
+            ));
+        }
+        *self = next;
+        Ok(())
     }
 
     /// What to do with this request, from one uniform random number for
@@ -485,6 +504,7 @@ mod tests {
         chaos.add_fault("503=5.5%").expect("503");
         assert!(chaos.add_fault("700=5%").is_err());
         assert!(chaos.add_fault("500=150%").is_err());
+        assert!(chaos.add_fault("502=70%").is_err(), "35.5% + 70% > 100%");
         assert!(matches!(chaos.decide(0.05, 0.0), ChaosAction::Reset { .. }));
         assert!(matches!(
             chaos.decide(0.25, 0.0),

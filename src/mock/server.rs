@@ -333,7 +333,7 @@ impl MockService {
             && let Route::Found { operation, .. } =
                 loaded.api.route(&parts.method, parts.uri.path())
         {
-            fault.apply_to_reply(&operation.id, &mut reply);
+            fault.apply_to_reply(&operation.id, &loaded.fixture, &mut reply);
         }
         reply
     }

@@ -10,7 +10,6 @@
 //! operation's answers against their schema or it does not.
 
 use crate::behaviour::Fixture;
-use crate::behaviour::model::Paginate;
 use crate::mock::fault::Fault;
 use crate::mock::respond::default_response;
 use crate::spec::{Api, Operation, StatusKey};
@@ -117,16 +116,13 @@ fn operation_mutants(api: &Api, fixture: &Fixture, operation: &Operation) -> Vec
                 out.push(Fault::ChangedMessage { operation: id() });
                 reworded = true;
             }
-            if let Some(paginate) = &rule.list.paginate {
-                let counted = match paginate {
-                    Paginate::Page {
-                        count_header, link, ..
-                    } => count_header.is_some() || *link,
-                    Paginate::Offset { count_header, .. } => count_header.is_some(),
-                };
-                if counted {
-                    out.push(Fault::PageHeaders { operation: id() });
-                }
+            if rule
+                .list
+                .paginate
+                .as_ref()
+                .is_some_and(|p| p.count_header().is_some() || p.links())
+            {
+                out.push(Fault::PageHeaders { operation: id() });
             }
         }
     }

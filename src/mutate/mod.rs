@@ -96,6 +96,7 @@ impl Source {
 }
 
 /// The scenario files of one API.
+#[derive(Clone)]
 struct Group {
     label: String,
     source: Source,
@@ -136,11 +137,7 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
     for (index, (group, fault)) in work.into_iter().enumerate() {
         let gate = gate.clone();
         let options = options.clone();
-        let group = Group {
-            label: group.label.clone(),
-            source: group.source.clone(),
-            files: group.files.clone(),
-        };
+        let group = group.clone();
         running.spawn(async move {
             let _permit = gate.acquire_owned().await;
             let outcome = run_suite(&options, &group, Some(&fault)).await;
