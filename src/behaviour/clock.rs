@@ -12,6 +12,27 @@ pub fn real_now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Microseconds since the Unix epoch, real time.
+pub fn real_now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// `2026-11-22T10:04:05.123456Z`: the precision of Django and PostgreSQL.
+pub fn format_datetime_us(us: i64) -> String {
+    let mut text = format_datetime(us.div_euclid(1_000_000) * 1000);
+    text.pop();
+    let micros = us.rem_euclid(1_000_000);
+    text.push('.');
+    for divisor in [100_000, 10_000, 1000, 100, 10, 1] {
+        text.push(digit(micros / divisor % 10));
+    }
+    text.push('Z');
+    text
+}
+
 /// `2026-11-22T10:04:05Z`.
 pub fn format_datetime(ms: i64) -> String {
     let seconds = ms.div_euclid(1000);
@@ -137,6 +158,17 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn microseconds_are_written_in_full() {
+        assert_eq!(format_datetime_us(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            format_datetime_us(1_795_000_000_000_123),
+            "2026-11-18T11:06:40.000123Z"
+        );
+        let stamp = format_datetime_us(1_795_000_000_987_654);
+        assert_eq!(parse_timestamp(&stamp), Some(1_795_000_000_987));
+    }
 
     #[test]
     fn formats_and_parses_round_trip() {

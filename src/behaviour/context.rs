@@ -10,7 +10,7 @@
 //! collection views only when a template asks for them.
 
 use super::Fixture;
-use super::clock::{format_date, format_datetime};
+use super::clock::{format_date, format_datetime, format_datetime_us};
 use super::engine::Request;
 use super::store::{CollectionData, Session, lock};
 use super::template::jinja_value;
@@ -18,11 +18,13 @@ use super::view::{CollectionSpecRef, CollectionView};
 use minijinja::Value as JinjaValue;
 use minijinja::value::{Enumerator, Object};
 use serde_json::{Map, Value};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The names of a context that don't come from a collection or a rule.
-const SCOPE_NAMES: [&str; 10] = [
+const SCOPE_NAMES: [&str; 12] = [
     "request", "path", "query", "header", "cookie", "body", "vars", "base_url", "session", "now",
+    "now_us", "user",
 ];
 
 /// The request-wide part of every context of one request.
@@ -47,6 +49,14 @@ struct ScopeData {
     /// `request`, made on first use: most rules never read raw headers.
     request: OnceLock<JinjaValue>,
     vars: OnceLock<JinjaValue>,
+    /// The key of the user the credentials named.
+    user: Option<String>,
+    /// The request's instant in microseconds, set once the session is held:
+    /// every `now` of one request is the same.
+    stamp_us: OnceLock<i64>,
+    /// Per collection (by index): the keys the user may see, for
+    /// collections that declare `visible`.
+    visible: OnceLock<Vec<Option<Arc<HashSet<String>>>>>,
 }
 
 impl Scope {
@@ -66,6 +76,7 @@ impl Scope {
             body: None,
             base_url: base_url.to_string(),
             default_status: 200,
+            user: None,
         };
         Self::new(fixture, &request, session)
     }
@@ -89,7 +100,33 @@ impl Scope {
                 body: jinja_value(request.body.unwrap_or(&Value::Null)),
                 request: OnceLock::new(),
                 vars: OnceLock::new(),
+                user: request.user.clone(),
+                stamp_us: OnceLock::new(),
+                visible: OnceLock::new(),
             }),
+        }
+    }
+
+    /// Fixes the request's instant (once; later calls change nothing).
+    pub fn set_stamp(&self, stamp_us: i64) {
+        let _ = self.data.stamp_us.set(stamp_us);
+    }
+
+    /// The key of the request's user, if its credentials named one.
+    pub fn user(&self) -> Option<&str> {
+        self.data.user.as_deref()
+    }
+
+    /// Fixes what the user may see (once), per collection index.
+    pub fn set_visible(&self, visible: Vec<Option<Arc<HashSet<String>>>>) {
+        let _ = self.data.visible.set(visible);
+    }
+
+    /// Whether the item under `key` of collection `index` may be seen.
+    pub fn may_see(&self, index: usize, key: &str) -> bool {
+        match self.data.visible.get().and_then(|v| v.get(index)) {
+            Some(Some(keys)) => keys.contains(super::uuid_text::index_form(key).as_ref()),
+            _ => true,
         }
     }
 
@@ -104,10 +141,14 @@ impl Scope {
             .iter()
             .map(|spec| session.collections.get(&spec.name).cloned())
             .collect();
+        let now_ms = match self.data.stamp_us.get() {
+            Some(us) => us.div_euclid(1000),
+            None => session.now_ms(),
+        };
         JinjaValue::from_object(Context {
             scope: self.data.clone(),
             collections,
-            now_ms: session.now_ms(),
+            now_ms,
             extra: extra.to_vec(),
         })
     }
@@ -189,14 +230,35 @@ struct Context {
 
 impl Context {
     fn collection(&self, index: usize) -> JinjaValue {
-        JinjaValue::from_object(CollectionView {
+        JinjaValue::from_object(self.view(index))
+    }
+
+    fn view(&self, index: usize) -> CollectionView {
+        CollectionView {
             spec: Arc::new(CollectionSpecRef {
                 fixture: self.scope.fixture.clone(),
                 index,
             }),
             data: self.collections[index].clone().unwrap_or_default(),
             now_ms: self.now_ms,
-        })
+            visible: self
+                .scope
+                .visible
+                .get()
+                .and_then(|v| v.get(index).cloned().flatten()),
+        }
+    }
+
+    /// The request's user as stored, or none.
+    fn user(&self) -> JinjaValue {
+        let (Some(key), Some(access)) = (&self.scope.user, &self.scope.fixture.model.access) else {
+            return JinjaValue::from(());
+        };
+        let collections = &self.scope.fixture.model.collections;
+        match collections.iter().position(|c| c.name == access.users) {
+            Some(index) => self.view(index).get_unfiltered(key),
+            None => JinjaValue::from(()),
+        }
     }
 }
 
@@ -212,7 +274,15 @@ impl Object for Context {
         }
         match name {
             "now" => Some(JinjaValue::from(format_datetime(self.now_ms))),
+            "now_us" => Some(JinjaValue::from(format_datetime_us(
+                self.scope
+                    .stamp_us
+                    .get()
+                    .copied()
+                    .unwrap_or(self.now_ms.saturating_mul(1000)),
+            ))),
             "today" => Some(JinjaValue::from(format_date(self.now_ms))),
+            "user" => Some(self.user()),
             _ => self.scope.get(name),
         }
     }
@@ -331,6 +401,7 @@ mod tests {
             body: Some(&body),
             base_url: "http://127.0.0.1:4010".into(),
             default_status: 200,
+            user: None,
         };
         Scope::new(fixture, &request, "s1")
     }

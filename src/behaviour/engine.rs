@@ -32,6 +32,8 @@ pub struct Request<'a> {
     pub base_url: String,
     /// The status to answer when a rule names none: the lowest documented 2xx.
     pub default_status: u16,
+    /// The key of the user the request's credentials named (see `auth`).
+    pub user: Option<String>,
 }
 
 /// What the behaviour decided.
@@ -63,7 +65,9 @@ pub struct Refusal {
     pub kind: ErrorKind,
     pub detail: String,
     /// The values that clashed, for `conflict`.
-    pub fields: Map<String, Value>,
+    pub fields: Box<Map<String, Value>>,
+    /// The collection of the item that was not found.
+    pub collection: Option<String>,
 }
 
 impl Refusal {
@@ -71,7 +75,15 @@ impl Refusal {
         Self {
             kind,
             detail,
-            fields: Map::new(),
+            fields: Box::default(),
+            collection: None,
+        }
+    }
+
+    fn not_found(collection: &str, detail: String) -> Self {
+        Self {
+            collection: Some(collection.to_string()),
+            ..Self::new(ErrorKind::NotFound, detail)
         }
     }
 }
@@ -96,12 +108,157 @@ pub fn run(
     let scope = Scope::new(fixture, request, name);
     let session = store.session(name, |session| seed(fixture, &scope, session));
     let mut session = lock(&session);
+    scope.set_stamp(session.stamp_us());
     let mut runner = Runner {
         fixture,
         scope,
         notes: Vec::new(),
     };
+    runner.limit_visibility(&session);
     runner.run(&mut session, behaviour, request)
+}
+
+/// The checks of `behaviour` that fail for `request`: `(field, message)`
+/// pairs, for fields without a violation yet (`already`).
+pub fn check(
+    fixture: &Arc<Fixture>,
+    store: &Store,
+    behaviour: &OperationBehaviour,
+    request: &Request<'_>,
+    already: &[String],
+) -> Vec<(String, Value)> {
+    if behaviour.checks.is_empty() {
+        return Vec::new();
+    }
+    let name = session_name(fixture, request.headers);
+    let scope = Scope::new(fixture, request, name);
+    let session = store.session(name, |session| seed(fixture, &scope, session));
+    let mut session = lock(&session);
+    scope.set_stamp(session.stamp_us());
+    let runner = Runner {
+        fixture,
+        scope,
+        notes: Vec::new(),
+    };
+    runner.limit_visibility(&session);
+    let mut failed: Vec<(String, Value)> = Vec::new();
+    for check in &behaviour.checks {
+        if already.contains(&check.field) || failed.iter().any(|(f, _)| *f == check.field) {
+            continue;
+        }
+        let context = runner.scope.context(&session, &[]);
+        if holds(&check.when, &context).unwrap_or(false) {
+            failed.push((check.field.clone(), check.message.render(&context)));
+        }
+    }
+    drop(session);
+    failed
+}
+
+/// Who the request's credentials name, by the fixture's `auth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// The fixture declares no users, or the operation needs no credentials.
+    Anyone,
+    User(String),
+    Denied {
+        reason: super::access::Denial,
+        /// The credential as read (after its prefix); `""` when none was.
+        credential: String,
+    },
+}
+
+/// The credentials offered for one security requirement: each scheme's
+/// name and raw value (`None` when the request carries none for it).
+pub type Offered = Vec<(String, Option<String>)>;
+
+/// Finds the user named by the credentials offered for any one of the
+/// operation's security requirements (the alternatives).
+pub fn identify(
+    fixture: &Arc<Fixture>,
+    store: &Store,
+    headers: &hyper::HeaderMap,
+    alternatives: &[Offered],
+) -> Identity {
+    use super::access::Denial;
+    let Some(access) = &fixture.model.access else {
+        return Identity::Anyone;
+    };
+    if alternatives.is_empty() {
+        return Identity::Anyone;
+    }
+    let name = session_name(fixture, headers);
+    let scope = Scope::bare(fixture, "", name);
+    let session = store.session(name, |session| seed(fixture, &scope, session));
+    let session = lock(&session);
+    let users = session.collection(&access.users);
+    let key_field = fixture
+        .model
+        .collection(&access.users)
+        .map_or("id", |c| c.key.as_str());
+    let mut worst: Option<(Denial, String)> = None;
+    let mut deny = |reason: Denial, credential: &str| {
+        if worst.as_ref().is_none_or(|(r, _)| reason > *r) {
+            worst = Some((reason, credential.to_string()));
+        }
+    };
+    'alternatives: for offered in alternatives {
+        let mut named: Option<&super::store::Record> = None;
+        let mut declared = false;
+        for (scheme, raw) in offered {
+            let Some(how) = access.scheme(scheme) else {
+                continue;
+            };
+            declared = true;
+            let Some(raw) = raw else {
+                deny(Denial::Missing, "");
+                continue 'alternatives;
+            };
+            let Some(credential) = how.read(raw) else {
+                deny(Denial::OtherScheme, raw);
+                continue 'alternatives;
+            };
+            let found = users.iter().find(|r| {
+                !r.deleted && r.value.get(&how.field).and_then(Value::as_str) == Some(credential)
+            });
+            match (found, named) {
+                (Some(user), None) => named = Some(user),
+                (Some(user), Some(before)) if std::ptr::eq(user, before) => {}
+                _ => {
+                    deny(Denial::Unknown, credential);
+                    continue 'alternatives;
+                }
+            }
+        }
+        if !declared {
+            return Identity::Anyone;
+        }
+        let Some(user) = named else { continue };
+        if access
+            .lifetime_ms
+            .is_some_and(|lifetime| session.age_ms(user) > lifetime as i64)
+        {
+            let credential = offered
+                .iter()
+                .find_map(|(s, raw)| access.scheme(s).zip(raw.as_deref()))
+                .and_then(|(how, raw)| how.read(raw))
+                .unwrap_or_default();
+            deny(Denial::Expired, credential);
+            continue;
+        }
+        if let Some(key) = user.value.get(key_field).and_then(key_text) {
+            return Identity::User(key);
+        }
+    }
+    let (reason, credential) = worst.unwrap_or((Denial::Missing, String::new()));
+    if reason == Denial::Unknown
+        && let Some(expression) = &access.accept_any_as
+        && let Ok(value) = evaluate(expression, &scope.context(&session, &[]))
+        && let Some(key) = key_text(&value).filter(|k| users.get(k).is_some())
+    {
+        return Identity::User(key);
+    }
+    Identity::Denied { reason, credential }
 }
 
 /// The session `name`, seeded on first use (for the admin API).
@@ -155,25 +312,27 @@ fn generate(
             if !overwrite && item.contains(field) {
                 continue;
             }
-            let made =
-                match how {
-                    Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
-                    Generated::Sequence => {
-                        context = None;
-                        let data = session.collection_mut(&spec.name);
-                        data.sequence += 1;
-                        Value::from(data.sequence)
-                    }
-                    Generated::Pattern(pattern) => Value::String(
-                        random_matching(&mut session.rng, pattern, 0, None).unwrap_or_default(),
-                    ),
-                    Generated::Template(template) => match template.constant() {
+            let made = match how {
+                Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
+                Generated::UuidHex => Value::String(random_uuid(&mut session.rng).replace('-', "")),
+                Generated::Sequence => {
+                    context = None;
+                    let data = session.collection_mut(&spec.name);
+                    data.sequence += 1;
+                    Value::from(data.sequence)
+                }
+                Generated::Pattern(pattern) => Value::String(
+                    random_matching(&mut session.rng, pattern, 0, None).unwrap_or_default(),
+                ),
+                Generated::Template(template) => {
+                    match template.constant() {
                         Some(value) => value.clone(),
                         None => template.render(context.get_or_insert_with(|| {
                             scope.context(session, &[("item", item.value())])
                         })),
-                    },
-                };
+                    }
+                }
+            };
             item.insert(field.clone(), made);
         }
     });
@@ -207,6 +366,7 @@ impl<'f> Runner<'f> {
                     .get(&target.collection)
                     .and_then(|c| c.get(k))
                     .filter(|r| target.include_deleted || !r.deleted)
+                    .filter(|_| self.may_see(&target.collection, k))
             });
             match (record, spec) {
                 (Some(record), Some(spec)) => {
@@ -214,8 +374,8 @@ impl<'f> Runner<'f> {
                     target_key = key;
                 }
                 _ if target.required => {
-                    return Outcome::Refuse(Refusal::new(
-                        ErrorKind::NotFound,
+                    return Outcome::Refuse(Refusal::not_found(
+                        &target.collection,
                         format!(
                             "no {} `{}` in session `{}`",
                             singular(&target.collection),
@@ -253,6 +413,50 @@ impl<'f> Runner<'f> {
             };
         }
         Outcome::NoRuleMatched
+    }
+
+    /// Works out, once per request, which items of each collection with a
+    /// `visible` condition the user may see. The conditions themselves see
+    /// every item.
+    fn limit_visibility(&self, session: &Session) {
+        let collections = &self.fixture.model.collections;
+        if collections.iter().all(|c| c.visible.is_none()) {
+            return;
+        }
+        let visible = collections
+            .iter()
+            .map(|spec| {
+                let condition = spec.visible.as_ref()?;
+                let data = session.collection(&spec.name);
+                let mut keys = std::collections::HashSet::new();
+                for record in data.iter() {
+                    let Some(key) = record.value.get(&spec.key).and_then(key_text) else {
+                        continue;
+                    };
+                    let mut shown = self.present(session, spec, record);
+                    let seen = LentItem::lend(&mut shown, |item| {
+                        holds(
+                            condition,
+                            &self.scope.context(session, &[("item", item.value())]),
+                        )
+                    });
+                    if seen.unwrap_or(false) {
+                        keys.insert(super::uuid_text::index_form(&key).into_owned());
+                    }
+                }
+                Some(Arc::new(keys))
+            })
+            .collect();
+        self.scope.set_visible(visible);
+    }
+
+    fn may_see(&self, collection: &str, key: &str) -> bool {
+        self.fixture
+            .model
+            .collections
+            .iter()
+            .position(|c| c.name == collection)
+            .is_none_or(|index| self.scope.may_see(index, key))
     }
 
     fn collection_spec(&self, name: &str) -> Option<&'f CollectionSpec> {
@@ -297,6 +501,25 @@ impl<'f> Runner<'f> {
         value
     }
 
+    /// The fields the collection leaves out of answers (`omit`).
+    fn omitted(&self, session: &Session, spec: &CollectionSpec) -> Vec<String> {
+        let Some(template) = &spec.omit else {
+            return Vec::new();
+        };
+        let rendered = match template.constant() {
+            Some(value) => value.clone(),
+            None => template.render(&self.scope.context(session, &[])),
+        };
+        match rendered {
+            Value::Array(names) => names
+                .into_iter()
+                .filter_map(|n| n.as_str().map(String::from))
+                .collect(),
+            Value::String(name) if !name.is_empty() => vec![name],
+            _ => Vec::new(),
+        }
+    }
+
     /// The stored item under `key` as answered; `null` if there is none.
     fn present_stored(&self, session: &Session, spec: &CollectionSpec, key: &str) -> Value {
         let data = session.collection(&spec.name);
@@ -332,8 +555,8 @@ impl<'f> Runner<'f> {
                     match deleted {
                         Some(deleted) if !deleted || rule.action == Action::Restore => key,
                         _ => {
-                            return Err(Refusal::new(
-                                ErrorKind::NotFound,
+                            return Err(Refusal::not_found(
+                                name,
                                 format!("no {} `{}`", singular(name), key.unwrap_or_default()),
                             ));
                         }
@@ -451,10 +674,15 @@ impl<'f> Runner<'f> {
             }
             rule.body.as_ref().map(|template| template.render(&context))
         });
+        let omitted = spec
+            .map(|spec| self.omitted(session, spec))
+            .unwrap_or_default();
         let body = match (rendered, rule.action) {
             (Some(body), _) => Some(body),
-            (None, Action::List) => Some(items),
-            (None, Action::Create | Action::Read | Action::Update | Action::Restore) => Some(item),
+            (None, Action::List) => Some(without(items, &omitted)),
+            (None, Action::Create | Action::Read | Action::Update | Action::Restore) => {
+                Some(without(item, &omitted))
+            }
             (None, Action::Delete | Action::Respond) => None,
         };
         Ok(Answer {
@@ -589,6 +817,11 @@ impl<'f> Runner<'f> {
             if record.deleted && !include_deleted {
                 continue;
             }
+            if let Some(key) = record.value.get(&spec.key).and_then(key_text)
+                && !self.may_see(&spec.name, &key)
+            {
+                continue;
+            }
             let mut shown = self.present(session, spec, record);
             if let Some(filter) = &rule.list.filter {
                 let scope = &self.scope;
@@ -634,6 +867,31 @@ impl<'f> Runner<'f> {
     }
 }
 
+/// An answered item, or each item of a list, without the `omitted` fields.
+fn without(mut value: Value, omitted: &[String]) -> Value {
+    if omitted.is_empty() {
+        return value;
+    }
+    match &mut value {
+        Value::Object(map) => {
+            for field in omitted {
+                map.shift_remove(field);
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                if let Value::Object(map) = item {
+                    for field in omitted {
+                        map.shift_remove(field);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
 /// Writes `value` at `field`: mappings merge into mappings, anything else
 /// (null included) replaces.
 fn merge(target: &mut Map<String, Value>, field: String, value: Value) {
@@ -667,7 +925,11 @@ fn check_unique(
         let clash = data.iter().any(|record| {
             !record.deleted
                 && except.is_none_or(|k| {
-                    record.value.get(&spec.key).and_then(key_text).as_deref() != Some(k)
+                    !record
+                        .value
+                        .get(&spec.key)
+                        .and_then(key_text)
+                        .is_some_and(|own| super::uuid_text::same_text(&own, k))
                 })
                 && fields
                     .iter()

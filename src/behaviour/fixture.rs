@@ -99,6 +99,8 @@ pub struct Fixture {
     pub env: &'static Environment<'static>,
     /// Collections, state and the rules bound to operations.
     pub model: Model,
+    /// Headers, redirects and leniencies of the API's web framework.
+    pub conventions: super::conventions::Conventions,
     /// The parsed file, kept to point at lines when binding to a spec fails.
     pub source: Option<std::sync::Arc<SourceDocument>>,
 }
@@ -142,6 +144,7 @@ impl Default for Fixture {
                 session_header: Model::DEFAULT_SESSION_HEADER.to_string(),
                 ..Model::default()
             },
+            conventions: Default::default(),
             source: None,
         }
     }
@@ -264,6 +267,10 @@ impl Reader<'_> {
                 "vars",
                 "collections",
                 "operations",
+                "auth",
+                "headers",
+                "trailing_slash",
+                "ignore_invalid",
             ],
         )?;
         let env = environment();
@@ -307,6 +314,7 @@ impl Reader<'_> {
             }
         }
         let model = self.model(env)?;
+        let conventions = self.conventions(env)?;
         Ok(Fixture {
             path: Some(self.document.path.clone()),
             spec,
@@ -314,6 +322,7 @@ impl Reader<'_> {
             messages,
             env,
             model,
+            conventions,
             source: None,
         })
     }

@@ -80,7 +80,8 @@ fn matches(op: FilterOp, field: Option<&Value>, wanted: &Value) -> bool {
 /// Query parameters arrive typed by the spec, fields are typed by the data;
 /// when the two disagree, compare their text.
 fn loosely_equal(a: &Value, b: &Value) -> bool {
-    same(a, b) || (!a.is_array() && !a.is_object() && text(a) == text(b))
+    same(a, b)
+        || (!a.is_array() && !a.is_object() && super::uuid_text::same_text(&text(a), &text(b)))
 }
 
 fn text(value: &Value) -> String {

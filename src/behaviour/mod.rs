@@ -2,9 +2,11 @@
 //! format, its collections of resources, and the rules bound to operations,
 //! run against per-session state.
 
+pub mod access;
 pub mod bind;
 pub mod clock;
 pub mod context;
+pub mod conventions;
 pub mod engine;
 pub mod fixture;
 pub mod list;
@@ -12,6 +14,7 @@ pub mod model;
 pub mod parse_model;
 pub mod store;
 pub mod template;
+pub mod uuid_text;
 pub mod view;
 
 pub use fixture::{ErrorKind, ErrorRule, Fixture, FixtureError};

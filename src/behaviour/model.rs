@@ -15,6 +15,8 @@ pub struct Model {
     pub vars: Map<String, Value>,
     pub collections: Vec<CollectionSpec>,
     pub operations: HashMap<String, OperationBehaviour>,
+    /// The users the API knows and how their credentials read.
+    pub access: Option<super::access::Access>,
 }
 
 impl Model {
@@ -65,6 +67,12 @@ pub struct CollectionSpec {
     pub soft_delete: Option<SoftDelete>,
     /// Sets of fields whose values no two live items share.
     pub unique: Vec<Vec<String>>,
+    /// Expression with `item` and `user`: whether the request's user may
+    /// see the item. Others are not found, listed or counted.
+    pub visible: Option<String>,
+    /// Fields left out whenever an item is shown: a template giving a list
+    /// of names (usually from `vars`, to shape one version of an API).
+    pub omit: Option<Template>,
     pub seed: Vec<Map<String, Value>>,
     /// JSON pointer of the declaration, for diagnostics.
     pub pointer: String,
@@ -74,6 +82,8 @@ pub struct CollectionSpec {
 #[derive(Debug)]
 pub enum Generated {
     Uuid,
+    /// A random UUID as 32 hex digits without hyphens (Django's `uuid.hex`).
+    UuidHex,
     /// 1, 2, 3… per collection and session.
     Sequence,
     /// A random string matching the regular expression.
@@ -111,7 +121,22 @@ pub struct SoftDelete {
 pub struct OperationBehaviour {
     pub operation_id: String,
     pub target: Option<Target>,
+    /// Checks of the request the spec cannot express, reported together
+    /// with the spec's own violations.
+    pub checks: Vec<Check>,
     pub rules: Vec<Rule>,
+    pub pointer: String,
+}
+
+/// A field check beyond the schema (`name` may not be blank, a hyperlink
+/// must name an existing item): when `when` holds, the request is invalid
+/// with `message` for `field`.
+#[derive(Debug)]
+pub struct Check {
+    /// The body field concerned; `""` for the body as a whole.
+    pub field: String,
+    pub when: String,
+    pub message: Template,
     pub pointer: String,
 }
 

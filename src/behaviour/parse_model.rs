@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// Names every template sees; a collection may not take one of them.
-pub const RESERVED_NAMES: [&str; 14] = [
-    "request", "path", "query", "header", "cookie", "body", "vars", "now", "today", "base_url",
-    "session", "item", "items", "total",
+pub const RESERVED_NAMES: [&str; 16] = [
+    "request", "path", "query", "header", "cookie", "body", "vars", "now", "now_us", "today",
+    "base_url", "session", "item", "items", "total", "user",
 ];
 
 impl Reader<'_> {
@@ -56,11 +56,25 @@ impl Reader<'_> {
                 operations.insert(id.clone(), behaviour);
             }
         }
+        let access = match root.get("auth") {
+            None => None,
+            Some(value) => {
+                let access = self.access(env, value)?;
+                if !collections.iter().any(|c| c.name == access.users) {
+                    return Err(self.invalid(
+                        "/auth/users",
+                        format!("no collection `{}` holds the users", access.users),
+                    ));
+                }
+                Some(access)
+            }
+        };
         Ok(Model {
             session_header,
             vars,
             collections,
             operations,
+            access,
         })
     }
 
@@ -91,6 +105,8 @@ impl Reader<'_> {
                 "soft_delete",
                 "unique",
                 "seed",
+                "visible",
+                "omit",
             ],
         )?;
         let key = match spec.get("key") {
@@ -186,6 +202,11 @@ impl Reader<'_> {
             }
         };
         self.seed_keys(&seed, &key, &generated, &pointer)?;
+        let visible = self.expression(env, spec.get("visible"), &format!("{pointer}/visible"))?;
+        let omit = match spec.get("omit") {
+            None => None,
+            Some(omit) => Some(self.template(env, omit, &format!("{pointer}/omit"))?),
+        };
         Ok(CollectionSpec {
             name: name.to_string(),
             key,
@@ -194,6 +215,8 @@ impl Reader<'_> {
             readiness,
             soft_delete,
             unique,
+            visible,
+            omit,
             seed,
             pointer,
         })
@@ -207,6 +230,7 @@ impl Reader<'_> {
     ) -> Result<Generated, FixtureError> {
         Ok(match how {
             Value::String(s) if s == "uuid" => Generated::Uuid,
+            Value::String(s) if s == "uuid_hex" => Generated::UuidHex,
             Value::String(s) if s == "sequence" => Generated::Sequence,
             Value::Object(map) if map.contains_key("pattern") => {
                 self.keys_known(how, at, &["pattern"])?;
@@ -306,7 +330,7 @@ impl Reader<'_> {
         collections: &[CollectionSpec],
     ) -> Result<OperationBehaviour, FixtureError> {
         let pointer = format!("/operations/{}", escape(id));
-        self.keys_known(spec, &pointer, &["target", "rules"])?;
+        self.keys_known(spec, &pointer, &["target", "checks", "rules"])?;
         let known = |name: &str, at: &str| -> Result<(), FixtureError> {
             if collections.iter().any(|c| c.name == name) {
                 Ok(())
@@ -379,12 +403,60 @@ impl Reader<'_> {
             }
             rules.push(rule);
         }
+        let checks = self.checks(env, spec.get("checks"), &format!("{pointer}/checks"))?;
         Ok(OperationBehaviour {
             operation_id: id.to_string(),
             target,
+            checks,
             rules,
             pointer,
         })
+    }
+
+    fn checks(
+        &self,
+        env: &Environment<'_>,
+        value: Option<&Value>,
+        at: &str,
+    ) -> Result<Vec<Check>, FixtureError> {
+        let items = match value {
+            None => return Ok(Vec::new()),
+            Some(Value::Array(items)) => items,
+            Some(_) => return Err(self.invalid(at, "`checks` must be a list")),
+        };
+        let mut checks = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let pointer = format!("{at}/{i}");
+            self.keys_known(item, &pointer, &["field", "when", "message"])?;
+            let field = match item.get("field") {
+                None => String::new(),
+                Some(Value::String(f)) => f.clone(),
+                Some(_) => {
+                    return Err(self.invalid(
+                        &format!("{pointer}/field"),
+                        "`field` must be the name of a body field",
+                    ));
+                }
+            };
+            let Some(when) = self.expression(env, item.get("when"), &format!("{pointer}/when"))?
+            else {
+                return Err(self.invalid(
+                    &pointer,
+                    "a check needs `when`: when the request is invalid",
+                ));
+            };
+            let Some(message) = item.get("message") else {
+                return Err(self.invalid(&pointer, "a check needs `message`"));
+            };
+            let message = self.template(env, message, &format!("{pointer}/message"))?;
+            checks.push(Check {
+                field,
+                when,
+                message,
+                pointer,
+            });
+        }
+        Ok(checks)
     }
 
     fn rule(
@@ -705,7 +777,7 @@ impl Reader<'_> {
         }
     }
 
-    fn template(
+    pub(super) fn template(
         &self,
         env: &Environment<'_>,
         value: &Value,
@@ -717,7 +789,7 @@ impl Reader<'_> {
     }
 
     /// An optional expression string, compiled once to check it.
-    fn expression(
+    pub(super) fn expression(
         &self,
         env: &Environment<'_>,
         value: Option<&Value>,

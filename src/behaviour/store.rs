@@ -9,6 +9,7 @@
 //! `Arc::make_mut`, which copies only if a reader still holds the old one.
 
 use super::clock::real_now_ms;
+use super::uuid_text::index_form;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
@@ -39,17 +40,21 @@ pub struct CollectionData {
 }
 
 impl CollectionData {
+    /// The item under `key`; a UUID key is found by any of its spellings.
     pub fn get(&self, key: &str) -> Option<&Record> {
-        self.by_key.get(key).and_then(|slot| self.items.get(slot))
+        self.by_key
+            .get(index_form(key).as_ref())
+            .and_then(|slot| self.items.get(slot))
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Record> {
-        let slot = *self.by_key.get(key)?;
+        let slot = *self.by_key.get(index_form(key).as_ref())?;
         self.items.get_mut(&slot)
     }
 
     /// Adds or replaces the item under `key`.
     pub fn insert(&mut self, key: String, record: Record) {
+        let key = index_form(&key).into_owned();
         if let Some(slot) = self.by_key.get(&key) {
             self.items.insert(*slot, record);
             return;
@@ -61,7 +66,7 @@ impl CollectionData {
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Record> {
-        let slot = self.by_key.remove(key)?;
+        let slot = self.by_key.remove(index_form(key).as_ref())?;
         self.items.remove(&slot)
     }
 
@@ -101,6 +106,12 @@ pub struct Session {
     /// Added to the real clock; moved forward by the admin API.
     pub clock_offset_ms: i64,
     pub rng: StdRng,
+    /// Real time the session began: seed items, and the credentials of
+    /// seeded users, date from then.
+    pub started_ms: i64,
+    /// The last timestamp handed out, in microseconds: each request gets a
+    /// later one, so items made in the same millisecond still sort by age.
+    last_stamp_us: i64,
 }
 
 impl Session {
@@ -110,11 +121,33 @@ impl Session {
             collections: HashMap::new(),
             clock_offset_ms: 0,
             rng: StdRng::seed_from_u64(seed ^ fnv(name)),
+            started_ms: real_now_ms(),
+            last_stamp_us: i64::MIN,
         }
     }
 
     pub fn now_ms(&self) -> i64 {
         real_now_ms() + self.clock_offset_ms
+    }
+
+    /// The session's time in microseconds, later than any handed out before.
+    pub fn stamp_us(&mut self) -> i64 {
+        let now =
+            super::clock::real_now_us().saturating_add(self.clock_offset_ms.saturating_mul(1000));
+        let stamp = now.max(self.last_stamp_us.saturating_add(1));
+        self.last_stamp_us = stamp;
+        stamp
+    }
+
+    /// Milliseconds of the session clock since `record` was made (seed
+    /// items: since the session began).
+    pub fn age_ms(&self, record: &Record) -> i64 {
+        let made = if record.created_ms == 0 {
+            self.started_ms
+        } else {
+            record.created_ms
+        };
+        self.now_ms().saturating_sub(made)
     }
 
     pub fn collection(&self, name: &str) -> Arc<CollectionData> {

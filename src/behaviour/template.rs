@@ -294,6 +294,7 @@ pub fn environment() -> &'static Environment<'static> {
         env.add_filter("last_segment", last_segment);
         env.add_filter("flatten", flatten);
         env.add_filter("merge", merge);
+        env.add_filter("slugify", slugify);
         env.add_function("uuid", new_uuid);
         env
     })
@@ -466,6 +467,36 @@ fn new_uuid() -> String {
     RNG.with(|rng| crate::generate::random_uuid(&mut *rng.borrow_mut()))
 }
 
+/// `"Genomics Lab!" | slugify` is `"genomics-lab"`, as Django's `slugify`
+/// writes it: accents folded to ASCII, anything but letters, digits,
+/// `_`, `-` and spaces dropped, runs of spaces and dashes made one dash.
+fn slugify(text: String) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = text
+        .nfkd()
+        .filter(char::is_ascii)
+        .collect::<String>()
+        .to_lowercase();
+    let kept: String = folded
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-') || c.is_whitespace())
+        .collect();
+    let mut slug = String::with_capacity(kept.len());
+    let mut in_run = false;
+    for c in kept.chars() {
+        if c == '-' || c.is_whitespace() {
+            in_run = true;
+            continue;
+        }
+        if in_run && !slug.is_empty() {
+            slug.push('-');
+        }
+        in_run = false;
+        slug.push(c);
+    }
+    slug.trim_matches(['-', '_']).to_string()
+}
+
 /// `"https://h/api/customers/4f1c/" | last_segment` is `"4f1c"`: the id at
 /// the end of a hyperlink, for APIs that reference resources by URL.
 fn last_segment(text: String) -> String {
@@ -604,6 +635,21 @@ mod tests {
         let (pointer, _) =
             Template::new(env, json!({"a": {"b": "{{ x | }}"}})).expect_err("syntax error");
         assert_eq!(pointer, "/a/b");
+    }
+
+    #[test]
+    fn slugify_writes_what_django_writes() {
+        // Read off Django 4.2's `django.utils.text.slugify`.
+        for (text, slug) in [
+            ("Genomics Probe", "genomics-probe"),
+            ("  Alpha Universität!  ", "alpha-universitat"),
+            ("a -- b__c", "a-b__c"),
+            ("_x_", "x"),
+            ("Ünïcödé & Co.", "unicode-co"),
+            ("", ""),
+        ] {
+            assert_eq!(slugify(text.to_string()), slug, "{text:?}");
+        }
     }
 
     #[test]

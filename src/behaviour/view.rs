@@ -35,10 +35,12 @@ pub fn shown(spec: &CollectionSpec, record: &Record, now_ms: i64) -> Map<String,
     value
 }
 
-/// Equality as a filter means it: numbers by value, everything else exactly.
+/// Equality as a filter means it: numbers by value, UUIDs by value
+/// whatever their spelling, everything else exactly.
 pub fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::String(x), Value::String(y)) => super::uuid_text::same_text(x, y),
         _ => a == b,
     }
 }
@@ -49,6 +51,8 @@ pub struct CollectionView {
     pub spec: Arc<CollectionSpecRef>,
     pub data: Arc<CollectionData>,
     pub now_ms: i64,
+    /// The keys the request's user may see, when the collection limits it.
+    pub visible: Option<Arc<std::collections::HashSet<String>>>,
 }
 
 /// Which collection of which fixture a view shows.
@@ -66,7 +70,27 @@ impl CollectionSpecRef {
 
 impl CollectionView {
     fn live(&self) -> impl Iterator<Item = &Record> {
-        self.data.iter().filter(|r| !r.deleted)
+        self.data.iter().filter(|r| !r.deleted && self.may_see(r))
+    }
+
+    fn may_see(&self, record: &Record) -> bool {
+        let Some(keys) = &self.visible else {
+            return true;
+        };
+        record
+            .value
+            .get(&self.spec.get().key)
+            .and_then(super::store::key_text)
+            .is_some_and(|k| keys.contains(super::uuid_text::index_form(&k).as_ref()))
+    }
+
+    /// The live item under `key` whoever asks (the request's own user).
+    pub fn get_unfiltered(&self, key: &str) -> JinjaValue {
+        self.data
+            .get(key)
+            .filter(|r| !r.deleted)
+            .map(|r| self.show(r))
+            .unwrap_or(JinjaValue::from(()))
     }
 
     fn matching(&self, kwargs: &Kwargs) -> Result<Vec<&Record>, Error> {
@@ -108,7 +132,7 @@ impl Object for CollectionView {
                     .and_then(|k| super::store::key_text(&k));
                 Ok(key
                     .and_then(|k| self.data.get(&k))
-                    .filter(|r| !r.deleted)
+                    .filter(|r| !r.deleted && self.may_see(r))
                     .map(|r| self.show(r))
                     .unwrap_or(JinjaValue::from(())))
             }

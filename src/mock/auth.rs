@@ -1,7 +1,8 @@
 //! Security requirements: is the request carrying credentials?
 //!
-//! The mock checks presence and form (a bearer token needs `Bearer `), not
-//! validity: any token is accepted, as no real identity provider is behind it.
+//! The mock checks presence and form (a bearer token needs `Bearer `) here.
+//! Whether a credential names a user is the fixture's `auth` (see
+//! [`crate::behaviour::access`]); without it any credential is accepted.
 
 use crate::spec::{Api, Operation, ParameterLocation, SecurityScheme};
 
@@ -33,6 +34,66 @@ pub fn check(
         wanted.push(missing.join(" and "));
     }
     Err(wanted)
+}
+
+/// The raw credentials the request offers, per security requirement of the
+/// operation: each scheme's name and the value found where it looks
+/// (`None` when absent).
+pub fn offered(
+    api: &Api,
+    operation: &Operation,
+    headers: &hyper::HeaderMap,
+    query: &[(String, String)],
+    cookies: &[(String, String)],
+) -> Vec<crate::behaviour::engine::Offered> {
+    operation
+        .security
+        .iter()
+        .map(|requirement| {
+            requirement
+                .schemes
+                .iter()
+                .map(|name| {
+                    let raw = api
+                        .security_schemes
+                        .get(name)
+                        .and_then(|scheme| raw_value(scheme, headers, query, cookies));
+                    (name.clone(), raw)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn raw_value(
+    scheme: &SecurityScheme,
+    headers: &hyper::HeaderMap,
+    query: &[(String, String)],
+    cookies: &[(String, String)],
+) -> Option<String> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.trim().is_empty())
+            .map(str::to_string)
+    };
+    match scheme {
+        SecurityScheme::ApiKey { name, location } => match location {
+            ParameterLocation::Header => header(name),
+            ParameterLocation::Query => query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
+            ParameterLocation::Cookie => cookies
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
+            ParameterLocation::Path => None,
+        },
+        SecurityScheme::Http { .. } | SecurityScheme::BearerToken => header("authorization"),
+        SecurityScheme::MutualTls => None,
+    }
 }
 
 fn satisfied(

@@ -26,7 +26,12 @@ pub fn behave(
         Outcome::Answer(answer) => Some(reply(api, operation, answer, request)),
         Outcome::Refuse(refusal) => {
             let mut failure = Failure::new(refusal.kind, refusal.detail);
-            failure.fields = Box::new(refusal.fields);
+            failure.fields = refusal.fields;
+            if let Some(collection) = refusal.collection {
+                failure
+                    .extra
+                    .insert("collection".into(), Value::String(collection));
+            }
             Some(failure::render(
                 fixture,
                 failure,
@@ -81,7 +86,7 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
                         .map(|m| m.name.clone())
                 })
                 .unwrap_or_else(|| "application/json".into());
-            Reply::json(status, &content_type, &body)
+            Reply::of(status, &content_type, &body)
         }
     };
     reply.headers.extend(answer.headers);

@@ -51,11 +51,19 @@ pub fn check(
         match serde_json::from_slice::<Value>(bytes) {
             Ok(v) => v,
             Err(e) => {
-                violations.push(body_violation(
-                    "",
-                    "syntax",
-                    &format!("the body is not valid JSON: {e}"),
-                ));
+                let mut violation =
+                    body_violation("", "syntax", &format!("the body is not valid JSON: {e}"));
+                violation.syntax = super::json_syntax::first_error(bytes).or_else(|| {
+                    // Python reads what serde refuses (NaN): keep serde's place.
+                    Some(super::json_syntax::SyntaxError {
+                        line: e.line(),
+                        column: e.column(),
+                        offset: 0,
+                        reason: e.to_string(),
+                        python: e.to_string(),
+                    })
+                });
+                violations.push(violation);
                 return Ok(None);
             }
         }
@@ -82,7 +90,8 @@ pub fn check(
                 _ => first_segment(&pointer),
             };
             let mut violation =
-                Violation::new("body", None, pointer, field, keyword, error.to_string());
+                Violation::new("body", None, pointer, field, keyword, error.to_string())
+                    .with_value(error.instance());
             if let Some(property) = missing {
                 violation.path.push('.');
                 violation.path.push_str(&property);

@@ -23,6 +23,9 @@ pub struct Failure {
     pub schemes: Vec<String>,
     /// For 409: the values that clash with an existing item.
     pub fields: Box<serde_json::Map<String, Value>>,
+    /// More names for the error rules: `reason` and `credential` for 401,
+    /// `collection` for an item not found.
+    pub extra: Box<serde_json::Map<String, Value>>,
 }
 
 impl Failure {
@@ -34,6 +37,7 @@ impl Failure {
             allowed: Vec::new(),
             schemes: Vec::new(),
             fields: Box::default(),
+            extra: Box::default(),
         }
     }
 
@@ -59,7 +63,7 @@ pub fn render(fixture: &Fixture, mut failure: Failure, method: &str, path: &str)
         .filter(|v| v.keyword == "required" && v.pointer.is_empty())
         .map(|v| v.field.as_str())
         .collect();
-    let context = jinja_value(json!({
+    let mut context = json!({
         "status": status,
         "title": failure.kind.title(),
         "detail": failure.detail,
@@ -70,7 +74,14 @@ pub fn render(fixture: &Fixture, mut failure: Failure, method: &str, path: &str)
         "allowed": failure.allowed,
         "schemes": failure.schemes,
         "fields": failure.fields,
-    }));
+        "vars": fixture.model.vars,
+    });
+    if let Value::Object(map) = &mut context {
+        for (k, v) in failure.extra.iter() {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+    let context = jinja_value(context);
     let mut reply = match fixture.errors.get(&failure.kind).and_then(|rules| {
         rules.iter().find(|rule| {
             rule.when
@@ -80,7 +91,7 @@ pub fn render(fixture: &Fixture, mut failure: Failure, method: &str, path: &str)
     }) {
         Some(rule) => {
             let body = rule.body.render(&context);
-            let mut reply = Reply::json(rule.status.unwrap_or(status), &rule.content_type, &body);
+            let mut reply = Reply::of(rule.status.unwrap_or(status), &rule.content_type, &body);
             reply.headers.extend(rule.headers.iter().cloned());
             reply
         }

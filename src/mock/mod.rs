@@ -13,6 +13,7 @@ pub mod cors;
 pub mod failure;
 pub mod fault;
 pub mod journal;
+pub mod json_syntax;
 pub mod log;
 pub mod params;
 pub mod persist;

@@ -55,6 +55,31 @@ pub fn decode(text: &str) -> String {
     percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
+/// Drops the violations of parameters the fixture reads leniently
+/// (`ignore_invalid`), and their values: the API uses its default instead.
+pub fn drop_ignored(
+    conventions: &crate::behaviour::conventions::Conventions,
+    parsed: &mut ParsedParameters,
+    violations: &mut Vec<Violation>,
+) {
+    violations.retain(|v| {
+        let Some(name) = &v.name else {
+            return true;
+        };
+        if !conventions.ignores(v.location, name) {
+            return true;
+        }
+        let values = match v.location {
+            "path" => &mut parsed.path,
+            "query" => &mut parsed.query,
+            "header" => &mut parsed.header,
+            _ => &mut parsed.cookie,
+        };
+        values.shift_remove(name);
+        false
+    });
+}
+
 /// Reads every declared parameter, reporting missing and invalid ones.
 pub fn extract(
     api: &Api,
@@ -104,19 +129,22 @@ pub fn extract(
             && !compiled.validator.is_valid(&value)
         {
             for error in compiled.validator.iter_errors(&value) {
-                violations.push(Violation::new(
-                    parameter.location.as_str(),
-                    Some(parameter.name.clone()),
-                    error.instance_path().as_str().to_string(),
-                    parameter.name.clone(),
-                    error.kind().keyword().to_string(),
-                    format!(
-                        "{} parameter `{}`: {}",
+                violations.push(
+                    Violation::new(
                         parameter.location.as_str(),
-                        parameter.name,
-                        error
-                    ),
-                ));
+                        Some(parameter.name.clone()),
+                        error.instance_path().as_str().to_string(),
+                        parameter.name.clone(),
+                        error.kind().keyword().to_string(),
+                        format!(
+                            "{} parameter `{}`: {}",
+                            parameter.location.as_str(),
+                            parameter.name,
+                            error
+                        ),
+                    )
+                    .with_value(error.instance()),
+                );
             }
         }
         let target = match parameter.location {

@@ -26,6 +26,19 @@ impl Reply {
         Self::bytes(status, content_type, Bytes::from(bytes))
     }
 
+    /// A body in any media type: JSON types get the value serialised; for
+    /// others (`text/html`, `text/plain`) a string value is the body as it
+    /// is, so a fixture can answer a framework's HTML error page.
+    pub fn of(status: u16, content_type: &str, body: &Value) -> Self {
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        match body {
+            Value::String(text) if !crate::spec::operation::is_json_media_type(essence) => {
+                Self::bytes(status, content_type, Bytes::from(text.clone()))
+            }
+            _ => Self::json(status, content_type, body),
+        }
+    }
+
     pub fn bytes(status: u16, content_type: &str, body: Bytes) -> Self {
         Self {
             status,

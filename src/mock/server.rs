@@ -8,8 +8,11 @@ use super::journal::{Entry, Journal};
 use super::params::{self, RawParameters};
 use super::reply::Reply;
 use super::respond::{self, BodyCache, Prefer, respond};
+use super::violation::Violation;
 use super::{auth, body, cors, log};
-use crate::behaviour::engine::{Request as BehaviourRequest, session_name};
+use crate::behaviour::engine::{
+    Identity, Request as BehaviourRequest, check, identify, session_name,
+};
 use crate::behaviour::{ErrorKind, Fixture, Store};
 use crate::spec::{Api, Route};
 use arc_swap::ArcSwap;
@@ -335,6 +338,9 @@ impl MockService {
         {
             fault.apply_to_reply(&operation.id, &loaded.fixture, &mut reply);
         }
+        if !loaded.fixture.conventions.headers.is_empty() {
+            add_convention_headers(loaded, parts, &mut reply);
+        }
         reply
     }
 
@@ -376,6 +382,9 @@ impl MockService {
                 return refuse(failure);
             }
             Route::NotFound => {
+                if let Some(reply) = redirect_to_slash(loaded, parts) {
+                    return reply;
+                }
                 return refuse(Failure::new(
                     ErrorKind::NotFound,
                     format!("no path of this API matches `{path}`"),
@@ -400,6 +409,28 @@ impl MockService {
             failure.schemes = wanted;
             return refuse(failure);
         }
+        let user = match fixture.model.access.as_ref().map(|_| {
+            let offered = auth::offered(api, operation, headers, &query, &cookies);
+            identify(fixture, &self.store, headers, &offered)
+        }) {
+            None | Some(Identity::Anyone) => None,
+            Some(Identity::User(key)) => Some(key),
+            Some(Identity::Denied { reason, credential }) => {
+                let mut failure = Failure::new(
+                    ErrorKind::Unauthorized,
+                    format!(
+                        "`{}`: the credentials name no user ({})",
+                        operation.id,
+                        reason.as_str()
+                    ),
+                );
+                failure
+                    .extra
+                    .insert("reason".into(), reason.as_str().into());
+                failure.extra.insert("credential".into(), credential.into());
+                return refuse(failure);
+            }
+        };
 
         let mut violations = Vec::new();
         let raw = RawParameters {
@@ -408,7 +439,10 @@ impl MockService {
             headers,
             cookies: &cookies,
         };
-        let parameters = params::extract(api, operation, &raw, &mut violations);
+        let mut parameters = params::extract(api, operation, &raw, &mut violations);
+        if !fixture.conventions.ignore_invalid.is_empty() {
+            params::drop_ignored(&fixture.conventions, &mut parameters, &mut violations);
+        }
         let content_type = headers
             .get(hyper::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
@@ -416,6 +450,36 @@ impl MockService {
             Ok(body) => body,
             Err(failure) => return refuse(failure),
         };
+        let behaviour = fixture.model.operations.get(&operation.id);
+        let request = BehaviourRequest {
+            method: method.as_str(),
+            path,
+            raw_query: &query,
+            headers,
+            path_params: &parameters.path,
+            query: &parameters.query,
+            header_params: &parameters.header,
+            cookies: &parameters.cookie,
+            body: body.as_ref(),
+            base_url: base_url(headers),
+            default_status: respond::default_response(operation).map_or(200, |r| r.status.code()),
+            user,
+        };
+        if let Some(behaviour) = behaviour.filter(|b| !b.checks.is_empty())
+            && body.is_some()
+            && !violations
+                .iter()
+                .any(|v| v.location == "body" && v.field.is_empty())
+        {
+            let already: Vec<String> = violations
+                .iter()
+                .filter(|v| v.location == "body")
+                .map(|v| v.field.clone())
+                .collect();
+            for (field, message) in check(fixture, &self.store, behaviour, &request, &already) {
+                violations.push(Violation::checked(field, message));
+            }
+        }
         if !violations.is_empty() && !fault.is_some_and(|f| f.accepts_invalid(&operation.id)) {
             return refuse(Failure::invalid(violations));
         }
@@ -423,25 +487,10 @@ impl MockService {
         let prefer = Prefer::parse(headers);
         // `Prefer: code=…` asks the spec, not the fixture, for an answer.
         if prefer.code.is_none()
-            && let Some(behaviour) = fixture.model.operations.get(&operation.id)
+            && let Some(behaviour) = behaviour
+            && let Some(reply) = behave(api, fixture, &self.store, operation, behaviour, &request)
         {
-            let request = BehaviourRequest {
-                method: method.as_str(),
-                path,
-                raw_query: &query,
-                headers,
-                path_params: &parameters.path,
-                query: &parameters.query,
-                header_params: &parameters.header,
-                cookies: &parameters.cookie,
-                body: body.as_ref(),
-                base_url: base_url(headers),
-                default_status: respond::default_response(operation)
-                    .map_or(200, |r| r.status.code()),
-            };
-            if let Some(reply) = behave(api, fixture, &self.store, operation, behaviour, &request) {
-                return reply;
-            }
+            return reply;
         }
         let accept = headers
             .get(hyper::header::ACCEPT)
@@ -457,6 +506,67 @@ impl MockService {
             Ok(reply) => reply,
             Err(failure) => refuse(failure),
         }
+    }
+}
+
+/// The answer to `/a/b` when only `/a/b/` is a path of the API and the
+/// fixture asks for a redirect: `Location` is the slashed path, with the
+/// query kept, as Django's `APPEND_SLASH` writes it.
+fn redirect_to_slash(loaded: &Loaded, parts: &hyper::http::request::Parts) -> Option<Reply> {
+    let redirect = loaded.fixture.conventions.trailing_slash.as_ref()?;
+    let path = parts.uri.path();
+    if path.ends_with('/') {
+        return None;
+    }
+    let slashed = format!("{path}/");
+    if matches!(loaded.api.route(&parts.method, &slashed), Route::NotFound) {
+        return None;
+    }
+    let mut location = slashed;
+    if let Some(query) = parts.uri.query() {
+        location.push('?');
+        location.push_str(query);
+    }
+    let mut reply = Reply::empty(redirect.status);
+    reply.headers.push(("location".into(), location));
+    for (name, value) in &redirect.headers {
+        reply
+            .headers
+            .push((name.to_ascii_lowercase(), value.clone()));
+    }
+    Some(reply)
+}
+
+/// The fixture's `headers`, on every answer of a path the API has.
+fn add_convention_headers(loaded: &Loaded, parts: &hyper::http::request::Parts, reply: &mut Reply) {
+    let path = parts.uri.path();
+    let mut allowed = all_methods(&loaded.api, path);
+    if allowed.is_empty() {
+        return;
+    }
+    if allowed.iter().any(|m| m == "GET") {
+        allowed.push("HEAD".into());
+    }
+    let context = crate::behaviour::template::jinja_value(serde_json::json!({
+        "allowed": allowed,
+        "status": reply.status,
+        "method": parts.method.as_str(),
+        "path": path,
+        "vars": loaded.fixture.model.vars,
+    }));
+    for (name, template) in &loaded.fixture.conventions.headers {
+        if reply
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            continue;
+        }
+        let value = match template.render(&context) {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        reply.headers.push((name.clone(), value));
     }
 }
 

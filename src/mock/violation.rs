@@ -25,6 +25,17 @@ pub struct Violation {
     /// `.items[1]`), as ajv-based APIs report it; for a missing property,
     /// the property's own path.
     pub path: String,
+    /// The offending value (long text cut short), so an error can quote it
+    /// as the real service does ("bogus is not one of the choices").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// The JSON type of the offending value: `object`, `array`, `string`,
+    /// `integer`, `number`, `boolean` or `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<&'static str>,
+    /// For a body that is not JSON: where parsing stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syntax: Option<super::json_syntax::SyntaxError>,
 }
 
 impl Violation {
@@ -59,6 +70,65 @@ impl Violation {
             keyword,
             message,
             path,
+            value: None,
+            actual: None,
+            syntax: None,
         }
+    }
+
+    /// A body field refused by one of the fixture's `checks`.
+    pub fn checked(field: String, message: serde_json::Value) -> Self {
+        let message = match message {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let pointer = if field.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", field.replace('~', "~0").replace('/', "~1"))
+        };
+        Self::new("body", None, pointer, field, "check".into(), message)
+    }
+
+    /// The same violation quoting the value that broke the rule.
+    pub fn with_value(mut self, value: &serde_json::Value) -> Self {
+        self.actual = Some(json_type(value));
+        self.value = Some(quoted(value));
+        self
+    }
+}
+
+/// The JSON Schema type name of a value.
+pub fn json_type(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Longest text quoted back in an error: the request is the client's, and
+/// echoing a megabyte of it into every answer and log line helps nobody.
+const QUOTE_LIMIT: usize = 200;
+
+/// Scalars as they are (text cut at [`QUOTE_LIMIT`]); lists and mappings
+/// only when small, else `null`.
+fn quoted(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.len() > QUOTE_LIMIT => {
+            let mut end = QUOTE_LIMIT;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            Value::String(format!("{}…", &s[..end]))
+        }
+        Value::Array(_) | Value::Object(_) if value.to_string().len() > QUOTE_LIMIT => Value::Null,
+        other => other.clone(),
     }
 }
