@@ -5,6 +5,7 @@
 use crate::behaviour::{Fixture, FixtureError};
 use crate::spec::{Api, SpecError};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// A bundled API: its name and the text of its files.
 pub struct BundledApi {
@@ -25,8 +26,8 @@ pub const BUNDLED: [BundledApi; 3] = [
     },
     BundledApi {
         name: "waldur",
-        spec_path: "specs/waldur.yaml",
-        spec: include_str!("../specs/waldur.yaml"),
+        spec_path: "specs/waldur.json",
+        spec: include_str!("../specs/waldur.json"),
         fixture_path: "fixtures/waldur.yaml",
         fixture: include_str!("../fixtures/waldur.yaml"),
     },
@@ -51,6 +52,29 @@ pub enum BundledError {
 impl BundledApi {
     pub fn load(&self) -> Result<(Api, Fixture), BundledError> {
         let api = Api::from_text(Path::new(self.spec_path), self.spec)?;
+        let mut fixture = Fixture::from_text(Path::new(self.fixture_path), self.fixture)?;
+        fixture.bind(&api)?;
+        Ok((api, fixture))
+    }
+
+    /// The spec loaded once per process and shared, with a fixture of its
+    /// own: the spec never changes, and sharing it means its schemas are
+    /// compiled once for every mock and run that uses it (`mutate` starts
+    /// a mock per mutant). The fixture is fresh, so a fault applied to one
+    /// never reaches another.
+    pub fn load_shared(&self) -> Result<(Arc<Api>, Fixture), BundledError> {
+        static LOADED: Mutex<Vec<(&'static str, Arc<Api>)>> = Mutex::new(Vec::new());
+        let api = {
+            let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+            match loaded.iter().find(|(name, _)| *name == self.name) {
+                Some((_, api)) => api.clone(),
+                None => {
+                    let api = Arc::new(Api::from_text(Path::new(self.spec_path), self.spec)?);
+                    loaded.push((self.name, api.clone()));
+                    api
+                }
+            }
+        };
         let mut fixture = Fixture::from_text(Path::new(self.fixture_path), self.fixture)?;
         fixture.bind(&api)?;
         Ok((api, fixture))

@@ -80,6 +80,28 @@ the scenario reads them from RECORDED_<HEADER> environment variables.")]
 Exit codes: 0 score at least --min-score, 1 below it, 2 unusable input or a suite
 that fails against the unmutated mock.")]
     Mutate(Box<MutateArgs>),
+    /// Cut a spec out of a vendor's, as a recipe says: the operations it
+    /// names, every component they reach, then the recipe's overlay.
+    #[command(after_help = "Examples:
+  understudy extract specs/waldur.recipe.yaml                # writes specs/waldur.json
+  understudy extract --check specs/*.recipe.yaml             # exit 1 when a written spec differs
+
+The vendor's files are third-party: keep them out of the repository and
+pass their folder with --upstream.")]
+    Extract(ExtractArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ExtractArgs {
+    /// Recipe files (`*.recipe.yaml`).
+    #[arg(required = true)]
+    pub recipes: Vec<PathBuf>,
+    /// The folder holding the vendors' specs the recipes name.
+    #[arg(long, default_value = "../shared/real-specs", value_name = "DIR")]
+    pub upstream: PathBuf,
+    /// Compare with the written spec instead of writing it.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -140,6 +162,16 @@ pub struct RecordArgs {
     /// Time limit for the upstream's answer, in seconds.
     #[arg(long = "timeout", default_value_t = 30, value_name = "SECONDS")]
     pub timeout_seconds: u64,
+    /// Write the credentials sent as fallbacks of their variables
+    /// (`${env.RECORDED_AUTHORIZATION:-Token …}`), for a test server whose
+    /// credentials are fixed and not secret; without it they are never written.
+    #[arg(long)]
+    pub write_credentials: bool,
+    /// The fixture variables under which the mock answers as the recorded
+    /// service does (written as the scenario's `mock_vars`), e.g.
+    /// `--mock-var waldur_server=2024`.
+    #[arg(long = "mock-var", value_name = "NAME=VALUE")]
+    pub mock_vars: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -178,9 +210,18 @@ pub struct RunArgs {
     /// Only scenarios with this tag (repeat for any of several).
     #[arg(long = "tag")]
     pub tags: Vec<String>,
+    /// Leave out scenarios with this tag (repeatable), e.g. the documented
+    /// behaviour a server's version lacks: `--skip-tag docs`.
+    #[arg(long = "skip-tag", value_name = "TAG")]
+    pub skip_tags: Vec<String>,
     /// Sets a scenario variable, e.g. `--var customer=…` (JSON or text).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Sets a fixture variable for every scenario's session on an
+    /// understudy mock (over the scenarios' `mock_vars`), e.g.
+    /// `--mock-var waldur_server=2024`.
+    #[arg(long = "mock-var", value_name = "NAME=VALUE")]
+    pub mock_vars: Vec<String>,
     /// Write a report: `junit=FILE` or `json=FILE` (repeatable).
     #[arg(long = "report", value_name = "FORMAT=FILE")]
     pub reports: Vec<String>,
@@ -277,7 +318,54 @@ pub fn main() -> i32 {
         Command::Diff(args) => crate::run_command::diff_command(*args),
         Command::Record(args) => crate::record_command::record_command(*args),
         Command::Mutate(args) => crate::mutate_command::mutate_command(*args),
+        Command::Extract(args) => extract_command(args),
     }
+}
+
+fn extract_command(args: ExtractArgs) -> i32 {
+    use crate::spec::recipe::Recipe;
+    let mut differs = false;
+    for path in &args.recipes {
+        let built = Recipe::load(path).and_then(|recipe| {
+            let spec = recipe.build(&args.upstream)?;
+            Ok((recipe, spec))
+        });
+        let (recipe, spec) = match built {
+            Ok(done) => done,
+            Err(e) => {
+                eprint!(
+                    "{}",
+                    crate::diagnostic::render(&e.to_string(), &e.location())
+                );
+                return EXIT_UNUSABLE;
+            }
+        };
+        let text = Recipe::render(&spec);
+        let output = recipe.output.display();
+        if args.check {
+            match std::fs::read_to_string(&recipe.output) {
+                Ok(written) if written == text => println!("{output}: as the recipe makes it"),
+                Ok(_) => {
+                    println!("{output}: differs from what {} makes", path.display());
+                    differs = true;
+                }
+                Err(e) => {
+                    eprintln!("error: {output}: cannot read it: {e}");
+                    return EXIT_UNUSABLE;
+                }
+            }
+        } else if let Err(e) = crate::atomic_file::write(&recipe.output, text.as_bytes()) {
+            eprintln!("error: {output}: cannot write it: {e}");
+            return EXIT_UNUSABLE;
+        } else {
+            println!(
+                "{output}: {} operations of {}",
+                recipe.operations.len(),
+                recipe.upstream
+            );
+        }
+    }
+    i32::from(differs)
 }
 
 struct Served {

@@ -50,6 +50,11 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
             "error: `--upstream {upstream}`: write the service's URL, e.g. https://api.example.com\n"
         ));
     }
+    let mut mock_vars = serde_json::Map::new();
+    for var in &args.mock_vars {
+        let (name, value) = crate::cli::parse_var(var)?;
+        mock_vars.insert(name, value);
+    }
     let out = args.out.join(format!("{}.yaml", args.name));
     if out.exists() {
         return Err(format!(
@@ -94,6 +99,8 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
         volatile: fixture.model.volatile_fields(),
         timeout: Duration::from_secs(args.timeout_seconds),
         body_limit: 16 * 1024 * 1024,
+        write_credentials: args.write_credentials,
+        mock_vars,
     })
 }
 

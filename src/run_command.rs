@@ -163,6 +163,10 @@ fn options(args: RunArgs) -> Result<Parsed, String> {
     for var in &args.vars {
         vars.push(parse_var(var)?);
     }
+    let mut mock_vars = Vec::new();
+    for var in &args.mock_vars {
+        mock_vars.push(parse_var(var)?);
+    }
     let reports = args
         .reports
         .iter()
@@ -190,7 +194,9 @@ fn options(args: RunArgs) -> Result<Parsed, String> {
         shard: args.shard,
         filter: args.filter,
         tags: args.tags,
+        skip_tags: args.skip_tags,
         vars,
+        mock_vars,
         request_timeout: duration_flag("timeout", &args.timeout)?,
         scenario_timeout: duration_flag("scenario-timeout", &args.scenario_timeout)?,
         real_time: args.real_time,

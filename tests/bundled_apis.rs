@@ -155,6 +155,11 @@ async fn both_mittwald_create_paths_answer_201_with_an_id() {
     }
 }
 
+const WALDUR_STAFF: (&str, &str) = (
+    "authorization",
+    "Token 0123456789abcdef0123456789abcdef01234567",
+);
+
 #[tokio::test]
 async fn waldur_validation_errors_are_drf_shaped() {
     let (mock, _) = start_bundled("waldur").await;
@@ -162,21 +167,21 @@ async fn waldur_validation_errors_are_drf_shaped() {
         mock.addr,
         "POST",
         "/api/projects/",
-        &[("authorization", "Token t"), JSON],
+        &[WALDUR_STAFF, JSON],
         br#"{"customer":"not a url"}"#,
     )
     .await;
     assert_eq!(answer.status, 400);
     assert_eq!(
         answer.json(),
-        json!({"name": ["This field is required."], "customer": ["Enter a valid URL."]})
+        json!({"name": ["This field is required."], "customer": ["Invalid hyperlink - No URL match."]})
     );
 }
 
 #[tokio::test]
 async fn waldur_query_parameters_are_typed_and_checked() {
     let (mock, _) = start_bundled("waldur").await;
-    let auth = [("authorization", "Token t")];
+    let auth = [WALDUR_STAFF];
     let answer = send(
         mock.addr,
         "GET",
@@ -189,23 +194,26 @@ async fn waldur_query_parameters_are_typed_and_checked() {
     let answer = send(
         mock.addr,
         "GET",
-        "/api/projects/?page=two&o=bogus",
+        "/api/projects/?customer=nope&o=bogus",
         &auth,
         b"",
     )
     .await;
     assert_eq!(answer.status, 400);
-    let body = answer.json();
-    assert!(
-        body.get("page").is_some() && body.get("o").is_some(),
-        "every violation is reported: {body}"
+    assert_eq!(
+        answer.json(),
+        json!({
+            "customer": ["Enter a valid UUID."],
+            "o": ["Select a valid choice. bogus is not one of the available choices."]
+        }),
+        "every violation is reported"
     );
 }
 
 #[tokio::test]
 async fn unknown_paths_wrong_methods_and_media_types() {
     let (mock, _) = start_bundled("waldur").await;
-    let auth = ("authorization", "Token t");
+    let auth = WALDUR_STAFF;
     assert_eq!(
         send(mock.addr, "GET", "/api/nothing/", &[auth], b"")
             .await
@@ -214,7 +222,7 @@ async fn unknown_paths_wrong_methods_and_media_types() {
     );
     let answer = send(mock.addr, "PUT", "/api/projects/", &[auth], b"").await;
     assert_eq!(answer.status, 405);
-    assert_eq!(answer.header("allow"), Some("GET, POST"));
+    assert_eq!(answer.header("allow"), Some("GET, POST, HEAD, OPTIONS"));
     let answer = send(
         mock.addr,
         "POST",

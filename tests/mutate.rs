@@ -51,16 +51,16 @@ async fn the_bundled_suite_kills_every_mutant_of_the_three_apis() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_the_scenario_that_checks_page_links_that_mutant_survives_and_is_named() {
-    // The Waldur suite, with the one scenario that follows a customer
-    // page's `Link` taken out of its file.
+async fn without_the_scenario_of_a_refusal_that_mutant_survives_and_is_named() {
+    // The Waldur suite, with the one scenario that adds a member to a
+    // terminated project taken out of its file.
     let dir = std::env::temp_dir().join(format!("understudy-mutate-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     for entry in std::fs::read_dir(root().join("scenarios/waldur")).expect("scenarios") {
         let path = entry.expect("entry").path();
         let mut text = std::fs::read_to_string(&path).expect("readable");
-        if let Some(at) = text.find("  - name: customer pages link to the next one") {
+        if let Some(at) = text.find("  - name: a terminated project takes no new members") {
             let rest = &text[at + 1..];
             let end = rest
                 .find("\n  - name: ")
@@ -74,12 +74,12 @@ async fn without_the_scenario_that_checks_page_links_that_mutant_survives_and_is
         .expect("the suite runs");
     let _ = std::fs::remove_dir_all(&dir);
     let survivors = survivors(&report);
-    assert_eq!(survivors, ["waldur/page-headers:customers_list"]);
+    assert_eq!(survivors, ["waldur/skip-refusal:projects_add_user:1"]);
     let text = report::terminal(&report);
     assert!(
-        text.contains("SURVIVED waldur/page-headers:customers_list")
-            && text.contains("wrong count header, no Link")
-            && text.contains("understudy serve --mutant waldur/page-headers:customers_list"),
+        text.contains("SURVIVED waldur/skip-refusal:projects_add_user:1")
+            && text.contains("refusal rule 1 never fires")
+            && text.contains("understudy serve --mutant waldur/skip-refusal:projects_add_user:1"),
         "{text}"
     );
     assert!(report.score() < 100.0);

@@ -62,6 +62,8 @@ async fn a_recorded_session_replays_against_the_upstream_with_its_snapshots() {
         volatile: fixture.model.volatile_fields(),
         timeout: Duration::from_secs(10),
         body_limit: 1 << 20,
+        write_credentials: false,
+        mock_vars: Default::default(),
     };
     let proxy = RunningRecorder::start(Recorder::new(options), "127.0.0.1", 0)
         .await

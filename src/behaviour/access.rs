@@ -13,8 +13,11 @@
 //! Without `auth` the mock checks that credentials are present and well
 //! formed, and accepts any. With it, a credential names a user or the
 //! request is refused with the API's `unauthorized` error, whose rules see
-//! why (`reason`: `missing`, `other_scheme`, `unknown`, `expired`). The
-//! user is `user` in every template of the request.
+//! why (`reason`: `missing`, `other_scheme`, `unknown`, `expired`). Only
+//! the schemes `auth` declares can name a user: a credential for another
+//! of the spec's schemes is `other_scheme`, as a server that does not
+//! accept that scheme answers. The user is `user` in every template of
+//! the request.
 
 use super::fixture::{FixtureError, Reader};
 use super::parse_model::escape;

@@ -51,6 +51,11 @@ struct ScopeData {
     vars: OnceLock<JinjaValue>,
     /// The key of the user the credentials named.
     user: Option<String>,
+    /// The user as templates see them, made on first use: conditions over
+    /// every item of a collection ask for it once per item.
+    user_value: OnceLock<JinjaValue>,
+    /// The session's own values for fixture variables.
+    session_vars: OnceLock<Map<String, Value>>,
     /// The request's instant in microseconds, set once the session is held:
     /// every `now` of one request is the same.
     stamp_us: OnceLock<i64>,
@@ -101,9 +106,19 @@ impl Scope {
                 request: OnceLock::new(),
                 vars: OnceLock::new(),
                 user: request.user.clone(),
+                user_value: OnceLock::new(),
+                session_vars: OnceLock::new(),
                 stamp_us: OnceLock::new(),
                 visible: OnceLock::new(),
             }),
+        }
+    }
+
+    /// Takes the session's overrides of fixture variables (once, before
+    /// any template reads `vars`).
+    pub fn set_session_vars(&self, vars: &Map<String, Value>) {
+        if !vars.is_empty() {
+            let _ = self.data.session_vars.set(vars.clone());
         }
     }
 
@@ -165,7 +180,14 @@ impl ScopeData {
             "body" => self.body.clone(),
             "vars" => self
                 .vars
-                .get_or_init(|| jinja_value(&self.fixture.model.vars))
+                .get_or_init(|| match self.session_vars.get() {
+                    Some(overrides) if !overrides.is_empty() => {
+                        let mut vars = self.fixture.model.vars.clone();
+                        vars.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        jinja_value(vars)
+                    }
+                    _ => jinja_value(&self.fixture.model.vars),
+                })
                 .clone(),
             "base_url" => JinjaValue::from(self.base_url.as_str()),
             "session" => JinjaValue::from(self.session.as_str()),
@@ -282,7 +304,7 @@ impl Object for Context {
                     .unwrap_or(self.now_ms.saturating_mul(1000)),
             ))),
             "today" => Some(JinjaValue::from(format_date(self.now_ms))),
-            "user" => Some(self.user()),
+            "user" => Some(self.scope.user_value.get_or_init(|| self.user()).clone()),
             _ => self.scope.get(name),
         }
     }

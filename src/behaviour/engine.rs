@@ -14,6 +14,7 @@ use super::view::shown;
 use crate::generate::{random_matching, random_uuid};
 use minijinja::Value as JinjaValue;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The parts of a validated request that rules can see.
@@ -108,11 +109,13 @@ pub fn run(
     let scope = Scope::new(fixture, request, name);
     let session = store.session(name, |session| seed(fixture, &scope, session));
     let mut session = lock(&session);
+    scope.set_session_vars(&session.vars);
     scope.set_stamp(session.stamp_us());
     let mut runner = Runner {
         fixture,
         scope,
         notes: Vec::new(),
+        omitted: Default::default(),
     };
     runner.limit_visibility(&session);
     runner.run(&mut session, behaviour, request)
@@ -134,11 +137,13 @@ pub fn check(
     let scope = Scope::new(fixture, request, name);
     let session = store.session(name, |session| seed(fixture, &scope, session));
     let mut session = lock(&session);
+    scope.set_session_vars(&session.vars);
     scope.set_stamp(session.stamp_us());
     let runner = Runner {
         fixture,
         scope,
         notes: Vec::new(),
+        omitted: Default::default(),
     };
     runner.limit_visibility(&session);
     let mut failed: Vec<(String, Value)> = Vec::new();
@@ -191,6 +196,7 @@ pub fn identify(
     let scope = Scope::bare(fixture, "", name);
     let session = store.session(name, |session| seed(fixture, &scope, session));
     let session = lock(&session);
+    scope.set_session_vars(&session.vars);
     let users = session.collection(&access.users);
     let key_field = fixture
         .model
@@ -203,13 +209,20 @@ pub fn identify(
         }
     };
     'alternatives: for offered in alternatives {
+        // `security: [{}]`: this alternative needs no credentials.
+        if offered.is_empty() {
+            return Identity::Anyone;
+        }
         let mut named: Option<&super::store::Record> = None;
-        let mut declared = false;
         for (scheme, raw) in offered {
+            // With `auth`, only the schemes it declares name users.
             let Some(how) = access.scheme(scheme) else {
-                continue;
+                match raw {
+                    Some(raw) => deny(Denial::OtherScheme, raw),
+                    None => deny(Denial::Missing, ""),
+                }
+                continue 'alternatives;
             };
-            declared = true;
             let Some(raw) = raw else {
                 deny(Denial::Missing, "");
                 continue 'alternatives;
@@ -229,9 +242,6 @@ pub fn identify(
                     continue 'alternatives;
                 }
             }
-        }
-        if !declared {
-            return Identity::Anyone;
         }
         let Some(user) = named else { continue };
         if access
@@ -302,6 +312,29 @@ fn generate(
     value: &mut Map<String, Value>,
     overwrite: bool,
 ) {
+    if !spec.defaults.is_empty() {
+        let missing = spec
+            .defaults
+            .iter()
+            .any(|(field, _)| !value.contains_key(field));
+        if missing {
+            LentItem::lend(value, |item| {
+                let mut context: Option<JinjaValue> = None;
+                for (field, template) in &spec.defaults {
+                    if item.contains(field) {
+                        continue;
+                    }
+                    let made = match template.constant() {
+                        Some(value) => value.clone(),
+                        None => template.render(context.get_or_insert_with(|| {
+                            scope.context(session, &[("item", item.value())])
+                        })),
+                    };
+                    item.insert(field.clone(), made);
+                }
+            });
+        }
+    }
     LentItem::lend(value, |item| {
         // One context for all the templates: the item is lent, so each one
         // sees the fields made before it, and all share one `now`. It is
@@ -342,6 +375,8 @@ struct Runner<'f> {
     fixture: &'f Arc<Fixture>,
     scope: Scope,
     notes: Vec<String>,
+    /// Each collection's `omit` list, worked out once per request.
+    omitted: std::cell::RefCell<HashMap<String, Arc<Vec<String>>>>,
 }
 
 impl<'f> Runner<'f> {
@@ -433,7 +468,9 @@ impl<'f> Runner<'f> {
                     let Some(key) = record.value.get(&spec.key).and_then(key_text) else {
                         continue;
                     };
-                    let mut shown = self.present(session, spec, record);
+                    // Stored fields only: conditions name ids and owners,
+                    // and computed fields can cost more than the condition.
+                    let mut shown = super::view::shown(spec, record, session.now_ms());
                     let seen = LentItem::lend(&mut shown, |item| {
                         holds(
                             condition,
@@ -491,10 +528,14 @@ impl<'f> Runner<'f> {
     ) -> Map<String, Value> {
         let mut value = shown(spec, record, session.now_ms());
         if !spec.computed.is_empty() {
+            // A field never answered is not worth computing.
+            let omitted = self.omitted(session, spec);
             LentItem::lend(&mut value, |item| {
                 let context = self.scope.context(session, &[("item", item.value())]);
                 for (field, template) in &spec.computed {
-                    item.insert(field.clone(), template.render(&context));
+                    if !omitted.contains(field) {
+                        item.insert(field.clone(), template.render(&context));
+                    }
                 }
             });
         }
@@ -502,7 +543,21 @@ impl<'f> Runner<'f> {
     }
 
     /// The fields the collection leaves out of answers (`omit`).
-    fn omitted(&self, session: &Session, spec: &CollectionSpec) -> Vec<String> {
+    fn omitted(&self, session: &Session, spec: &CollectionSpec) -> Arc<Vec<String>> {
+        if spec.omit.is_none() {
+            return Arc::default();
+        }
+        if let Some(known) = self.omitted.borrow().get(&spec.name) {
+            return known.clone();
+        }
+        let list = Arc::new(self.omit_list(session, spec));
+        self.omitted
+            .borrow_mut()
+            .insert(spec.name.clone(), list.clone());
+        list
+    }
+
+    fn omit_list(&self, session: &Session, spec: &CollectionSpec) -> Vec<String> {
         let Some(template) = &spec.omit else {
             return Vec::new();
         };
@@ -648,7 +703,14 @@ impl<'f> Runner<'f> {
                 }
             }
         }
-        // The answer.
+        // The answer. Fields a collection never answers (`omit`) are not
+        // in the list a body template sees either.
+        let omitted = spec
+            .map(|spec| self.omitted(session, spec))
+            .unwrap_or_default();
+        if rule.body.is_some() && !omitted.is_empty() {
+            items = without(items, &omitted);
+        }
         let status = rule.status.unwrap_or(request.default_status);
         // Most rules answer the item as it is: no template, no context.
         let mut templated = rule.body.iter().chain(rule.headers.iter().map(|(_, t)| t));
@@ -674,9 +736,6 @@ impl<'f> Runner<'f> {
             }
             rule.body.as_ref().map(|template| template.render(&context))
         });
-        let omitted = spec
-            .map(|spec| self.omitted(session, spec))
-            .unwrap_or_default();
         let body = match (rendered, rule.action) {
             (Some(body), _) => Some(body),
             (None, Action::List) => Some(without(items, &omitted)),

@@ -1,7 +1,7 @@
 //! `action: list`: query parameters become filters, an ordering and a page.
 
 use super::clock::parse_timestamp;
-use super::model::{FilterOp, ListSpec, Paginate, QueryFilter};
+use super::model::{FilterOp, LinkStyle, ListSpec, Paginate, QueryFilter};
 use super::view::same;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
@@ -112,7 +112,8 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
             .partial_cmp(&y.as_f64())
             .unwrap_or(Ordering::Equal),
         (Value::String(x), Value::String(y)) => match (parse_timestamp(x), parse_timestamp(y)) {
-            (Some(tx), Some(ty)) => tx.cmp(&ty),
+            // Same millisecond: finer digits (microseconds) still order them.
+            (Some(tx), Some(ty)) => tx.cmp(&ty).then_with(|| x.cmp(y)),
             _ => x.cmp(y),
         },
         (Value::Number(x), Value::String(y)) | (Value::String(y), Value::Number(x))
@@ -218,8 +219,8 @@ pub fn paginate(
             if let Some(name) = count_header {
                 headers.push((name.to_ascii_lowercase(), total.to_string()));
             }
-            if *link {
-                let href = |p: usize| page_url(request, page_param, p);
+            if *link != LinkStyle::None {
+                let href = |p: usize| page_url(request, page_param, p, *link);
                 let mut links = vec![format!("<{}>; rel=\"first\"", href(1))];
                 if page > 1 {
                     links.push(format!("<{}>; rel=\"prev\"", href(page - 1)));
@@ -263,15 +264,37 @@ pub fn paginate(
 }
 
 /// The request's URL with `page` set to `number`, other parameters kept.
-fn page_url(request: &ListRequest<'_>, page_param: &str, number: usize) -> String {
-    let mut pairs: Vec<String> = request
+fn page_url(
+    request: &ListRequest<'_>,
+    page_param: &str,
+    number: usize,
+    style: LinkStyle,
+) -> String {
+    let mut pairs: Vec<(String, String)> = request
         .raw_query
         .iter()
         .filter(|(k, _)| k != page_param)
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .cloned()
         .collect();
-    pairs.push(format!("{}={number}", encode(page_param)));
-    format!("{}?{}", request.url, pairs.join("&"))
+    if !(style == LinkStyle::Django && number == 1) {
+        pairs.push((page_param.to_string(), number.to_string()));
+    }
+    let encode_part = |text: &str| match style {
+        LinkStyle::Django => encode(text).replace("%20", "+"),
+        _ => encode(text),
+    };
+    if style == LinkStyle::Django {
+        // Stable: repeated parameters keep their order.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_part(k), encode_part(v)))
+        .collect();
+    if query.is_empty() {
+        return request.url.clone();
+    }
+    format!("{}?{}", request.url, query.join("&"))
 }
 
 /// Everything but RFC 3986's unreserved characters.
@@ -404,7 +427,7 @@ mod tests {
                 default_size: 10,
                 max_size: 100,
                 count_header: Some("X-Result-Count".into()),
-                link: true,
+                link: LinkStyle::Plain,
             }),
             ..ListSpec::default()
         };

@@ -45,6 +45,11 @@ impl Model {
             .flat_map(|c| c.generated.iter())
             .filter(|(_, how)| !matches!(how, Generated::Template(t) if t.constant().is_some()))
             .map(|(field, _)| field.clone())
+            .chain(
+                self.collections
+                    .iter()
+                    .flat_map(|c| c.volatile.iter().cloned()),
+            )
             .collect();
         fields.sort();
         fields.dedup();
@@ -61,6 +66,10 @@ pub struct CollectionSpec {
     /// Values the server makes on create, in order: generated ids, then
     /// templates that may use them (`url`, `createdAt`).
     pub generated: Vec<(String, Generated)>,
+    /// Values a new item takes for fields the create leaves out (the
+    /// server's defaults). Unlike generated fields they are not volatile:
+    /// snapshots and drift reports show them.
+    pub defaults: Vec<(String, Template)>,
     /// Fields computed each time an item is shown (counters over other collections).
     pub computed: Vec<(String, Template)>,
     pub readiness: Option<Readiness>,
@@ -70,6 +79,10 @@ pub struct CollectionSpec {
     /// Expression with `item` and `user`: whether the request's user may
     /// see the item. Others are not found, listed or counted.
     pub visible: Option<String>,
+    /// More fields that differ from run to run, such as computed copies of
+    /// generated ones (a project's `customer_slug`): hidden in snapshots
+    /// and drift reports like generated fields.
+    pub volatile: Vec<String>,
     /// Fields left out whenever an item is shown: a template giving a list
     /// of names (usually from `vars`, to shape one version of an API).
     pub omit: Option<Template>,
@@ -270,6 +283,18 @@ pub struct Ordering {
     pub fields: HashMap<String, String>,
 }
 
+/// How page links are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStyle {
+    /// No `Link` header.
+    None,
+    /// The request's parameters as they came, `page` set on every link.
+    Plain,
+    /// As Django REST framework writes them: parameters sorted by name,
+    /// spaces as `+`, and the first page without a page number.
+    Django,
+}
+
 #[derive(Debug)]
 pub enum Paginate {
     /// `?page=2&page_size=10`, with `Link` and a count header (Django REST framework).
@@ -279,7 +304,7 @@ pub enum Paginate {
         default_size: usize,
         max_size: usize,
         count_header: Option<String>,
-        link: bool,
+        link: LinkStyle,
     },
     /// `?limit=10&skip=20` with a total-count header.
     Offset {
@@ -302,6 +327,6 @@ impl Paginate {
 
     /// Whether pages point to each other with a `Link` header.
     pub fn links(&self) -> bool {
-        matches!(self, Paginate::Page { link: true, .. })
+        matches!(self, Paginate::Page { link, .. } if *link != LinkStyle::None)
     }
 }

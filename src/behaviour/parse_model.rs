@@ -107,6 +107,8 @@ impl Reader<'_> {
                 "seed",
                 "visible",
                 "omit",
+                "defaults",
+                "volatile",
             ],
         )?;
         let key = match spec.get("key") {
@@ -127,6 +129,19 @@ impl Reader<'_> {
             for (field, how) in map {
                 let at = format!("{pointer}/generate/{}", escape(field));
                 generated.push((field.clone(), self.generator(env, how, &at)?));
+            }
+        }
+        let mut defaults = Vec::new();
+        if let Some(map) = spec.get("defaults") {
+            let Value::Object(map) = map else {
+                return Err(self.invalid(
+                    &format!("{pointer}/defaults"),
+                    "expected a mapping of field to value (or template)",
+                ));
+            };
+            for (field, value) in map {
+                let at = format!("{pointer}/defaults/{}", escape(field));
+                defaults.push((field.clone(), self.template(env, value, &at)?));
             }
         }
         let mut computed = Vec::new();
@@ -202,6 +217,19 @@ impl Reader<'_> {
             }
         };
         self.seed_keys(&seed, &key, &generated, &pointer)?;
+        let volatile = match spec.get("volatile") {
+            None => Vec::new(),
+            Some(Value::Array(fields)) if fields.iter().all(Value::is_string) => fields
+                .iter()
+                .filter_map(|f| f.as_str().map(String::from))
+                .collect(),
+            Some(_) => {
+                return Err(self.invalid(
+                    &format!("{pointer}/volatile"),
+                    "`volatile` is a list of field names",
+                ));
+            }
+        };
         let visible = self.expression(env, spec.get("visible"), &format!("{pointer}/visible"))?;
         let omit = match spec.get("omit") {
             None => None,
@@ -211,11 +239,13 @@ impl Reader<'_> {
             name: name.to_string(),
             key,
             generated,
+            defaults,
             computed,
             readiness,
             soft_delete,
             unique,
             visible,
+            volatile,
             omit,
             seed,
             pointer,
@@ -749,8 +779,15 @@ impl Reader<'_> {
                     max_size: self.count_or(p.get("max_size"), 1000, &format!("{at}/max_size"))?,
                     count_header,
                     link: match p.get("link") {
-                        None => true,
-                        v => self.flag(v, &format!("{at}/link"))?,
+                        None | Some(Value::Bool(true)) => LinkStyle::Plain,
+                        Some(Value::Bool(false)) => LinkStyle::None,
+                        Some(Value::String(s)) if s == "django" => LinkStyle::Django,
+                        Some(_) => {
+                            return Err(self.invalid(
+                                &format!("{at}/link"),
+                                "`link` is true, false or `django`",
+                            ));
+                        }
                     },
                 })
             }

@@ -109,6 +109,10 @@ pub struct Session {
     /// Real time the session began: seed items, and the credentials of
     /// seeded users, date from then.
     pub started_ms: i64,
+    /// Fixture variables this session overrides (`PUT /__understudy/vars`):
+    /// one mock serves a test run in one version of an API and another
+    /// run in another.
+    pub vars: Map<String, Value>,
     /// The last timestamp handed out, in microseconds: each request gets a
     /// later one, so items made in the same millisecond still sort by age.
     last_stamp_us: i64,
@@ -122,6 +126,7 @@ impl Session {
             clock_offset_ms: 0,
             rng: StdRng::seed_from_u64(seed ^ fnv(name)),
             started_ms: real_now_ms(),
+            vars: Map::new(),
             last_stamp_us: i64::MIN,
         }
     }
@@ -182,6 +187,7 @@ impl Session {
         json!({
             "session": self.name,
             "clock_offset_ms": self.clock_offset_ms,
+            "vars": self.vars,
             "collections": collections,
         })
     }
@@ -243,8 +249,14 @@ impl Session {
             }
             collections.insert(name.clone(), Arc::new(data));
         }
+        let vars = match dump.get("vars") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(vars)) => vars.clone(),
+            Some(_) => return Err("`vars` must be a mapping of names to values".into()),
+        };
         self.collections = collections;
         self.clock_offset_ms = offset;
+        self.vars = vars;
         Ok(())
     }
 }

@@ -295,6 +295,7 @@ pub fn environment() -> &'static Environment<'static> {
         env.add_filter("flatten", flatten);
         env.add_filter("merge", merge);
         env.add_filter("slugify", slugify);
+        env.add_filter("pick", pick);
         env.add_function("uuid", new_uuid);
         env
     })
@@ -465,6 +466,30 @@ fn new_uuid() -> String {
         );
     }
     RNG.with(|rng| crate::generate::random_uuid(&mut *rng.borrow_mut()))
+}
+
+/// `user | pick(['uuid', 'username'])`: the mapping with only those keys,
+/// in that order (a field selection, such as Waldur's `?field=uuid`).
+fn pick(value: JinjaValue, keys: JinjaValue) -> Result<JinjaValue, minijinja::Error> {
+    let Ok(Value::Object(map)) = serde_json::to_value(&value) else {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "pick works on a mapping",
+        ));
+    };
+    let keys: Vec<String> = match serde_json::to_value(&keys) {
+        Ok(Value::Array(keys)) => keys
+            .into_iter()
+            .filter_map(|k| k.as_str().map(String::from))
+            .collect(),
+        Ok(Value::String(key)) => vec![key],
+        _ => Vec::new(),
+    };
+    let picked: Map<String, Value> = keys
+        .iter()
+        .filter_map(|k| map.get(k).map(|v| (k.clone(), v.clone())))
+        .collect();
+    Ok(jinja_value(picked))
 }
 
 /// `"Genomics Lab!" | slugify` is `"genomics-lab"`, as Django's `slugify`

@@ -11,6 +11,7 @@
 //! | `GET`/`POST /__understudy/clock` | reads / moves the session's clock: `{"advance": "10s"}` |
 //! | `GET /__understudy/requests` (`?limit=N`) | the last requests answered |
 //! | `GET /__understudy/sessions` | the sessions that exist |
+//! | `GET`/`PUT /__understudy/vars` | reads / sets the session's own values of fixture variables |
 //!
 //! The session is the `?session=` parameter, else the session header, else `default`.
 
@@ -67,7 +68,7 @@ pub fn handle(
     let post = *method == hyper::Method::POST;
     match rest.trim_end_matches('/') {
         "" if get => ok(json!({
-            "endpoints": ["POST /reset", "GET /state", "PUT /state", "GET /clock", "POST /clock", "GET /requests", "GET /sessions"],
+            "endpoints": ["POST /reset", "GET /state", "PUT /state", "GET /clock", "POST /clock", "GET /requests", "GET /sessions", "GET /vars", "PUT /vars"],
             "session_header": admin.fixture.model.session_header,
         })),
         "/reset" if post => {
@@ -120,13 +121,35 @@ pub fn handle(
                 "offset_ms": state.clock_offset_ms,
             }))
         }
+        "/vars" if get || *method == hyper::Method::PUT => {
+            let state = engine::session(admin.fixture, admin.store, &session, &admin.base_url);
+            let mut state = lock(&state);
+            if !get {
+                let Ok(Value::Object(vars)) = serde_json::from_slice::<Value>(body) else {
+                    return error(
+                        400,
+                        "send a JSON mapping of variable names to values, e.g. {\"waldur_server\": 2024}",
+                    );
+                };
+                if let Some(unknown) = vars
+                    .keys()
+                    .find(|k| !admin.fixture.model.vars.contains_key(*k))
+                {
+                    return error(400, &format!("the fixture has no variable `{unknown}`"));
+                }
+                state.vars = vars;
+            }
+            let mut effective = admin.fixture.model.vars.clone();
+            effective.extend(state.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+            ok(json!({"session": session, "overrides": state.vars, "vars": effective}))
+        }
         "/requests" if get => {
             let limit = param("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
             let only = param("session");
             ok(json!({"requests": admin.journal.recent(limit, only)}))
         }
         "/sessions" if get => ok(json!({"sessions": admin.store.names()})),
-        "" | "/reset" | "/state" | "/clock" | "/requests" | "/sessions" => error(
+        "" | "/reset" | "/state" | "/clock" | "/requests" | "/sessions" | "/vars" => error(
             405,
             &format!("`{method}` is not an admin operation on this path"),
         ),

@@ -33,7 +33,7 @@ pub fn check(
     let given = content_type.map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase());
     let Some(media) = given.as_deref().and_then(|g| find_media(&spec.media, g)) else {
         let accepted: Vec<&str> = spec.media.iter().map(|m| m.name.as_str()).collect();
-        return Err(Failure::new(
+        let mut failure = Failure::new(
             ErrorKind::UnsupportedMediaType,
             match &given {
                 Some(g) => format!(
@@ -45,7 +45,12 @@ pub fn check(
                     accepted.join(", ")
                 ),
             },
-        ));
+        );
+        failure.extra.insert(
+            "content_type".into(),
+            Value::String(content_type.unwrap_or_default().to_string()),
+        );
+        return Err(failure);
     };
     let value = if media.is_json() || given.as_deref().is_some_and(is_json_media_type) {
         match serde_json::from_slice::<Value>(bytes) {
@@ -91,7 +96,7 @@ pub fn check(
             };
             let mut violation =
                 Violation::new("body", None, pointer, field, keyword, error.to_string())
-                    .with_value(error.instance());
+                    .with_error(&error);
             if let Some(property) = missing {
                 violation.path.push('.');
                 violation.path.push_str(&property);

@@ -24,11 +24,15 @@ pub struct SyntaxError {
     pub python: String,
 }
 
+/// Nesting followed before giving up: deeper bodies are refused for their
+/// depth anyway, and the scanner must not run out of stack on them.
+const MAX_DEPTH: usize = 256;
+
 /// The first syntax error in `bytes` by Python's reading, or `None` when
-/// Python would parse it.
+/// Python would parse it (or the body is too deep to read here).
 pub fn first_error(bytes: &[u8]) -> Option<SyntaxError> {
     let text: Vec<char> = String::from_utf8_lossy(bytes).chars().collect();
-    let mut scanner = Scanner { s: &text };
+    let mut scanner = Scanner { s: &text, depth: 0 };
     let result = (|| {
         let start = scanner.skip_ws(0);
         let end = scanner.value(start)?;
@@ -38,7 +42,10 @@ pub fn first_error(bytes: &[u8]) -> Option<SyntaxError> {
         }
         Ok(())
     })();
-    result.err().map(|(reason, at)| locate(&text, reason, at))
+    result
+        .err()
+        .filter(|(reason, _)| reason != TOO_DEEP)
+        .map(|(reason, at)| locate(&text, reason, at))
 }
 
 fn locate(text: &[char], reason: String, offset: usize) -> SyntaxError {
@@ -60,10 +67,11 @@ fn locate(text: &[char], reason: String, offset: usize) -> SyntaxError {
 
 type Scan = Result<usize, (String, usize)>;
 
-/// Deep bodies are refused before they get here (the nesting limit), so
-/// recursion stays shallow.
+const TOO_DEEP: &str = "too deep";
+
 struct Scanner<'a> {
     s: &'a [char],
+    depth: usize,
 }
 
 impl Scanner<'_> {
@@ -95,6 +103,16 @@ impl Scanner<'_> {
     /// One value starting exactly at `i` (no whitespace skipped), as
     /// Python's `scan_once`.
     fn value(&mut self, i: usize) -> Scan {
+        self.depth += 1;
+        let result = self.value_at_depth(i);
+        self.depth -= 1;
+        result
+    }
+
+    fn value_at_depth(&mut self, i: usize) -> Scan {
+        if self.depth > MAX_DEPTH {
+            return Err((TOO_DEEP.to_string(), i));
+        }
         match self.at(i) {
             None => Err(Self::expecting_value(i)),
             Some('"') => self.string(i + 1),
@@ -278,6 +296,12 @@ mod tests {
             let error = first_error(body.as_bytes()).expect(body);
             assert_eq!(error.python, message, "{body:?}");
         }
+    }
+
+    #[test]
+    fn a_body_too_deep_to_follow_is_left_to_the_depth_limit() {
+        let deep = "[".repeat(100_000);
+        assert_eq!(first_error(deep.as_bytes()), None);
     }
 
     #[test]

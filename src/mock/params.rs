@@ -143,7 +143,7 @@ pub fn extract(
                             error
                         ),
                     )
-                    .with_value(error.instance()),
+                    .with_error(&error),
                 );
             }
         }

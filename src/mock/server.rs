@@ -409,10 +409,17 @@ impl MockService {
             failure.schemes = wanted;
             return refuse(failure);
         }
-        let user = match fixture.model.access.as_ref().map(|_| {
-            let offered = auth::offered(api, operation, headers, &query, &cookies);
-            identify(fixture, &self.store, headers, &offered)
-        }) {
+        // The `no-auth` mutant serves everyone: no user is looked up either.
+        let checks_credentials = !fault.is_some_and(|f| f.skips_auth());
+        let user = match fixture
+            .model
+            .access
+            .as_ref()
+            .filter(|_| checks_credentials)
+            .map(|_| {
+                let offered = auth::offered(api, operation, headers, &query, &cookies);
+                identify(fixture, &self.store, headers, &offered)
+            }) {
             None | Some(Identity::Anyone) => None,
             Some(Identity::User(key)) => Some(key),
             Some(Identity::Denied { reason, credential }) => {
@@ -555,18 +562,24 @@ fn add_convention_headers(loaded: &Loaded, parts: &hyper::http::request::Parts, 
         "vars": loaded.fixture.model.vars,
     }));
     for (name, template) in &loaded.fixture.conventions.headers {
+        // A rule that sets the header empty means "not on this answer".
         if reply
             .headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case(name))
         {
+            reply
+                .headers
+                .retain(|(n, v)| !(n.eq_ignore_ascii_case(name) && v.is_empty()));
             continue;
         }
         let value = match template.render(&context) {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         };
-        reply.headers.push((name.clone(), value));
+        if !value.is_empty() {
+            reply.headers.push((name.clone(), value));
+        }
     }
 }
 

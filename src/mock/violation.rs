@@ -33,6 +33,9 @@ pub struct Violation {
     /// `integer`, `number`, `boolean` or `null`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actual: Option<&'static str>,
+    /// For a `type` violation: the type the schema asks for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
     /// For a body that is not JSON: where parsing stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub syntax: Option<super::json_syntax::SyntaxError>,
@@ -72,6 +75,7 @@ impl Violation {
             path,
             value: None,
             actual: None,
+            expected: None,
             syntax: None,
         }
     }
@@ -95,6 +99,23 @@ impl Violation {
         self.actual = Some(json_type(value));
         self.value = Some(quoted(value));
         self
+    }
+
+    /// The details a schema error carries: the value, and for a type error
+    /// the type the schema wanted.
+    pub fn with_error(mut self, error: &jsonschema::ValidationError<'_>) -> Self {
+        if let jsonschema::error::ValidationErrorKind::Type { kind } = error.kind() {
+            let wanted = match kind {
+                jsonschema::error::TypeKind::Single(t) => t.to_string(),
+                jsonschema::error::TypeKind::Multiple(ts) => ts
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            };
+            self.expected = Some(wanted);
+        }
+        self.with_value(error.instance())
     }
 }
 

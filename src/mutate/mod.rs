@@ -85,12 +85,14 @@ enum Source {
 }
 
 impl Source {
-    fn load(&self) -> Result<(Api, Fixture), String> {
+    fn load(&self) -> Result<(Arc<Api>, Fixture), String> {
         match self {
             Source::Bundled(bundled) => bundled
-                .load()
+                .load_shared()
                 .map_err(|e| format!("error: bundled API {}: {e}\n", bundled.name)),
-            Source::Files(sources) => sources.load(),
+            Source::Files(sources) => sources
+                .load()
+                .map(|(api, fixture)| (Arc::new(api), fixture)),
         }
     }
 }
@@ -225,7 +227,7 @@ async fn run_suite(
         fault.apply_to_fixture(&mut fixture);
     }
     let service = MockService::new(
-        Arc::new(api),
+        api,
         Arc::new(fixture),
         MockOptions {
             label: group.label.clone(),

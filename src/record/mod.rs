@@ -40,6 +40,11 @@ pub struct RecordOptions {
     pub volatile: Vec<String>,
     pub timeout: Duration,
     pub body_limit: usize,
+    /// Write credentials as fallbacks of their variables (`--write-credentials`).
+    pub write_credentials: bool,
+    /// The fixture variables the scenario's replay sets on a mock
+    /// (`mock_vars:`): the version of the API that was recorded.
+    pub mock_vars: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A recording in progress.
@@ -54,10 +59,13 @@ pub struct Recorder {
 impl Recorder {
     pub fn new(options: RecordOptions) -> Self {
         let spec_keys = options.api.api_key_headers();
+        let mut recording = Recording::default();
+        recording.write_credentials = options.write_credentials;
+        recording.mock_vars = options.mock_vars.clone();
         Self {
             options,
             client: HttpClient::new(),
-            recording: Mutex::new(Recording::default()),
+            recording: Mutex::new(recording),
             spec_keys,
         }
     }

@@ -4,7 +4,10 @@
 //! written as `${id_N}` wherever a later request uses them, so the
 //! scenario replays against a fresh service that hands out other ids.
 //! Secret headers are written as `${env.RECORDED_…}` references, never as
-//! values.
+//! values: one variable per distinct value, the most used one sent with
+//! every step, and a step that sent another value, or none, says so, so
+//! the replay sends what the client sent (a request without a token, with
+//! a wrong one, as another user).
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -78,10 +81,17 @@ pub struct Recording {
     steps: Vec<Step>,
     /// Server-made values seen in responses, with their variable.
     captured: Vec<(String, String)>,
-    /// Secret header → its variable.
-    secrets: BTreeMap<String, String>,
+    /// Secret header → its distinct values, each with its variable, in the
+    /// order they were first seen.
+    secrets: BTreeMap<String, Vec<(String, String)>>,
     /// The values of secret headers, hidden from snapshots too.
     secret_values: Vec<String>,
+    /// Write each secret's value as the fallback of its variable
+    /// (`${env.RECORDED_X:-value}`): for test servers whose credentials are
+    /// fixed and not secret, so the recording replays with no setup.
+    pub write_credentials: bool,
+    /// Written as the file's `mock_vars:` (see `record --mock-var`).
+    pub mock_vars: Map<String, Value>,
     /// Path segments, query values and body strings clients have sent: a
     /// response field holding one of these was not made by the server.
     sent: std::collections::HashSet<String>,
@@ -91,6 +101,8 @@ pub struct Recording {
 struct Step {
     name: String,
     request: Map<String, Value>,
+    /// The value each secret header had in this request (absent: none).
+    secrets: BTreeMap<String, String>,
     status: u16,
     captures: Vec<(String, String)>,
     problems: Vec<String>,
@@ -119,6 +131,7 @@ impl Recording {
             request.insert("query".into(), Value::Object(query));
         }
         let mut headers = Map::new();
+        let mut secrets = BTreeMap::new();
         for (name, value) in &exchange.headers {
             let skip = TRANSPORT_HEADERS.contains(&name.as_str())
                 || (name == "content-type" && matches!(exchange.body, Some(RequestBody::Json(_))));
@@ -126,12 +139,18 @@ impl Recording {
                 continue;
             }
             if is_secret(name, spec_keys) {
-                self.secrets
-                    .entry(name.clone())
-                    .or_insert_with(|| secret_variable(name));
+                let values = self.secrets.entry(name.clone()).or_default();
+                if !values.iter().any(|(v, _)| v == value) {
+                    let variable = match values.len() {
+                        0 => secret_variable(name),
+                        n => format!("{}_{}", secret_variable(name), n + 1),
+                    };
+                    values.push((value.clone(), variable));
+                }
                 if !self.secret_values.contains(value) {
                     self.secret_values.push(value.clone());
                 }
+                secrets.insert(name.clone(), value.clone());
                 continue;
             }
             headers.insert(name.clone(), Value::from(self.template_text(value)));
@@ -153,6 +172,7 @@ impl Recording {
         self.steps.push(Step {
             name: format!("{} {path}", exchange.method),
             request,
+            secrets,
             status: exchange.status,
             captures,
             problems: exchange.problems,
@@ -261,6 +281,49 @@ impl Recording {
         }
     }
 
+    /// Each secret header's value sent most often (the first of equals):
+    /// the scenario sends it with every step that does not say otherwise.
+    fn usual_secrets(&self) -> BTreeMap<&str, &str> {
+        let mut usual = BTreeMap::new();
+        for (header, values) in &self.secrets {
+            let count = |value: &str| {
+                self.steps
+                    .iter()
+                    .filter(|s| s.secrets.get(header).map(String::as_str) == Some(value))
+                    .count()
+            };
+            let mut best: Option<(&str, usize)> = None;
+            for (value, _) in values {
+                let n = count(value);
+                if best.is_none_or(|(_, m)| n > m) {
+                    best = Some((value, n));
+                }
+            }
+            if let Some((value, n)) = best
+                && n > 0
+            {
+                usual.insert(header.as_str(), value);
+            }
+        }
+        usual
+    }
+
+    /// `${env.VARIABLE}` for a secret value, with the value as fallback
+    /// when credentials are written.
+    fn secret_reference(&self, header: &str, value: &str) -> String {
+        let variable = self
+            .secrets
+            .get(header)
+            .and_then(|values| values.iter().find(|(v, _)| v == value))
+            .map(|(_, variable)| variable.as_str())
+            .unwrap_or("RECORDED_SECRET");
+        if self.write_credentials {
+            format!("${{env.{variable}:-{}}}", value.replace('}', "%7D"))
+        } else {
+            format!("${{env.{variable}}}")
+        }
+    }
+
     /// The scenario file: `api_line` names the API (`api: x` or `spec: y`).
     pub fn to_yaml(&self, api_line: &str, upstream: &str, name: &str) -> String {
         let json = |value: &Value| serde_json::to_string(value).unwrap_or_default();
@@ -269,18 +332,32 @@ impl Recording {
         if !self.secrets.is_empty() {
             let _ = writeln!(
                 out,
-                "# Secret headers were not written; set these before replaying:"
+                "{}",
+                if self.write_credentials {
+                    "# Credentials are read from these variables, with the recorded values as fallbacks:"
+                } else {
+                    "# Secret headers were not written; set these before replaying:"
+                }
             );
-            for (header, variable) in &self.secrets {
-                let _ = writeln!(out, "#   {variable}  (header {header})");
+            for (header, values) in &self.secrets {
+                for (_, variable) in values {
+                    let _ = writeln!(out, "#   {variable}  (header {header})");
+                }
             }
         }
         let _ = writeln!(out, "{api_line}");
-        if !self.secrets.is_empty() {
-            let headers: Map<String, Value> = self
-                .secrets
+        if !self.mock_vars.is_empty() {
+            let _ = writeln!(
+                out,
+                "mock_vars: {}",
+                json(&Value::Object(self.mock_vars.clone()))
+            );
+        }
+        let usual = self.usual_secrets();
+        if !usual.is_empty() {
+            let headers: Map<String, Value> = usual
                 .iter()
-                .map(|(h, v)| (h.clone(), Value::from(format!("${{env.{v}}}"))))
+                .map(|(h, v)| (h.to_string(), Value::from(self.secret_reference(h, v))))
                 .collect();
             let _ = writeln!(out, "headers: {}", json(&Value::Object(headers)));
         }
@@ -296,11 +373,33 @@ impl Recording {
                 "      - name: {}",
                 json(&Value::from(step.name.clone()))
             );
-            let _ = writeln!(
-                out,
-                "        request: {}",
-                json(&Value::Object(step.request.clone()))
-            );
+            let mut request = step.request.clone();
+            // Where this step's credentials differ from the usual ones.
+            let mut differ = Map::new();
+            for header in self.secrets.keys() {
+                match (step.secrets.get(header), usual.get(header.as_str())) {
+                    (Some(mine), Some(usual)) if mine == usual => {}
+                    (Some(mine), _) => {
+                        differ.insert(
+                            header.clone(),
+                            Value::from(self.secret_reference(header, mine)),
+                        );
+                    }
+                    (None, Some(_)) => {
+                        differ.insert(header.clone(), Value::Null);
+                    }
+                    (None, None) => {}
+                }
+            }
+            if !differ.is_empty() {
+                let headers = request
+                    .entry("headers")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(headers) = headers {
+                    headers.extend(differ);
+                }
+            }
+            let _ = writeln!(out, "        request: {}", json(&Value::Object(request)));
             let _ = writeln!(out, "        expect: {{\"status\": {}}}", step.status);
             if !step.captures.is_empty() {
                 let captures: Map<String, Value> = step
@@ -402,6 +501,46 @@ mod tests {
                 snapshot: "step-2"
         "#);
         assert_eq!(recording.secret_values(), ["s3cret"]);
+    }
+
+    #[test]
+    fn each_step_replays_with_the_credential_it_was_sent_with() {
+        let mut recording = Recording::default();
+        let with = |token: Option<&str>| {
+            let mut e = exchange("GET", "/v2/projects", None, 200, json!([]));
+            e.headers.retain(|(n, _)| n != "x-access-token");
+            if let Some(token) = token {
+                e.headers.push(("x-access-token".into(), token.into()));
+            }
+            e
+        };
+        for token in [Some("good"), None, Some("wrong"), Some("good")] {
+            recording.add(with(token), &[]);
+        }
+        let yaml = recording.to_yaml("api: mittwald", "http://up", "creds");
+        assert!(!yaml.contains("good") && !yaml.contains("wrong"), "{yaml}");
+        assert!(
+            yaml.contains(r#"headers: {"x-access-token":"${env.RECORDED_X_ACCESS_TOKEN}"}"#),
+            "{yaml}"
+        );
+        let steps: Vec<&str> = yaml.lines().filter(|l| l.contains("request:")).collect();
+        assert!(!steps[0].contains("x-access-token"), "{}", steps[0]);
+        assert!(
+            steps[1].contains(r#""x-access-token":null"#),
+            "{}",
+            steps[1]
+        );
+        assert!(
+            steps[2].contains(r#""x-access-token":"${env.RECORDED_X_ACCESS_TOKEN_2}""#),
+            "{}",
+            steps[2]
+        );
+        recording.write_credentials = true;
+        let open = recording.to_yaml("api: mittwald", "http://up", "creds");
+        assert!(
+            open.contains("${env.RECORDED_X_ACCESS_TOKEN_2:-wrong}"),
+            "{open}"
+        );
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct RunContext {
     pub client: HttpClient,
     pub env: Arc<HashMap<String, String>>,
     pub cli_vars: Vec<(String, Value)>,
+    /// `--mock-var`: fixture variables for every scenario's mock session,
+    /// over the scenarios' own `mock_vars`.
+    pub mock_vars: Vec<(String, Value)>,
     pub request_timeout: Duration,
     pub scenario_timeout: Duration,
     /// Polls against a mock move its clock instead of waiting.
@@ -65,7 +68,10 @@ pub async fn run_scenario(
     vars.set("base_url", Value::String(place.target.base.clone()));
     let mut steps: Vec<StepReport> = Vec::new();
     let mut error = None;
-    let setup = define_vars(&mut vars, scenario, &ctx.cli_vars);
+    let mut setup = define_vars(&mut vars, scenario, &ctx.cli_vars);
+    if setup.is_ok() && place.target.is_mock() {
+        setup = set_mock_vars(ctx, place, scenario).await;
+    }
     match setup {
         Err(message) => error = Some(message),
         Ok(()) => {
@@ -120,6 +126,35 @@ pub async fn run_scenario(
         duration_ms: started.elapsed().as_millis() as u64,
         steps,
         error,
+    }
+}
+
+/// Gives the scenario's session its `mock_vars` (with `--mock-var` over
+/// them), so the mock answers as the version of the API they name.
+async fn set_mock_vars(
+    ctx: &RunContext,
+    place: &ScenarioPlace<'_>,
+    scenario: &Scenario,
+) -> Result<(), String> {
+    let mut wanted = scenario.mock_vars.clone();
+    for (name, value) in &ctx.mock_vars {
+        wanted.insert(name.clone(), value.clone());
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let body = serde_json::Value::Object(wanted).to_string();
+    let request = place
+        .target
+        .admin(hyper::Method::PUT, "vars", &place.session, &body);
+    match ctx.client.send(&request, ctx.request_timeout).await {
+        Ok(answer) if answer.status == 200 => Ok(()),
+        Ok(answer) => Err(format!(
+            "the mock refused the scenario's mock_vars ({}): {}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        )),
+        Err(e) => Err(format!("the mock's admin API did not answer: {e}")),
     }
 }
 
@@ -319,11 +354,19 @@ fn redactions(
             .extend(wanted.redact_fields.iter().cloned());
         redactions.pointers = wanted.redact_pointers.clone();
     }
-    redactions.literals.extend(
-        vars.secrets()
-            .iter()
-            .map(|secret| (secret.clone(), "[secret]".to_string())),
-    );
+    // A value from the environment is hidden; one that is an id (a server
+    // or customer id) is hidden as the id it is, so a snapshot taken with
+    // the mock's seed id and one taken with a real account's id agree.
+    redactions
+        .literals
+        .extend(vars.secrets().iter().map(|secret| {
+            let placeholder = if crate::behaviour::uuid_text::canonical(secret).is_some() {
+                "[uuid]"
+            } else {
+                "[secret]"
+            };
+            (secret.clone(), placeholder.to_string())
+        }));
     redactions
 }
 

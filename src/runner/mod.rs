@@ -39,7 +39,11 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     pub filter: Option<String>,
     pub tags: Vec<String>,
+    /// Scenarios with any of these tags are left out.
+    pub skip_tags: Vec<String>,
     pub vars: Vec<(String, Value)>,
+    /// Fixture variables for the mock session of every scenario.
+    pub mock_vars: Vec<(String, Value)>,
     pub request_timeout: Duration,
     pub scenario_timeout: Duration,
     /// Wait in real time even against a mock.
@@ -64,7 +68,9 @@ impl Default for RunOptions {
             shard: None,
             filter: None,
             tags: Vec::new(),
+            skip_tags: Vec::new(),
             vars: Vec::new(),
+            mock_vars: Vec::new(),
             request_timeout: Duration::from_secs(10),
             scenario_timeout: Duration::from_secs(120),
             real_time: false,
@@ -100,6 +106,7 @@ pub async fn run(
         client,
         env: options.env.clone(),
         cli_vars: options.vars.clone(),
+        mock_vars: options.mock_vars.clone(),
         request_timeout: options.request_timeout,
         scenario_timeout: options.scenario_timeout,
         virtual_clock: !options.real_time,
@@ -112,6 +119,7 @@ pub async fn run(
         .map(|planned| planned.fixture.model.volatile_fields().into())
         .collect();
     let run_tag = run_tag();
+    let width = id_width(plan.scenarios.len());
     let gate = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
     let mut tasks = Vec::new();
     for (index, planned) in plan.scenarios.into_iter().enumerate() {
@@ -122,7 +130,7 @@ pub async fn run(
         let generated = generated[planned.api].clone();
         let on_done = on_done.clone();
         let session = format!("understudy-{run_tag}-{index}");
-        let run_id = format!("{run_tag}{index:x}");
+        let run_id = run_id(&run_tag, index, width);
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await;
             let place = ScenarioPlace {
@@ -164,6 +172,18 @@ pub async fn run(
     })
 }
 
+/// Digits of a scenario's number in `${run_id}`: every id of a run has the
+/// same length, so none is part of another (a substring filter such as
+/// Waldur's `query` for scenario 1 must not find scenario 16's items).
+fn id_width(scenarios: usize) -> usize {
+    scenarios.max(1).to_string().len().max(2)
+}
+
+/// `${run_id}`: the run's tag, then the scenario's number at a fixed width.
+fn run_id(tag: &str, index: usize, width: usize) -> String {
+    format!("{tag}{index:0width$}")
+}
+
 /// Six base-36 characters from the clock: scenario names made with
 /// `${run_id}` differ between runs against a real service.
 fn run_tag() -> String {
@@ -178,4 +198,22 @@ fn run_tag() -> String {
         n /= 36;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_run_id_is_part_of_another() {
+        for count in [1, 9, 10, 31, 100, 1234] {
+            let width = id_width(count);
+            let ids: Vec<String> = (0..count).map(|i| run_id("k3x9q2", i, width)).collect();
+            for (i, a) in ids.iter().enumerate() {
+                for (j, b) in ids.iter().enumerate() {
+                    assert!(i == j || !b.contains(a.as_str()), "{a} is part of {b}");
+                }
+            }
+        }
+    }
 }

@@ -110,14 +110,14 @@ fn load_api(choice: &ApiChoice, options: &RunOptions) -> Result<PlannedApi, RunE
             let bundled = crate::bundled::find(name)
                 .ok_or_else(|| RunError::Unusable(format!("error: no bundled API `{name}`\n")))?;
             let (api, mut fixture) = bundled
-                .load()
+                .load_shared()
                 .map_err(|e| RunError::Unusable(format!("error: bundled API {name}: {e}\n")))?;
             for (k, v) in &options.vars {
                 fixture.model.vars.insert(k.clone(), v.clone());
             }
             Ok(PlannedApi {
                 label: name.clone(),
-                api: Arc::new(api),
+                api,
                 fixture: Arc::new(fixture),
             })
         }
@@ -154,6 +154,12 @@ fn select(all: Vec<Planned>, options: &RunOptions) -> Vec<Planned> {
         })
         .filter(|p| {
             options.tags.is_empty() || p.scenario.tags.iter().any(|t| options.tags.contains(t))
+        })
+        .filter(|p| {
+            !p.scenario
+                .tags
+                .iter()
+                .any(|t| options.skip_tags.contains(t))
         })
         .collect();
     match options.shard {

@@ -99,12 +99,11 @@ impl Format {
     /// Whether `text` has this format.
     pub fn holds(self, text: &str) -> bool {
         match self {
+            // With or without hyphens: services print UUIDs both ways
+            // (Waldur writes 32 hex digits).
             Format::Uuid => {
-                text.len() == 36
-                    && text.char_indices().all(|(i, c)| match i {
-                        8 | 13 | 18 | 23 => c == '-',
-                        _ => c.is_ascii_hexdigit(),
-                    })
+                matches!(text.len(), 32 | 36)
+                    && crate::behaviour::uuid_text::canonical(text).is_some()
             }
             Format::DateTime => {
                 crate::behaviour::clock::parse_timestamp(text).is_some() && text.contains('T')

@@ -59,6 +59,11 @@ pub struct Scenario {
     pub vars: Vec<(String, Value)>,
     /// Sent with every request unless a step sets the same header.
     pub headers: Vec<(String, String)>,
+    /// Values of the mock fixture's variables for this scenario's session
+    /// (`mock_vars:`), set through the admin API when the target is an
+    /// understudy mock and ignored by any other server: a scenario recorded
+    /// from one version of a service replays against the mock of that version.
+    pub mock_vars: serde_json::Map<String, serde_json::Value>,
     pub timeout: Option<Duration>,
     pub steps: Vec<Step>,
 }

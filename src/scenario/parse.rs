@@ -9,10 +9,26 @@ use crate::behaviour::parse_model::parse_duration;
 use crate::source::SourceDocument;
 use serde_json::{Map, Value};
 
-const FILE_KEYS: [&str; 8] = [
-    "api", "spec", "name", "tags", "vars", "headers", "timeout", "steps",
+const FILE_KEYS: [&str; 9] = [
+    "api",
+    "spec",
+    "name",
+    "tags",
+    "vars",
+    "headers",
+    "timeout",
+    "steps",
+    "mock_vars",
 ];
-const SCENARIO_KEYS: [&str; 6] = ["name", "tags", "vars", "headers", "timeout", "steps"];
+const SCENARIO_KEYS: [&str; 7] = [
+    "name",
+    "tags",
+    "vars",
+    "headers",
+    "timeout",
+    "steps",
+    "mock_vars",
+];
 const STEP_KEYS: [&str; 8] = [
     "name", "request", "expect", "until", "capture", "retries", "timeout", "snapshot",
 ];
@@ -150,6 +166,8 @@ impl Reader<'_> {
                     tags.extend(own.tags);
                     let mut vars = shared.vars.clone();
                     vars.extend(own.vars);
+                    let mut mock_vars = shared.mock_vars.clone();
+                    mock_vars.extend(own.mock_vars);
                     let mut headers = shared.headers.clone();
                     for (name, value) in own.headers {
                         headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
@@ -161,6 +179,7 @@ impl Reader<'_> {
                         tags,
                         vars,
                         headers,
+                        mock_vars,
                         timeout: own.timeout.or(shared.timeout),
                         steps: self.steps(steps, &format!("{pointer}/steps"))?,
                     });
@@ -249,12 +268,23 @@ impl Reader<'_> {
         };
         let headers = self.headers(map.get("headers"), &format!("{pointer}/headers"))?;
         let timeout = self.duration(map.get("timeout"), &format!("{pointer}/timeout"))?;
+        let mock_vars = match map.get("mock_vars") {
+            None => Map::new(),
+            Some(Value::Object(vars)) => vars.clone(),
+            Some(_) => {
+                return Err(self.invalid(
+                    &format!("{pointer}/mock_vars"),
+                    "`mock_vars` is a mapping of the fixture's variable names to values",
+                ));
+            }
+        };
         Ok(Scenario {
             name,
             at: self.document.locate(pointer),
             tags,
             vars,
             headers,
+            mock_vars,
             timeout,
             steps: Vec::new(),
         })

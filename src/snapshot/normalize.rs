@@ -86,7 +86,8 @@ fn redact(value: Value, pointer: &str, redactions: &Redactions) -> Value {
                     } else {
                         redact(v, &at, redactions)
                     };
-                    (key, v)
+                    // Ids are keys too (`{"<offering uuid>": 1}`).
+                    (replace_uuids(&key), v)
                 })
                 .collect(),
         ),
@@ -153,38 +154,55 @@ fn replace_literals(text: &str, redactions: &Redactions) -> String {
     text
 }
 
-/// `text` with every uuid in it written `[uuid]`.
-fn replace_uuids(text: &str) -> String {
-    const LEN: usize = 36;
+/// `text` with every uuid in it written `[uuid]`: hyphenated, or as 32
+/// hex digits standing alone (Waldur's ids, in bodies and in links).
+pub fn replace_uuids(text: &str) -> String {
+    const HYPHENATED: usize = 36;
+    const HEX: usize = 32;
     let bytes = text.as_bytes();
-    if bytes.len() < LEN {
+    if bytes.len() < HEX {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
     let mut start = 0;
     let mut i = 0;
-    while i + LEN <= bytes.len() {
-        let before_ok = i == 0 || !bytes[i - 1].is_ascii_hexdigit();
-        let after_ok = bytes.get(i + LEN).is_none_or(|b| !b.is_ascii_hexdigit());
+    while i + HEX <= bytes.len() {
+        let before_ok = i == 0 || !is_id_char(bytes[i - 1]);
+        let found = [HYPHENATED, HEX].into_iter().find(|&len| {
+            i + len <= bytes.len()
+                && bytes.get(i + len).is_none_or(|b| !is_id_char(*b))
+                && is_uuid(&bytes[i..i + len])
+        });
         // Uuids are ASCII, so a match starts and ends on char boundaries.
-        if before_ok && after_ok && is_uuid(&bytes[i..i + LEN]) {
-            out.push_str(&text[start..i]);
-            out.push_str("[uuid]");
-            i += LEN;
-            start = i;
-        } else {
-            i += 1;
+        match found {
+            Some(len) if before_ok => {
+                out.push_str(&text[start..i]);
+                out.push_str("[uuid]");
+                i += len;
+                start = i;
+            }
+            _ => i += 1,
         }
     }
     out.push_str(&text[start..]);
     out
 }
 
+/// Characters that continue an id: a 32-digit run inside a longer one
+/// (a 40-digit token) is not a UUID.
+fn is_id_char(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b'-'
+}
+
 fn is_uuid(bytes: &[u8]) -> bool {
-    bytes.iter().enumerate().all(|(i, b)| match i {
-        8 | 13 | 18 | 23 => *b == b'-',
-        _ => b.is_ascii_hexdigit(),
-    })
+    match bytes.len() {
+        36 => bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        }),
+        32 => bytes.iter().all(u8::is_ascii_hexdigit),
+        _ => false,
+    }
 }
 
 /// Keys in byte order at every level: servers need not keep an order.
@@ -279,6 +297,21 @@ mod tests {
           "shortId": "[string]"
         }
         "#);
+    }
+
+    #[test]
+    fn hex_ids_are_ids_in_values_links_and_keys() {
+        let hex = "4b2f6e1a9c3d4e8fa1b2c3d4e5f60001";
+        assert_eq!(replace_uuids(hex), "[uuid]");
+        assert_eq!(
+            replace_uuids(&format!("http://h/api/projects/{hex}/?customer={hex}")),
+            "http://h/api/projects/[uuid]/?customer=[uuid]"
+        );
+        // A longer run of hex digits (a 40-digit token) is not an id.
+        let token = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(replace_uuids(token), token);
+        let redacted = redact(json!({"counts": {hex: 1}}), "", &Redactions::default());
+        assert_eq!(redacted, json!({"counts": {"[uuid]": 1}}));
     }
 
     #[test]

@@ -5,9 +5,13 @@
 
 pub mod dialect;
 mod error;
+pub mod extract;
+pub mod jsonpath;
 mod lint;
 mod load;
 pub mod operation;
+pub mod overlay;
+pub mod recipe;
 pub mod refs;
 pub mod router;
 pub mod schema;
