@@ -113,8 +113,11 @@ pub fn diff_command(args: DiffArgs) -> i32 {
         observe: true,
         ..left
     };
+    // `--mock-var` switches the mock under test, the left side; the right
+    // side is what it is compared with.
     let right = RunOptions {
         targets: args.against,
+        mock_vars: Vec::new(),
         ..left.clone()
     };
     let Some(runtime) = crate::cli::runtime() else {

@@ -62,6 +62,7 @@ impl Recorder {
         let mut recording = Recording::default();
         recording.write_credentials = options.write_credentials;
         recording.mock_vars = options.mock_vars.clone();
+        recording.upstream = options.upstream.clone();
         Self {
             options,
             client: HttpClient::new(),

@@ -92,6 +92,13 @@ pub struct Recording {
     pub write_credentials: bool,
     /// Written as the file's `mock_vars:` (see `record --mock-var`).
     pub mock_vars: Map<String, Value>,
+    /// The upstream's base URL: links the client sends back (Waldur's
+    /// hyperlinks) are written with `${base_url}`, so they name the
+    /// replay's target.
+    pub upstream: String,
+    /// Captured ids the client also sent hyphenated: their five groups are
+    /// captured too, so the replay sends the same spelling.
+    dashed: std::cell::RefCell<std::collections::BTreeSet<String>>,
     /// Path segments, query values and body strings clients have sent: a
     /// response field holding one of these was not made by the server.
     sent: std::collections::HashSet<String>,
@@ -258,12 +265,38 @@ impl Recording {
             .join("/")
     }
 
-    /// A literal with `${` escaped, or the variable of a captured id.
+    /// A literal with `${` escaped, with the upstream's URL written
+    /// `${base_url}` and captured ids written as their variables, also
+    /// inside links (`${base_url}/api/customers/${uuid_1}/`).
     fn template_text(&self, text: &str) -> String {
         if let Some((_, variable)) = self.captured.iter().find(|(v, _)| v == text) {
             return format!("${{{variable}}}");
         }
-        text.replace("${", "$${")
+        // The hyphenated spelling of an id the server wrote as 32 digits.
+        if text.len() == 36
+            && let Some(hex) = crate::behaviour::uuid_text::canonical(text)
+            && let Some((_, variable)) = self
+                .captured
+                .iter()
+                .find(|(v, _)| v.len() == 32 && v.as_bytes().eq_ignore_ascii_case(&hex))
+        {
+            self.dashed.borrow_mut().insert(variable.clone());
+            return (1..=5)
+                .map(|i| format!("${{{variable}_p{i}}}"))
+                .collect::<Vec<_>>()
+                .join("-");
+        }
+        let mut out = text.replace("${", "$${");
+        if !self.upstream.is_empty() && out.contains(self.upstream.as_str()) {
+            out = out.replace(self.upstream.as_str(), "${base_url}");
+        }
+        for (value, variable) in &self.captured {
+            // Short values could be parts of other words; ids are long.
+            if value.len() >= 8 && out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), &format!("${{{variable}}}"));
+            }
+        }
+        out
     }
 
     fn template_value(&self, value: &Value) -> Value {
@@ -402,11 +435,26 @@ impl Recording {
             let _ = writeln!(out, "        request: {}", json(&Value::Object(request)));
             let _ = writeln!(out, "        expect: {{\"status\": {}}}", step.status);
             if !step.captures.is_empty() {
-                let captures: Map<String, Value> = step
-                    .captures
-                    .iter()
-                    .map(|(v, p)| (v.clone(), Value::from(p.clone())))
-                    .collect();
+                let dashed = self.dashed.borrow();
+                let mut captures = Map::new();
+                for (variable, pointer) in &step.captures {
+                    captures.insert(variable.clone(), Value::from(pointer.clone()));
+                    if dashed.contains(variable) {
+                        // 8-4-4-4-12 digits, one group per variable.
+                        for (i, (skip, take)) in [(0, 8), (8, 4), (12, 4), (16, 4), (20, 12)]
+                            .iter()
+                            .enumerate()
+                        {
+                            captures.insert(
+                                format!("{variable}_p{}", i + 1),
+                                serde_json::json!({
+                                    "json": pointer,
+                                    "regex": format!("^.{{{skip}}}(.{{{take}}})"),
+                                }),
+                            );
+                        }
+                    }
+                }
                 let _ = writeln!(out, "        capture: {}", json(&Value::Object(captures)));
             }
             let _ = writeln!(out, "        snapshot: \"{}\"", step_name(i + 1));
@@ -540,6 +588,73 @@ mod tests {
         assert!(
             open.contains("${env.RECORDED_X_ACCESS_TOKEN_2:-wrong}"),
             "{open}"
+        );
+    }
+
+    #[test]
+    fn links_sent_back_name_the_replays_target_and_its_ids() {
+        let mut recording = Recording {
+            upstream: "http://up:8000".into(),
+            ..Recording::default()
+        };
+        recording.add(
+            exchange(
+                "POST",
+                "/api/customers/",
+                Some(json!({"name": "c"})),
+                201,
+                json!({"uuid": "4b2f6e1a9c3d4e8fa1b2c3d4e5f60001"}),
+            ),
+            &[],
+        );
+        recording.add(
+            exchange(
+                "POST",
+                "/api/projects/",
+                Some(json!({"customer": "http://up:8000/api/customers/4b2f6e1a9c3d4e8fa1b2c3d4e5f60001/"})),
+                201,
+                json!({}),
+            ),
+            &[],
+        );
+        let yaml = recording.to_yaml("api: waldur", "http://up:8000", "links");
+        assert!(
+            yaml.contains(r#""customer":"${base_url}/api/customers/${uuid_1}/""#),
+            "{yaml}"
+        );
+    }
+
+    #[test]
+    fn an_id_sent_hyphenated_replays_hyphenated() {
+        let mut recording = Recording::default();
+        recording.add(
+            exchange(
+                "POST",
+                "/api/projects/",
+                None,
+                201,
+                json!({"uuid": "4b2f6e1a9c3d4e8fa1b2c3d4e5f60001"}),
+            ),
+            &[],
+        );
+        recording.add(
+            exchange(
+                "GET",
+                "/api/projects/4b2f6e1a-9c3d-4e8f-a1b2-c3d4e5f60001/",
+                None,
+                200,
+                json!({}),
+            ),
+            &[],
+        );
+        let yaml = recording.to_yaml("api: waldur", "http://up", "dashes");
+        assert!(
+            yaml.contains(r#""path":"/api/projects/${uuid_1_p1}-${uuid_1_p2}-${uuid_1_p3}-${uuid_1_p4}-${uuid_1_p5}/""#),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains(r#""uuid_1_p5":{"json":"/uuid","regex":"^.{20}(.{12})"}"#),
+            "{yaml}"
         );
     }
 

@@ -81,7 +81,12 @@ pub async fn run_scenario(
                     let report = run_step(ctx, place, &mut vars, scenario, index, step).await;
                     let passed = report.outcome == Outcome::Passed;
                     steps.push(report);
-                    if !passed {
+                    // `diff` compares every step: a status that differs
+                    // from the recording is a difference to show, not a
+                    // reason to stop (a step whose variables went missing
+                    // still stops).
+                    let go_on = passed || (ctx.observe && scenario_can_go_on(&steps));
+                    if !go_on {
                         break;
                     }
                 }
@@ -127,6 +132,12 @@ pub async fn run_scenario(
         steps,
         error,
     }
+}
+
+/// Whether the steps so far leave the next one something to work with:
+/// a step that errored (a variable it needed was missing) ends it.
+fn scenario_can_go_on(steps: &[StepReport]) -> bool {
+    steps.last().is_none_or(|s| s.outcome != Outcome::Error)
 }
 
 /// Gives the scenario's session its `mock_vars` (with `--mock-var` over
