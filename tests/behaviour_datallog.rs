@@ -1,5 +1,7 @@
-//! The bundled Datallog fixture over HTTP: names unique per user (token),
-//! the plan limit, and atomic creates under 500 concurrent requests.
+//! The bundled Datallog fixture over HTTP: names unique per user, the plan
+//! limit, both create paths (the documented one and the CLI's), the region
+//! list the CLI reads, credentials as data, and atomic creates under 500
+//! concurrent requests.
 
 mod common;
 
@@ -7,21 +9,103 @@ use common::{Answer, send, start, start_bundled};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
-async fn create(addr: SocketAddr, token: &str, name: &str) -> Answer {
+/// The seeded accounts: user → (token, API key).
+fn account(user: &str) -> (&'static str, &'static str) {
+    match user {
+        "ann" => ("mock-token", "mock-key"),
+        _ => ("other-token", "other-key"),
+    }
+}
+
+async fn create(addr: SocketAddr, user: &str, name: &str) -> Answer {
+    create_at(addr, "/api/create-project", user, name).await
+}
+
+async fn create_at(addr: SocketAddr, path: &str, user: &str, name: &str) -> Answer {
+    let (token, key) = account(user);
     let auth = format!("Token {token}");
     let body = json!({"region": "us-east-1", "docker_version": "python-3.10", "name": name});
     send(
         addr,
         "POST",
-        "/api/create-project",
+        path,
         &[
             ("authorization", auth.as_str()),
-            ("x-api-key", "k"),
+            ("x-api-key", key),
             ("content-type", "application/json"),
         ],
         body.to_string().as_bytes(),
     )
     .await
+}
+
+#[tokio::test]
+async fn the_cli_path_and_the_documented_path_share_the_projects() {
+    let (mock, _) = start_bundled("datallog").await;
+    let first = create_at(mock.addr, "/api/sdk/create-project", "ann", "shared").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.json(),
+        json!({"message": "Deploy created successfully"})
+    );
+    let again = create_at(mock.addr, "/api/create-project", "ann", "shared").await;
+    assert_eq!(
+        again.json(),
+        json!({"message": "A project with the name 'shared' already exists."})
+    );
+}
+
+#[tokio::test]
+async fn the_region_list_is_what_the_mock_accepts_and_needs_no_credentials() {
+    let (mock, api) = start_bundled("datallog").await;
+    let answer = send(mock.addr, "GET", "/platform-api/list-regions", &[], b"").await;
+    assert_eq!(answer.status, 200);
+    let listed: Vec<Value> = answer.json()["regions"]
+        .as_array()
+        .expect("regions")
+        .iter()
+        .map(|r| r["region_name"].clone())
+        .collect();
+    let accepted = api
+        .root()
+        .pointer("/components/schemas/CreateProjectRequest/properties/region/enum")
+        .cloned()
+        .expect("the spec's regions");
+    assert_eq!(Value::Array(listed), accepted);
+}
+
+#[tokio::test]
+async fn credentials_must_name_one_account() {
+    let (mock, _) = start_bundled("datallog").await;
+    let body =
+        json!({"region": "us-east-1", "docker_version": "python-3.10", "name": "x"}).to_string();
+    let post = |auth: &'static str, key: &'static str| {
+        let body = body.clone();
+        async move {
+            send(
+                mock.addr,
+                "POST",
+                "/api/create-project",
+                &[
+                    ("authorization", auth),
+                    ("x-api-key", key),
+                    ("content-type", "application/json"),
+                ],
+                body.as_bytes(),
+            )
+            .await
+        }
+    };
+    assert_eq!(post("Token mock-token", "mock-key").await.status, 200);
+    for (auth, key) in [
+        ("Token nobody", "mock-key"),
+        // Two real credentials of two accounts are no account.
+        ("Token mock-token", "other-key"),
+    ] {
+        let refused = post(auth, key).await;
+        assert_eq!(refused.status, 401, "{auth} {key}");
+        assert_eq!(refused.json(), json!({"detail": "Invalid token."}));
+    }
 }
 
 #[tokio::test]

@@ -7,7 +7,11 @@ use common::{send, start_bundled};
 use serde_json::json;
 
 const JSON: (&str, &str) = ("content-type", "application/json");
-const DATALLOG_AUTH: [(&str, &str); 3] = [("authorization", "Token t"), ("x-api-key", "k"), JSON];
+const DATALLOG_AUTH: [(&str, &str); 3] = [
+    ("authorization", "Token mock-token"),
+    ("x-api-key", "mock-key"),
+    JSON,
+];
 
 #[tokio::test]
 async fn datallog_needs_both_auth_headers() {

@@ -128,6 +128,8 @@ async fn filters_and_tags_select_scenarios() {
 
 const FAILING: &str = r#"
 api: datallog
+# Any credentials act as the mock's first account: the secret is made up.
+mock_vars: {any_token: true}
 headers: {Authorization: "Token ${env.UNDERSTUDY_TEST_SECRET:-x}", x-api-key: k}
 scenarios:
   - name: wrong expectations

@@ -33,15 +33,15 @@ fn passing_scenarios_exit_0_and_write_both_reports() {
         &format!("json={}", json.display()),
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("scenarios: 8 passed"), "{stdout}");
+    assert!(stdout.contains("scenarios: 10 passed"), "{stdout}");
     let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
     assert!(
-        xml.contains("<testsuite name=\"datallog\" tests=\"8\""),
+        xml.contains("<testsuite name=\"datallog\" tests=\"10\""),
         "{xml}"
     );
     let text = std::fs::read_to_string(&json).expect("the JSON report is written");
     let report = understudy::report::json::parse(&text).expect("the JSON report parses");
-    assert_eq!(report.scenarios.len(), 8);
+    assert_eq!(report.scenarios.len(), 10);
 }
 
 #[test]
