@@ -19,8 +19,8 @@ pub struct BundledApi {
 pub const BUNDLED: [BundledApi; 3] = [
     BundledApi {
         name: "mittwald",
-        spec_path: "specs/mittwald.yaml",
-        spec: include_str!("../specs/mittwald.yaml"),
+        spec_path: "specs/mittwald.json",
+        spec: include_str!("../specs/mittwald.json"),
         fixture_path: "fixtures/mittwald.yaml",
         fixture: include_str!("../fixtures/mittwald.yaml"),
     },

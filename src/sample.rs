@@ -117,7 +117,18 @@ pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequ
             .or(spec.media.first());
         if let Some(media) = media {
             let value = match media.schema.as_ref().map(|s| api.compiled(s)) {
-                Some(Ok(c)) => valid_value(&c.document, &c.validator, Direction::Request, seed),
+                // The spec's own examples first: they show what the service
+                // expects where a schema alone cannot (a body whose shape
+                // depends on a field, such as mittwald's `orderType`).
+                Some(Ok(c)) => media
+                    .example
+                    .iter()
+                    .chain(media.examples.iter().map(|(_, v)| v))
+                    .find(|example| c.validator.is_valid(example))
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        valid_value(&c.document, &c.validator, Direction::Request, seed)
+                    }),
                 _ => media
                     .example
                     .clone()

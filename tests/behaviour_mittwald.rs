@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 
 const SERVER: &str = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
-const TOKEN: (&str, &str) = ("x-access-token", "t");
+const TOKEN: (&str, &str) = ("x-access-token", "mock-token");
 const JSON: (&str, &str) = ("content-type", "application/json");
 
 async fn call(addr: SocketAddr, method: &str, target: &str, body: Value) -> Answer {
@@ -91,8 +91,10 @@ async fn the_older_placementgroups_path_creates_the_same_project() {
     assert_eq!(project.json()["description"], "Old path");
 }
 
+/// mittwald's spec documents 403 `DefaultError`, not 404, for a server or
+/// project the token cannot reach; reading a server it can is the one 404.
 #[tokio::test]
-async fn an_unknown_server_is_a_404_in_mittwalds_shape() {
+async fn an_unknown_server_is_a_403_on_create_and_a_404_on_read() {
     let (mock, _) = start_bundled("mittwald").await;
     let answer = call(
         mock.addr,
@@ -101,8 +103,17 @@ async fn an_unknown_server_is_a_404_in_mittwalds_shape() {
         json!({"description": "x"}),
     )
     .await;
-    assert_eq!(answer.status, 404);
-    assert_eq!(answer.json()["type"], "NotFound");
+    assert_eq!(answer.status, 403);
+    assert_eq!(answer.json()["type"], "PermissionDenied");
+    let read = call(
+        mock.addr,
+        "GET",
+        "/v2/servers/00000000-0000-4000-8000-000000000000",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(read.status, 404);
+    assert_eq!(read.json()["type"], "NotFound");
 }
 
 #[tokio::test]
@@ -159,7 +170,7 @@ async fn projects_are_listed_filtered_counted_updated_and_deleted() {
         Value::Null,
     )
     .await;
-    assert_eq!(gone.status, 404);
+    assert_eq!(gone.status, 403);
     let list = call(mock.addr, "GET", "/v2/projects", Value::Null).await;
     assert_eq!(list.header("x-pagination-totalcount"), Some("1"));
 }

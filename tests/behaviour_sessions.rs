@@ -15,7 +15,7 @@ async fn create(addr: SocketAddr, session: &str, description: &str) -> String {
         "POST",
         &format!("/v2/servers/{SERVER}/projects"),
         &[
-            ("x-access-token", "t"),
+            ("x-access-token", "mock-token"),
             ("content-type", "application/json"),
             ("x-understudy-session", session),
         ],
@@ -31,7 +31,10 @@ async fn count(addr: SocketAddr, session: &str) -> usize {
         addr,
         "GET",
         "/v2/projects",
-        &[("x-access-token", "t"), ("x-understudy-session", session)],
+        &[
+            ("x-access-token", "mock-token"),
+            ("x-understudy-session", session),
+        ],
         b"",
     )
     .await;
@@ -106,7 +109,10 @@ async fn state_dumps_and_loads_as_json() {
         mock.addr,
         "GET",
         &format!("/v2/projects/{id}"),
-        &[("x-access-token", "t"), ("x-understudy-session", "b")],
+        &[
+            ("x-access-token", "mock-token"),
+            ("x-understudy-session", "b"),
+        ],
         b"",
     )
     .await;

@@ -20,7 +20,7 @@ fn repo(path: &str) -> PathBuf {
 async fn mittwald(edit: impl Fn(String) -> String) -> RunningMock {
     let path = repo("fixtures/mittwald.yaml");
     let text = edit(std::fs::read_to_string(&path).expect("bundled fixture"));
-    let api = understudy::spec::Api::load(&repo("specs/mittwald.yaml")).expect("bundled spec");
+    let api = understudy::spec::Api::load(&repo("specs/mittwald.json")).expect("bundled spec");
     let mut fixture = Fixture::from_text(&path, &text).expect("edited fixture reads");
     fixture.bind(&api).expect("edited fixture binds");
     common::start(api, fixture).await.0
@@ -34,8 +34,8 @@ fn drifted(text: String) -> String {
             "clusterDomain: project.example",
         )
         .replace(
-            "supportedFeatures: [redis, node, sshSftpUser, cronjobs, mailAddresses]",
-            "supportedFeatures: [redis, node, sshSftpUser, cronjobs]",
+            "supportedFeatures: [redis, node, runtimeApps, container]",
+            "supportedFeatures: [redis, node, runtimeApps]",
         );
     assert_ne!(
         edited, text,
@@ -86,6 +86,7 @@ async fn two_mocks_drift_by_exactly_the_differences_made() {
             "a project is created on a server and becomes ready / it is listed for its server",
             "a project is created on a server and becomes ready / wait until it is ready",
             "a project's description is changed / GET /v2/projects/${project_id}",
+            "a project's description is changed / GET /v2/projects/${project_id}",
             "the older placement group path creates projects too / GET /v2/projects/${project_id}",
             "the project list counts what it finds / GET /v2/projects",
         ],
@@ -113,9 +114,9 @@ async fn two_mocks_drift_by_exactly_the_differences_made() {
             [
                 "-\"clusterDomain\": \"project.host\",",
                 "+\"clusterDomain\": \"project.example\",",
-                "-\"cronjobs\",",
-                "-\"mailAddresses\"",
-                "+\"cronjobs\"",
+                "-\"runtimeApps\",",
+                "-\"container\"",
+                "+\"runtimeApps\"",
             ],
             "{}: {diff}",
             step.name

@@ -44,7 +44,18 @@ async fn a_recorded_session_replays_against_the_upstream_with_its_snapshots() {
     let scratch =
         Scratch(std::env::temp_dir().join(format!("understudy-record-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&scratch.0);
-    let (upstream, api) = common::start_bundled("mittwald").await;
+    // The upstream takes any token (a stand-in for a real account).
+    let (upstream, api) = {
+        let (api, mut fixture) = understudy::bundled::find("mittwald")
+            .expect("bundled")
+            .load()
+            .expect("loads");
+        fixture
+            .model
+            .vars
+            .insert("any_token".into(), serde_json::Value::Bool(true));
+        common::start(api, fixture).await
+    };
     let (_, fixture) = understudy::bundled::find("mittwald")
         .expect("bundled")
         .load()

@@ -10,7 +10,7 @@ use understudy::snapshot::Settings;
 
 const SCENARIO: &str = r#"
 api: mittwald
-headers: {x-access-token: test-token}
+headers: {x-access-token: mock-token}
 scenarios:
   - name: a new project, snapshotted
     steps:
