@@ -210,3 +210,135 @@ async fn the_readme_fixture_loads_and_behaves() {
     assert_eq!(restored.status, 200);
     assert_eq!(restored.json()["removed"], false);
 }
+
+const TEAM: &str = r#"
+openapi: 3.0.3
+info: {title: Team, version: "1"}
+security: [{tokenAuth: []}]
+paths:
+  /teams/:
+    post:
+      operationId: createTeam
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [name], properties: {name: {type: string, minLength: 1}}}
+      responses:
+        '201': {description: made, content: {application/json: {schema: {$ref: '#/components/schemas/Team'}}}}
+  /teams/{id}/:
+    get:
+      operationId: getTeam
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Team'}}}}
+components:
+  securitySchemes:
+    tokenAuth: {type: apiKey, in: header, name: Authorization}
+  schemas:
+    Team:
+      type: object
+      properties:
+        id: {type: string}
+        name: {type: string}
+        description: {type: string}
+        archived: {type: boolean}
+        created: {type: string, format: date-time}
+"#;
+
+fn readme_block(heading: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let section = readme
+        .split(heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("the README has `{heading}`"));
+    let block = section.split("```yaml\n").nth(1).expect("a yaml block");
+    block
+        .split("\n```")
+        .next()
+        .expect("a closed block")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_readme_credentials_example_behaves_as_it_says() {
+    let api = Api::from_text(Path::new("team.yaml"), TEAM).expect("spec");
+    let mut fixture = Fixture::from_text(
+        Path::new("README.md"),
+        &readme_block("### Credentials, visibility and the framework around the API"),
+    )
+    .expect("the README fixture loads");
+    fixture
+        .bind(&api)
+        .expect("the README fixture fits its operations");
+    let (mock, _) = start(api, fixture).await;
+    let json = ("content-type", "application/json");
+    let ann = ("authorization", "Token ann-token");
+    let root = ("authorization", "Token root-token");
+
+    let unknown = send(
+        mock.addr,
+        "GET",
+        "/teams/x/",
+        &[("authorization", "Token no")],
+        b"",
+    )
+    .await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(unknown.header("www-authenticate"), Some("Token"));
+    assert_eq!(unknown.json()["detail"], "Invalid token.");
+
+    let blank = send(
+        mock.addr,
+        "POST",
+        "/teams/",
+        &[ann, json],
+        br#"{"name": "  "}"#,
+    )
+    .await;
+    assert_eq!(blank.status, 400);
+    assert_eq!(blank.header("allow"), Some("POST, OPTIONS"));
+
+    let made = send(
+        mock.addr,
+        "POST",
+        "/teams/",
+        &[ann, json],
+        br#"{"name": "core"}"#,
+    )
+    .await;
+    assert_eq!(made.status, 201);
+    let team = made.json();
+    let id = team["id"].as_str().expect("an id").to_string();
+    assert_eq!(id.len(), 32, "uuid_hex: {id}");
+    assert_eq!(team["description"], "", "a default");
+    assert_eq!(team["archived"], false);
+    assert!(team.get("owner").is_none(), "omitted: {team}");
+    assert!(
+        made.header("location")
+            .is_some_and(|l| l.ends_with(&format!("/teams/{id}/"))),
+        "{:?}",
+        made.header("location")
+    );
+
+    // Ann sees her team and staff see it; a team of another she does not.
+    let read = |auth: (&'static str, &'static str), path: String| async move {
+        send(mock.addr, "GET", &path, &[auth], b"").await.status
+    };
+    assert_eq!(read(ann, format!("/teams/{id}/")).await, 200);
+    assert_eq!(read(root, format!("/teams/{id}/")).await, 200);
+    let theirs = send(
+        mock.addr,
+        "POST",
+        "/teams/",
+        &[root, json],
+        br#"{"name": "ops"}"#,
+    )
+    .await;
+    let theirs = theirs.json()["id"].as_str().expect("an id").to_string();
+    assert_eq!(read(ann, format!("/teams/{theirs}/")).await, 404);
+    let redirect = send(mock.addr, "GET", &format!("/teams/{id}"), &[ann], b"").await;
+    assert_eq!(redirect.status, 301);
+    assert_eq!(redirect.header("location"), Some(&*format!("/teams/{id}/")));
+}

@@ -20,6 +20,33 @@ impl Fixture {
             },
             message,
         };
+        if let Some(access) = &self.model.access {
+            for (scheme, _) in &access.schemes {
+                if !api.security_schemes.contains_key(scheme) {
+                    let mut known: Vec<&String> = api.security_schemes.keys().collect();
+                    known.sort();
+                    return Err(invalid(
+                        &format!(
+                            "{}/schemes/{}",
+                            access.pointer,
+                            super::parse_model::escape(scheme)
+                        ),
+                        format!(
+                            "the spec has no security scheme `{scheme}`; it has: {}",
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known
+                                    .iter()
+                                    .map(|k| k.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
         let mut ids: Vec<&String> = self.model.operations.keys().collect();
         ids.sort();
         for id in ids {
