@@ -74,18 +74,7 @@ components:
 "#;
 
 fn readme_fixture() -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
-    let section = readme
-        .split("### A complete example")
-        .nth(1)
-        .expect("the README has a complete example");
-    let block = section.split("```yaml\n").nth(1).expect("a yaml block");
-    block
-        .split("\n```")
-        .next()
-        .expect("a closed block")
-        .to_string()
+    readme_block("### A complete example")
 }
 
 #[tokio::test]

@@ -105,20 +105,9 @@ pub fn run(
     behaviour: &OperationBehaviour,
     request: &Request<'_>,
 ) -> Outcome {
-    let name = session_name(fixture, request.headers);
-    let scope = Scope::new(fixture, request, name);
-    let session = store.session(name, |session| seed(fixture, &scope, session));
-    let mut session = lock(&session);
-    scope.set_session_vars(&session.vars);
-    scope.set_stamp(session.stamp_us());
-    let mut runner = Runner {
-        fixture,
-        scope,
-        notes: Vec::new(),
-        omitted: Default::default(),
-    };
-    runner.limit_visibility(&session);
-    runner.run(&mut session, behaviour, request)
+    with_runner(fixture, store, request, |runner, session| {
+        runner.run(session, behaviour, request)
+    })
 }
 
 /// The checks of `behaviour` that fail for `request`: `(field, message)`
@@ -133,31 +122,43 @@ pub fn check(
     if behaviour.checks.is_empty() {
         return Vec::new();
     }
+    with_runner(fixture, store, request, |runner, session| {
+        let mut failed: Vec<(String, Value)> = Vec::new();
+        for check in &behaviour.checks {
+            if already.contains(&check.field) || failed.iter().any(|(f, _)| *f == check.field) {
+                continue;
+            }
+            let context = runner.scope.context(session, &[]);
+            if holds(&check.when, &context).unwrap_or(false) {
+                failed.push((check.field.clone(), check.message.render(&context)));
+            }
+        }
+        failed
+    })
+}
+
+/// Runs `f` with the request's session held and a runner whose scope has
+/// the session's variables, the request's instant and what its user may see.
+fn with_runner<R>(
+    fixture: &Arc<Fixture>,
+    store: &Store,
+    request: &Request<'_>,
+    f: impl FnOnce(&mut Runner<'_>, &mut Session) -> R,
+) -> R {
     let name = session_name(fixture, request.headers);
     let scope = Scope::new(fixture, request, name);
     let session = store.session(name, |session| seed(fixture, &scope, session));
     let mut session = lock(&session);
     scope.set_session_vars(&session.vars);
     scope.set_stamp(session.stamp_us());
-    let runner = Runner {
+    let mut runner = Runner {
         fixture,
         scope,
         notes: Vec::new(),
         omitted: Default::default(),
     };
     runner.limit_visibility(&session);
-    let mut failed: Vec<(String, Value)> = Vec::new();
-    for check in &behaviour.checks {
-        if already.contains(&check.field) || failed.iter().any(|(f, _)| *f == check.field) {
-            continue;
-        }
-        let context = runner.scope.context(&session, &[]);
-        if holds(&check.when, &context).unwrap_or(false) {
-            failed.push((check.field.clone(), check.message.render(&context)));
-        }
-    }
-    drop(session);
-    failed
+    f(&mut runner, &mut session)
 }
 
 /// Who the request's credentials name, by the fixture's `auth`.
