@@ -458,7 +458,8 @@ impl MockService {
             Err(failure) => return refuse(failure),
         };
         let behaviour = fixture.model.operations.get(&operation.id);
-        let request = BehaviourRequest {
+        // Built only for an operation with rules: the spec-only path stays lean.
+        let request = behaviour.map(|_| BehaviourRequest {
             method: method.as_str(),
             path,
             raw_query: &query,
@@ -471,8 +472,9 @@ impl MockService {
             base_url: base_url(headers),
             default_status: respond::default_response(operation).map_or(200, |r| r.status.code()),
             user,
-        };
+        });
         if let Some(behaviour) = behaviour.filter(|b| !b.checks.is_empty())
+            && let Some(request) = &request
             && body.is_some()
             && !violations
                 .iter()
@@ -483,7 +485,7 @@ impl MockService {
                 .filter(|v| v.location == "body")
                 .map(|v| v.field.clone())
                 .collect();
-            for (field, message) in check(fixture, &self.store, behaviour, &request, &already) {
+            for (field, message) in check(fixture, &self.store, behaviour, request, &already) {
                 violations.push(Violation::checked(field, message));
             }
         }
@@ -494,8 +496,8 @@ impl MockService {
         let prefer = Prefer::parse(headers);
         // `Prefer: code=…` asks the spec, not the fixture, for an answer.
         if prefer.code.is_none()
-            && let Some(behaviour) = behaviour
-            && let Some(reply) = behave(api, fixture, &self.store, operation, behaviour, &request)
+            && let (Some(behaviour), Some(request)) = (behaviour, &request)
+            && let Some(reply) = behave(api, fixture, &self.store, operation, behaviour, request)
         {
             return reply;
         }
