@@ -32,7 +32,7 @@ pub enum Command {
     /// Serve a mock of an OpenAPI spec (with no --spec: the three bundled APIs).
     #[command(after_help = "Examples:
   understudy serve                                  # mittwald :4010, waldur :4011, datallog :4012
-  understudy serve --spec openapi.yaml --port 8080  # any OpenAPI 3.0/3.1 spec
+  understudy serve openapi.yaml --port 8080         # any OpenAPI 3.0/3.1 spec (or --spec)
   understudy serve --spec api.yaml --fixture fixtures/api.yaml
   curl -H 'x-access-token: t' http://127.0.0.1:4010/v2/servers
   curl -H 'Prefer: code=404' ...                    # ask for a documented status")]
@@ -247,9 +247,13 @@ pub struct RunArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// OpenAPI file (YAML or JSON). Without it, the bundled APIs are served.
+    /// OpenAPI file (YAML or JSON), as `serve openapi.yaml` or `--spec`.
+    /// Without it, the bundled APIs are served.
     #[arg(long)]
     pub spec: Option<PathBuf>,
+    /// The spec given by position, as `prism mock` takes it.
+    #[arg(value_name = "SPEC", conflicts_with = "spec")]
+    pub spec_file: Option<PathBuf>,
     /// Fixture file declaring the API's behaviour and error format.
     #[arg(long)]
     pub fixture: Option<PathBuf>,
@@ -313,7 +317,10 @@ pub struct ServeArgs {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve_command(*args),
+        Command::Serve(mut args) => {
+            args.spec = args.spec.take().or(args.spec_file.take());
+            serve_command(*args)
+        }
         Command::Run(args) => crate::run_command::run_command(*args),
         Command::Diff(args) => crate::run_command::diff_command(*args),
         Command::Record(args) => crate::record_command::record_command(*args),

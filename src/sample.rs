@@ -4,7 +4,9 @@
 //! and by benchmarks that need a realistic request per operation.
 
 use crate::generate::{Attempt, generate};
-use crate::spec::{Api, Direction, Operation, ParameterLocation, SecurityScheme, Style};
+use crate::spec::{
+    Api, Direction, Operation, ParameterLocation, SecurityScheme, SlotSchema, Style,
+};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
@@ -32,7 +34,7 @@ pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequ
             .clone()
             .unwrap_or_else(|| match &parameter.schema {
                 Some(slot) => match api.compiled(slot) {
-                    Ok(c) => valid_value(&c.document, &c.validator, Direction::Request, seed),
+                    Ok(c) => valid_value(&c, Direction::Request, seed),
                     Err(_) => Value::String("x".into()),
                 },
                 None => Value::String("x".into()),
@@ -124,11 +126,9 @@ pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequ
                     .example
                     .iter()
                     .chain(media.examples.iter().map(|(_, v)| v))
-                    .find(|example| c.validator.is_valid(example))
+                    .find(|example| c.is_valid(example))
                     .cloned()
-                    .unwrap_or_else(|| {
-                        valid_value(&c.document, &c.validator, Direction::Request, seed)
-                    }),
+                    .unwrap_or_else(|| valid_value(&c, Direction::Request, seed)),
                 _ => media
                     .example
                     .clone()
@@ -181,16 +181,11 @@ pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequ
     }
 }
 
-fn valid_value(
-    document: &Value,
-    validator: &jsonschema::Validator,
-    direction: Direction,
-    seed: u64,
-) -> Value {
+fn valid_value(compiled: &SlotSchema<'_>, direction: Direction, seed: u64) -> Value {
     let mut last = Value::Null;
     for attempt in Attempt::sequence(seed) {
-        let value = generate(document, document, direction, attempt);
-        if validator.is_valid(&value) {
+        let value = generate(compiled.document(), compiled.schema(), direction, attempt);
+        if compiled.is_valid(&value) {
             return value;
         }
         last = value;

@@ -69,9 +69,9 @@ async fn check_every_operation(api: Api, fixture: Fixture) -> (usize, Vec<String
             let compiled = api.compiled(slot).expect("response schema compiles");
             let body = answer.json();
             let errors: Vec<String> = compiled
-                .validator
-                .iter_errors(&body)
-                .map(|e| format!("{} at {}", e, e.instance_path().as_str()))
+                .errors(&body)
+                .into_iter()
+                .map(|e| format!("{} at {}", e, e.pointer))
                 .collect();
             if !errors.is_empty() {
                 failures.push(format!(

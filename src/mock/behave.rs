@@ -6,6 +6,7 @@
 use super::failure::{self, Failure};
 use super::reply::Reply;
 use super::respond::negotiate;
+use super::spec_error::Documented;
 use crate::behaviour::engine::{self, Answer, Outcome, Request};
 use crate::behaviour::model::OperationBehaviour;
 use crate::behaviour::{Fixture, Store};
@@ -15,15 +16,16 @@ use std::sync::Arc;
 
 /// Runs the rules; `None` when no rule matched and the spec should answer.
 pub fn behave(
-    api: &Api,
     fixture: &Arc<Fixture>,
     store: &Store,
-    operation: &Operation,
+    documented: &Documented<'_>,
     behaviour: &OperationBehaviour,
     request: &Request<'_>,
 ) -> Option<Reply> {
     match engine::run(fixture, store, behaviour, request) {
-        Outcome::Answer(answer) => Some(reply(api, operation, answer, request)),
+        Outcome::Answer(answer) => {
+            Some(reply(documented.api, documented.operation, answer, request))
+        }
         Outcome::Refuse(refusal) => {
             let mut failure = Failure::new(refusal.kind, refusal.detail);
             failure.fields = refusal.fields;
@@ -37,6 +39,7 @@ pub fn behave(
                 failure,
                 request.method,
                 request.path,
+                Some(documented),
             ))
         }
         Outcome::NoRuleMatched => None,
@@ -65,13 +68,13 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
             if !answer.undocumented
                 && let Some(schema) = media.and_then(|m| m.schema.as_ref())
                 && let Ok(compiled) = api.compiled(schema)
-                && !compiled.validator.is_valid(&body)
+                && !compiled.is_valid(&body)
             {
                 let errors: Vec<String> = compiled
-                    .validator
-                    .iter_errors(&body)
+                    .errors(&body)
+                    .into_iter()
                     .take(5)
-                    .map(|e| format!("{} at `{}`", e, e.instance_path()))
+                    .map(|e| format!("{} at `{}`", e, e.pointer))
                     .collect();
                 if !errors.is_empty() {
                     return fixture_broke_spec(&answer.rule, status, &errors, &operation.id);

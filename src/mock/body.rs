@@ -79,12 +79,12 @@ pub fn check(
     };
     if let Some(slot) = &media.schema
         && let Ok(compiled) = api.compiled(slot)
-        && !compiled.validator.is_valid(&value)
+        && !compiled.is_valid(&value)
     {
-        for error in compiled.validator.iter_errors(&value) {
-            let pointer = error.instance_path().as_str().to_string();
-            let keyword = error.kind().keyword().to_string();
-            let missing = match error.kind() {
+        for error in compiled.errors(&value) {
+            let pointer = error.pointer.clone();
+            let keyword = error.error.kind().keyword().to_string();
+            let missing = match error.error.kind() {
                 jsonschema::error::ValidationErrorKind::Required { property } => {
                     property.as_str().map(str::to_string)
                 }
@@ -96,7 +96,7 @@ pub fn check(
             };
             let mut violation =
                 Violation::new("body", None, pointer, field, keyword, error.to_string())
-                    .with_error(&error);
+                    .with_error(&error.error);
             if let Some(property) = missing {
                 violation.path.push('.');
                 violation.path.push_str(&property);

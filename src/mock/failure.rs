@@ -2,9 +2,12 @@
 //!
 //! The fixture's rules for the failure's kind are tried in order and the
 //! first whose `when` holds renders the body; with no fixture rule the
-//! answer is RFC 9457 `application/problem+json` listing every violation.
+//! operation's documented error response carries the refusal
+//! ([`super::spec_error`]), and only when it documents none is the answer
+//! RFC 9457 `application/problem+json` listing every violation.
 
 use super::reply::Reply;
+use super::spec_error::{Documented, answer};
 use super::violation::Violation;
 use crate::behaviour::template::holds;
 use crate::behaviour::template::jinja_value;
@@ -53,8 +56,15 @@ impl Failure {
     }
 }
 
-/// Renders `failure` for a request to `method path`.
-pub fn render(fixture: &Fixture, mut failure: Failure, method: &str, path: &str) -> Reply {
+/// Renders `failure` for a request to `method path`; `documented` is the
+/// operation it was routed to, when there is one.
+pub fn render(
+    fixture: &Fixture,
+    mut failure: Failure,
+    method: &str,
+    path: &str,
+    documented: Option<&Documented<'_>>,
+) -> Reply {
     reword(fixture, &mut failure.violations);
     let status = failure.kind.default_status();
     let missing: Vec<&str> = failure
@@ -95,11 +105,15 @@ pub fn render(fixture: &Fixture, mut failure: Failure, method: &str, path: &str)
             reply.headers.extend(rule.headers.iter().cloned());
             reply
         }
-        None => Reply::json(
-            status,
-            "application/problem+json",
-            &problem(&failure, status),
-        ),
+        None => documented
+            .and_then(|d| answer(d, failure.kind, &failure.detail, &failure.violations))
+            .unwrap_or_else(|| {
+                Reply::json(
+                    status,
+                    "application/problem+json",
+                    &problem(&failure, status),
+                )
+            }),
     };
     // A fixture that declares `Allow` for every answer words it itself.
     let declares_allow = fixture

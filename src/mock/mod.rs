@@ -3,7 +3,8 @@
 //! Per request: admin prefix → CORS preflight → route → authenticate →
 //! parameters → body → behaviour (the fixture's rules and state) → respond
 //! from the spec when no rule applies. Refusals are rendered by [`failure`]
-//! in the API's own error shape.
+//! in the API's own error shape: the fixture's rules, else the spec's
+//! documented error response ([`spec_error`]), else problem+json.
 
 pub mod admin;
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod reload;
 pub mod reply;
 pub mod respond;
 pub mod server;
+pub mod spec_error;
 pub mod violation;
 
 pub use server::{MockOptions, MockService, RunningMock};

@@ -126,16 +126,16 @@ pub fn extract(
         };
         if let Some(slot) = &parameter.schema
             && let Ok(compiled) = api.compiled(slot)
-            && !compiled.validator.is_valid(&value)
+            && !compiled.is_valid(&value)
         {
-            for error in compiled.validator.iter_errors(&value) {
+            for error in compiled.errors(&value) {
                 violations.push(
                     Violation::new(
                         parameter.location.as_str(),
                         Some(parameter.name.clone()),
-                        error.instance_path().as_str().to_string(),
+                        error.pointer.clone(),
                         parameter.name.clone(),
-                        error.kind().keyword().to_string(),
+                        error.error.kind().keyword().to_string(),
                         format!(
                             "{} parameter `{}`: {}",
                             parameter.location.as_str(),
@@ -143,7 +143,7 @@ pub fn extract(
                             error
                         ),
                     )
-                    .with_error(&error),
+                    .with_error(&error.error),
                 );
             }
         }

@@ -126,6 +126,43 @@ pub fn respond(
     Ok(reply)
 }
 
+/// A body for `status` of `operation` in `media` that fits its schema (the
+/// spec's example, else a generated one), passed through `shape` and then
+/// cached apart from success bodies; error answers start from it. `None`
+/// when the media type has no schema.
+pub fn body_for(
+    api: &Api,
+    operation: &Operation,
+    status: u16,
+    media: &MediaType,
+    cache: &BodyCache,
+    seed: u64,
+    shape: impl FnOnce(Value) -> Value,
+) -> Option<Value> {
+    media.schema.as_ref()?;
+    let key = format!(
+        "{}\u{0}{status}\u{0}{}\u{0}\u{0}error",
+        operation.pointer, media.name
+    );
+    let cached = cache.bodies.read().ok().and_then(|c| c.get(&key).cloned());
+    let bytes = match cached {
+        Some(body) => body.bytes,
+        None => {
+            let built = build_body(api, operation, media, None, seed);
+            let value = serde_json::from_slice(&built.bytes).ok()?;
+            let body = CachedBody {
+                bytes: to_bytes(&shape(value)),
+                note: built.note,
+            };
+            if let Ok(mut c) = cache.bodies.write() {
+                c.insert(key, body.clone());
+            }
+            body.bytes
+        }
+    };
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// The lowest documented 2xx, a `2XX` range, or `default`.
 pub fn default_response(operation: &Operation) -> Option<&ResponseSpec> {
     let success =
@@ -188,7 +225,7 @@ fn build_body(
 ) -> CachedBody {
     let compiled = media.schema.as_ref().map(|slot| api.compiled(slot));
     let fits = |value: &Value| match &compiled {
-        Some(Ok(c)) => c.validator.is_valid(value),
+        Some(Ok(c)) => c.is_valid(value),
         _ => true,
     };
     let mut note = None;
@@ -227,12 +264,12 @@ fn build_body(
     let mut last = Value::Null;
     for attempt in Attempt::sequence(op_seed) {
         let value = generate(
-            &compiled.document,
-            &compiled.document,
+            compiled.document(),
+            compiled.schema(),
             Direction::Response,
             attempt,
         );
-        if compiled.validator.is_valid(&value) {
+        if compiled.is_valid(&value) {
             return CachedBody {
                 bytes: to_bytes(&value),
                 note,
@@ -249,14 +286,14 @@ fn build_body(
     }
 }
 
-fn add_headers(api: &Api, spec: &ResponseSpec, reply: &mut Reply, seed: u64) {
+pub(super) fn add_headers(api: &Api, spec: &ResponseSpec, reply: &mut Reply, seed: u64) {
     for header in spec.headers.iter().filter(|h| h.required) {
         let value = match (&header.example, &header.schema) {
             (Some(v), _) => v.clone(),
             (None, Some(slot)) => match api.compiled(slot) {
                 Ok(c) => generate(
-                    &c.document,
-                    &c.document,
+                    c.document(),
+                    c.schema(),
                     Direction::Response,
                     Attempt {
                         seed,

@@ -8,6 +8,7 @@ use super::journal::{Entry, Journal};
 use super::params::{self, RawParameters};
 use super::reply::Reply;
 use super::respond::{self, BodyCache, Prefer, respond};
+use super::spec_error::Documented;
 use super::violation::Violation;
 use super::{auth, body, cors, log};
 use crate::behaviour::engine::{
@@ -272,6 +273,7 @@ impl MockService {
                 ),
                 parts.method.as_str(),
                 &path,
+                None,
             ),
             Err(BodyProblem::TooSlow) => {
                 let mut reply = Reply::json(
@@ -355,7 +357,8 @@ impl MockService {
         let method = &parts.method;
         let path = parts.uri.path();
         let headers = &parts.headers;
-        let refuse = |failure: Failure| failure::render(fixture, failure, method.as_str(), path);
+        let refuse =
+            |failure: Failure| failure::render(fixture, failure, method.as_str(), path, None);
 
         let route = api.route(method, path);
         if self.options.cors
@@ -392,6 +395,16 @@ impl MockService {
             }
         };
 
+        // From here on, refusals take the operation's documented error shape.
+        let documented = Documented {
+            api,
+            operation,
+            cache: &loaded.cache,
+            seed: self.options.seed,
+        };
+        let refuse = |failure: Failure| {
+            failure::render(fixture, failure, method.as_str(), path, Some(&documented))
+        };
         let query = params::parse_query(parts.uri.query().unwrap_or(""));
         let cookies = params::parse_cookies(headers);
         let fault = self.options.fault.as_ref();
@@ -497,7 +510,7 @@ impl MockService {
         // `Prefer: code=…` asks the spec, not the fixture, for an answer.
         if prefer.code.is_none()
             && let (Some(behaviour), Some(request)) = (behaviour, &request)
-            && let Some(reply) = behave(api, fixture, &self.store, operation, behaviour, request)
+            && let Some(reply) = behave(fixture, &self.store, &documented, behaviour, request)
         {
             return reply;
         }

@@ -96,7 +96,7 @@ fn operation_mutants(api: &Api, fixture: &Fixture, operation: &Operation) -> Vec
             m.schema
                 .as_ref()
                 .and_then(|slot| api.compiled(slot).ok())
-                .is_some_and(|c| has_constraints(&c.document, &c.document))
+                .is_some_and(|c| has_constraints(c.document(), c.schema()))
         })
     });
     if constrained_body {
@@ -188,8 +188,8 @@ fn answer_shape(api: &Api, operation: &Operation) -> Option<Shape> {
         .schema
         .as_ref()?;
     let compiled = api.compiled(slot).ok()?;
-    let document = &compiled.document;
-    let mut schema = resolve(document, document);
+    let document = compiled.document();
+    let mut schema = resolve(document, compiled.schema());
     if schema.get("type").and_then(Value::as_str) == Some("array") {
         schema = resolve(document, schema.get("items")?);
     }

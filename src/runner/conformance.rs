@@ -141,10 +141,10 @@ pub fn check(api: &Api, method: &hyper::Method, path: &str, response: &Incoming)
         }
     };
     let errors: Vec<String> = compiled
-        .validator
-        .iter_errors(body)
+        .errors(body)
+        .into_iter()
         .map(|e| {
-            let at = e.instance_path().to_string();
+            let at = e.pointer.clone();
             format!("at `{}`: {e}", if at.is_empty() { "/" } else { &at })
         })
         .collect();

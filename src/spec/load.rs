@@ -36,6 +36,7 @@ fn build(document: SourceDocument) -> Result<Api, SpecError> {
     let reader = Reader {
         root,
         bundle: &bundle,
+        slot_ids: std::cell::Cell::new(0),
     };
     let title = root
         .pointer("/info/title")
@@ -91,6 +92,10 @@ fn build(document: SourceDocument) -> Result<Api, SpecError> {
                     continue;
                 };
                 let pointer = format!("{item_pointer}/{method_name}");
+                // Multi-file specs (DigitalOcean's) keep each operation in its own file.
+                let op = deref(root, op).ok_or_else(|| {
+                    reader.invalid(&pointer, "the operation `$ref` does not resolve")
+                })?;
                 let operation = reader.operation(
                     template,
                     method.clone(),
@@ -126,6 +131,7 @@ fn build(document: SourceDocument) -> Result<Api, SpecError> {
         router,
         operations_by_template,
         bundle,
+        shared: Default::default(),
     })
 }
 
@@ -214,9 +220,17 @@ pub(super) fn escape(segment: &str) -> String {
 struct Reader<'a> {
     root: &'a Value,
     bundle: &'a refs::Bundle,
+    /// The next schema slot's id.
+    slot_ids: std::cell::Cell<usize>,
 }
 
 impl Reader<'_> {
+    fn slot(&self, schema: Value, direction: Direction) -> SchemaSlot {
+        let id = self.slot_ids.get();
+        self.slot_ids.set(id + 1);
+        SchemaSlot::new(schema, direction, id)
+    }
+
     fn invalid(&self, pointer: &str, message: &str) -> SpecError {
         SpecError::Invalid {
             at: self.bundle.locate(pointer),
@@ -504,7 +518,7 @@ impl Reader<'_> {
             shape,
             json_content,
             example: p.get("example").cloned().or(content_example),
-            schema: schema_value.map(|s| SchemaSlot::new(s, Direction::Request)),
+            schema: schema_value.map(|s| self.slot(s, Direction::Request)),
         })
     }
 
@@ -568,7 +582,7 @@ impl Reader<'_> {
                     schema: media
                         .get("schema")
                         .filter(|s| !s.is_null())
-                        .map(|s| SchemaSlot::new(s.clone(), direction)),
+                        .map(|s| self.slot(s.clone(), direction)),
                     example: media.get("example").cloned(),
                     examples,
                 }
@@ -588,7 +602,7 @@ impl Reader<'_> {
                     required: h.get("required") == Some(&Value::Bool(true)),
                     schema: h
                         .get("schema")
-                        .map(|s| SchemaSlot::new(s.clone(), Direction::Response)),
+                        .map(|s| self.slot(s.clone(), Direction::Response)),
                     example: h.get("example").cloned(),
                 })
             })

@@ -22,7 +22,7 @@ pub use error::SpecError;
 pub use operation::{
     Operation, Parameter, ParameterLocation, ParameterShape, Scalar, StatusKey, Style,
 };
-pub use schema::{CompiledSchema, SchemaSlot};
+pub use schema::{CompiledSchema, SchemaError, SchemaSlot, SlotSchema};
 pub use security::SecurityScheme;
 
 use crate::source::SourceLocation;
@@ -49,6 +49,9 @@ pub struct Api {
     /// For each router template: the operations on it, by index.
     operations_by_template: Vec<Vec<usize>>,
     bundle: refs::Bundle,
+    /// Every schema slot compiled together, per direction (request,
+    /// response), on first use.
+    shared: [std::sync::OnceLock<schema::SharedSchemas>; 2],
 }
 
 /// Where a request path led.
@@ -161,11 +164,44 @@ impl Api {
         refs::deref(self.root(), node)
     }
 
-    /// Compiles (once) and returns the schema in `slot`.
-    pub fn compiled<'a>(
-        &self,
-        slot: &'a SchemaSlot,
-    ) -> Result<&'a std::sync::Arc<CompiledSchema>, &'a str> {
-        slot.compiled(self.root(), self.dialect)
+    /// The compiled schema of `slot`; the first call for a direction
+    /// compiles every schema of that direction at once.
+    pub fn compiled(&self, slot: &SchemaSlot) -> Result<SlotSchema<'_>, &str> {
+        let direction = slot.direction();
+        let index = match direction {
+            Direction::Request => 0,
+            Direction::Response => 1,
+        };
+        self.shared[index]
+            .get_or_init(|| {
+                schema::SharedSchemas::build(
+                    self.slots().filter(|s| s.direction() == direction),
+                    self.root(),
+                    self.dialect,
+                    direction,
+                )
+            })
+            .get(slot)
+    }
+
+    /// Every schema slot of every operation.
+    fn slots(&self) -> impl Iterator<Item = &SchemaSlot> {
+        self.operations.iter().flat_map(|operation| {
+            let parameters = operation
+                .parameters
+                .iter()
+                .filter_map(|p| p.schema.as_ref());
+            let body = operation
+                .request_body
+                .iter()
+                .flat_map(|b| b.media.iter().filter_map(|m| m.schema.as_ref()));
+            let responses = operation.responses.iter().flat_map(|r| {
+                r.media
+                    .iter()
+                    .filter_map(|m| m.schema.as_ref())
+                    .chain(r.headers.iter().filter_map(|h| h.schema.as_ref()))
+            });
+            parameters.chain(body).chain(responses)
+        })
     }
 }

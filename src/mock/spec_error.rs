@@ -1,0 +1,504 @@
+//! Refusals in the spec's own error shape.
+//!
+//! A client generated from a spec parses the errors that spec documents:
+//! mittwald's `{"message", "type", "validationErrors": [...]}`, Stripe's
+//! `{"error": {"message", "param", "type"}}`, Hetzner's `{"error": {"code",
+//! "message"}}`. So, when no fixture rule words an error, the mock answers
+//! with the operation's documented response for the refusal: the exact
+//! status, then the other validation status (400 or 422), then `4XX`, then
+//! `default`. Its body starts from one that fits the schema (the spec's
+//! example or a generated one) and then carries the refusal: message-like
+//! strings get the detail, arrays of errors get one entry per violation.
+//! Every change is kept only if the body still fits the schema, so the
+//! answer is always within the contract. RFC 9457 problem+json is left for
+//! operations that document nothing that fits.
+
+use super::reply::Reply;
+use super::respond::{self, BodyCache};
+use super::violation::Violation;
+use crate::behaviour::ErrorKind;
+use crate::spec::operation::{ResponseSpec, StatusKey};
+use crate::spec::{Api, Operation};
+use serde_json::{Map, Value, json};
+
+/// What a refusal needs to be answered in the spec's shape.
+#[derive(Clone, Copy)]
+pub struct Documented<'a> {
+    pub api: &'a Api,
+    pub operation: &'a Operation,
+    pub cache: &'a BodyCache,
+    pub seed: u64,
+}
+
+/// The documented answer for a refusal of `kind`, or `None` when the
+/// operation documents nothing that fits.
+pub fn answer(
+    documented: &Documented<'_>,
+    kind: ErrorKind,
+    detail: &str,
+    violations: &[Violation],
+) -> Option<Reply> {
+    let (status, spec) = documented_response(documented.operation, kind)?;
+    // One line that names every problem: many error shapes have room for
+    // a single message only.
+    let joined;
+    let detail = if violations.len() > 1 {
+        joined = violations
+            .iter()
+            .map(|v| v.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        joined.as_str()
+    } else {
+        detail
+    };
+    if spec.media.is_empty() {
+        let mut reply = Reply::empty(status);
+        respond::add_headers(documented.api, spec, &mut reply, documented.seed);
+        return Some(reply);
+    }
+    let media = respond::negotiate(&spec.media, None)?;
+    let content_type = if media.name.contains('*') {
+        "application/json"
+    } else {
+        media.name.as_str()
+    };
+    let mut reply = if !crate::spec::operation::is_json_media_type(content_type) && !media.is_json()
+    {
+        Reply::bytes(status, content_type, detail.to_string().into())
+    } else {
+        let compiled = media
+            .schema
+            .as_ref()
+            .and_then(|slot| documented.api.compiled(slot).ok());
+        let fits = |value: &Value| compiled.as_ref().is_none_or(|c| c.is_valid(value));
+        let base = respond::body_for(
+            documented.api,
+            documented.operation,
+            status,
+            media,
+            documented.cache,
+            documented.seed,
+            |mut value| {
+                if fits(&value) {
+                    prune(&mut value, &fits);
+                }
+                value
+            },
+        );
+        let body = match (base, &compiled) {
+            (Some(mut body), Some(_)) => {
+                name_the_kind(&mut body, kind, &fits);
+                carry(&mut body, detail, violations, &fits);
+                body
+            }
+            // No schema: any JSON fits; say what was wrong plainly.
+            _ => plain(detail, violations),
+        };
+        Reply::json(status, content_type, &body)
+    };
+    respond::add_headers(documented.api, spec, &mut reply, documented.seed);
+    Some(reply)
+}
+
+/// The response to answer a refusal with, and the status to send.
+fn documented_response(operation: &Operation, kind: ErrorKind) -> Option<(u16, &ResponseSpec)> {
+    let status = kind.default_status();
+    let exact = |code: u16| {
+        operation
+            .responses
+            .iter()
+            .find(|r| r.status == StatusKey::Code(code))
+            .map(|r| (code, r))
+    };
+    let alternative = match kind {
+        ErrorKind::Validation => exact(422),
+        ErrorKind::UnsupportedMediaType => exact(400).or_else(|| exact(422)),
+        _ => None,
+    };
+    exact(status).or(alternative).or_else(|| {
+        operation
+            .responses
+            .iter()
+            .find(|r| r.status == StatusKey::Range(4))
+            .or_else(|| {
+                operation
+                    .responses
+                    .iter()
+                    .find(|r| r.status == StatusKey::Default)
+            })
+            .map(|r| (status, r))
+    })
+}
+
+/// Leaves out what the schema does not ask for, keeping the places that
+/// carry the refusal: an error answer is the message, not a generated
+/// account of everything the schema allows (Stripe's error object embeds
+/// whole payment intents).
+fn prune(value: &mut Value, fits: &dyn Fn(&Value) -> bool) {
+    let mut pointers = Vec::new();
+    optional_places(value, &mut String::new(), &mut pointers);
+    // Shallowest first: a whole optional object goes in one try, and only
+    // when it must stay are its own properties tried.
+    pointers.sort_by_key(|p| p.matches('/').count());
+    for pointer in pointers {
+        let Some((parent, key)) = pointer.rsplit_once('/') else {
+            continue;
+        };
+        let key = key.replace("~1", "/").replace("~0", "~");
+        let Some(Value::Object(map)) = value.pointer_mut(parent) else {
+            continue;
+        };
+        let Some(removed) = map.shift_remove(&key) else {
+            continue;
+        };
+        if !(fits(value) && holds_carrier(value, 0))
+            && let Some(Value::Object(map)) = value.pointer_mut(parent)
+        {
+            map.insert(key, removed);
+        }
+    }
+}
+
+/// Every property that is not a carrier of the refusal (its text, its
+/// list, or an object that may hold them).
+fn optional_places(value: &Value, pointer: &mut String, out: &mut Vec<String>) {
+    let Value::Object(map) = value else { return };
+    for (key, child) in map {
+        let lower = key.to_ascii_lowercase();
+        let len = pointer.len();
+        pointer.push('/');
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+        if !is_carrier(&lower, child) {
+            out.push(pointer.clone());
+        }
+        if child.is_object() {
+            optional_places(child, pointer, out);
+        }
+        pointer.truncate(len);
+    }
+}
+
+fn is_carrier(lower_key: &str, value: &Value) -> bool {
+    (value.is_string() && MESSAGE_KEYS.contains(&lower_key))
+        || (value.is_array() && LIST_KEYS.contains(&lower_key))
+}
+
+fn holds_carrier(value: &Value, depth: usize) -> bool {
+    let Value::Object(map) = value else {
+        return false;
+    };
+    depth < MAX_DEPTH
+        && map.iter().any(|(key, child)| {
+            is_carrier(&key.to_ascii_lowercase(), child) || holds_carrier(child, depth + 1)
+        })
+}
+
+/// A body for an error response that documents no schema.
+fn plain(detail: &str, violations: &[Violation]) -> Value {
+    let mut body = json!({"message": detail});
+    if !violations.is_empty() {
+        body["errors"] = violations.iter().map(entry).collect();
+    }
+    body
+}
+
+fn entry(v: &Violation) -> Value {
+    json!({"message": v.message, "in": v.location, "path": v.path})
+}
+
+/// Property names that hold an error's text.
+const MESSAGE_KEYS: &[&str] = &[
+    "message",
+    "detail",
+    "error_description",
+    "errormessage",
+    "error_message",
+    "description",
+    "msg",
+    "reason",
+    "title",
+    "error",
+];
+
+/// Property names that hold a list of errors.
+const LIST_KEYS: &[&str] = &[
+    "errors",
+    "validationerrors",
+    "validation_errors",
+    "violations",
+    "details",
+    "non_field_errors",
+    "invalid_params",
+    "issues",
+    "problems",
+];
+
+/// Property names in an error entry that say where the problem is.
+const FIELD_KEYS: &[&str] = &[
+    "path", "field", "param", "pointer", "name", "property", "loc", "location",
+];
+
+/// Property names that hold an error's kind as a word.
+const CODE_KEYS: &[&str] = &[
+    "code",
+    "type",
+    "error_code",
+    "errorcode",
+    "error_type",
+    "kind",
+];
+
+/// Words real APIs use for each kind of refusal (Hetzner's `invalid_input`,
+/// Stripe's `invalid_request_error`, gRPC-style `INVALID_ARGUMENT`), tried
+/// in order where the error has a code; the first the schema takes wins.
+fn code_words(kind: ErrorKind) -> &'static [&'static str] {
+    match kind {
+        ErrorKind::Validation => &[
+            "invalid_input",
+            "invalid_request_error",
+            "validation_error",
+            "ValidationError",
+            "invalid_request",
+            "bad_request",
+            "invalid_argument",
+            "INVALID_ARGUMENT",
+            "invalid",
+        ],
+        ErrorKind::Unauthorized => &[
+            "unauthorized",
+            "authentication_error",
+            "unauthenticated",
+            "Unauthorized",
+            "UNAUTHENTICATED",
+            "invalid_token",
+        ],
+        ErrorKind::NotFound => &["not_found", "resource_missing", "NotFound", "NOT_FOUND"],
+        ErrorKind::Conflict => &[
+            "conflict",
+            "uniqueness_error",
+            "already_exists",
+            "Conflict",
+            "ALREADY_EXISTS",
+        ],
+        ErrorKind::MethodNotAllowed => &["method_not_allowed", "MethodNotAllowed"],
+        ErrorKind::NotAcceptable => &["not_acceptable", "NotAcceptable"],
+        ErrorKind::PayloadTooLarge => &["payload_too_large", "request_too_large"],
+        ErrorKind::UnsupportedMediaType => &[
+            "unsupported_media_type",
+            "invalid_input",
+            "invalid_request_error",
+        ],
+    }
+}
+
+/// Sets each error code to the first word for `kind` the schema accepts.
+fn name_the_kind(body: &mut Value, kind: ErrorKind, fits: &dyn Fn(&Value) -> bool) {
+    let mut places = Vec::new();
+    code_places(body, &mut String::new(), &mut places, 0);
+    for pointer in places {
+        let Some(current) = body.pointer(&pointer).cloned() else {
+            continue;
+        };
+        for word in code_words(kind) {
+            if let Some(slot) = body.pointer_mut(&pointer) {
+                *slot = Value::String((*word).to_string());
+            }
+            if fits(body) {
+                break;
+            }
+            if let Some(slot) = body.pointer_mut(&pointer) {
+                *slot = current.clone();
+            }
+        }
+    }
+}
+
+fn code_places(value: &Value, pointer: &mut String, out: &mut Vec<String>, depth: usize) {
+    let Value::Object(map) = value else { return };
+    for (key, child) in map {
+        let len = pointer.len();
+        pointer.push('/');
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+        if child.is_string() && CODE_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+            out.push(pointer.clone());
+        } else if child.is_object() && depth < MAX_DEPTH {
+            code_places(child, pointer, out, depth + 1);
+        }
+        pointer.truncate(len);
+    }
+}
+
+/// Writes the refusal into `body` wherever the schema lets it: each change
+/// is tried and kept only if the body still fits.
+fn carry(body: &mut Value, detail: &str, violations: &[Violation], fits: &dyn Fn(&Value) -> bool) {
+    let mut places = Vec::new();
+    collect_places(body, &mut String::new(), &mut places, 0);
+    for place in places {
+        let Some(current) = body.pointer(&place.pointer).cloned() else {
+            continue;
+        };
+        let replacement = match place.kind {
+            PlaceKind::Message => Value::String(detail.to_string()),
+            PlaceKind::List if violations.is_empty() => continue,
+            PlaceKind::List => match list_of(&current, violations) {
+                Some(list) => list,
+                None => continue,
+            },
+        };
+        if let Some(slot) = body.pointer_mut(&place.pointer) {
+            *slot = replacement;
+        }
+        if !fits(body) {
+            // Try the list as messages alone before giving up.
+            let fallback = match place.kind {
+                PlaceKind::List => Some(Value::Array(
+                    violations
+                        .iter()
+                        .map(|v| Value::String(v.message.clone()))
+                        .collect(),
+                )),
+                PlaceKind::Message => None,
+            };
+            let restored = match fallback {
+                Some(alt) => {
+                    if let Some(slot) = body.pointer_mut(&place.pointer) {
+                        *slot = alt;
+                    }
+                    fits(body)
+                }
+                None => false,
+            };
+            if !restored && let Some(slot) = body.pointer_mut(&place.pointer) {
+                *slot = current;
+            }
+        }
+    }
+}
+
+enum PlaceKind {
+    Message,
+    List,
+}
+
+struct Place {
+    pointer: String,
+    kind: PlaceKind,
+}
+
+/// Deep enough for `{"error": {"details": {...}}}`, not a whole tree.
+const MAX_DEPTH: usize = 3;
+
+fn collect_places(value: &Value, pointer: &mut String, out: &mut Vec<Place>, depth: usize) {
+    let Value::Object(map) = value else { return };
+    for (key, child) in map {
+        let lower = key.to_ascii_lowercase();
+        let len = pointer.len();
+        pointer.push('/');
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+        match child {
+            Value::String(_) if MESSAGE_KEYS.contains(&lower.as_str()) => out.push(Place {
+                pointer: pointer.clone(),
+                kind: PlaceKind::Message,
+            }),
+            Value::Array(_) if LIST_KEYS.contains(&lower.as_str()) => out.push(Place {
+                pointer: pointer.clone(),
+                kind: PlaceKind::List,
+            }),
+            Value::Object(_) if depth < MAX_DEPTH => collect_places(child, pointer, out, depth + 1),
+            _ => {}
+        }
+        pointer.truncate(len);
+    }
+}
+
+/// One entry per violation, shaped like the list's first entry (or as
+/// plain messages when the list holds text or nothing yet).
+fn list_of(current: &Value, violations: &[Violation]) -> Option<Value> {
+    let template = current.as_array()?.first();
+    let items = violations
+        .iter()
+        .map(|v| match template {
+            Some(Value::Object(shape)) => {
+                let mut item: Map<String, Value> = shape.clone();
+                for (key, slot) in item.iter_mut() {
+                    let lower = key.to_ascii_lowercase();
+                    if !slot.is_string() {
+                        continue;
+                    }
+                    if MESSAGE_KEYS.contains(&lower.as_str()) {
+                        *slot = Value::String(v.message.clone());
+                    } else if FIELD_KEYS.contains(&lower.as_str()) {
+                        *slot = Value::String(where_of(v));
+                    }
+                }
+                Value::Object(item)
+            }
+            Some(Value::String(_)) | None => Value::String(v.message.clone()),
+            Some(_) => entry(v),
+        })
+        .collect();
+    Some(Value::Array(items))
+}
+
+/// Where a violation is, as an error list names it: the parameter name, or
+/// the body field's path without its leading dot.
+fn where_of(v: &Violation) -> String {
+    let path = v.path.trim_start_matches('.');
+    if path.is_empty() {
+        v.name.clone().unwrap_or_default()
+    } else {
+        path.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn violation(field: &str, message: &str) -> Violation {
+        Violation::new(
+            "body",
+            None,
+            format!("/{field}"),
+            field.into(),
+            "required".into(),
+            message.into(),
+        )
+    }
+
+    #[test]
+    fn messages_and_lists_are_filled_where_the_schema_allows() {
+        let mut body = json!({
+            "message": "alpha",
+            "type": "ValidationError",
+            "validationErrors": [{"message": "x", "path": "y", "type": "z"}],
+            "error": {"message": "nested", "code": 3}
+        });
+        let fits = |v: &Value| v["type"] == "ValidationError";
+        let violations = [
+            violation("name", "name is required"),
+            violation("size", "size is too big"),
+        ];
+        carry(&mut body, "2 problems", &violations, &fits);
+        assert_eq!(body["message"], "2 problems");
+        assert_eq!(body["type"], "ValidationError");
+        assert_eq!(body["error"]["message"], "2 problems");
+        assert_eq!(
+            body["validationErrors"],
+            json!([
+                {"message": "name is required", "path": "name", "type": "z"},
+                {"message": "size is too big", "path": "size", "type": "z"}
+            ])
+        );
+    }
+
+    #[test]
+    fn a_change_the_schema_refuses_is_undone() {
+        let mut body = json!({"message": "ok", "errors": []});
+        // A schema that pins the message and forbids any error entries.
+        let fits = |v: &Value| v["message"] == "ok" && v["errors"] == json!([]);
+        carry(&mut body, "refused", &[violation("a", "a is wrong")], &fits);
+        assert_eq!(body, json!({"message": "ok", "errors": []}));
+    }
+}
