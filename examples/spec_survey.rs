@@ -9,7 +9,8 @@
 //! status class, answers outside the contract (undocumented status, media
 //! type or an invalid body, judged by the runner's own conformance check),
 //! 5xx, connection errors or hangs, and the server's RSS after the run.
-//! With `SURVEY_VERBOSE=1` each answer outside the contract is printed.
+//! With `SURVEY_VERBOSE=1` each answer outside the contract, and each
+//! refusal of a request built to be valid, is printed.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -98,6 +99,13 @@ fn main() {
         *by_class.entry(answer.status / 100).or_default() += 1;
         if answer.status >= 500 {
             server_errors += 1;
+        }
+        if verbose && answer.status >= 400 {
+            eprintln!(
+                "REFUSED {what} → {}: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)])
+            );
         }
         let path = request.target.split('?').next().unwrap_or_default();
         let verdict = conformance::check(&api, &request.method, path, &answer);

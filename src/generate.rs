@@ -21,15 +21,19 @@ pub struct Attempt {
     pub branch: usize,
     /// Whether `examples`/`default` found in the schema may be used.
     pub use_examples: bool,
+    /// Only required properties: the last resort for schemas whose
+    /// optional properties exclude each other (`oneOf` of `required` lists).
+    pub minimal: bool,
 }
 
 impl Attempt {
     /// The attempts a caller makes before giving up, in order.
     pub fn sequence(seed: u64) -> impl Iterator<Item = Attempt> {
-        (0..6).map(move |i| Attempt {
+        (0..8).map(move |i| Attempt {
             seed: seed.wrapping_add(i as u64),
             branch: i / 2,
             use_examples: i % 2 == 0,
+            minimal: i >= 6,
         })
     }
 }
@@ -46,6 +50,40 @@ pub fn generate(document: &Value, schema: &Value, direction: Direction, attempt:
 }
 
 const MAX_DEPTH: usize = 12;
+
+/// Keywords that describe a schema without constraining its values.
+const NON_CONSTRAINING: &[&str] = &[
+    "description",
+    "title",
+    "example",
+    "examples",
+    "default",
+    "deprecated",
+    "x-oaiMeta",
+    "x-stainless-const",
+    "discriminator",
+    "externalDocs",
+];
+
+/// Whether `value` has a JSON type the schema's `type` allows (any, when
+/// the schema names none).
+fn fits_type(map: &Map<String, Value>, value: &Value) -> bool {
+    let name = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let allows = |t: &str| t == name || (t == "number" && name == "integer");
+    match map.get("type") {
+        Some(Value::String(t)) => allows(t),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(allows),
+        _ => true,
+    }
+}
 
 struct Generator<'a> {
     document: &'a Value,
@@ -81,7 +119,11 @@ impl<'a> Generator<'a> {
             return c.clone();
         }
         if let Some(Value::Array(options)) = map.get("enum")
-            && let Some(first) = options.iter().find(|v| !v.is_null()).or(options.first())
+            && let Some(first) = options
+                .iter()
+                .find(|v| !v.is_null() && fits_type(map, v))
+                .or_else(|| options.iter().find(|v| fits_type(map, v)))
+                .or(options.first())
         {
             return first.clone();
         }
@@ -111,17 +153,17 @@ impl<'a> Generator<'a> {
                     non_null
                 };
                 if let Some(branch) = pool.get(self.attempt.branch % pool.len().max(1)) {
-                    let mut value = self.value(branch, depth + 1);
-                    // Sibling properties next to a combinator apply too.
-                    if let (Value::Object(out), Some(Value::Object(_))) =
-                        (&mut value, map.get("properties"))
-                        && let Value::Object(extra) = self.object(map, depth)
-                    {
-                        for (k, v) in extra {
-                            out.entry(k).or_insert(v);
-                        }
+                    // The branch narrows the schema around it (OpenAI's
+                    // `type: object, properties: …, anyOf: [{required: [a]}, …]`):
+                    // both apply, as one merged schema.
+                    let mut rest = map.clone();
+                    rest.remove(keyword);
+                    if rest.keys().all(|k| NON_CONSTRAINING.contains(&k.as_str())) {
+                        return self.value(branch, depth + 1);
                     }
-                    return value;
+                    let merged =
+                        self.merge_all_of(&Value::Object(rest), std::slice::from_ref(branch));
+                    return self.value(&merged, depth + 1);
                 }
             }
         }
@@ -193,6 +235,45 @@ impl<'a> Generator<'a> {
                 }
             }
         }
+        // Every part's `type` holds: the value's type is in all of them.
+        let mut types: Option<Vec<String>> = None;
+        for source in std::iter::once(schema).chain(parts.iter().map(|p| self.resolve(p))) {
+            let listed: Vec<String> = match source.get("type") {
+                Some(Value::String(t)) => vec![t.clone()],
+                Some(Value::Array(ts)) => ts
+                    .iter()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect(),
+                _ => continue,
+            };
+            types = Some(match types {
+                None => listed,
+                Some(earlier) => earlier
+                    .into_iter()
+                    .filter(|t| {
+                        listed.contains(t)
+                            || (t == "integer" && listed.iter().any(|l| l == "number"))
+                    })
+                    .chain(listed.iter().filter(|l| *l == "integer").cloned())
+                    .fold(Vec::new(), |mut out, t| {
+                        if !out.contains(&t) {
+                            out.push(t);
+                        }
+                        out
+                    }),
+            });
+        }
+        if let Some(types) = types
+            && !types.is_empty()
+        {
+            merged.insert(
+                "type".into(),
+                match types.as_slice() {
+                    [one] => Value::String(one.clone()),
+                    _ => Value::Array(types.into_iter().map(Value::String).collect()),
+                },
+            );
+        }
         if !properties.is_empty() {
             merged.insert("properties".into(), Value::Object(properties));
             merged.entry("type").or_insert_with(|| "object".into());
@@ -246,7 +327,7 @@ impl<'a> Generator<'a> {
             for (name, property) in properties {
                 let is_required = required.contains(&name.as_str());
                 if !is_required {
-                    if depth >= MAX_DEPTH / 2 {
+                    if depth >= MAX_DEPTH / 2 || self.attempt.minimal {
                         continue;
                     }
                     let resolved = self.resolve(property);
@@ -568,6 +649,7 @@ mod tests {
                 seed: 1,
                 branch: 0,
                 use_examples: true,
+                minimal: false,
             },
         );
         let b = generate(
@@ -578,6 +660,7 @@ mod tests {
                 seed: 1,
                 branch: 0,
                 use_examples: true,
+                minimal: false,
             },
         );
         assert_eq!(a, b);

@@ -211,18 +211,40 @@ fn flat(value: &Value, separator: &str) -> String {
     }
 }
 
+/// A form body as Stripe-style clients write it: nested fields in
+/// brackets (`address[country]=US`), lists indexed (`expand[0]=a`).
 fn form_encode(value: &Value) -> String {
-    let Value::Object(map) = value else {
-        return String::new();
-    };
-    map.iter()
+    let mut pairs = Vec::new();
+    if let Value::Object(map) = value {
+        for (k, v) in map {
+            form_pairs(k, v, &mut pairs);
+        }
+    }
+    pairs
+        .iter()
         .map(|(k, v)| {
             format!(
                 "{}={}",
                 utf8_percent_encode(k, NON_ALPHANUMERIC),
-                utf8_percent_encode(&flat(v, ","), NON_ALPHANUMERIC)
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
             )
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+fn form_pairs(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                form_pairs(&format!("{key}[{k}]"), v, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                form_pairs(&format!("{key}[{i}]"), v, out);
+            }
+        }
+        other => out.push((key.to_string(), flat(other, ","))),
+    }
 }

@@ -1,12 +1,12 @@
 //! The request body: media type (415), syntax and schema.
 
 use super::failure::Failure;
-use super::params::{coerce, parse_query};
+
 use super::violation::Violation;
 use crate::behaviour::ErrorKind;
 use crate::spec::operation::{MediaType, is_json_media_type};
-use crate::spec::{Api, Operation, Scalar};
-use serde_json::{Map, Value};
+use crate::spec::{Api, Operation};
+use serde_json::Value;
 
 /// Checks the body; returns it parsed when it is JSON or a form.
 /// Schema violations go to `violations`; a media type the operation does
@@ -73,7 +73,8 @@ pub fn check(
             }
         }
     } else if media.name == "application/x-www-form-urlencoded" {
-        form_value(api, media, &String::from_utf8_lossy(bytes))
+        let schema = media.schema.as_ref().map(|s| s.raw());
+        super::form::decode(api, schema, &String::from_utf8_lossy(bytes))
     } else {
         return Ok(None);
     };
@@ -138,30 +139,4 @@ pub fn find_media<'a>(media: &'a [MediaType], given: &str) -> Option<&'a MediaTy
                 .find(|m| m.name.strip_suffix("/*") == Some(major))
         })
         .or_else(|| media.iter().find(|m| m.name == "*/*"))
-}
-
-/// A form body as an object, each field typed by the schema's property type.
-fn form_value(api: &Api, media: &MediaType, text: &str) -> Value {
-    let properties = media
-        .schema
-        .as_ref()
-        .and_then(|s| api.deref(s.raw()))
-        .and_then(|s| s.get("properties"))
-        .and_then(Value::as_object);
-    let mut map = Map::new();
-    for (k, v) in parse_query(text) {
-        let scalar = match properties
-            .and_then(|p| p.get(&k))
-            .and_then(|p| api.deref(p))
-            .and_then(|p| p.get("type"))
-            .and_then(Value::as_str)
-        {
-            Some("integer") => Scalar::Integer,
-            Some("number") => Scalar::Number,
-            Some("boolean") => Scalar::Boolean,
-            _ => Scalar::String,
-        };
-        map.insert(k, coerce(&v, scalar));
-    }
-    Value::Object(map)
 }

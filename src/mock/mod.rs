@@ -13,6 +13,7 @@ pub mod body;
 pub mod cors;
 pub mod failure;
 pub mod fault;
+pub mod form;
 pub mod journal;
 pub mod json_syntax;
 pub mod log;

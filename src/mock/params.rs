@@ -319,12 +319,30 @@ fn property_scalar(properties: &[(String, Scalar)], other: Scalar, key: &str) ->
 
 /// Text into the declared type; text that does not parse stays text, so
 /// schema validation reports it against the type the spec asks for.
+/// Digits beyond 64 bits, as a JSON number (a float with no fraction).
+fn big_integer(text: &str) -> Option<Value> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || digits.len() > 400 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+}
+
 pub fn coerce(text: &str, scalar: Scalar) -> Value {
     match scalar {
+        // Integers of any size: past 64 bits they are kept as numbers
+        // (JSON has no width), not refused as text.
         Scalar::Integer => text
             .parse::<i64>()
             .map(Value::from)
-            .unwrap_or_else(|_| Value::String(text.to_string())),
+            .or_else(|_| text.parse::<u64>().map(Value::from))
+            .unwrap_or_else(|_| {
+                big_integer(text).unwrap_or_else(|| Value::String(text.to_string()))
+            }),
         Scalar::Number => text
             .parse::<f64>()
             .ok()

@@ -299,6 +299,7 @@ pub(super) fn add_headers(api: &Api, spec: &ResponseSpec, reply: &mut Reply, see
                         seed,
                         branch: 0,
                         use_examples: true,
+                        minimal: false,
                     },
                 ),
                 Err(_) => Value::String(String::new()),

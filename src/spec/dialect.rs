@@ -34,6 +34,7 @@ pub fn normalize(schema: &mut Value, root: &Value, dialect: Dialect, direction: 
         normalize_30_keywords(map);
     }
     drop_unknown_types(map);
+    dedup_required(map);
     drop_direction_required(map, root, direction);
     for (key, child) in map.iter_mut() {
         match key.as_str() {
@@ -145,6 +146,16 @@ fn make_nullable(map: &mut Map<String, Value>) {
 /// Real specs contain `type: unknown` and the like, which no validator
 /// accepts. Such a name constrains nothing the author could have meant, so
 /// it is dropped rather than failing the whole operation.
+/// `required: [id, name, id]` (in OpenAI's spec) names each property once
+/// in meaning; JSON Schema's meta-schema refuses the repeat, so it is
+/// dropped rather than failing the schema.
+fn dedup_required(map: &mut Map<String, Value>) {
+    if let Some(Value::Array(names)) = map.get_mut("required") {
+        let mut seen = std::collections::HashSet::new();
+        names.retain(|name| seen.insert(name.to_string()));
+    }
+}
+
 fn drop_unknown_types(map: &mut Map<String, Value>) {
     const KNOWN: [&str; 7] = [
         "string", "integer", "number", "boolean", "object", "array", "null",
