@@ -85,7 +85,9 @@ pub fn respond(
     let (status, spec) = response;
     // HTTP forbids a body on these, whatever the spec documents.
     if spec.media.is_empty() || matches!(status, 204 | 205 | 304) {
-        return Ok(Reply::empty(status));
+        let mut reply = Reply::empty(status);
+        add_headers(api, spec, &mut reply, seed);
+        return Ok(reply);
     }
     let media = negotiate(&spec.media, accept).ok_or_else(|| {
         let offered: Vec<&str> = spec.media.iter().map(|m| m.name.as_str()).collect();
@@ -287,7 +289,14 @@ fn build_body(
 }
 
 pub(super) fn add_headers(api: &Api, spec: &ResponseSpec, reply: &mut Reply, seed: u64) {
-    for header in spec.headers.iter().filter(|h| h.required) {
+    // A redirect is only followed with its `Location`, documented as
+    // optional or not.
+    let redirect = (300..400).contains(&reply.status);
+    for header in spec
+        .headers
+        .iter()
+        .filter(|h| h.required || (redirect && h.name.eq_ignore_ascii_case("location")))
+    {
         let value = match (&header.example, &header.schema) {
             (Some(v), _) => v.clone(),
             (None, Some(slot)) => match api.compiled(slot) {

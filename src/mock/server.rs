@@ -514,6 +514,23 @@ impl MockService {
         {
             return reply;
         }
+        // 101 switches protocols, which only a request asking to upgrade may get.
+        if prefer.code.is_none()
+            && respond::default_response(operation).is_some_and(|r| r.status.code() == 101)
+            && !headers.contains_key(hyper::header::UPGRADE)
+        {
+            return refuse(Failure::invalid(vec![Violation::new(
+                "header",
+                Some("upgrade".into()),
+                String::new(),
+                "upgrade".into(),
+                "required".into(),
+                format!(
+                    "`{}` switches protocols (101): the request needs an `Upgrade` header",
+                    operation.id
+                ),
+            )]));
+        }
         let accept = headers
             .get(hyper::header::ACCEPT)
             .and_then(|v| v.to_str().ok());

@@ -49,16 +49,18 @@ impl SourceDocument {
     /// times faster than the YAML parser on large specs), otherwise as YAML.
     pub fn parse(path: &Path, text: Arc<str>) -> Result<Self, SourceError> {
         let looks_like_json = text.trim_start().starts_with('{');
-        let value = if looks_like_json {
-            serde_json::from_str(&text).map_err(|e| SourceError::Syntax {
+        let (value, text) = if looks_like_json {
+            let value = serde_json::from_str(&text).map_err(|e| SourceError::Syntax {
                 at: SourceLocation::at(path, Some(e.line()), Some(e.column())),
                 message: format!("invalid JSON: {}", strip_position(&e.to_string())),
-            })?
+            })?;
+            (value, text)
         } else {
-            yaml::parse(&text).map_err(|e| SourceError::Syntax {
+            let (value, fixed) = yaml::parse_lenient(&text).map_err(|e| SourceError::Syntax {
                 at: SourceLocation::at(path, Some(e.line), Some(e.column)),
                 message: format!("invalid YAML: {}", e.message),
-            })?
+            })?;
+            (value, fixed.map_or(text, Arc::from))
         };
         Ok(Self {
             path: path.to_path_buf(),

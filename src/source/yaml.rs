@@ -38,6 +38,54 @@ pub fn parse(text: &str) -> Result<Value, SyntaxError> {
     Ok(builder.root.unwrap_or(Value::Null))
 }
 
+/// Most closing brackets moved before giving up on a file.
+const MAX_BRACKET_FIXES: usize = 1000;
+
+/// Parses like [`parse`], reading one common shape leniently: a multi-line
+/// flow collection whose closing `}` or `]` sits at its key's indentation
+/// after a nested `{}` (`example: {` / `"80/tcp": {}` / `}`), which PyYAML
+/// and most readers accept and the strict parser refuses. The bracket is
+/// moved one column right and the file read again; when that happens the
+/// text that was read is returned too (lines are unchanged), so positions
+/// found later point at the same lines.
+pub fn parse_lenient(text: &str) -> Result<(Value, Option<String>), SyntaxError> {
+    let first = match parse(text) {
+        Ok(value) => return Ok((value, None)),
+        Err(e) => e,
+    };
+    let mut fixed = text.to_string();
+    let mut error = first.clone();
+    for _ in 0..MAX_BRACKET_FIXES {
+        if error.message != "invalid indentation" {
+            break;
+        }
+        let Some(offset) = offset_of(&fixed, error.line, error.column) else {
+            break;
+        };
+        if !matches!(fixed.as_bytes().get(offset), Some(b'}' | b']')) {
+            break;
+        }
+        fixed.insert(offset, ' ');
+        match parse(&fixed) {
+            Ok(value) => return Ok((value, Some(fixed))),
+            Err(e) => error = e,
+        }
+    }
+    Err(first)
+}
+
+/// The byte offset of a 1-based line and column, when both exist.
+fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let line_text = text.get(start..)?.split('\n').next()?;
+    let within = line_text.char_indices().nth(column.checked_sub(1)?)?.0;
+    Some(start + within)
+}
+
 /// The 1-based line at which the node at `pointer` (RFC 6901) starts, if the
 /// text parses and the node exists. For a mapping entry this is the line of
 /// its key, which is what a person looks for.
@@ -501,5 +549,22 @@ mod tests {
                 "{pointer}"
             );
         }
+    }
+
+    #[test]
+    fn a_closing_bracket_at_its_keys_indentation_is_read_leniently() {
+        let text = "a:\n  b: {\n    \"80/tcp\": {}\n  }\n  c: 1\n";
+        assert!(parse(text).is_err(), "the strict reading refuses it");
+        let (value, fixed) = parse_lenient(text).expect("read leniently");
+        assert_eq!(
+            value,
+            serde_json::json!({"a": {"b": {"80/tcp": {}}, "c": 1}})
+        );
+        let fixed = fixed.expect("the text was adjusted");
+        assert_eq!(fixed.lines().count(), text.lines().count());
+        assert_eq!(line_of_pointer(&fixed, "/a/c"), Some(5));
+        // Other syntax errors are still errors, with their place.
+        let broken = "a: [1, 2\nb: 3\n";
+        assert!(parse_lenient(broken).is_err());
     }
 }

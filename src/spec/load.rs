@@ -364,6 +364,14 @@ impl Reader<'_> {
             };
             for (i, raw) in list.iter().enumerate() {
                 let p = self.parameter(raw, &format!("{base}/parameters/{i}"))?;
+                // OpenAPI: header parameters named Accept, Content-Type or
+                // Authorization "SHALL be ignored"; media types and
+                // security schemes say those.
+                if p.location == ParameterLocation::Header
+                    && matches!(p.name.as_str(), "accept" | "content-type" | "authorization")
+                {
+                    continue;
+                }
                 parameters.retain(|q| !(q.name == p.name && q.location == p.location));
                 parameters.push(p);
             }

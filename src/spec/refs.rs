@@ -31,6 +31,49 @@ pub struct SourceDocumentInfo {
 }
 
 impl Bundle {
+    /// `text` with bundle pointers (`#/x-understudy-bundle/2/a`) written
+    /// back as the file they stand for (`schemas/error.yaml#/a`), as the
+    /// author wrote them.
+    pub fn as_written(&self, text: &str) -> String {
+        let marker = format!("#/{BUNDLE_KEY}/");
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find(&marker) {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + marker.len()..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let file = after[..digits]
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| self.documents.get(i))
+                .map(|info| {
+                    let base = self.documents[0]
+                        .document
+                        .path
+                        .parent()
+                        .unwrap_or(Path::new(""));
+                    let path = &info.document.path;
+                    path.strip_prefix(base)
+                        .unwrap_or(path)
+                        .display()
+                        .to_string()
+                });
+            match file {
+                Some(file) => {
+                    out.push_str(&file);
+                    out.push('#');
+                    rest = &after[digits..];
+                }
+                None => {
+                    out.push_str(&marker);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// The source location of a pointer into the bundled root.
     pub fn locate(&self, pointer: &str) -> crate::source::SourceLocation {
         let prefix = format!("/{BUNDLE_KEY}/");
@@ -230,8 +273,8 @@ fn check_node(bundle: &Bundle, value: &Value, pointer: &mut String) -> Result<()
                 if let Err(reason) = resolve_pointer(&bundle.root, reference) {
                     return Err(SpecError::DanglingRef {
                         at: bundle.locate(&format!("{pointer}/$ref")),
-                        reference: reference.clone(),
-                        reason,
+                        reference: bundle.as_written(reference),
+                        reason: bundle.as_written(&reason),
                     });
                 }
             }
