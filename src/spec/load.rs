@@ -22,13 +22,26 @@ pub fn load_text(path: &Path, text: &str) -> Result<Api, SpecError> {
     build(SourceDocument::parse(path, Arc::from(text))?)
 }
 
-fn build(document: SourceDocument) -> Result<Api, SpecError> {
+fn build(mut document: SourceDocument) -> Result<Api, SpecError> {
     let source = document.path.clone();
     if !document.value.is_object() {
         return Err(SpecError::Invalid {
             at: document.locate(""),
             message: "an OpenAPI document must be a mapping at the top level".into(),
         });
+    }
+    // Swagger 2.0 becomes 3.0 here; its notes point into the 2.0 text.
+    let mut conversion_notes = Vec::new();
+    if super::swagger2::is_swagger2(&document.value) {
+        let (converted, notes) = super::swagger2::convert(&document.value);
+        document.value = converted;
+        conversion_notes = notes
+            .into_iter()
+            .map(|note| SpecError::Invalid {
+                at: document.locate(&note.pointer),
+                message: format!("Swagger 2.0: {}", note.message),
+            })
+            .collect();
     }
     let dialect = read_version(&document)?;
     let bundle = refs::bundle(document)?;
@@ -44,9 +57,15 @@ fn build(document: SourceDocument) -> Result<Api, SpecError> {
         .unwrap_or("API")
         .to_string();
     let base_paths = base_paths(root);
-    let warnings = super::lint::broken_schemas(root, MAX_WARNINGS)
+    let warnings = conversion_notes
         .into_iter()
-        .map(|(pointer, message)| reader.invalid(&pointer, &format!("{message}\n  in {pointer}")))
+        .chain(
+            super::lint::broken_schemas(root, MAX_WARNINGS)
+                .into_iter()
+                .map(|(pointer, message)| {
+                    reader.invalid(&pointer, &format!("{message}\n  in {pointer}"))
+                }),
+        )
         .collect();
     let security_schemes = reader.security_schemes()?;
     let global_security = reader.security(root.get("security"), "/security", &security_schemes)?;
@@ -156,9 +175,9 @@ fn read_version(document: &SourceDocument) -> Result<Dialect, SpecError> {
         Some(other) => other.to_string(),
         None => {
             let message = if document.value.get("swagger").is_some() {
-                "this is a Swagger 2.0 document; convert it to OpenAPI 3 (e.g. with swagger2openapi) first"
+                "only Swagger 2.0 and OpenAPI 3.0/3.1 are read; this `swagger` version is neither"
             } else {
-                "missing `openapi` version field: not an OpenAPI 3 document"
+                "missing `openapi` version field: not an OpenAPI 3 (or Swagger 2.0) document"
             };
             return Err(SpecError::Invalid {
                 at: document.locate(""),

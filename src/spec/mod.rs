@@ -16,6 +16,7 @@ pub mod refs;
 pub mod router;
 pub mod schema;
 pub mod security;
+pub mod swagger2;
 
 pub use dialect::{Dialect, Direction};
 pub use error::SpecError;
