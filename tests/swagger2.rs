@@ -8,6 +8,9 @@ use std::path::Path;
 use understudy::behaviour::Fixture;
 use understudy::spec::Api;
 
+/// Method, target, headers, body.
+type Request<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a [u8]);
+
 #[tokio::test]
 async fn a_swagger_2_spec_answers_as_its_3_0_equivalent() {
     let two = Api::load(Path::new("tests/data/swagger2/petstore.yaml")).expect("2.0 loads");
@@ -20,7 +23,7 @@ async fn a_swagger_2_spec_answers_as_its_3_0_equivalent() {
     let json = ("content-type", "application/json");
     let multipart = ("content-type", "multipart/form-data; boundary=b");
     let upload = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n\r\npng\r\n--b--\r\n";
-    let requests: Vec<(&str, &str, Vec<(&str, &str)>, &[u8])> = vec![
+    let requests: Vec<Request> = vec![
         ("GET", "/v1/pets?limit=10&tags=a&tags=b", vec![key], b""),
         (
             "GET",
