@@ -115,6 +115,10 @@ pub struct MutateArgs {
     /// The fixture for --spec.
     #[arg(long)]
     pub fixture: Option<PathBuf>,
+    /// An OpenAPI Overlay applied to the spec before it is checked
+    /// (repeatable; applied in order, before a fixture's own `overlays:`).
+    #[arg(long = "overlay", value_name = "FILE")]
+    pub overlays: Vec<PathBuf>,
     /// Lowest acceptable share of killed mutants, in percent.
     #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
     pub min_score: f64,
@@ -146,6 +150,10 @@ pub struct RecordArgs {
     /// A fixture for --spec, whose generated fields are hidden in snapshots.
     #[arg(long)]
     pub fixture: Option<PathBuf>,
+    /// An OpenAPI Overlay applied to the spec before it is checked
+    /// (repeatable; applied in order, before a fixture's own `overlays:`).
+    #[arg(long = "overlay", value_name = "FILE")]
+    pub overlays: Vec<PathBuf>,
     /// The folder the scenario is written to.
     #[arg(long, default_value = "scenarios/recorded", value_name = "DIR")]
     pub out: PathBuf,
@@ -198,6 +206,10 @@ pub struct RunArgs {
     /// The fixture of the in-process mock of --spec.
     #[arg(long)]
     pub fixture: Option<PathBuf>,
+    /// An OpenAPI Overlay applied to the spec before it is checked
+    /// (repeatable; applied in order, before a fixture's own `overlays:`).
+    #[arg(long = "overlay", value_name = "FILE")]
+    pub overlays: Vec<PathBuf>,
     /// Scenarios run at once.
     #[arg(long, default_value_t = 8)]
     pub jobs: usize,
@@ -257,6 +269,10 @@ pub struct ServeArgs {
     /// Fixture file declaring the API's behaviour and error format.
     #[arg(long)]
     pub fixture: Option<PathBuf>,
+    /// An OpenAPI Overlay applied to the spec before it is checked
+    /// (repeatable; applied in order, before a fixture's own `overlays:`).
+    #[arg(long = "overlay", value_name = "FILE")]
+    pub overlays: Vec<PathBuf>,
     /// Port of the first API; the bundled APIs use this and the next two.
     #[arg(long, default_value_t = 4010)]
     pub port: u16,
@@ -700,7 +716,8 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         }
         return Ok(served);
     }
-    let (sources, api, fixture) = Sources::open(args.spec.clone(), args.fixture.clone())?;
+    let (sources, api, fixture) =
+        Sources::open(args.spec.clone(), args.fixture.clone(), &args.overlays)?;
     if let Some(first) = api.warnings.first().filter(|_| args.strict) {
         return Err(format!(
             "{}  (refused by --strict; {} such problem(s) in all)\n",

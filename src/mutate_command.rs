@@ -17,6 +17,7 @@ pub fn mutate_command(args: MutateArgs) -> i32 {
         paths: args.paths,
         spec: args.spec,
         fixture: args.fixture,
+        overlays: args.overlays,
         jobs: args.jobs.max(1),
         snapshots: args.snapshots,
         only: args.only,

@@ -73,8 +73,11 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
             (api, fixture, name.clone(), format!("api: {name}"))
         }
         (None, Some(spec)) => {
-            let (_, api, fixture) =
-                crate::mock::reload::Sources::open(Some(spec.clone()), args.fixture.clone())?;
+            let (_, api, fixture) = crate::mock::reload::Sources::open(
+                Some(spec.clone()),
+                args.fixture.clone(),
+                &args.overlays,
+            )?;
             let label = spec
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())

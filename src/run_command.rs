@@ -193,6 +193,7 @@ fn options(args: RunArgs) -> Result<Parsed, String> {
         targets: args.targets,
         spec: args.spec,
         fixture: args.fixture,
+        overlays: args.overlays,
         jobs: args.jobs,
         shard: args.shard,
         filter: args.filter,

@@ -68,6 +68,7 @@ async fn edits_apply_without_a_restart_and_broken_edits_are_refused() {
         spec: spec.clone(),
         fixture: Some(fixture_path.clone()),
         vars: Vec::new(),
+        overlays: Vec::new(),
     };
     let (api, loaded) = sources.load().expect("loads");
     let service = Arc::new(MockService::new(

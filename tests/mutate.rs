@@ -14,6 +14,7 @@ fn options(paths: Vec<PathBuf>) -> MutateOptions {
         paths,
         spec: None,
         fixture: None,
+        overlays: Vec::new(),
         jobs: 4,
         snapshots: root().join("snapshots"),
         only: None,

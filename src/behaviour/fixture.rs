@@ -2,6 +2,7 @@
 //!
 //! ```yaml
 //! spec: ../specs/datallog.yaml      # the spec this fixture belongs to
+//! overlays: [fixes.overlay.yaml]    # optional: OpenAPI Overlays applied to it
 //! messages:                         # optional: wording per failed keyword
 //!   required: "This field is required."
 //! errors:                           # the API's own error shapes, per kind
@@ -92,6 +93,9 @@ pub struct Fixture {
     pub path: Option<PathBuf>,
     /// The spec named by the fixture, resolved against the fixture's folder.
     pub spec: Option<PathBuf>,
+    /// OpenAPI Overlays applied to the spec before it is checked, in order
+    /// (`overlays:`, relative to the fixture).
+    pub overlays: Vec<PathBuf>,
     pub errors: HashMap<ErrorKind, Vec<ErrorRule>>,
     /// Message templates by keyword; `v` is the violation in scope.
     pub messages: HashMap<String, Template>,
@@ -137,6 +141,7 @@ impl Default for Fixture {
         Self {
             path: None,
             spec: None,
+            overlays: Vec::new(),
             errors: HashMap::new(),
             messages: HashMap::new(),
             env: environment(),
@@ -261,6 +266,7 @@ impl Reader<'_> {
             "",
             &[
                 "spec",
+                "overlays",
                 "errors",
                 "messages",
                 "session_header",
@@ -285,6 +291,29 @@ impl Reader<'_> {
             ),
             Some(_) => {
                 return Err(self.invalid("/spec", "`spec` must be a path to the OpenAPI file"));
+            }
+        };
+        let base = self.document.path.parent().unwrap_or(Path::new("."));
+        let overlays = match root.get("overlays") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => {
+                let mut paths = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let Value::String(path) = item else {
+                        return Err(self.invalid(
+                            &format!("/overlays/{i}"),
+                            "an overlay is a path to an OpenAPI Overlay file",
+                        ));
+                    };
+                    paths.push(base.join(path));
+                }
+                paths
+            }
+            Some(_) => {
+                return Err(self.invalid(
+                    "/overlays",
+                    "`overlays` must be a list of paths to OpenAPI Overlay files",
+                ));
             }
         };
         let mut messages = HashMap::new();
@@ -318,6 +347,7 @@ impl Reader<'_> {
         Ok(Fixture {
             path: Some(self.document.path.clone()),
             spec,
+            overlays,
             errors,
             messages,
             env,

@@ -11,7 +11,7 @@ use super::server::{MockService, Reloaded};
 use crate::behaviour::Fixture;
 use crate::diagnostic;
 use crate::source::SourceError;
-use crate::spec::{Api, SpecError};
+use crate::spec::{Api, Overlay, SpecError};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +24,8 @@ pub struct Sources {
     pub fixture: Option<PathBuf>,
     /// `--var` overrides, applied after every load.
     pub vars: Vec<(String, Value)>,
+    /// `--overlay` files, applied to the spec before the fixture's own `overlays:`.
+    pub overlays: Vec<PathBuf>,
 }
 
 impl Sources {
@@ -32,6 +34,7 @@ impl Sources {
     pub fn open(
         spec: Option<PathBuf>,
         fixture: Option<PathBuf>,
+        overlays: &[PathBuf],
     ) -> Result<(Sources, Api, Fixture), String> {
         let loaded = read_fixture(fixture.as_deref())?;
         let Some(spec) = spec.or_else(|| loaded.spec.clone()) else {
@@ -48,6 +51,7 @@ impl Sources {
             spec,
             fixture,
             vars: Vec::new(),
+            overlays: overlays.to_vec(),
         };
         let (api, loaded) = sources.finish(loaded)?;
         Ok((sources, api, loaded))
@@ -60,18 +64,24 @@ impl Sources {
 
     /// Loads the spec, binds `fixture` to it and applies the `--var`s.
     fn finish(&self, mut fixture: Fixture) -> Result<(Api, Fixture), String> {
-        let api = Api::load(&self.spec).map_err(|e| match (&e, &fixture.source) {
-            // A spec the fixture names but that cannot be read: point at
-            // the fixture's `spec:` line, where the path was written.
-            (SpecError::Source(SourceError::Read { path, reason }), Some(document))
-                if fixture.spec.as_deref() == Some(path.as_path()) =>
-            {
-                render(
-                    format!("the spec `{}` cannot be read: {reason}", path.display()),
-                    document.locate("/spec"),
-                )
+        let mut overlays = Vec::new();
+        for path in self.overlays.iter().chain(&fixture.overlays) {
+            overlays.push(Overlay::load(path).map_err(|e| render(e.to_string(), e.location()))?);
+        }
+        let api = Api::load_with_overlays(&self.spec, &overlays).map_err(|e| {
+            match (&e, &fixture.source) {
+                // A spec the fixture names but that cannot be read: point at
+                // the fixture's `spec:` line, where the path was written.
+                (SpecError::Source(SourceError::Read { path, reason }), Some(document))
+                    if fixture.spec.as_deref() == Some(path.as_path()) =>
+                {
+                    render(
+                        format!("the spec `{}` cannot be read: {reason}", path.display()),
+                        document.locate("/spec"),
+                    )
+                }
+                _ => render(e.to_string(), e.location()),
             }
-            _ => render(e.to_string(), e.location()),
         })?;
         fixture
             .bind(&api)
@@ -85,6 +95,7 @@ impl Sources {
     fn stamps(&self) -> Vec<Option<(SystemTime, u64)>> {
         std::iter::once(&self.spec)
             .chain(self.fixture.as_ref())
+            .chain(&self.overlays)
             .map(|path| {
                 std::fs::metadata(path)
                     .ok()

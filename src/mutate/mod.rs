@@ -33,6 +33,8 @@ pub struct MutateOptions {
     /// One spec (and fixture) for every scenario, instead of their `api:`.
     pub spec: Option<PathBuf>,
     pub fixture: Option<PathBuf>,
+    /// Overlays applied to `spec` first.
+    pub overlays: Vec<PathBuf>,
     /// Mutants run at once.
     pub jobs: usize,
     /// The snapshots the suite compares with (never written here).
@@ -181,9 +183,22 @@ fn groups(options: &MutateOptions) -> Result<Vec<Group>, RunError> {
             RunError::Unusable(crate::diagnostic::render(&e.to_string(), &e.location()))
         })?;
         let (label, source) = match (&options.spec, &file.api) {
-            (Some(spec), _) | (None, ApiChoice::Spec(spec)) => {
-                let (sources, _, _) = Sources::open(Some(spec.clone()), options.fixture.clone())
-                    .map_err(RunError::Unusable)?;
+            (Some(spec), _)
+            | (
+                None,
+                ApiChoice::Spec {
+                    path: spec,
+                    overlays: _,
+                },
+            ) => {
+                let own: &[std::path::PathBuf] = match (&options.spec, &file.api) {
+                    (None, ApiChoice::Spec { overlays, .. }) => overlays,
+                    _ => &[],
+                };
+                let overlays = [options.overlays.as_slice(), own].concat();
+                let (sources, _, _) =
+                    Sources::open(Some(spec.clone()), options.fixture.clone(), &overlays)
+                        .map_err(RunError::Unusable)?;
                 let label = spec
                     .file_stem()
                     .map_or_else(|| "api".into(), |s| s.to_string_lossy().into_owned());

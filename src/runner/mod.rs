@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub spec: Option<PathBuf>,
     /// The fixture for an in-process mock of `spec`.
     pub fixture: Option<PathBuf>,
+    /// Overlays applied to `spec` first.
+    pub overlays: Vec<PathBuf>,
     pub jobs: usize,
     pub shard: Option<Shard>,
     pub filter: Option<String>,
@@ -64,6 +66,7 @@ impl Default for RunOptions {
             targets: Vec::new(),
             spec: None,
             fixture: None,
+            overlays: Vec::new(),
             jobs: 8,
             shard: None,
             filter: None,

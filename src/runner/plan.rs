@@ -71,7 +71,10 @@ pub fn plan(options: &RunOptions) -> Result<Plan, RunError> {
             .and_then(|f| f.check_variables(&var_names).map(|()| f))
             .map_err(|e| RunError::Unusable(diagnostic::render(&e.to_string(), &e.location())))?;
         let choice = match (&options.spec, &file.api) {
-            (Some(spec), _) => ApiChoice::Spec(spec.clone()),
+            (Some(spec), _) => ApiChoice::Spec {
+                path: spec.clone(),
+                overlays: Vec::new(),
+            },
             (None, ApiChoice::Unstated) => {
                 return Err(RunError::Unusable(diagnostic::render(
                     "which API is this for? Add `api: <bundled name>` or \
@@ -121,9 +124,14 @@ fn load_api(choice: &ApiChoice, options: &RunOptions) -> Result<PlannedApi, RunE
                 fixture: Arc::new(fixture),
             })
         }
-        ApiChoice::Spec(spec) => {
-            let (_, api, fixture) = Sources::open(Some(spec.clone()), options.fixture.clone())
-                .map_err(RunError::Unusable)?;
+        ApiChoice::Spec {
+            path: spec,
+            overlays,
+        } => {
+            let overlays = [options.overlays.as_slice(), overlays].concat();
+            let (_, api, fixture) =
+                Sources::open(Some(spec.clone()), options.fixture.clone(), &overlays)
+                    .map_err(RunError::Unusable)?;
             let label = spec
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())

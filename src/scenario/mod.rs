@@ -43,8 +43,12 @@ pub struct ScenarioFile {
 pub enum ApiChoice {
     /// `api: <name>` or a folder named after a bundled API.
     Bundled(String),
-    /// `spec: <path>`, resolved against the file's folder.
-    Spec(PathBuf),
+    /// `spec: <path>`, resolved against the file's folder, with the
+    /// file's `overlays:` (OpenAPI Overlays applied to it, in order).
+    Spec {
+        path: PathBuf,
+        overlays: Vec<PathBuf>,
+    },
     /// The file does not say; `--spec` must.
     Unstated,
 }

@@ -9,9 +9,10 @@ use crate::behaviour::parse_model::parse_duration;
 use crate::source::SourceDocument;
 use serde_json::{Map, Value};
 
-const FILE_KEYS: [&str; 9] = [
+const FILE_KEYS: [&str; 10] = [
     "api",
     "spec",
+    "overlays",
     "name",
     "tags",
     "vars",
@@ -102,13 +103,35 @@ impl Reader<'_> {
                 ApiChoice::Bundled(name.clone())
             }
             (Some(_), None) => return Err(self.invalid("/api", "`api` must be a name")),
-            (None, Some(Value::String(spec))) => ApiChoice::Spec(
-                self.document
-                    .path
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join(spec),
-            ),
+            (None, Some(Value::String(spec))) => {
+                let base = self.document.path.parent().unwrap_or(Path::new("."));
+                let overlays = match map.get("overlays") {
+                    None => Vec::new(),
+                    Some(Value::Array(items)) => {
+                        let mut paths = Vec::new();
+                        for (i, item) in items.iter().enumerate() {
+                            let Value::String(path) = item else {
+                                return Err(self.invalid(
+                                    &format!("/overlays/{i}"),
+                                    "an overlay is a path to an OpenAPI Overlay file",
+                                ));
+                            };
+                            paths.push(base.join(path));
+                        }
+                        paths
+                    }
+                    Some(_) => {
+                        return Err(self.invalid(
+                            "/overlays",
+                            "`overlays` must be a list of paths to OpenAPI Overlay files",
+                        ));
+                    }
+                };
+                ApiChoice::Spec {
+                    path: base.join(spec),
+                    overlays,
+                }
+            }
             (None, Some(_)) => return Err(self.invalid("/spec", "`spec` must be a path")),
             (None, None) => self
                 .document
@@ -120,6 +143,12 @@ impl Reader<'_> {
                 .map(|n| ApiChoice::Bundled(n.to_string()))
                 .unwrap_or(ApiChoice::Unstated),
         };
+        if map.contains_key("overlays") && !matches!(api, ApiChoice::Spec { .. }) {
+            return Err(self.invalid(
+                "/overlays",
+                "`overlays` apply to a `spec:`; a bundled API's spec is fixed",
+            ));
+        }
         let shared = self.scenario_parts(map, "")?;
         let scenarios = match (map.get("steps"), map.get("scenarios")) {
             (Some(_), Some(_)) => {

@@ -18,6 +18,17 @@ pub fn load(path: &Path) -> Result<Api, SpecError> {
     build(SourceDocument::read(path)?)
 }
 
+/// Loads `path` with `overlays` applied, in order, to the document as
+/// written (before a Swagger 2.0 file is converted and before anything is
+/// checked), so the corrected spec is the one that is checked and served.
+pub fn load_with_overlays(path: &Path, overlays: &[super::Overlay]) -> Result<Api, SpecError> {
+    let mut document = SourceDocument::read(path)?;
+    for overlay in overlays {
+        overlay.apply(&mut document.value)?;
+    }
+    build(document)
+}
+
 pub fn load_text(path: &Path, text: &str) -> Result<Api, SpecError> {
     build(SourceDocument::parse(path, Arc::from(text))?)
 }

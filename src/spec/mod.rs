@@ -23,6 +23,7 @@ pub use error::SpecError;
 pub use operation::{
     Operation, Parameter, ParameterLocation, ParameterShape, Scalar, StatusKey, Style,
 };
+pub use overlay::Overlay;
 pub use schema::{CompiledSchema, SchemaError, SchemaSlot, SlotSchema};
 pub use security::SecurityScheme;
 
@@ -77,6 +78,11 @@ impl Api {
 
     /// Loads a spec from text already in memory; `path` names it in errors
     /// and anchors relative `$ref`s.
+    /// Loads `path` with OpenAPI Overlays applied first (see [`load::load_with_overlays`]).
+    pub fn load_with_overlays(path: &Path, overlays: &[Overlay]) -> Result<Api, SpecError> {
+        load::load_with_overlays(path, overlays)
+    }
+
     pub fn from_text(path: &Path, text: &str) -> Result<Api, SpecError> {
         load::load_text(path, text)
     }

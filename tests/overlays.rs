@@ -1,0 +1,103 @@
+//! OpenAPI Overlays correct a third-party spec without editing it:
+//! `--overlay` on the command line, `overlays:` in fixtures and scenario
+//! files, applied before the spec is checked.
+
+mod common;
+
+use common::spawn_binary;
+use std::ffi::OsStr;
+use std::process::Command;
+
+const HEX_ID: &str = "/items/4b2f6e1a9c3d4e8fa1b2c3d4e5f60001";
+
+fn get_status(addr: std::net::SocketAddr, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+    .expect("sends");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line")
+}
+
+fn serve(args: &[&str]) -> (std::process::Child, std::net::SocketAddr) {
+    let mut all: Vec<&OsStr> = vec![
+        OsStr::new("serve"),
+        OsStr::new("--port"),
+        OsStr::new("0"),
+        OsStr::new("--quiet"),
+        OsStr::new("--no-reload"),
+    ];
+    all.extend(args.iter().map(OsStr::new));
+    spawn_binary(&all)
+}
+
+#[test]
+fn the_overlay_flag_corrects_the_spec_that_is_served() {
+    let (mut plain, addr) = serve(&["tests/data/overlays/api.yaml"]);
+    assert_eq!(get_status(addr, HEX_ID), 400, "the spec alone wants a UUID");
+    let _ = plain.kill();
+    let _ = plain.wait();
+
+    let (mut corrected, addr) = serve(&[
+        "tests/data/overlays/api.yaml",
+        "--overlay",
+        "tests/data/overlays/hex-ids.overlay.yaml",
+    ]);
+    assert_eq!(get_status(addr, HEX_ID), 200);
+    assert_eq!(
+        get_status(addr, "/items/4b2f6e1a-9c3d-4e8f-a1b2-c3d4e5f60001"),
+        400,
+        "the corrected pattern is enforced"
+    );
+    let _ = corrected.kill();
+    let _ = corrected.wait();
+}
+
+#[test]
+fn a_fixtures_overlays_apply_to_its_spec() {
+    let (mut server, addr) = serve(&["--fixture", "tests/data/overlays/fixture.yaml"]);
+    assert_eq!(get_status(addr, HEX_ID), 200);
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn a_scenario_files_overlays_apply_to_its_spec() {
+    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["run", "tests/data/overlays/scenario.yaml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("1 scenario: 1 passed"), "{stdout}");
+}
+
+#[test]
+fn an_overlay_that_does_not_apply_names_its_file_and_line() {
+    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args([
+            "serve",
+            "tests/data/overlays/api.yaml",
+            "--overlay",
+            "tests/data/overlays/broken.overlay.yaml",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("selects nothing"), "{stderr}");
+    assert!(
+        stderr.contains("tests/data/overlays/broken.overlay.yaml:4"),
+        "{stderr}"
+    );
+}
