@@ -308,3 +308,74 @@ fn a_negative_scenario_passes_against_each_real_specs_mock() {
     }
     let _ = std::fs::remove_dir_all(&unpacked);
 }
+
+/// `additionalProperties: false` in one part of an `allOf` is read as its
+/// author meant it (no properties beyond all the parts'), with a warning.
+#[tokio::test]
+async fn an_all_of_closed_in_one_part_is_read_leniently_with_a_warning() {
+    let api = small(
+        r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /servers:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              allOf:
+                - {$ref: "#/components/schemas/Base"}
+                - {type: object, properties: {size: {type: integer}}}
+      responses:
+        "201": {description: made}
+components:
+  schemas:
+    Base:
+      type: object
+      additionalProperties: false
+      required: [name]
+      properties: {name: {type: string}}
+"##,
+    );
+    let warnings: Vec<String> = api.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("unevaluatedProperties")
+            && warnings[0].contains("requestBody/content/application~1json/schema/allOf/0"),
+        "{warnings:?}"
+    );
+    let (mock, _) = start(api, Fixture::default()).await;
+    let standard = send(
+        mock.addr,
+        "POST",
+        "/servers",
+        &[JSON],
+        br#"{"name": "a", "size": 2}"#,
+    )
+    .await;
+    assert_eq!(
+        standard.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&standard.body)
+    );
+    let extra = send(
+        mock.addr,
+        "POST",
+        "/servers",
+        &[JSON],
+        br#"{"name": "a", "size": 2, "colour": "red"}"#,
+    )
+    .await;
+    assert_eq!(
+        extra.status, 400,
+        "still closed to properties no part defines"
+    );
+    let missing = send(mock.addr, "POST", "/servers", &[JSON], br#"{"size": 2}"#).await;
+    assert_eq!(
+        missing.status, 400,
+        "the closed part's own rules still hold"
+    );
+}

@@ -35,6 +35,7 @@ pub fn normalize(schema: &mut Value, root: &Value, dialect: Dialect, direction: 
     }
     drop_unknown_types(map);
     dedup_required(map);
+    close_all_of_leniently(map, root);
     drop_direction_required(map, root, direction);
     for (key, child) in map.iter_mut() {
         match key.as_str() {
@@ -146,6 +147,63 @@ fn make_nullable(map: &mut Map<String, Value>) {
 /// Real specs contain `type: unknown` and the like, which no validator
 /// accepts. Such a name constrains nothing the author could have meant, so
 /// it is dropped rather than failing the whole operation.
+/// A common defect read as its author meant it: `additionalProperties:
+/// false` in one part of an `allOf` whose other parts define properties.
+/// Read literally, each part sees the others' properties as additional and
+/// no object can pass; the author meant "no properties beyond all the
+/// parts'", which JSON Schema 2020-12 says as `unevaluatedProperties: false`
+/// over the whole `allOf`. That is what the part's closing becomes.
+/// [`all_of_closed_too_early`] finds these for the load-time warning.
+fn close_all_of_leniently(map: &mut Map<String, Value>, root: &Value) {
+    let Some(Value::Array(parts)) = map.get("allOf") else {
+        return;
+    };
+    let early = all_of_closed_too_early(root, parts);
+    if early.is_empty() {
+        return;
+    }
+    let Some(Value::Array(parts)) = map.get_mut("allOf") else {
+        return;
+    };
+    for index in early {
+        let part = &mut parts[index];
+        let mut open = deref(root, part).cloned().unwrap_or_else(|| part.clone());
+        if let Value::Object(inner) = &mut open {
+            inner.remove("additionalProperties");
+        }
+        *part = open;
+    }
+    map.insert("unevaluatedProperties".into(), Value::Bool(false));
+}
+
+/// The parts of an `allOf` that say `additionalProperties: false` while
+/// another part defines properties they do not list.
+pub fn all_of_closed_too_early(root: &Value, parts: &[Value]) -> Vec<usize> {
+    let resolved: Vec<&Value> = parts.iter().map(|p| deref(root, p).unwrap_or(p)).collect();
+    let names = |schema: &Value| -> Vec<String> {
+        schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    resolved
+        .iter()
+        .enumerate()
+        .filter(|(_, part)| part.get("additionalProperties") == Some(&Value::Bool(false)))
+        .filter(|(i, part)| {
+            let own = names(part);
+            resolved
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| j != i)
+                .flat_map(|(_, other)| names(other))
+                .any(|name| !own.contains(&name))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// `required: [id, name, id]` (in OpenAI's spec) names each property once
 /// in meaning; JSON Schema's meta-schema refuses the repeat, so it is
 /// dropped rather than failing the schema.

@@ -47,6 +47,7 @@ pub fn broken_schemas(root: &Value, limit: usize) -> Vec<(String, String)> {
         found: Vec::new(),
         limit,
         patterns: PatternCheck::default(),
+        root,
     };
     if let Some(Value::Object(schemas)) = root.pointer("/components/schemas") {
         for (name, schema) in schemas {
@@ -69,13 +70,15 @@ pub fn broken_schemas(root: &Value, limit: usize) -> Vec<(String, String)> {
     walk.found
 }
 
-struct Walk {
+struct Walk<'r> {
     found: Vec<(String, String)>,
     limit: usize,
     patterns: PatternCheck,
+    /// The bundled spec, to see through `$ref` in `allOf` parts.
+    root: &'r Value,
 }
 
-impl Walk {
+impl Walk<'_> {
     fn full(&self) -> bool {
         self.found.len() >= self.limit
     }
@@ -114,6 +117,17 @@ impl Walk {
         }
         if let Some(found) = own_keywords(map, at, &mut self.patterns) {
             self.found.push(found);
+        }
+        if let Some(Value::Array(parts)) = map.get("allOf") {
+            for i in super::dialect::all_of_closed_too_early(self.root, parts) {
+                self.found.push((
+                    format!("{at}/allOf/{i}"),
+                    "`additionalProperties: false` in one part of an `allOf` whose other parts \
+                     define properties refuses every object when read literally; it is read as \
+                     `unevaluatedProperties: false` over the whole `allOf`"
+                        .to_string(),
+                ));
+            }
         }
         for (key, child) in map {
             let here = format!("{at}/{}", escape(key));
