@@ -379,3 +379,40 @@ components:
         "the closed part's own rules still hold"
     );
 }
+
+/// The README's example: Stripe's mock refuses in Stripe's error shape.
+#[tokio::test]
+async fn stripes_mock_refuses_in_stripes_error_shape() {
+    let Some(spec) = common::real_spec("stripe-spec3-2020-03-02.json") else {
+        return;
+    };
+    let api = Api::load(&spec).expect("loads");
+    let (mock, api) = start(api, Fixture::default()).await;
+    let answer = send(
+        mock.addr,
+        "POST",
+        "/v1/customers",
+        &[
+            ("authorization", "Bearer sk_test"),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        b"balance=abc",
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(
+        answer.json(),
+        json!({"error": {"message": "\"abc\" is not of type \"integer\"", "type": "invalid_request_error"}})
+    );
+    let documented = api
+        .operation("PostCustomers")
+        .and_then(|o| o.response_for(400))
+        .and_then(|r| r.media.first())
+        .and_then(|m| m.schema.as_ref())
+        .expect("Stripe documents its error");
+    assert!(
+        api.compiled(documented)
+            .expect("compiles")
+            .is_valid(&answer.json())
+    );
+}
