@@ -562,13 +562,20 @@ fn pattern_generator(core: &str) -> Option<Arc<rand_regex::Regex>> {
     {
         return found.clone();
     }
-    let compiled = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(true)
-        .build()
-        .parse(core)
-        .ok()
-        .and_then(|hir| rand_regex::Regex::with_hir(hir, 8).ok())
+    // ASCII classes first (ECMA-262's `\d`, `\w`); a pattern that can only
+    // be read with Unicode semantics (a bare `.`, which could match half a
+    // UTF-8 character byte-wise) is read again with them.
+    let compiled = [false, true]
+        .into_iter()
+        .find_map(|unicode| {
+            let hir = regex_syntax::ParserBuilder::new()
+                .unicode(unicode)
+                .utf8(true)
+                .build()
+                .parse(core)
+                .ok()?;
+            rand_regex::Regex::with_hir(hir, 8).ok()
+        })
         .map(Arc::new);
     let mut cache = cache
         .write()
@@ -636,6 +643,18 @@ mod tests {
         }});
         let value = generate_valid(json!({}), schema, Direction::Response);
         assert_eq!(value["n"].as_i64().map(|n| n % 20), Some(0));
+    }
+
+    #[test]
+    fn a_pattern_with_a_bare_dot_is_followed() {
+        // From the issue: `foxtrot` was generated for this pattern.
+        let schema = json!({"type": "string", "pattern": "^[0-9]+.?[0-9]*$"});
+        let value = generate_valid(json!({}), schema, Direction::Response);
+        let text = value.as_str().expect("a string");
+        assert!(
+            text.chars().next().is_some_and(|c| c.is_ascii_digit()),
+            "{text}"
+        );
     }
 
     #[test]
