@@ -68,15 +68,7 @@ const NON_CONSTRAINING: &[&str] = &[
 /// Whether `value` has a JSON type the schema's `type` allows (any, when
 /// the schema names none).
 fn fits_type(map: &Map<String, Value>, value: &Value) -> bool {
-    let name = match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
+    let name = crate::spec::schema::json_type(value);
     let allows = |t: &str| t == name || (t == "number" && name == "integer");
     match map.get("type") {
         Some(Value::String(t)) => allows(t),

@@ -8,6 +8,7 @@
 //! decoded body is checked against the same schema a JSON body would be.
 
 use super::params::{coerce, parse_query};
+use crate::spec::schema::primary_type;
 use crate::spec::{Api, Scalar};
 use serde_json::{Map, Value};
 
@@ -104,7 +105,7 @@ fn shape(api: &Api, value: Value, schema: Option<&Value>, depth: usize) -> Value
     if depth > MAX_DEPTH {
         return value;
     }
-    match (kind_of(schema), value) {
+    match (primary_type(schema), value) {
         (Some("array"), value) => {
             let items_schema = schema.get("items");
             let items = match value {
@@ -160,7 +161,7 @@ fn shape(api: &Api, value: Value, schema: Option<&Value>, depth: usize) -> Value
 fn pick<'a>(api: &'a Api, schema: &'a Value, value: &Value) -> &'a Value {
     let mut node = api.deref(schema).unwrap_or(schema);
     for _ in 0..8 {
-        if kind_of(node).is_some() {
+        if primary_type(node).is_some() {
             return node;
         }
         let parts = ["allOf", "anyOf", "oneOf"]
@@ -178,8 +179,8 @@ fn pick<'a>(api: &'a Api, schema: &'a Value, value: &Value) -> &'a Value {
         };
         let next = resolved
             .iter()
-            .find(|p| kind_of(p).is_some_and(|k| wanted.contains(&k)))
-            .or_else(|| resolved.iter().find(|p| kind_of(p).is_none()))
+            .find(|p| primary_type(p).is_some_and(|k| wanted.contains(&k)))
+            .or_else(|| resolved.iter().find(|p| primary_type(p).is_none()))
             .or(resolved.first());
         match next {
             Some(next) => node = next,
@@ -187,20 +188,6 @@ fn pick<'a>(api: &'a Api, schema: &'a Value, value: &Value) -> &'a Value {
         }
     }
     node
-}
-
-/// The schema's type, or one implied by `properties`/`items`.
-fn kind_of(schema: &Value) -> Option<&str> {
-    match schema.get("type") {
-        Some(Value::String(t)) => Some(t.as_str()),
-        Some(Value::Array(types)) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null"),
-        _ if schema.get("properties").is_some() => Some("object"),
-        _ if schema.get("items").is_some() => Some("array"),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

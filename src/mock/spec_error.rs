@@ -136,8 +136,13 @@ fn documented_response(operation: &Operation, kind: ErrorKind) -> Option<(u16, &
 /// account of everything the schema allows (Stripe's error object embeds
 /// whole payment intents).
 fn prune(value: &mut Value, fits: &dyn Fn(&Value) -> bool) {
+    // Every property that does not carry the refusal itself.
     let mut pointers = Vec::new();
-    optional_places(value, &mut String::new(), &mut pointers);
+    each_property(value, usize::MAX, &mut |pointer, lower, child| {
+        if !is_carrier(lower, child) {
+            pointers.push(pointer.to_string());
+        }
+    });
     // Shallowest first: a whole optional object goes in one try, and only
     // when it must stay are its own properties tried.
     pointers.sort_by_key(|p| p.matches('/').count());
@@ -157,25 +162,6 @@ fn prune(value: &mut Value, fits: &dyn Fn(&Value) -> bool) {
         {
             map.insert(key, removed);
         }
-    }
-}
-
-/// Every property that is not a carrier of the refusal (its text, its
-/// list, or an object that may hold them).
-fn optional_places(value: &Value, pointer: &mut String, out: &mut Vec<String>) {
-    let Value::Object(map) = value else { return };
-    for (key, child) in map {
-        let lower = key.to_ascii_lowercase();
-        let len = pointer.len();
-        pointer.push('/');
-        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-        if !is_carrier(&lower, child) {
-            out.push(pointer.clone());
-        }
-        if child.is_object() {
-            optional_places(child, pointer, out);
-        }
-        pointer.truncate(len);
     }
 }
 
@@ -295,7 +281,11 @@ fn code_words(kind: ErrorKind) -> &'static [&'static str] {
 /// Sets each error code to the first word for `kind` the schema accepts.
 fn name_the_kind(body: &mut Value, kind: ErrorKind, fits: &dyn Fn(&Value) -> bool) {
     let mut places = Vec::new();
-    code_places(body, &mut String::new(), &mut places, 0);
+    each_property(body, MAX_DEPTH, &mut |pointer, lower, child| {
+        if child.is_string() && CODE_KEYS.contains(&lower) {
+            places.push(pointer.to_string());
+        }
+    });
     for pointer in places {
         let Some(current) = body.pointer(&pointer).cloned() else {
             continue;
@@ -314,26 +304,21 @@ fn name_the_kind(body: &mut Value, kind: ErrorKind, fits: &dyn Fn(&Value) -> boo
     }
 }
 
-fn code_places(value: &Value, pointer: &mut String, out: &mut Vec<String>, depth: usize) {
-    let Value::Object(map) = value else { return };
-    for (key, child) in map {
-        let len = pointer.len();
-        pointer.push('/');
-        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-        if child.is_string() && CODE_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
-            out.push(pointer.clone());
-        } else if child.is_object() && depth < MAX_DEPTH {
-            code_places(child, pointer, out, depth + 1);
-        }
-        pointer.truncate(len);
-    }
-}
-
 /// Writes the refusal into `body` wherever the schema lets it: each change
 /// is tried and kept only if the body still fits.
 fn carry(body: &mut Value, detail: &str, violations: &[Violation], fits: &dyn Fn(&Value) -> bool) {
     let mut places = Vec::new();
-    collect_places(body, &mut String::new(), &mut places, 0);
+    each_property(body, MAX_DEPTH, &mut |pointer, lower, child| {
+        let kind = match child {
+            Value::String(_) if MESSAGE_KEYS.contains(&lower) => PlaceKind::Message,
+            Value::Array(_) if LIST_KEYS.contains(&lower) => PlaceKind::List,
+            _ => return,
+        };
+        places.push(Place {
+            pointer: pointer.to_string(),
+            kind,
+        });
+    });
     for place in places {
         let Some(current) = body.pointer(&place.pointer).cloned() else {
             continue;
@@ -389,27 +374,29 @@ struct Place {
 /// Deep enough for `{"error": {"details": {...}}}`, not a whole tree.
 const MAX_DEPTH: usize = 3;
 
-fn collect_places(value: &Value, pointer: &mut String, out: &mut Vec<Place>, depth: usize) {
-    let Value::Object(map) = value else { return };
-    for (key, child) in map {
-        let lower = key.to_ascii_lowercase();
-        let len = pointer.len();
-        pointer.push('/');
-        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-        match child {
-            Value::String(_) if MESSAGE_KEYS.contains(&lower.as_str()) => out.push(Place {
-                pointer: pointer.clone(),
-                kind: PlaceKind::Message,
-            }),
-            Value::Array(_) if LIST_KEYS.contains(&lower.as_str()) => out.push(Place {
-                pointer: pointer.clone(),
-                kind: PlaceKind::List,
-            }),
-            Value::Object(_) if depth < MAX_DEPTH => collect_places(child, pointer, out, depth + 1),
-            _ => {}
+/// Calls `visit` with each property's JSON pointer, lower-case name and
+/// value, depth first, through objects at most `max_depth` levels down.
+fn each_property(value: &Value, max_depth: usize, visit: &mut dyn FnMut(&str, &str, &Value)) {
+    fn walk(
+        value: &Value,
+        pointer: &mut String,
+        depth: usize,
+        max_depth: usize,
+        visit: &mut dyn FnMut(&str, &str, &Value),
+    ) {
+        let Value::Object(map) = value else { return };
+        for (key, child) in map {
+            let len = pointer.len();
+            pointer.push('/');
+            pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            visit(pointer, &key.to_ascii_lowercase(), child);
+            if child.is_object() && depth < max_depth {
+                walk(child, pointer, depth + 1, max_depth, visit);
+            }
+            pointer.truncate(len);
         }
-        pointer.truncate(len);
     }
+    walk(value, &mut String::new(), 0, max_depth, visit);
 }
 
 /// One entry per violation, shaped like the list's first entry (or as

@@ -120,18 +120,7 @@ impl Violation {
 }
 
 /// The JSON Schema type name of a value.
-pub fn json_type(value: &serde_json::Value) -> &'static str {
-    use serde_json::Value;
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+pub use crate::spec::schema::json_type;
 
 /// Longest text quoted back in an error: the request is the client's, and
 /// echoing a megabyte of it into every answer and log line helps nobody.

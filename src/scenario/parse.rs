@@ -107,24 +107,10 @@ impl Reader<'_> {
                 let base = self.document.path.parent().unwrap_or(Path::new("."));
                 let overlays = match map.get("overlays") {
                     None => Vec::new(),
-                    Some(Value::Array(items)) => {
-                        let mut paths = Vec::new();
-                        for (i, item) in items.iter().enumerate() {
-                            let Value::String(path) = item else {
-                                return Err(self.invalid(
-                                    &format!("/overlays/{i}"),
-                                    "an overlay is a path to an OpenAPI Overlay file",
-                                ));
-                            };
-                            paths.push(base.join(path));
-                        }
-                        paths
-                    }
-                    Some(_) => {
-                        return Err(self.invalid(
-                            "/overlays",
-                            "`overlays` must be a list of paths to OpenAPI Overlay files",
-                        ));
+                    Some(list) => {
+                        crate::spec::overlay::listed(list, base).map_err(|(at, message)| {
+                            self.invalid(&format!("/overlays{at}"), message)
+                        })?
                     }
                 };
                 ApiChoice::Spec {

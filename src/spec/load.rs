@@ -5,6 +5,7 @@
 
 use super::operation::*;
 use super::refs::{self, deref};
+use super::schema::primary_type;
 use super::security::SecurityScheme;
 use super::{Api, Dialect, Direction, SchemaSlot, SpecError};
 use crate::source::SourceDocument;
@@ -667,20 +668,6 @@ fn resolve_composed<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
         }
     }
     node
-}
-
-/// The first non-null `type`, or one implied by `items`/`properties`.
-fn primary_type(schema: &Value) -> Option<&str> {
-    match schema.get("type") {
-        Some(Value::String(t)) => Some(t.as_str()),
-        Some(Value::Array(types)) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null"),
-        _ if schema.get("items").is_some() => Some("array"),
-        _ if schema.get("properties").is_some() => Some("object"),
-        _ => None,
-    }
 }
 
 fn scalar(kind: Option<&str>) -> Scalar {

@@ -47,6 +47,32 @@ struct Action {
     pointer: String,
 }
 
+/// The overlay files an `overlays:` list (in a fixture or a scenario file)
+/// names, relative to `base`, the folder of that file. On a mistake: the
+/// pointer under the list's own, and what is wrong.
+pub fn listed(
+    value: &Value,
+    base: &Path,
+) -> Result<Vec<std::path::PathBuf>, (String, &'static str)> {
+    let Value::Array(items) = value else {
+        return Err((
+            String::new(),
+            "`overlays` must be a list of paths to OpenAPI Overlay files",
+        ));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::String(path) => Ok(base.join(path)),
+            _ => Err((
+                format!("/{i}"),
+                "an overlay is a path to an OpenAPI Overlay file",
+            )),
+        })
+        .collect()
+}
+
 impl Overlay {
     pub fn load(path: &Path) -> Result<Self, SpecError> {
         Self::read(Arc::new(SourceDocument::read(path)?))

@@ -219,6 +219,34 @@ impl<'a> SlotSchema<'a> {
     }
 }
 
+/// A schema's first non-null `type`, or the one implied by
+/// `items`/`properties`; `None` when it names none.
+pub fn primary_type(schema: &Value) -> Option<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => Some(t.as_str()),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null"),
+        _ if schema.get("items").is_some() => Some("array"),
+        _ if schema.get("properties").is_some() => Some("object"),
+        _ => None,
+    }
+}
+
+/// The JSON Schema type name of a value (`integer` for whole numbers).
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 /// Cuts the keyword at `pointer` (where the validator says the document is
 /// broken) out of its parent; `false` when there is nothing to cut.
 fn cut(document: &mut Value, pointer: &str) -> bool {
