@@ -192,6 +192,51 @@ fn own_keywords(
             "`required` must be a list of property names".into(),
         ));
     }
+    unsatisfiable(map, at)
+}
+
+/// Bounds and lists no value can meet: the mock could not answer such a
+/// schema with a valid body, nor a client send one, so it is said at load.
+fn unsatisfiable(map: &Map<String, Value>, at: &str) -> Option<(String, String)> {
+    for (low, high) in [
+        ("minimum", "maximum"),
+        ("minLength", "maxLength"),
+        ("minItems", "maxItems"),
+        ("minProperties", "maxProperties"),
+    ] {
+        if let (Some(l), Some(h)) = (
+            map.get(low).and_then(Value::as_f64),
+            map.get(high).and_then(Value::as_f64),
+        ) && l > h
+        {
+            return Some((
+                format!("{at}/{low}"),
+                format!("`{low}: {l}` is above `{high}: {h}`: no value can satisfy this schema"),
+            ));
+        }
+    }
+    if let Some(Value::Array(values)) = map.get("enum") {
+        let declared: Vec<&str> = match map.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let fits = |v: &Value| {
+            let kind = super::schema::json_type(v);
+            declared
+                .iter()
+                .any(|t| *t == kind || (*t == "number" && kind == "integer"))
+                // 3.0's `nullable` lets `null` in beside the type.
+                || (v.is_null() && map.get("nullable") == Some(&Value::Bool(true)))
+        };
+        if values.is_empty() || (!declared.is_empty() && !values.iter().any(fits)) {
+            return Some((
+                format!("{at}/enum"),
+                "no value of `enum` has the schema's `type`: no value can satisfy this schema"
+                    .into(),
+            ));
+        }
+    }
     None
 }
 
@@ -265,5 +310,25 @@ mod tests {
             }}}}}}}
         });
         assert_eq!(broken_schemas(&root, 10), Vec::new());
+    }
+
+    #[test]
+    fn schemas_no_value_can_satisfy_are_named() {
+        let root = json!({"components": {"schemas": {
+            "Bounds": {"type": "integer", "minimum": 10, "maximum": 1},
+            "Enum": {"type": "string", "enum": [true, 3]},
+            "Nullable": {"type": "string", "nullable": true, "enum": [null]},
+            "Fine": {"type": "number", "enum": [1, 2.5], "minLength": 1}
+        }}});
+        let found = broken_schemas(&root, 10);
+        let pointers: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/components/schemas/Bounds/minimum",
+                "/components/schemas/Enum/enum"
+            ],
+            "{found:?}"
+        );
     }
 }
