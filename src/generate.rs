@@ -51,7 +51,8 @@ pub fn generate(document: &Value, schema: &Value, direction: Direction, attempt:
 
 const MAX_DEPTH: usize = 12;
 
-/// Keywords that describe a schema without constraining its values.
+/// Keywords that describe a schema without constraining its values
+/// (besides every `x-` extension).
 const NON_CONSTRAINING: &[&str] = &[
     "description",
     "title",
@@ -59,8 +60,6 @@ const NON_CONSTRAINING: &[&str] = &[
     "examples",
     "default",
     "deprecated",
-    "x-oaiMeta",
-    "x-stainless-const",
     "discriminator",
     "externalDocs",
 ];
@@ -150,7 +149,10 @@ impl<'a> Generator<'a> {
                     // both apply, as one merged schema.
                     let mut rest = map.clone();
                     rest.remove(keyword);
-                    if rest.keys().all(|k| NON_CONSTRAINING.contains(&k.as_str())) {
+                    if rest
+                        .keys()
+                        .all(|k| k.starts_with("x-") || NON_CONSTRAINING.contains(&k.as_str()))
+                    {
                         return self.value(branch, depth + 1);
                     }
                     let merged =

@@ -56,6 +56,20 @@ pub struct BodyCache {
     bodies: RwLock<HashMap<String, CachedBody>>,
 }
 
+impl BodyCache {
+    /// The body cached under `key`, built (once) when there is none.
+    fn get_or_build(&self, key: String, build: impl FnOnce() -> CachedBody) -> CachedBody {
+        if let Some(body) = self.bodies.read().ok().and_then(|c| c.get(&key).cloned()) {
+            return body;
+        }
+        let body = build();
+        if let Ok(mut c) = self.bodies.write() {
+            c.insert(key, body.clone());
+        }
+        body
+    }
+}
+
 #[derive(Clone)]
 struct CachedBody {
     bytes: Bytes,
@@ -106,17 +120,9 @@ pub fn respond(
         media.name,
         prefer.example.as_deref().unwrap_or("")
     );
-    let cached = cache.bodies.read().ok().and_then(|c| c.get(&key).cloned());
-    let body = match cached {
-        Some(body) => body,
-        None => {
-            let body = build_body(api, operation, media, prefer.example.as_deref(), seed);
-            if let Ok(mut c) = cache.bodies.write() {
-                c.insert(key, body.clone());
-            }
-            body
-        }
-    };
+    let body = cache.get_or_build(key, || {
+        build_body(api, operation, media, prefer.example.as_deref(), seed)
+    });
     let content_type = if media.name.contains('*') {
         "application/json"
     } else {
@@ -146,22 +152,18 @@ pub fn body_for(
         "{}\u{0}{status}\u{0}{}\u{0}\u{0}error",
         operation.pointer, media.name
     );
-    let cached = cache.bodies.read().ok().and_then(|c| c.get(&key).cloned());
-    let bytes = match cached {
-        Some(body) => body.bytes,
-        None => {
-            let built = build_body(api, operation, media, None, seed);
-            let value = serde_json::from_slice(&built.bytes).ok()?;
-            let body = CachedBody {
-                bytes: to_bytes(&shape(value)),
-                note: built.note,
-            };
-            if let Ok(mut c) = cache.bodies.write() {
-                c.insert(key, body.clone());
-            }
-            body.bytes
+    let body = cache.get_or_build(key, || {
+        let built = build_body(api, operation, media, None, seed);
+        let bytes = match serde_json::from_slice(&built.bytes) {
+            Ok(value) => to_bytes(&shape(value)),
+            Err(_) => built.bytes,
+        };
+        CachedBody {
+            bytes,
+            note: built.note,
         }
-    };
+    });
+    let bytes = body.bytes;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -173,18 +175,8 @@ pub fn default_response(operation: &Operation) -> Option<&ResponseSpec> {
         .responses
         .iter()
         .find(success)
-        .or_else(|| {
-            operation
-                .responses
-                .iter()
-                .find(|r| r.status == StatusKey::Range(2))
-        })
-        .or_else(|| {
-            operation
-                .responses
-                .iter()
-                .find(|r| r.status == StatusKey::Default)
-        })
+        .or_else(|| operation.response_keyed(StatusKey::Range(2)))
+        .or_else(|| operation.response_keyed(StatusKey::Default))
         .or_else(|| operation.responses.first())
 }
 

@@ -106,9 +106,7 @@ fn documented_response(operation: &Operation, kind: ErrorKind) -> Option<(u16, &
     let status = kind.default_status();
     let exact = |code: u16| {
         operation
-            .responses
-            .iter()
-            .find(|r| r.status == StatusKey::Code(code))
+            .response_keyed(StatusKey::Code(code))
             .map(|r| (code, r))
     };
     let alternative = match kind {
@@ -118,15 +116,8 @@ fn documented_response(operation: &Operation, kind: ErrorKind) -> Option<(u16, &
     };
     exact(status).or(alternative).or_else(|| {
         operation
-            .responses
-            .iter()
-            .find(|r| r.status == StatusKey::Range(4))
-            .or_else(|| {
-                operation
-                    .responses
-                    .iter()
-                    .find(|r| r.status == StatusKey::Default)
-            })
+            .response_keyed(StatusKey::Range(4))
+            .or_else(|| operation.response_keyed(StatusKey::Default))
             .map(|r| (status, r))
     })
 }

@@ -187,18 +187,17 @@ pub struct SecurityRequirement {
 impl Operation {
     /// The documented response for a status actually sent, most specific first.
     pub fn response_for(&self, status: u16) -> Option<&ResponseSpec> {
-        self.responses
-            .iter()
-            .find(|r| r.status == StatusKey::Code(status))
+        self.response_keyed(StatusKey::Code(status))
             .or_else(|| {
                 self.responses
                     .iter()
                     .find(|r| matches!(r.status, StatusKey::Range(_)) && r.status.covers(status))
             })
-            .or_else(|| {
-                self.responses
-                    .iter()
-                    .find(|r| r.status == StatusKey::Default)
-            })
+            .or_else(|| self.response_keyed(StatusKey::Default))
+    }
+
+    /// The response documented under exactly `key` (`404`, `4XX`, `default`).
+    pub fn response_keyed(&self, key: StatusKey) -> Option<&ResponseSpec> {
+        self.responses.iter().find(|r| r.status == key)
     }
 }

@@ -20,6 +20,7 @@
 //! `x-` extensions are kept where they are. What cannot be carried over is
 //! a warning with its pointer into the 2.0 file, so it names that file's line.
 
+use super::load::escape;
 use serde_json::{Map, Value, json};
 
 /// A note on something the conversion could not carry over exactly.
@@ -652,10 +653,6 @@ fn media_list(value: Option<&Value>) -> Vec<String> {
 
 fn is_form(media: &str) -> bool {
     media == "application/x-www-form-urlencoded" || media == "multipart/form-data"
-}
-
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]
