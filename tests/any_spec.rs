@@ -416,3 +416,19 @@ async fn stripes_mock_refuses_in_stripes_error_shape() {
             .is_valid(&answer.json())
     );
 }
+
+/// The README's finding: Discord's spec has an `enum` no value can meet
+/// (empty, beside an `allOf`), named at load with its place.
+#[test]
+fn an_unsatisfiable_enum_in_discords_spec_is_a_load_warning() {
+    let Some(spec) = common::real_spec("discord-openapi.json") else {
+        return;
+    };
+    let api = Api::load(&spec).expect("loads");
+    let warnings: Vec<String> = api.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("no value can satisfy")
+            && w.contains("/paths/~1guilds~1{guild_id}~1requests/get/parameters/0/schema/enum")),
+        "{warnings:?}"
+    );
+}

@@ -101,3 +101,54 @@ fn an_overlay_that_does_not_apply_names_its_file_and_line() {
         "{stderr}"
     );
 }
+
+fn understudy(args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    (
+        output.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[test]
+fn the_overlay_flag_applies_to_run_diff_and_mutate() {
+    let scenario = "tests/data/overlays/plain-scenario.yaml";
+    let overlay = "tests/data/overlays/hex-ids.overlay.yaml";
+    let (code, out) = understudy(&["run", scenario]);
+    assert_eq!(
+        code,
+        Some(1),
+        "without the overlay the hex id is refused: {out}"
+    );
+    let (code, out) = understudy(&["run", "--overlay", overlay, scenario]);
+    assert_eq!(code, Some(0), "{out}");
+
+    // diff: the left side (the in-process mock) takes the overlay; the right
+    // side is a server started with it, so the two agree.
+    let (mut server, addr) = serve(&["tests/data/overlays/api.yaml", "--overlay", overlay]);
+    let against = format!("http://{addr}");
+    let (code, out) = understudy(&[
+        "diff",
+        "--overlay",
+        overlay,
+        "--against",
+        &against,
+        scenario,
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code, Some(0), "{out}");
+
+    // mutate: the suite passes on the corrected spec, so mutants are tried.
+    let (code, out) = understudy(&["mutate", "--overlay", overlay, scenario]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("mutants"), "{out}");
+}

@@ -262,6 +262,7 @@ async fn run_suite(
         }],
         spec: options.spec.clone(),
         fixture: options.fixture.clone(),
+        overlays: options.overlays.clone(),
         jobs: 8,
         request_timeout: Duration::from_secs(10),
         scenario_timeout: Duration::from_secs(60),
