@@ -331,3 +331,90 @@ async fn the_readme_credentials_example_behaves_as_it_says() {
     assert_eq!(redirect.status, 301);
     assert_eq!(redirect.header("location"), Some(&*format!("/teams/{id}/")));
 }
+
+/// The README's first commands: each `curl` of the quick-start block, sent
+/// to the bundled mock its port names, gets the answer its `# →` line says.
+#[tokio::test]
+async fn the_quick_start_curls_get_the_answers_the_readme_shows() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let block = readme
+        .split("`serve` prints where each API is reachable:")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the quick-start block");
+    let joined = block.replace("\\\n", " ");
+    let lines: Vec<&str> = joined.lines().collect();
+    let mut checked = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(command) = line.strip_prefix("curl ") else {
+            continue;
+        };
+        let expected = lines
+            .get(i + 1)
+            .and_then(|l| l.strip_prefix("# → "))
+            .expect("each curl is followed by its answer");
+        let (status, body_start) = expected.split_once(' ').expect("status and body");
+        let words = shell_words(command);
+        let mut method = "GET".to_string();
+        let mut headers = Vec::new();
+        let mut body = String::new();
+        let mut url = String::new();
+        let mut it = words.iter();
+        while let Some(word) = it.next() {
+            match word.as_str() {
+                "-X" => method = it.next().expect("a method").clone(),
+                "-H" => {
+                    let (k, v) = it.next().expect("a header").split_once(": ").expect("k: v");
+                    headers.push((k.to_ascii_lowercase(), v.to_string()));
+                }
+                "-d" => body = it.next().expect("a body").clone(),
+                other => url = other.to_string(),
+            }
+        }
+        let rest = url.strip_prefix("http://127.0.0.1:").expect("a local URL");
+        let (port, path) = rest.split_at(4);
+        let api = match port {
+            "4010" => "mittwald",
+            "4011" => "waldur",
+            "4012" => "datallog",
+            other => panic!("no bundled API on port {other}"),
+        };
+        let (mock, _) = common::start_bundled(api).await;
+        let header_refs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let answer = send(mock.addr, &method, path, &header_refs, body.as_bytes()).await;
+        assert_eq!(answer.status.to_string(), status, "{line}");
+        // `…` marks where the README stops quoting the body.
+        let prefix = body_start.split('…').next().unwrap_or_default();
+        let text = String::from_utf8_lossy(&answer.body);
+        assert!(text.starts_with(prefix), "{line}: {text}");
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}
+
+/// Splits a command line on spaces, keeping single-quoted words whole.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            other => current.push(other),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
