@@ -14,7 +14,7 @@ pub struct SourceDocument {
     pub value: Value,
     /// Every node's line, built on the second call to [`Self::locate`]:
     /// one lookup is cheaper as a scan, many are not.
-    lines: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    lines: std::sync::OnceLock<yaml::PointerLines>,
     located: std::sync::atomic::AtomicUsize,
 }
 
@@ -82,7 +82,6 @@ impl SourceDocument {
             self.lines
                 .get_or_init(|| yaml::lines_of_pointers(&self.text))
                 .get(pointer)
-                .copied()
         };
         SourceLocation::at(&self.path, line, None)
     }

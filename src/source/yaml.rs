@@ -115,17 +115,49 @@ pub fn line_of_pointer(text: &str, pointer: &str) -> Option<usize> {
 /// The line of every node of `text`, by JSON pointer, in one pass: for
 /// files that need many lines (a scenario's every step), where asking
 /// [`line_of_pointer`] for each would read the file again each time.
-pub fn lines_of_pointers(text: &str) -> HashMap<String, usize> {
+pub fn lines_of_pointers(text: &str) -> PointerLines {
     let mut finder = PointerFinder {
         target: Vec::new(),
         path: Vec::new(),
         frames: Vec::new(),
         found: None,
-        all: Some(HashMap::new()),
+        all: Some(Vec::new()),
     };
     let mut parser = Parser::new_from_str(text);
     let _ = parser.load(&mut finder, false);
-    finder.all.unwrap_or_default()
+    let mut lines = finder.all.unwrap_or_default();
+    // The first entry of a pointer wins: `dedup_by_key` keeps the first,
+    // and a stable sort keeps reading order among equal keys.
+    lines.sort_by_key(|&(hash, _)| hash);
+    lines.dedup_by_key(|&mut (hash, _)| hash);
+    lines.shrink_to_fit();
+    PointerLines(lines)
+}
+
+/// Every node's line, keyed by a 64-bit hash of its JSON pointer: twelve
+/// bytes a node where a map of pointer strings took about sixty (24 MB for
+/// Waldur's 4 MB spec). Two pointers of one file sharing a hash is a one in
+/// 10^8 chance on the largest specs, and costs only a wrong line number.
+#[derive(Debug, Default)]
+pub struct PointerLines(Vec<(u64, u32)>);
+
+impl PointerLines {
+    pub fn get(&self, pointer: &str) -> Option<usize> {
+        let hash = pointer_hash(pointer);
+        self.0
+            .binary_search_by_key(&hash, |&(h, _)| h)
+            .ok()
+            .map(|i| self.0[i].1 as usize)
+    }
+}
+
+/// A hash that is the same in every run (std's default hasher with fixed keys).
+fn pointer_hash(pointer: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    #[allow(deprecated)]
+    let mut hasher = std::hash::SipHasher::new();
+    pointer.hash(&mut hasher);
+    hasher.finish()
 }
 
 enum Frame {
@@ -230,7 +262,7 @@ impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
                 let in_key_position =
                     matches!(self.frames.last(), Some(Frame::Map { key: None, .. }));
                 let value = if in_key_position {
-                    Value::String(text.into_owned())
+                    Value::String(owned(text))
                 } else {
                     match resolve_scalar(text, style, tag) {
                         Ok(v) => v,
@@ -254,7 +286,8 @@ impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
                 merged: Vec::new(),
             }),
             Event::SequenceEnd => {
-                if let Some(Frame::Seq { items, anchor }) = self.frames.pop() {
+                if let Some(Frame::Seq { mut items, anchor }) = self.frames.pop() {
+                    items.shrink_to_fit();
                     self.push_value(Value::Array(items), anchor, span, false);
                 }
             }
@@ -271,6 +304,9 @@ impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
                             entries.entry(k).or_insert(v);
                         }
                     }
+                    // Grown by insertion; collected again at its exact size
+                    // (serde_json's map has no shrink_to_fit).
+                    let entries: Map<String, Value> = entries.into_iter().collect();
                     self.push_value(Value::Object(entries), anchor, span, false);
                 }
             }
@@ -288,7 +324,7 @@ fn resolve_scalar(
     if let Some(tag) = tag {
         if tag.is_yaml_core_schema() {
             return match tag.suffix.as_str() {
-                "str" => Ok(Value::String(text.into_owned())),
+                "str" => Ok(Value::String(owned(text))),
                 "null" => Ok(Value::Null),
                 "bool" => parse_bool(&text)
                     .map(Value::Bool)
@@ -302,7 +338,7 @@ fn resolve_scalar(
         return Err(format!("unsupported tag `{tag}`"));
     }
     if style != ScalarStyle::Plain {
-        return Ok(Value::String(text.into_owned()));
+        return Ok(Value::String(owned(text)));
     }
     match text.as_ref() {
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
@@ -314,7 +350,16 @@ fn resolve_scalar(
     if let Some(n) = parse_number(&text)? {
         return Ok(n);
     }
-    Ok(Value::String(text.into_owned()))
+    Ok(Value::String(owned(text)))
+}
+
+/// The scalar's text with no spare capacity: the parser grows its buffers
+/// as it reads, and a 4 MB spec holds about 100,000 scalars and keys, which
+/// would otherwise keep up to twice their size.
+fn owned(text: Cow<'_, str>) -> String {
+    let mut text = text.into_owned();
+    text.shrink_to_fit();
+    text
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -386,7 +431,7 @@ struct PointerFinder {
     frames: Vec<FinderFrame>,
     found: Option<usize>,
     /// When set, every node's line is recorded here instead of one found.
-    all: Option<HashMap<String, usize>>,
+    all: Option<Vec<(u64, u32)>>,
 }
 
 impl PointerFinder {
@@ -406,7 +451,8 @@ impl PointerFinder {
                 pointer.push('/');
                 pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
             }
-            all.entry(pointer).or_insert(span.start.line());
+            let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
+            all.push((pointer_hash(&pointer), line));
         }
     }
 
@@ -544,7 +590,7 @@ mod tests {
             "",
         ] {
             assert_eq!(
-                all.get(pointer).copied(),
+                all.get(pointer),
                 line_of_pointer(text, pointer),
                 "{pointer}"
             );
