@@ -237,7 +237,84 @@ fn unsatisfiable(map: &Map<String, Value>, at: &str) -> Option<(String, String)>
             ));
         }
     }
+    if let (Some(Value::Array(required)), Some(Value::Object(properties))) =
+        (map.get("required"), map.get("properties"))
+    {
+        for name in required.iter().filter_map(Value::as_str) {
+            let Some(schema) = properties.get(name) else {
+                continue;
+            };
+            let refuses_all = schema == &Value::Bool(false)
+                || schema.get("not").is_some_and(|not| {
+                    not == &Value::Bool(true) || not.as_object().is_some_and(Map::is_empty)
+                });
+            if refuses_all {
+                return Some((
+                    format!(
+                        "{at}/properties/{}",
+                        name.replace('~', "~0").replace('/', "~1")
+                    ),
+                    format!(
+                        "`{name}` is required, and its schema refuses every value: no object can satisfy this schema"
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(Value::Array(parts)) = map.get("allOf") {
+        // The types each inline part allows, with the schema's own: parts
+        // that are `$ref`s or name no type allow every type.
+        let mut allowed = declared_types(map);
+        for part in parts.iter().filter_map(Value::as_object) {
+            let Some(types) = declared_types(part) else {
+                continue;
+            };
+            allowed = Some(match allowed {
+                None => types,
+                Some(before) => before
+                    .into_iter()
+                    .filter_map(|t| {
+                        if types.contains(&t) {
+                            Some(t)
+                        } else if t == "number" && types.contains(&"integer") {
+                            Some("integer")
+                        } else if t == "integer" && types.contains(&"number") {
+                            Some(t)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        if allowed.is_some_and(|types| types.is_empty()) {
+            return Some((
+                format!("{at}/allOf"),
+                "the parts of `allOf` allow no type in common: no value can satisfy this schema"
+                    .into(),
+            ));
+        }
+    }
     None
+}
+
+/// The JSON types a schema's `type` allows (3.0's `nullable` adds `null`);
+/// `None` when it names none.
+fn declared_types(map: &Map<String, Value>) -> Option<Vec<&'static str>> {
+    let named: Vec<&str> = match map.get("type")? {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => return None,
+    };
+    let mut types: Vec<&'static str> = TYPES
+        .iter()
+        .copied()
+        .filter(|t| named.contains(t))
+        .collect();
+    if map.get("nullable") == Some(&Value::Bool(true)) && !types.contains(&"null") {
+        types.push("null");
+    }
+    Some(types)
 }
 
 fn compact(value: &Value) -> String {
@@ -318,7 +395,15 @@ mod tests {
             "Bounds": {"type": "integer", "minimum": 10, "maximum": 1},
             "Enum": {"type": "string", "enum": [true, 3]},
             "Nullable": {"type": "string", "nullable": true, "enum": [null]},
-            "Fine": {"type": "number", "enum": [1, 2.5], "minLength": 1}
+            "Fine": {"type": "number", "enum": [1, 2.5], "minLength": 1},
+            "NoCommonType": {"type": "string", "allOf": [{"type": "integer"}]},
+            "NullPart": {"allOf": [{"type": "string", "format": "uuid"}, {"type": "null"}]},
+            "CommonType": {"type": "number", "nullable": true, "allOf": [
+                {"type": ["integer", "string"]}, {"$ref": "#/components/schemas/Fine"}, {"minimum": 0}
+            ]},
+            "RequiredFalse": {"type": "object", "required": ["a/b"], "properties": {"a/b": false}},
+            "RequiredNot": {"type": "object", "required": ["c"], "properties": {"c": {"not": {}}}},
+            "OptionalFalse": {"type": "object", "properties": {"d": false}}
         }}});
         let found = broken_schemas(&root, 10);
         let pointers: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
@@ -326,7 +411,11 @@ mod tests {
             pointers,
             [
                 "/components/schemas/Bounds/minimum",
-                "/components/schemas/Enum/enum"
+                "/components/schemas/Enum/enum",
+                "/components/schemas/NoCommonType/allOf",
+                "/components/schemas/NullPart/allOf",
+                "/components/schemas/RequiredFalse/properties/a~1b",
+                "/components/schemas/RequiredNot/properties/c"
             ],
             "{found:?}"
         );
