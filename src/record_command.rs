@@ -63,6 +63,11 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
         ));
     }
     let (api, fixture, label, api_line) = match (&args.api, &args.spec) {
+        (Some(_), None) if !args.overlays.is_empty() => {
+            return Err(
+                "error: `--overlay` applies to `--spec`; a bundled API's spec is fixed\n".into(),
+            );
+        }
         (Some(name), None) => {
             let bundled = crate::bundled::find(name).ok_or_else(|| {
                 format!(
@@ -82,11 +87,19 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "api".into());
-            let relative = relative_to(spec, &args.out);
-            let line = format!(
-                "spec: {}",
-                serde_json::Value::String(relative.display().to_string())
-            );
+            let quoted = |path: &Path| {
+                serde_json::Value::String(relative_to(path, &args.out).display().to_string())
+            };
+            let mut line = format!("spec: {}", quoted(spec));
+            // The replay checks against the spec as corrected here.
+            if !args.overlays.is_empty() {
+                let listed: Vec<String> = args
+                    .overlays
+                    .iter()
+                    .map(|o| quoted(o).to_string())
+                    .collect();
+                line.push_str(&format!("\noverlays: [{}]", listed.join(", ")));
+            }
             (api, fixture, label, line)
         }
         _ => return Err("error: give --spec FILE or --api NAME (one of them)\n".into()),

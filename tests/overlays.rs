@@ -152,3 +152,140 @@ fn the_overlay_flag_applies_to_run_diff_and_mutate() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("mutants"), "{out}");
 }
+
+/// Starts `understudy record` on an ephemeral port and returns it with the
+/// proxy's address (from its first line).
+fn record(args: &[&str]) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .arg("record")
+        .args(args)
+        .args(["--port", "0"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("reads");
+    let Some(url) = first
+        .strip_prefix("understudy recording: http://")
+        .and_then(|rest| rest.split_whitespace().next())
+    else {
+        let _ = child.kill();
+        panic!("the recorder did not start: {first:?}");
+    };
+    (child, url.parse().expect("an address"))
+}
+
+#[test]
+fn a_recording_is_checked_and_replayed_against_the_corrected_spec() {
+    let overlay = "tests/data/overlays/hex-ids.overlay.yaml";
+    let scratch =
+        std::env::temp_dir().join(format!("understudy-record-overlay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (mut upstream, upstream_addr) =
+        serve(&["tests/data/overlays/api.yaml", "--overlay", overlay]);
+    let upstream_url = format!("http://{upstream_addr}");
+    let (mut recorder, proxy) = record(&[
+        "--upstream",
+        &upstream_url,
+        "--spec",
+        "tests/data/overlays/api.yaml",
+        "--overlay",
+        overlay,
+        "--out",
+        scratch.to_str().expect("a UTF-8 path"),
+        "--name",
+        "rec",
+        "--snapshots",
+        scratch.join("snapshots").to_str().expect("a UTF-8 path"),
+    ]);
+    assert_eq!(get_status(proxy, HEX_ID), 200);
+    let file = scratch.join("rec.yaml");
+    // Written after every exchange: the file is whole once it names the step.
+    let mut written = String::new();
+    for _ in 0..100 {
+        written = std::fs::read_to_string(&file).unwrap_or_default();
+        if written.contains(HEX_ID) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = recorder.kill();
+    let _ = recorder.wait();
+    assert!(written.contains("overlays: ["), "{written}");
+    assert!(
+        !written.contains("# spec:"),
+        "checked against the corrected spec, the exchange has nothing to say: {written}"
+    );
+
+    let (code, out) = understudy(&[
+        "run",
+        "--target",
+        &upstream_url,
+        "--snapshots",
+        scratch.join("snapshots").to_str().expect("a UTF-8 path"),
+        file.to_str().expect("a UTF-8 path"),
+    ]);
+    let _ = upstream.kill();
+    let _ = upstream.wait();
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert_eq!(
+        code,
+        Some(0),
+        "the replay checks against the corrected spec too: {out}"
+    );
+}
+
+#[test]
+fn an_overlay_on_a_bundled_api_is_refused_by_record() {
+    use std::io::Read;
+    // A recorder that starts runs until stopped: the test stops it after
+    // 10 s rather than waiting for ever.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args([
+            "record",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--api",
+            "waldur",
+            "--overlay",
+            "tests/data/overlays/hex-ids.overlay.yaml",
+            "--port",
+            "0",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .map(|mut e| e.read_to_string(&mut stderr));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(2),
+        "refused at once: {stderr}"
+    );
+    assert!(
+        stderr.contains("`--overlay` applies to `--spec`"),
+        "{stderr}"
+    );
+}
