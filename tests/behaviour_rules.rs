@@ -27,6 +27,11 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Job'}
+        '400':
+          description: invalid
+          content:
+            application/json:
+              schema: {type: object, required: [message], properties: {message: {type: string}}}
   /jobs/{id}:
     get:
       operationId: getJob
@@ -235,4 +240,76 @@ fn undocumented_statuses_load_when_marked() {
     let rule = &fixture.model.operations["health"].rules[0];
     assert!(rule.undocumented);
     assert_eq!(rule.status, Some(503));
+}
+
+/// The jobs mock with `errors` rules of its own (`fixture_errors` is YAML
+/// under `errors:`).
+async fn jobs_mock_with_errors(fixture_errors: &str) -> common::RunningPair {
+    let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
+    let text = format!("{FIXTURE}errors:\n{fixture_errors}");
+    let mut fixture =
+        Fixture::from_text(Path::new("jobs-fixture.yaml"), &text).expect("fixture loads");
+    fixture.bind(&api).expect("fixture fits the spec");
+    start(api, fixture).await
+}
+
+#[tokio::test]
+async fn an_error_rule_condition_is_read_as_an_operation_rule_condition_is() {
+    // `{{ … }}` around a condition was refused in an error rule and
+    // accepted in an operation rule.
+    let (mock, _) = jobs_mock_with_errors(
+        "  validation:\n    - when: \"{{ missing | length > 0 }}\"\n      body: {message: \"missing {{ missing | join(', ') }}\"}\n    - body: {message: other}\n",
+    )
+    .await;
+    let json_type = ("content-type", "application/json");
+    let missing = send(mock.addr, "POST", "/jobs", &[json_type], b"{}").await;
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.json()["message"], "missing kind");
+    let wrong_type = send(mock.addr, "POST", "/jobs", &[json_type], br#"{"kind":1}"#).await;
+    assert_eq!(wrong_type.status, 400);
+    assert_eq!(wrong_type.json()["message"], "other");
+}
+
+#[tokio::test]
+async fn an_error_rule_body_that_breaks_the_spec_is_a_500_naming_the_rule() {
+    let (mock, _) =
+        jobs_mock_with_errors("  validation:\n    - body: {msg: \"{{ detail }}\"}\n").await;
+    let answer = send(
+        mock.addr,
+        "POST",
+        "/jobs",
+        &[("content-type", "application/json")],
+        b"{}",
+    )
+    .await;
+    assert_eq!(answer.status, 500, "the spec's 400 needs `message`");
+    let detail = answer.json()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(detail.contains("/errors/validation/0"), "{detail}");
+    assert!(detail.contains("message"), "{detail}");
+}
+
+#[test]
+fn a_template_error_under_a_key_with_a_slash_names_its_line() {
+    let fixture = "operations:\n  health:\n    rules:\n      - body:\n          \"a/b\": \"{{ broken == }}\"\n";
+    let error = bind_error(fixture);
+    assert!(
+        error.starts_with("bad-fixture.yaml:5:"),
+        "the line of `a/b`: {error}"
+    );
+}
+
+#[test]
+fn a_pattern_generator_that_loads_is_one_that_runs() {
+    // A word boundary parses as a regular expression but cannot be
+    // generated from: it used to load, and every id generated was "".
+    let error = bind_error(
+        "collections:\n  jobs:\n    key: id\n    generate:\n      code: {pattern: '\\bJ-[0-9]{4}'}\n",
+    );
+    assert!(
+        error.starts_with("bad-fixture.yaml:5: `pattern`: no string can be generated"),
+        "{error}"
+    );
 }

@@ -34,7 +34,7 @@ pub struct Access {
     /// Milliseconds of the session clock a credential lasts.
     pub lifetime_ms: Option<u64>,
     /// Expression: the key of the user an unknown credential acts as.
-    pub accept_any_as: Option<String>,
+    pub accept_any_as: Option<super::template::Expr>,
     pub pointer: String,
 }
 

@@ -5,6 +5,7 @@
 
 use super::fixture::{Fixture, FixtureError};
 use super::model::Action;
+use super::template::Expr;
 use crate::source::SourceLocation;
 use crate::spec::{Api, ParameterLocation};
 
@@ -98,7 +99,13 @@ impl Fixture {
                 .map(|p| p.name.as_str())
                 .collect();
             match path_params.as_slice() {
-                [only] => target.id = Some(format!("path[{}]", quote(only))),
+                [only] => {
+                    let key = format!("path[{}]", quote(only));
+                    target.id = Some(
+                        Expr::compile(&key)
+                            .map_err(|e| invalid(&format!("{}/target", behaviour.pointer), e))?,
+                    );
+                }
                 _ => {
                     return Err(invalid(
                         &format!("{}/target", behaviour.pointer),

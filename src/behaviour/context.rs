@@ -397,7 +397,11 @@ impl Object for ItemFields {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::behaviour::template::{environment, evaluate};
+    use crate::behaviour::template::{Expr, environment};
+
+    fn evaluate(expression: &str, context: &JinjaValue) -> Result<Value, String> {
+        Expr::compile(expression)?.evaluate(context)
+    }
 
     fn fixture() -> Arc<Fixture> {
         let mut fixture = Fixture::default();

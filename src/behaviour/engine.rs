@@ -9,9 +9,9 @@ use super::fixture::ErrorKind;
 use super::list::{ListRequest, apply_filters, apply_order, paginate};
 use super::model::{Action, CollectionSpec, Generated, OperationBehaviour, Rule};
 use super::store::{CollectionData, Record, Session, Store, key_text, lock};
-use super::template::{evaluate, holds, jinja_value};
+use super::template::{Expr, jinja_value};
 use super::view::shown;
-use crate::generate::{random_matching, random_uuid};
+use crate::generate::random_uuid;
 use minijinja::Value as JinjaValue;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -129,7 +129,7 @@ pub fn check(
                 continue;
             }
             let context = runner.scope.context(session, &[]);
-            if holds(&check.when, &context).unwrap_or(false) {
+            if check.when.holds(&context).unwrap_or(false) {
                 failed.push((check.field.clone(), check.message.render(&context)));
             }
         }
@@ -264,7 +264,7 @@ pub fn identify(
     let (reason, credential) = worst.unwrap_or((Denial::Missing, String::new()));
     if reason == Denial::Unknown
         && let Some(expression) = &access.accept_any_as
-        && let Ok(value) = evaluate(expression, &scope.context(&session, &[]))
+        && let Ok(value) = expression.evaluate(&scope.context(&session, &[]))
         && let Some(key) = key_text(&value).filter(|k| users.get(k).is_some())
     {
         return Identity::User(key);
@@ -355,9 +355,7 @@ fn generate(
                     data.sequence += 1;
                     Value::from(data.sequence)
                 }
-                Generated::Pattern(pattern) => Value::String(
-                    random_matching(&mut session.rng, pattern, 0, None).unwrap_or_default(),
-                ),
+                Generated::Pattern(generator) => Value::String(generator.any(&mut session.rng)),
                 Generated::Template(template) => {
                     match template.constant() {
                         Some(value) => value.clone(),
@@ -427,7 +425,7 @@ impl<'f> Runner<'f> {
             if let Some(when) = &rule.when {
                 let scope = &self.scope;
                 let held = with_item(&mut item, |item| {
-                    holds(when, &scope.context(session, &[("item", item)]))
+                    when.holds(&scope.context(session, &[("item", item)]))
                 });
                 match held {
                     Ok(true) => {}
@@ -473,10 +471,7 @@ impl<'f> Runner<'f> {
                     // and computed fields can cost more than the condition.
                     let mut shown = super::view::shown(spec, record, session.now_ms());
                     let seen = LentItem::lend(&mut shown, |item| {
-                        holds(
-                            condition,
-                            &self.scope.context(session, &[("item", item.value())]),
-                        )
+                        condition.holds(&self.scope.context(session, &[("item", item.value())]))
                     });
                     if seen.unwrap_or(false) {
                         keys.insert(super::uuid_text::index_form(&key).into_owned());
@@ -506,15 +501,17 @@ impl<'f> Runner<'f> {
     fn key(
         &mut self,
         session: &Session,
-        expression: &str,
+        expression: &Expr,
         extra: &[(&'static str, JinjaValue)],
     ) -> Option<String> {
         let context = self.scope.context(session, extra);
-        match evaluate(expression, &context) {
+        match expression.evaluate(&context) {
             Ok(value) => key_text(&value),
             Err(e) => {
-                self.notes
-                    .push(format!("key expression `{expression}` failed: {e}"));
+                self.notes.push(format!(
+                    "key expression `{}` failed: {e}",
+                    expression.source()
+                ));
                 None
             }
         }
@@ -867,7 +864,7 @@ impl<'f> Runner<'f> {
         let include_deleted = match &rule.list.include_deleted {
             Some(expression) => {
                 let context = self.scope.context(session, &[]);
-                holds(expression, &context).unwrap_or(false)
+                expression.holds(&context).unwrap_or(false)
             }
             None => false,
         };
@@ -886,7 +883,7 @@ impl<'f> Runner<'f> {
             if let Some(filter) = &rule.list.filter {
                 let scope = &self.scope;
                 let held = LentItem::lend(&mut shown, |item| {
-                    holds(filter, &scope.context(session, &[("item", item.value())]))
+                    filter.holds(&scope.context(session, &[("item", item.value())]))
                 });
                 match held {
                     Ok(true) => {}

@@ -18,7 +18,7 @@
 //! compile is an error naming the file and line.
 
 use super::model::Model;
-use super::template::{Template, environment};
+use super::template::{Expr, Template, environment};
 use crate::source::{SourceDocument, SourceError, SourceLocation};
 use minijinja::Environment;
 use serde_json::Value;
@@ -81,11 +81,13 @@ impl ErrorKind {
 /// One way of answering an error: used when `when` holds (or has none).
 #[derive(Debug, Clone)]
 pub struct ErrorRule {
-    pub when: Option<String>,
+    pub when: Option<Expr>,
     pub status: Option<u16>,
     pub content_type: String,
     pub headers: Vec<(String, String)>,
     pub body: Template,
+    /// JSON pointer of the rule (`/errors/validation/0`), for diagnostics.
+    pub pointer: String,
 }
 
 /// A loaded fixture.
@@ -357,24 +359,7 @@ impl Reader<'_> {
                 &pointer,
                 &["when", "status", "content_type", "headers", "body"],
             )?;
-            let when = match item.get("when") {
-                None => None,
-                Some(Value::String(expr)) => {
-                    env.compile_expression(expr).map_err(|e| {
-                        self.invalid(
-                            &format!("{pointer}/when"),
-                            format!("condition does not compile: {e}"),
-                        )
-                    })?;
-                    Some(expr.clone())
-                }
-                Some(_) => {
-                    return Err(self.invalid(
-                        &format!("{pointer}/when"),
-                        "`when` must be an expression string",
-                    ));
-                }
-            };
+            let when = self.expression(env, item.get("when"), &format!("{pointer}/when"))?;
             let status = self.status(item, &pointer)?;
             let content_type = match item.get("content_type") {
                 None => "application/json".to_string(),
@@ -407,6 +392,7 @@ impl Reader<'_> {
                 content_type,
                 headers,
                 body,
+                pointer,
             });
         }
         Ok(rules)

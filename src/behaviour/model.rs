@@ -2,7 +2,7 @@
 //! rules bound to operations. Read by [`super::parse_model`], checked against
 //! the spec by [`super::bind`], run by [`super::engine`].
 
-use super::template::Template;
+use super::template::{Expr, Template};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -78,7 +78,7 @@ pub struct CollectionSpec {
     pub unique: Vec<Vec<String>>,
     /// Expression with `item` and `user`: whether the request's user may
     /// see the item. Others are not found, listed or counted.
-    pub visible: Option<String>,
+    pub visible: Option<Expr>,
     /// More fields that differ from run to run, such as computed copies of
     /// generated ones (a project's `customer_slug`): hidden in snapshots
     /// and drift reports like generated fields.
@@ -99,8 +99,8 @@ pub enum Generated {
     UuidHex,
     /// 1, 2, 3… per collection and session.
     Sequence,
-    /// A random string matching the regular expression.
-    Pattern(String),
+    /// A random string matching the regular expression, compiled at load.
+    Pattern(crate::generate::PatternGenerator),
     Template(Template),
 }
 
@@ -148,7 +148,7 @@ pub struct OperationBehaviour {
 pub struct Check {
     /// The body field concerned; `""` for the body as a whole.
     pub field: String,
-    pub when: String,
+    pub when: Expr,
     pub message: Template,
     pub pointer: String,
 }
@@ -159,7 +159,7 @@ pub struct Target {
     pub collection: String,
     /// Expression for the item's key; `None` until bound, when it becomes
     /// the operation's only path parameter.
-    pub id: Option<String>,
+    pub id: Option<Expr>,
     /// Soft-deleted items count as found (for recover).
     pub include_deleted: bool,
     /// Answer 404 when missing (default); otherwise `item` is none.
@@ -169,12 +169,12 @@ pub struct Target {
 /// One rule: when its condition holds, do its action and answer.
 #[derive(Debug)]
 pub struct Rule {
-    pub when: Option<String>,
+    pub when: Option<Expr>,
     pub action: Action,
     /// Collection acted on; default: the target's.
     pub collection: Option<String>,
     /// Expression for the key of the item acted on; default: the target.
-    pub id: Option<String>,
+    pub id: Option<Expr>,
     /// Fields to write (create, update); default: the request body.
     pub set: Option<Template>,
     pub list: ListSpec,
@@ -227,11 +227,11 @@ impl Action {
 #[derive(Debug, Default)]
 pub struct ListSpec {
     /// Per-item condition, with `item` in scope.
-    pub filter: Option<String>,
+    pub filter: Option<Expr>,
     /// Query parameters mapped to field comparisons.
     pub filters: Vec<QueryFilter>,
     /// Expression: include soft-deleted items.
-    pub include_deleted: Option<String>,
+    pub include_deleted: Option<Expr>,
     pub order: Option<Ordering>,
     pub paginate: Option<Paginate>,
 }

@@ -4,7 +4,7 @@
 
 use super::fixture::{FixtureError, Reader};
 use super::model::*;
-use super::template::Template;
+use super::template::{Expr, Template};
 use minijinja::Environment;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -270,13 +270,11 @@ impl Reader<'_> {
                         "`pattern` must be a regular expression",
                     ));
                 };
-                if let Err(e) = regex_syntax::Parser::new().parse(pattern) {
-                    return Err(self.invalid(
-                        &format!("{at}/pattern"),
-                        format!("invalid regular expression: {e}"),
-                    ));
-                }
-                Generated::Pattern(pattern.clone())
+                let generator =
+                    crate::generate::PatternGenerator::compile(pattern).map_err(|why| {
+                        self.invalid(&format!("{at}/pattern"), format!("`pattern`: {why}"))
+                    })?;
+                Generated::Pattern(generator)
             }
             other => Generated::Template(self.template(env, other, at)?),
         })
@@ -828,23 +826,15 @@ impl Reader<'_> {
     /// An optional expression string, compiled once to check it.
     pub(super) fn expression(
         &self,
-        env: &Environment<'_>,
+        _env: &Environment<'_>,
         value: Option<&Value>,
         at: &str,
-    ) -> Result<Option<String>, FixtureError> {
+    ) -> Result<Option<Expr>, FixtureError> {
         match value {
             None => Ok(None),
-            Some(Value::String(expr)) => {
-                let inner = expr.trim();
-                let inner = inner
-                    .strip_prefix("{{")
-                    .and_then(|e| e.strip_suffix("}}"))
-                    .unwrap_or(inner)
-                    .trim();
-                env.compile_expression(inner)
-                    .map_err(|e| self.invalid(at, format!("expression does not compile: {e}")))?;
-                Ok(Some(inner.to_string()))
-            }
+            Some(Value::String(source)) => Expr::compile(source)
+                .map(Some)
+                .map_err(|e| self.invalid(at, format!("expression does not compile: {e}"))),
             Some(_) => Err(self.invalid(at, "expected an expression (a string)")),
         }
     }

@@ -10,44 +10,41 @@
 
 use minijinja::{Environment, Expression, Value as JinjaValue};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 
-/// A template checked at load time.
+/// A template compiled at load: rendering runs what was checked.
 #[derive(Debug, Clone)]
 pub struct Template {
     root: Node,
 }
 
-/// A template taken apart once at load, so rendering never looks at a
-/// string twice to learn what it is. Parts with no template in them are
-/// kept whole as constants.
+/// A template taken apart and compiled once at load, so rendering never
+/// looks at a string twice to learn what it is. Parts with no template in
+/// them are kept whole as constants.
 #[derive(Debug, Clone)]
 enum Node {
     Constant(Value),
-    /// `"{{ expr }}"`: the expression's value, with its type. `path` holds
-    /// the names when the expression is only lookups by name.
-    Expression {
-        source: String,
-        path: Option<Vec<String>>,
-    },
+    /// `"{{ expr }}"`: the expression's value, with its type.
+    Expression(Expr),
     /// Any other string with `{{`/`{%`: rendered as text.
-    Text(String),
+    Text(Arc<TextTemplate>),
     Array(Vec<Node>),
     Object(Vec<(String, Node)>),
     Each {
-        expression: String,
+        expression: Expr,
         name: String,
         body: Box<Node>,
     },
 }
 
 impl Template {
-    /// Checks every string of `value` compiles; the error names the pointer.
-    pub fn new(env: &Environment<'_>, value: Value) -> Result<Self, (String, String)> {
-        check(env, &value, &mut String::new())?;
+    /// Compiles every string of `value`; an error names the pointer (its
+    /// keys escaped, so a key with `/` still leads to its line) and says why.
+    /// `_env` is the one [`environment`]: kept in the signature so callers
+    /// say which environment their templates belong to.
+    pub fn new(_env: &Environment<'_>, value: Value) -> Result<Self, (String, String)> {
         Ok(Self {
-            root: Node::of(value),
+            root: Node::compile(value, &mut String::new())?,
         })
     }
 
@@ -67,21 +64,132 @@ impl Template {
     }
 }
 
+/// An expression compiled once, at load, against the one [`environment`]:
+/// a fixture's conditions and keys (`when`, `id`, `filter`, `visible`) and
+/// the `{{ … }}` of its templates.
+#[derive(Clone)]
+pub struct Expr {
+    source: Arc<str>,
+    /// The names, when the expression is only lookups by name: evaluated
+    /// without starting the template machine.
+    path: Option<Vec<String>>,
+    compiled: Arc<Expression<'static, 'static>>,
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Expr({:?})", self.source)
+    }
+}
+
+impl Expr {
+    /// Compiles `source` (a bare expression, or one wrapped in `{{ }}`).
+    pub fn compile(source: &str) -> Result<Self, String> {
+        let inner = source.trim();
+        let inner = inner
+            .strip_prefix("{{")
+            .and_then(|e| e.strip_suffix("}}"))
+            .unwrap_or(inner)
+            .trim();
+        let compiled = environment()
+            .compile_expression_owned(inner.to_string())
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            source: inner.into(),
+            path: parse_path(inner).map(|names| names.into_iter().map(str::to_string).collect()),
+            compiled: Arc::new(compiled),
+        })
+    }
+
+    /// The expression as written (without `{{ }}`).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    fn eval(&self, context: &JinjaValue) -> Result<JinjaValue, minijinja::Error> {
+        if let Some(value) = self
+            .path
+            .as_deref()
+            .and_then(|names| lookup(names, context))
+        {
+            return Ok(value);
+        }
+        self.compiled.eval(context)
+    }
+
+    /// Whether the condition holds.
+    pub fn holds(&self, context: &JinjaValue) -> Result<bool, String> {
+        self.eval(context)
+            .map(|v| v.is_true())
+            .map_err(|e| e.to_string())
+    }
+
+    /// The expression's value as JSON (`null` when undefined).
+    pub fn evaluate(&self, context: &JinjaValue) -> Result<Value, String> {
+        let value = self.eval(context).map_err(|e| e.to_string())?;
+        if value.is_undefined() || value.is_none() {
+            return Ok(Value::Null);
+        }
+        serde_json::to_value(&value).map_err(|e| e.to_string())
+    }
+}
+
+/// A text template with `{{ }}` and `{% %}` (a message built from parts):
+/// compiled at load into an environment of its own that owns the text, so
+/// it lives exactly as long as its fixture (minijinja's templates borrow
+/// their source, which a process-wide environment could only do for text
+/// kept for ever).
+pub struct TextTemplate {
+    env: Environment<'static>,
+}
+
+impl TextTemplate {
+    /// minijinja's own name for a template read from a string, as errors show it.
+    const NAME: &'static str = "<string>";
+
+    fn compile(text: String) -> Result<Self, minijinja::Error> {
+        let mut env = configured(Environment::new());
+        env.add_template_owned(Self::NAME, text)?;
+        Ok(Self { env })
+    }
+
+    fn render(&self, context: &JinjaValue) -> Result<String, minijinja::Error> {
+        self.env.get_template(Self::NAME)?.render(context)
+    }
+}
+
+impl std::fmt::Debug for TextTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = self
+            .env
+            .get_template(Self::NAME)
+            .map(|t| t.source().to_string());
+        write!(f, "TextTemplate({source:?})")
+    }
+}
+
 impl Node {
-    /// The tree of a value that [`check`] accepted.
-    fn of(value: Value) -> Node {
-        match value {
+    /// Compiles `value`; `pointer` is where it is, for errors.
+    fn compile(value: Value, pointer: &mut String) -> Result<Node, (String, String)> {
+        let fail = |pointer: &str, e: String| (pointer.to_string(), e);
+        Ok(match value {
             Value::String(text) => match whole_expression(&text) {
-                Some(expression) => Node::Expression {
-                    source: expression.to_string(),
-                    path: parse_path(expression)
-                        .map(|names| names.into_iter().map(str::to_string).collect()),
-                },
-                None if is_template(&text) => Node::Text(text),
+                Some(expression) => {
+                    Node::Expression(Expr::compile(expression).map_err(|e| fail(pointer, e))?)
+                }
+                None if is_template(&text) => Node::Text(Arc::new(
+                    TextTemplate::compile(text).map_err(|e| fail(pointer, e.to_string()))?,
+                )),
                 None => Node::Constant(Value::String(text)),
             },
             Value::Array(items) => {
-                let nodes: Vec<Node> = items.into_iter().map(Node::of).collect();
+                let mut nodes = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push_str(&format!("/{i}"));
+                    nodes.push(Node::compile(item, pointer)?);
+                    pointer.truncate(len);
+                }
                 match nodes.iter().all(Node::is_constant) {
                     true => Node::Constant(Value::Array(
                         nodes.into_iter().map(Node::into_constant).collect(),
@@ -89,18 +197,30 @@ impl Node {
                     false => Node::Array(nodes),
                 }
             }
-            Value::Object(map) if map.contains_key("$each") => match each_parts(&map) {
-                Ok(each) => Node::Each {
-                    expression: each.expression.to_string(),
-                    name: each.name.to_string(),
-                    body: Box::new(Node::of(each.body.clone())),
-                },
-                // `check` refuses these; render it as the broken value it is.
-                Err(_) => Node::Constant(Value::Null),
-            },
+            Value::Object(map) if map.contains_key("$each") => {
+                let each = each_parts(&map).map_err(|e| fail(pointer, e))?;
+                let expression = Expr::compile(each.expression)
+                    .map_err(|e| fail(&format!("{pointer}/$each"), e))?;
+                let name = each.name.to_string();
+                let len = pointer.len();
+                pointer.push_str("/yield");
+                let body = Node::compile(each.body.clone(), pointer)?;
+                pointer.truncate(len);
+                Node::Each {
+                    expression,
+                    name,
+                    body: Box::new(body),
+                }
+            }
             Value::Object(map) => {
-                let nodes: Vec<(String, Node)> =
-                    map.into_iter().map(|(k, v)| (k, Node::of(v))).collect();
+                let mut nodes = Vec::with_capacity(map.len());
+                for (key, value) in map {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    nodes.push((key, Node::compile(value, pointer)?));
+                    pointer.truncate(len);
+                }
                 match nodes.iter().all(|(_, n)| n.is_constant()) {
                     true => Node::Constant(Value::Object(
                         nodes
@@ -112,7 +232,7 @@ impl Node {
                 }
             }
             other => Node::Constant(other),
-        }
+        })
     }
 
     fn is_constant(&self) -> bool {
@@ -129,14 +249,14 @@ impl Node {
     fn render(&self, context: &JinjaValue) -> Value {
         match self {
             Node::Constant(value) => value.clone(),
-            Node::Expression { source, path } => path
-                .as_deref()
-                .and_then(|names| lookup(names, context))
-                .map_or_else(|| eval_expression(source, context), Ok)
+            Node::Expression(expression) => expression
+                .eval(context)
                 .map(|v| serde_json::to_value(&v).unwrap_or(Value::Null))
                 .unwrap_or_else(|e| Value::String(format!("template error: {e}"))),
-            Node::Text(text) => Value::String(
-                render_text(text, context).unwrap_or_else(|e| format!("template error: {e}")),
+            Node::Text(template) => Value::String(
+                template
+                    .render(context)
+                    .unwrap_or_else(|e| format!("template error: {e}")),
             ),
             Node::Array(nodes) => Value::Array(nodes.iter().map(|n| n.render(context)).collect()),
             Node::Object(nodes) => Value::Object(
@@ -150,7 +270,7 @@ impl Node {
                 name,
                 body,
             } => {
-                let list = eval_expression(expression, context);
+                let list = expression.eval(context);
                 let items: Vec<JinjaValue> =
                     match list.and_then(|l| l.try_iter().map(|i| i.collect())) {
                         Ok(items) => items,
@@ -174,22 +294,6 @@ impl Node {
     }
 }
 
-/// Evaluates a condition expression; errors count as false.
-pub fn holds(expression: &str, context: &JinjaValue) -> Result<bool, String> {
-    eval_expression(expression, context)
-        .map(|v| v.is_true())
-        .map_err(|e| e.to_string())
-}
-
-/// Evaluates an expression to a JSON value.
-pub fn evaluate(expression: &str, context: &JinjaValue) -> Result<Value, String> {
-    let value = eval_expression(expression, context).map_err(|e| e.to_string())?;
-    if value.is_undefined() || value.is_none() {
-        return Ok(Value::Null);
-    }
-    serde_json::to_value(&value).map_err(|e| e.to_string())
-}
-
 /// The expression of a string that is exactly `{{ expr }}`.
 fn whole_expression(text: &str) -> Option<&str> {
     let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
@@ -198,53 +302,6 @@ fn whole_expression(text: &str) -> Option<&str> {
 
 fn is_template(text: &str) -> bool {
     text.contains("{{") || text.contains("{%")
-}
-
-fn check(
-    env: &Environment<'_>,
-    value: &Value,
-    pointer: &mut String,
-) -> Result<(), (String, String)> {
-    match value {
-        Value::String(text) => {
-            let result = match whole_expression(text) {
-                Some(expr) => env.compile_expression(expr).map(|_| ()),
-                None if is_template(text) => env.template_from_str(text).map(|_| ()),
-                None => Ok(()),
-            };
-            result.map_err(|e| (pointer.clone(), e.to_string()))
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push_str(&format!("/{i}"));
-                check(env, item, pointer)?;
-                pointer.truncate(len);
-            }
-            Ok(())
-        }
-        Value::Object(map) if map.contains_key("$each") => {
-            let each = each_parts(map).map_err(|e| (pointer.clone(), e))?;
-            env.compile_expression(each.expression)
-                .map_err(|e| (format!("{pointer}/$each"), e.to_string()))?;
-            let len = pointer.len();
-            pointer.push_str("/yield");
-            check(env, each.body, pointer)?;
-            pointer.truncate(len);
-            Ok(())
-        }
-        Value::Object(map) => {
-            for (k, v) in map {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(k);
-                check(env, v, pointer)?;
-                pointer.truncate(len);
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
 }
 
 struct Each<'a> {
@@ -288,72 +345,19 @@ pub fn jinja_value<T: serde::Serialize>(value: T) -> JinjaValue {
 /// compiled against it can be kept for the life of the process.
 pub fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.add_filter("group_by_field", group_by_field);
-        env.add_filter("last_segment", last_segment);
-        env.add_filter("flatten", flatten);
-        env.add_filter("merge", merge);
-        env.add_filter("slugify", slugify);
-        env.add_filter("pick", pick);
-        env.add_function("uuid", new_uuid);
-        env
-    })
+    ENV.get_or_init(|| configured(Environment::new()))
 }
 
-/// Distinct sources compiled and kept. Sources come from fixtures, never
-/// from requests; the cap only guards against a fixture generator gone wild
-/// (past it, sources compile on every use, as before).
-const CACHE_LIMIT: usize = 20_000;
-
-type Cache<T> = OnceLock<RwLock<HashMap<Box<str>, Arc<T>>>>;
-
-/// Compiling is most of the cost of a template; each source is compiled
-/// once per process and shared by every request and thread. `None` when
-/// the cache is full: the caller then compiles for this use only.
-fn cached<T>(
-    cache: &'static Cache<T>,
-    source: &str,
-    compile: impl FnOnce() -> Result<T, minijinja::Error>,
-) -> Result<Option<Arc<T>>, minijinja::Error> {
-    let map = cache.get_or_init(Default::default);
-    {
-        let read = map.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(found) = read.get(source) {
-            return Ok(Some(found.clone()));
-        }
-        if read.len() >= CACHE_LIMIT {
-            return Ok(None);
-        }
-    }
-    let compiled = Arc::new(compile()?);
-    let mut map = map.write().unwrap_or_else(|e| e.into_inner());
-    let kept = map.entry(source.into()).or_insert(compiled);
-    Ok(Some(kept.clone()))
-}
-
-fn eval_expression(source: &str, context: &JinjaValue) -> Result<JinjaValue, minijinja::Error> {
-    if let Some(value) = lookup_path(source, context) {
-        return Ok(value);
-    }
-    static CACHE: Cache<Expression<'static, 'static>> = OnceLock::new();
-    let env = environment();
-    match cached(&CACHE, source, || {
-        env.compile_expression_owned(source.to_string())
-    })? {
-        Some(expression) => expression.eval(context),
-        None => env.compile_expression(source)?.eval(context),
-    }
-}
-
-/// The value of an expression that is only a name and lookups by name
-/// (`item.id`, `path["serverId"]`, `now`), found without starting the
-/// template machine. Most fixture expressions are like that, and the
-/// machine costs more than the lookup. `None` hands anything else, and any
-/// path through something that is not a mapping or that ends undefined, to
-/// minijinja, so results and errors are minijinja's own.
-fn lookup_path(source: &str, context: &JinjaValue) -> Option<JinjaValue> {
-    lookup(&parse_path(source)?, context)
+/// Builtins plus understudy's filters and functions.
+fn configured(mut env: Environment<'static>) -> Environment<'static> {
+    env.add_filter("group_by_field", group_by_field);
+    env.add_filter("last_segment", last_segment);
+    env.add_filter("flatten", flatten);
+    env.add_filter("merge", merge);
+    env.add_filter("slugify", slugify);
+    env.add_filter("pick", pick);
+    env.add_function("uuid", new_uuid);
+    env
 }
 
 /// The names of a name-and-lookups expression, or `None` for any other.
@@ -375,6 +379,12 @@ fn parse_path(source: &str) -> Option<Vec<&str>> {
     Some(names)
 }
 
+/// The value of an expression that is only a name and lookups by name
+/// (`item.id`, `path["serverId"]`, `now`), found without starting the
+/// template machine. Most fixture expressions are like that, and the
+/// machine costs more than the lookup. `None` hands anything else, and any
+/// path through something that is not a mapping or that ends undefined, to
+/// minijinja, so results and errors are minijinja's own.
 fn lookup<S: AsRef<str>>(names: &[S], context: &JinjaValue) -> Option<JinjaValue> {
     let mut value = context.clone();
     for name in names {
@@ -407,21 +417,6 @@ fn split_subscript(text: &str) -> Option<(&str, &str)> {
     let key = &inner[..end];
     let after = inner[end + 1..].strip_prefix(']')?;
     (!key.contains(['\\', '"', '\''])).then_some((key, after))
-}
-
-fn render_text(source: &str, context: &JinjaValue) -> Result<String, minijinja::Error> {
-    static CACHE: Cache<minijinja::Template<'static, 'static>> = OnceLock::new();
-    let env = environment();
-    let compiled = cached(&CACHE, source, || {
-        // A template borrows its text for as long as it lives, and cached
-        // templates live for the process; the cache's cap bounds this.
-        let text: &'static str = Box::leak(source.to_string().into_boxed_str());
-        env.template_from_str(text)
-    })?;
-    match compiled {
-        Some(template) => template.render(context),
-        None => env.render_str(source, context),
-    }
 }
 
 /// `[[1, 2], [3]] | flatten` is `[1, 2, 3]`: lists of lists, one level.
@@ -565,6 +560,10 @@ fn group_by_field(
 
 #[cfg(test)]
 mod tests {
+    /// The shortcut [`Expr`] takes for name-and-lookups expressions.
+    fn lookup_path(source: &str, context: &JinjaValue) -> Option<JinjaValue> {
+        lookup(&parse_path(source)?, context)
+    }
 
     #[test]
     fn a_dotted_name_reads_the_same_with_and_without_the_shortcut() {

@@ -99,7 +99,12 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
     reply
 }
 
-fn fixture_broke_spec(rule: &str, status: u16, errors: &[String], operation: &str) -> Reply {
+pub(super) fn fixture_broke_spec(
+    rule: &str,
+    status: u16,
+    errors: &[String],
+    operation: &str,
+) -> Reply {
     let body = json!({
         "type": "about:blank",
         "title": "The fixture's answer breaks the spec",

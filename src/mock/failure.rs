@@ -9,7 +9,6 @@
 use super::reply::Reply;
 use super::spec_error::{Documented, answer};
 use super::violation::Violation;
-use crate::behaviour::template::holds;
 use crate::behaviour::template::jinja_value;
 use crate::behaviour::{ErrorKind, Fixture};
 use serde_json::{Value, json};
@@ -95,13 +94,24 @@ pub fn render(
     let mut reply = match fixture.errors.get(&failure.kind).and_then(|rules| {
         rules.iter().find(|rule| {
             rule.when
-                .as_deref()
-                .is_none_or(|w| holds(w, &context).unwrap_or(false))
+                .as_ref()
+                .is_none_or(|w| w.holds(&context).unwrap_or(false))
         })
     }) {
         Some(rule) => {
             let body = rule.body.render(&context);
-            let mut reply = Reply::of(rule.status.unwrap_or(status), &rule.content_type, &body);
+            let status = rule.status.unwrap_or(status);
+            if let Some(documented) = documented
+                && let Some(errors) = breaks_spec(documented, status, &rule.content_type, &body)
+            {
+                return super::behave::fixture_broke_spec(
+                    &rule.pointer,
+                    status,
+                    &errors,
+                    &documented.operation.id,
+                );
+            }
+            let mut reply = Reply::of(status, &rule.content_type, &body);
             reply.headers.extend(rule.headers.iter().cloned());
             reply
         }
@@ -138,6 +148,31 @@ pub fn render(
     }
     reply.violations = failure.violations;
     reply
+}
+
+/// The schema errors of an error rule's `body` against what the operation
+/// documents for `status` in `content_type`, or `None` when it fits or the
+/// spec documents no schema for it: an error rule's answer keeps the
+/// contract as every other answer of the mock does.
+fn breaks_spec(
+    documented: &Documented<'_>,
+    status: u16,
+    content_type: &str,
+    body: &Value,
+) -> Option<Vec<String>> {
+    let response = documented.operation.response_for(status)?;
+    let media = super::respond::negotiate(&response.media, Some(content_type))?;
+    let compiled = documented.api.compiled(media.schema.as_ref()?).ok()?;
+    if compiled.is_valid(body) {
+        return None;
+    }
+    let errors: Vec<String> = compiled
+        .errors(body)
+        .into_iter()
+        .take(5)
+        .map(|e| format!("{} at `{}`", e, e.pointer))
+        .collect();
+    (!errors.is_empty()).then_some(errors)
 }
 
 fn problem(failure: &Failure, status: u16) -> Value {
