@@ -10,6 +10,7 @@ pub mod atomic_file;
 pub mod behaviour;
 pub mod bundled;
 pub mod cli;
+pub mod contract;
 pub mod diagnostic;
 pub mod drift;
 pub mod generate;

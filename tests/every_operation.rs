@@ -5,7 +5,7 @@ mod common;
 
 use common::{real_spec, send, start};
 use understudy::behaviour::Fixture;
-use understudy::mock::body::find_media;
+use understudy::contract::media;
 use understudy::sample::sample_request;
 use understudy::spec::Api;
 
@@ -59,7 +59,7 @@ async fn check_every_operation(api: Api, fixture: Fixture) -> (usize, Vec<String
             .header("content-type")
             .unwrap_or_default()
             .to_string();
-        let Some(media) = find_media(&spec.media, &content_type) else {
+        let Some(media) = media::documented(&spec.media, &content_type) else {
             failures.push(format!(
                 "{what}: content type {content_type} is not documented"
             ));

@@ -5,11 +5,11 @@
 
 use super::failure::{self, Failure};
 use super::reply::Reply;
-use super::respond::negotiate;
 use super::spec_error::Documented;
 use crate::behaviour::engine::{self, Answer, Outcome, Request};
 use crate::behaviour::model::OperationBehaviour;
 use crate::behaviour::{Fixture, Store};
+use crate::contract::media::negotiate;
 use crate::spec::{Api, Operation};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -56,7 +56,9 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
             answer.rule
         ));
     }
-    let body = answer.body.filter(|_| !matches!(status, 204 | 205 | 304));
+    let body = answer
+        .body
+        .filter(|_| !crate::contract::has_no_body(status));
     let mut reply = match body {
         None => Reply::empty(status),
         Some(body) => {
@@ -68,14 +70,8 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
             if !answer.undocumented
                 && let Some(schema) = media.and_then(|m| m.schema.as_ref())
                 && let Ok(compiled) = api.compiled(schema)
-                && !compiled.is_valid(&body)
             {
-                let errors: Vec<String> = compiled
-                    .errors(&body)
-                    .into_iter()
-                    .take(5)
-                    .map(|e| format!("{} at `{}`", e, e.pointer))
-                    .collect();
+                let errors = crate::contract::schema_errors(&compiled, &body, 5);
                 if !errors.is_empty() {
                     return fixture_broke_spec(&answer.rule, status, &errors, &operation.id);
                 }

@@ -4,7 +4,7 @@ use super::failure::Failure;
 
 use super::violation::Violation;
 use crate::behaviour::ErrorKind;
-use crate::spec::operation::{MediaType, is_json_media_type};
+use crate::spec::operation::is_json_media_type;
 use crate::spec::{Api, Operation};
 use serde_json::Value;
 
@@ -31,7 +31,10 @@ pub fn check(
         return Ok(None);
     }
     let given = content_type.map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase());
-    let Some(media) = given.as_deref().and_then(|g| find_media(&spec.media, g)) else {
+    let Some(media) = given
+        .as_deref()
+        .and_then(|g| crate::contract::media::documented(&spec.media, g))
+    else {
         let accepted: Vec<&str> = spec.media.iter().map(|m| m.name.as_str()).collect();
         let mut failure = Failure::new(
             ErrorKind::UnsupportedMediaType,
@@ -125,18 +128,4 @@ fn first_segment(pointer: &str) -> String {
         .nth(1)
         .map(|s| s.replace("~1", "/").replace("~0", "~"))
         .unwrap_or_default()
-}
-
-/// The documented media type for a given one: exact, then `type/*`, then `*/*`.
-pub fn find_media<'a>(media: &'a [MediaType], given: &str) -> Option<&'a MediaType> {
-    let major = given.split('/').next().unwrap_or_default();
-    media
-        .iter()
-        .find(|m| m.name == given)
-        .or_else(|| {
-            media
-                .iter()
-                .find(|m| m.name.strip_suffix("/*") == Some(major))
-        })
-        .or_else(|| media.iter().find(|m| m.name == "*/*"))
 }

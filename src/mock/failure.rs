@@ -160,18 +160,13 @@ fn breaks_spec(
     content_type: &str,
     body: &Value,
 ) -> Option<Vec<String>> {
-    let response = documented.operation.response_for(status)?;
-    let media = super::respond::negotiate(&response.media, Some(content_type))?;
-    let compiled = documented.api.compiled(media.schema.as_ref()?).ok()?;
-    if compiled.is_valid(body) {
+    if crate::contract::has_no_body(status) {
         return None;
     }
-    let errors: Vec<String> = compiled
-        .errors(body)
-        .into_iter()
-        .take(5)
-        .map(|e| format!("{} at `{}`", e, e.pointer))
-        .collect();
+    let response = documented.operation.response_for(status)?;
+    let media = crate::contract::media::documented(&response.media, content_type)?;
+    let compiled = documented.api.compiled(media.schema.as_ref()?).ok()?;
+    let errors = crate::contract::schema_errors(&compiled, body, 5);
     (!errors.is_empty()).then_some(errors)
 }
 

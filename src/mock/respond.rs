@@ -11,6 +11,7 @@
 use super::failure::Failure;
 use super::reply::Reply;
 use crate::behaviour::ErrorKind;
+use crate::contract::media::negotiate;
 use crate::generate::{Attempt, generate};
 use crate::spec::operation::{MediaType, ResponseSpec, StatusKey};
 use crate::spec::{Api, Direction, Operation};
@@ -98,7 +99,7 @@ pub fn respond(
     };
     let (status, spec) = response;
     // HTTP forbids a body on these, whatever the spec documents.
-    if spec.media.is_empty() || matches!(status, 204 | 205 | 304) {
+    if spec.media.is_empty() || crate::contract::has_no_body(status) {
         let mut reply = Reply::empty(status);
         add_headers(api, spec, &mut reply, seed);
         return Ok(reply);
@@ -178,36 +179,6 @@ pub fn default_response(operation: &Operation) -> Option<&ResponseSpec> {
         .or_else(|| operation.response_keyed(StatusKey::Range(2)))
         .or_else(|| operation.response_keyed(StatusKey::Default))
         .or_else(|| operation.responses.first())
-}
-
-/// The media type to answer with given `Accept` (JSON first when anything goes).
-pub fn negotiate<'a>(media: &'a [MediaType], accept: Option<&str>) -> Option<&'a MediaType> {
-    let preferred = || media.iter().find(|m| m.is_json()).or(media.first());
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
-        return preferred();
-    };
-    for range in accept.split(',') {
-        let range = range
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        if range == "*/*" {
-            return preferred();
-        }
-        if let Some(major) = range.strip_suffix("/*")
-            && let Some(m) = media
-                .iter()
-                .find(|m| m.name.split('/').next() == Some(major))
-        {
-            return Some(m);
-        }
-        if let Some(m) = media.iter().find(|m| m.name == range) {
-            return Some(m);
-        }
-    }
-    None
 }
 
 fn build_body(

@@ -57,7 +57,7 @@ pub fn answer(
         respond::add_headers(documented.api, spec, &mut reply, documented.seed);
         return Some(reply);
     }
-    let media = respond::negotiate(&spec.media, None)?;
+    let media = crate::contract::media::negotiate(&spec.media, None)?;
     let content_type = if media.name.contains('*') {
         "application/json"
     } else {

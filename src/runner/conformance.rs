@@ -64,19 +64,13 @@ pub fn check(api: &Api, method: &hyper::Method, path: &str, response: &Incoming)
             ));
         }
     }
-    let no_body = matches!(status, 204 | 304) || *method == hyper::Method::HEAD;
+    let no_body = crate::contract::has_no_body(status) || *method == hyper::Method::HEAD;
     if no_body || documented.media.is_empty() {
         return out;
     }
     let content_type = response
         .header("content-type")
-        .map(|c| {
-            c.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(crate::contract::media::essence)
         .unwrap_or_default();
     if response.body.is_empty() {
         out.failures.push(Failure::new(
@@ -89,18 +83,7 @@ pub fn check(api: &Api, method: &hyper::Method, path: &str, response: &Incoming)
         ));
         return out;
     }
-    let media = documented
-        .media
-        .iter()
-        .find(|m| m.name == content_type)
-        .or_else(|| {
-            documented.media.iter().find(|m| {
-                m.name == "*/*"
-                    || m.name
-                        .strip_suffix("/*")
-                        .is_some_and(|major| content_type.split('/').next() == Some(major))
-            })
-        });
+    let media = crate::contract::media::documented(&documented.media, &content_type);
     let Some(media) = media else {
         out.failures.push(Failure::new(
             "schema",
@@ -140,18 +123,11 @@ pub fn check(api: &Api, method: &hyper::Method, path: &str, response: &Incoming)
             return out;
         }
     };
-    let errors: Vec<String> = compiled
-        .errors(body)
-        .into_iter()
-        .map(|e| {
-            let at = e.pointer.clone();
-            format!("at `{}`: {e}", if at.is_empty() { "/" } else { &at })
-        })
-        .collect();
+    let errors = crate::contract::schema_errors(&compiled, body, usize::MAX);
     for error in errors.iter().take(MAX_SCHEMA_ERRORS) {
         out.failures.push(Failure::new(
             "schema",
-            format!("{status} of `{}` breaks the spec {error}", operation.id),
+            format!("{status} of `{}` breaks the spec: {error}", operation.id),
         ));
     }
     if errors.len() > MAX_SCHEMA_ERRORS {

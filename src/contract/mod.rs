@@ -1,0 +1,52 @@
+//! The contract: what the spec allows, checked one way by every part that
+//! checks it. The mock (requests, and every answer it sends, fixture rules
+//! and error rules included), the runner and the recorder call these, so
+//! that they agree on which statuses carry no body, which documented media
+//! type a content type falls under, and how a schema error reads.
+
+pub mod media;
+
+use crate::spec::SlotSchema;
+use serde_json::Value;
+
+/// Statuses that carry no body whatever the spec documents: HTTP forbids
+/// content on 1xx, 204 and 304, and a server must not send any with 205.
+pub fn has_no_body(status: u16) -> bool {
+    matches!(status, 100..=199 | 204 | 205 | 304)
+}
+
+/// The schema errors of `value`, at most `limit`, each worded one way:
+/// what is wrong, then where (`… at `/name``, `/` for the value itself).
+pub fn schema_errors(schema: &SlotSchema<'_>, value: &Value, limit: usize) -> Vec<String> {
+    if schema.is_valid(value) {
+        return Vec::new();
+    }
+    schema
+        .errors(value)
+        .into_iter()
+        .take(limit)
+        .map(|e| {
+            let at = if e.pointer.is_empty() {
+                "/"
+            } else {
+                e.pointer.as_str()
+            };
+            format!("{e} at `{at}`")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_without_a_body() {
+        for status in [100, 101, 204, 205, 304] {
+            assert!(has_no_body(status), "{status}");
+        }
+        for status in [200, 201, 206, 301, 400, 404, 500] {
+            assert!(!has_no_body(status), "{status}");
+        }
+    }
+}
