@@ -22,7 +22,7 @@ fn bundled(name: &str) -> &'static Api {
         ["mittwald", "waldur", "datallog"]
             .into_iter()
             .map(|name| {
-                let bundled = understudy::bundled::find(name).expect("a bundled API");
+                let bundled = understudy::behaviour::bundled::find(name).expect("a bundled API");
                 let (api, _) = bundled.load().expect("the bundled API loads");
                 (name, api)
             })

@@ -18,9 +18,9 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use understudy::generate::request::sample_request;
 use understudy::runner::conformance;
 use understudy::runner::http::Incoming;
-use understudy::sample::sample_request;
 use understudy::spec::Api;
 
 /// Longest wait for one answer before it counts as a hang.

@@ -30,7 +30,7 @@ pub fn spec_load(data: &[u8]) {
     for operation in api.operations.iter().take(8) {
         let path = operation.path.replace(['{', '}'], "");
         let _ = api.route(&operation.method, &path);
-        let _ = understudy::sample::sample_request(&api, operation, 1);
+        let _ = understudy::generate::request::sample_request(&api, operation, 1);
     }
 }
 
@@ -38,7 +38,7 @@ pub fn spec_load(data: &[u8]) {
 fn bundled() -> &'static [Arc<MockService>] {
     static SERVICES: OnceLock<Vec<Arc<MockService>>> = OnceLock::new();
     SERVICES.get_or_init(|| {
-        understudy::bundled::BUNDLED
+        understudy::behaviour::bundled::BUNDLED
             .iter()
             .filter_map(|b| b.load().ok())
             .map(|(api, fixture)| {

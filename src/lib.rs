@@ -6,23 +6,15 @@
 //! it found. [`cli`] only parses arguments and calls
 //! into these modules.
 
-pub mod atomic_file;
 pub mod behaviour;
-pub mod bundled;
 pub mod cli;
 pub mod contract;
-pub mod diagnostic;
-pub mod drift;
 pub mod generate;
 pub mod mock;
 pub mod mutate;
-pub mod mutate_command;
 pub mod record;
-pub mod record_command;
 pub mod report;
-pub mod run_command;
 pub mod runner;
-pub mod sample;
 pub mod scenario;
 pub mod snapshot;
 pub mod source;

@@ -150,7 +150,7 @@ async fn the_plan_limit_refuses_the_fourth_project() {
 
 #[tokio::test]
 async fn the_plan_limit_comes_from_the_fixture_vars() {
-    let bundled = understudy::bundled::find("datallog").expect("bundled");
+    let bundled = understudy::behaviour::bundled::find("datallog").expect("bundled");
     let (api, mut fixture) = bundled.load().expect("loads");
     fixture
         .model
@@ -163,7 +163,7 @@ async fn the_plan_limit_comes_from_the_fixture_vars() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_concurrent_creates_of_one_name_give_one_success() {
-    let bundled = understudy::bundled::find("datallog").expect("bundled");
+    let bundled = understudy::behaviour::bundled::find("datallog").expect("bundled");
     let (api, mut fixture) = bundled.load().expect("loads");
     // The limit would refuse most creates first; this test is about the name.
     fixture

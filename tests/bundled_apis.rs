@@ -306,7 +306,7 @@ async fn cors_preflight_and_exposed_headers() {
 /// the body is checked against the spec by the runner's own check.
 #[tokio::test]
 async fn without_a_fixture_errors_take_the_specs_own_shape() {
-    let spec = understudy::bundled::find("mittwald")
+    let spec = understudy::behaviour::bundled::find("mittwald")
         .expect("bundled")
         .load()
         .expect("loads")

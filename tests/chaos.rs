@@ -11,7 +11,7 @@ use understudy::mock::fault::Chaos;
 use understudy::mock::{MockOptions, MockService, RunningMock};
 
 async fn datallog(chaos: Chaos) -> RunningMock {
-    let (api, fixture) = understudy::bundled::find("datallog")
+    let (api, fixture) = understudy::behaviour::bundled::find("datallog")
         .expect("bundled")
         .load()
         .expect("loads");

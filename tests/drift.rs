@@ -7,9 +7,9 @@ mod common;
 use std::path::PathBuf;
 use std::sync::Arc;
 use understudy::behaviour::Fixture;
-use understudy::drift::{self, Difference};
 use understudy::mock::RunningMock;
 use understudy::report::{self, Report};
+use understudy::runner::drift::{self, Difference};
 use understudy::runner::{self, RunOptions, TargetArg};
 
 fn repo(path: &str) -> PathBuf {

@@ -6,7 +6,7 @@ mod common;
 use common::{real_spec, send, start};
 use understudy::behaviour::Fixture;
 use understudy::contract::media;
-use understudy::sample::sample_request;
+use understudy::generate::request::sample_request;
 use understudy::spec::Api;
 
 /// Sends one sample request per operation; returns the failures, described.
@@ -86,7 +86,7 @@ async fn check_every_operation(api: Api, fixture: Fixture) -> (usize, Vec<String
 
 #[tokio::test]
 async fn every_bundled_operation_answers_within_its_spec() {
-    for bundled in understudy::bundled::BUNDLED.iter() {
+    for bundled in understudy::behaviour::bundled::BUNDLED.iter() {
         let (api, mut fixture) = bundled.load().expect("bundled API loads");
         // Requests made up from the spec name resources no session holds, so
         // the fixture's rules would rightly answer 404. This test is about the

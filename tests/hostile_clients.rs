@@ -14,7 +14,7 @@ use understudy::mock::{MockOptions, MockService, RunningMock};
 const SHORT: Duration = Duration::from_millis(300);
 
 async fn datallog(options: MockOptions) -> RunningMock {
-    let bundled = understudy::bundled::find("datallog").expect("bundled");
+    let bundled = understudy::behaviour::bundled::find("datallog").expect("bundled");
     let (api, fixture) = bundled.load().expect("loads");
     let service = MockService::new(Arc::new(api), Arc::new(fixture), options);
     RunningMock::start(service).await.expect("starts")

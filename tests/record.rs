@@ -46,7 +46,7 @@ async fn a_recorded_session_replays_against_the_upstream_with_its_snapshots() {
     let _ = std::fs::remove_dir_all(&scratch.0);
     // The upstream takes any token (a stand-in for a real account).
     let (upstream, api) = {
-        let (api, mut fixture) = understudy::bundled::find("mittwald")
+        let (api, mut fixture) = understudy::behaviour::bundled::find("mittwald")
             .expect("bundled")
             .load()
             .expect("loads");
@@ -56,7 +56,7 @@ async fn a_recorded_session_replays_against_the_upstream_with_its_snapshots() {
             .insert("any_token".into(), serde_json::Value::Bool(true));
         common::start(api, fixture).await
     };
-    let (_, fixture) = understudy::bundled::find("mittwald")
+    let (_, fixture) = understudy::behaviour::bundled::find("mittwald")
         .expect("bundled")
         .load()
         .expect("loads");

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod bind;
+pub mod bundled;
 pub mod clock;
 pub mod context;
 pub mod conventions;

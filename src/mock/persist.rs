@@ -3,7 +3,7 @@
 //! Requests never touch the disk. Each one that may change state bumps a
 //! counter; one saver task writes the whole state at most once per
 //! `flush` interval, and once more after the last request at shutdown.
-//! Writes go through [`crate::atomic_file`] (temporary file, fsync,
+//! Writes go through [`crate::source::atomic_file`] (temporary file, fsync,
 //! rename), so a crash or `kill -9` at any moment leaves the previous file
 //! or the next one, never a torn one. What a crash can lose is the last
 //! interval's changes, which is the price of not writing on every request.
@@ -126,7 +126,7 @@ impl StateFile {
         }
         let path = self.path.clone();
         let written = bytes.clone();
-        tokio::task::spawn_blocking(move || crate::atomic_file::write(&path, &written))
+        tokio::task::spawn_blocking(move || crate::source::atomic_file::write(&path, &written))
             .await
             .map_err(|e| format!("the writer stopped: {e}"))?
             .map_err(|e| format!("cannot write {}: {e}", self.path.display()))?;

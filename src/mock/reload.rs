@@ -9,8 +9,8 @@
 
 use super::server::{MockService, Reloaded};
 use crate::behaviour::Fixture;
-use crate::diagnostic;
 use crate::source::SourceError;
+use crate::source::diagnostic;
 use crate::spec::{Api, Overlay, SpecError};
 use serde_json::Value;
 use std::path::PathBuf;

@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn the_bundled_apis_have_every_kind_of_mutant() {
         let mut kinds = std::collections::BTreeSet::new();
-        for bundled in crate::bundled::BUNDLED {
+        for bundled in crate::behaviour::bundled::BUNDLED {
             let (api, fixture) = bundled.load().expect("bundled API loads");
             for fault in mutants(&api, &fixture) {
                 kinds.insert(fault.kind());

@@ -14,7 +14,7 @@ pub mod derive;
 pub mod report;
 
 use crate::behaviour::Fixture;
-use crate::bundled::BundledApi;
+use crate::behaviour::bundled::BundledApi;
 use crate::mock::fault::Fault;
 use crate::mock::reload::Sources;
 use crate::mock::{MockOptions, MockService, RunningMock};
@@ -180,7 +180,10 @@ fn groups(options: &MutateOptions) -> Result<Vec<Group>, RunError> {
     let mut groups: Vec<Group> = Vec::new();
     for path in files {
         let file = ScenarioFile::load(&path).map_err(|e| {
-            RunError::Unusable(crate::diagnostic::render(&e.to_string(), &e.location()))
+            RunError::Unusable(crate::source::diagnostic::render(
+                &e.to_string(),
+                &e.location(),
+            ))
         })?;
         let (label, source) = match (&options.spec, &file.api) {
             (Some(spec), _)
@@ -205,13 +208,13 @@ fn groups(options: &MutateOptions) -> Result<Vec<Group>, RunError> {
                 (label, Source::Files(sources))
             }
             (None, ApiChoice::Bundled(name)) => {
-                let bundled = crate::bundled::find(name).ok_or_else(|| {
+                let bundled = crate::behaviour::bundled::find(name).ok_or_else(|| {
                     RunError::Unusable(format!("error: no bundled API `{name}`\n"))
                 })?;
                 (name.clone(), Source::Bundled(bundled))
             }
             (None, ApiChoice::Unstated) => {
-                return Err(RunError::Unusable(crate::diagnostic::render(
+                return Err(RunError::Unusable(crate::source::diagnostic::render(
                     "which API is this for? Add `api: <bundled name>` or \
                      `spec: <openapi file>` to the file, or pass --spec",
                     &crate::source::SourceLocation::file(&path),

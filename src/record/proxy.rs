@@ -242,7 +242,7 @@ impl Recorder {
             &self.options.upstream,
             &self.options.scenario,
         );
-        if let Err(e) = crate::atomic_file::write(&self.options.out, text.as_bytes()) {
+        if let Err(e) = crate::source::atomic_file::write(&self.options.out, text.as_bytes()) {
             eprintln!("record: cannot write {}: {e}", self.options.out.display());
         }
         let mut literals = vec![(self.options.upstream.clone(), "[base_url]".to_string())];

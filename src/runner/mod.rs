@@ -10,6 +10,7 @@
 pub mod assert;
 pub mod capture;
 pub mod conformance;
+pub mod drift;
 pub mod execute;
 pub mod http;
 pub mod plan;

@@ -5,9 +5,9 @@
 
 use super::{RunError, RunOptions};
 use crate::behaviour::Fixture;
-use crate::diagnostic;
 use crate::mock::reload::Sources;
 use crate::scenario::{ApiChoice, Scenario, ScenarioFile};
+use crate::source::diagnostic;
 use crate::spec::Api;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -110,7 +110,7 @@ pub fn plan(options: &RunOptions) -> Result<Plan, RunError> {
 fn load_api(choice: &ApiChoice, options: &RunOptions) -> Result<PlannedApi, RunError> {
     match choice {
         ApiChoice::Bundled(name) => {
-            let bundled = crate::bundled::find(name)
+            let bundled = crate::behaviour::bundled::find(name)
                 .ok_or_else(|| RunError::Unusable(format!("error: no bundled API `{name}`\n")))?;
             let (api, mut fixture) = bundled
                 .load_shared()

@@ -91,7 +91,7 @@ impl Reader<'_> {
                 return Err(self.invalid("/spec", "give `api` or `spec`, not both"));
             }
             (Some(Value::String(name)), None) => {
-                if crate::bundled::find(name).is_none() {
+                if crate::behaviour::bundled::find(name).is_none() {
                     return Err(self.invalid(
                         "/api",
                         format!(
@@ -125,7 +125,7 @@ impl Reader<'_> {
                 .parent()
                 .and_then(|p| p.file_name())
                 .and_then(|n| n.to_str())
-                .filter(|n| crate::bundled::find(n).is_some())
+                .filter(|n| crate::behaviour::bundled::find(n).is_some())
                 .map(|n| ApiChoice::Bundled(n.to_string()))
                 .unwrap_or(ApiChoice::Unstated),
         };
@@ -931,7 +931,7 @@ fn escape(key: &str) -> String {
 }
 
 fn bundled_names() -> String {
-    crate::bundled::BUNDLED
+    crate::behaviour::bundled::BUNDLED
         .iter()
         .map(|b| b.name)
         .collect::<Vec<_>>()

@@ -1,6 +1,6 @@
 //! Snapshot files in insta's format (`.snap`: a YAML header between `---`
 //! lines, then the contents), so that `cargo insta review` and `cargo insta
-//! accept` work on them. Writes are atomic ([`crate::atomic_file`]).
+//! accept` work on them. Writes are atomic ([`crate::source::atomic_file`]).
 
 use std::fs;
 use std::io;
@@ -57,7 +57,7 @@ pub fn write(path: &Path, source: &str, expression: &str, contents: &str) -> io:
     text.push_str(&format!("expression: {}\n", quoted(expression)));
     text.push_str("---\n");
     text.push_str(&normalize(contents));
-    crate::atomic_file::write(path, text.as_bytes())
+    crate::source::atomic_file::write(path, text.as_bytes())
 }
 
 /// A YAML scalar written as insta writes it, so that `cargo insta accept`

@@ -1,5 +1,8 @@
-//! Reading the user's files: text into values, and positions back out of text.
+//! The user's files: text into values, positions back out of text, errors
+//! shown with the line they point at, and files written whole or not at all.
 
+pub mod atomic_file;
+pub mod diagnostic;
 mod document;
 mod location;
 pub mod yaml;

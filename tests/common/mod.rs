@@ -102,7 +102,7 @@ pub async fn start(api: Api, fixture: Fixture) -> RunningPair {
 }
 
 pub async fn start_bundled(name: &str) -> (RunningMock, Arc<Api>) {
-    let bundled = understudy::bundled::find(name).expect("bundled API");
+    let bundled = understudy::behaviour::bundled::find(name).expect("bundled API");
     let (api, fixture) = bundled.load().expect("bundled API loads");
     start(api, fixture).await
 }

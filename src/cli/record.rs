@@ -1,7 +1,8 @@
 //! `understudy record`: arguments into [`RecordOptions`], then the proxy
 //! until Ctrl-C.
 
-use crate::cli::{EXIT_UNUSABLE, RecordArgs};
+use super::args::RecordArgs;
+use super::common::EXIT_UNUSABLE;
 use crate::record::{RecordOptions, Recorder, RunningRecorder};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ pub fn record_command(args: RecordArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
-    let Some(runtime) = crate::cli::runtime() else {
+    let Some(runtime) = super::common::runtime() else {
         return EXIT_UNUSABLE;
     };
     runtime.block_on(async {
@@ -52,7 +53,7 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
     }
     let mut mock_vars = serde_json::Map::new();
     for var in &args.mock_vars {
-        let (name, value) = crate::cli::parse_var(var)?;
+        let (name, value) = super::common::parse_var(var)?;
         mock_vars.insert(name, value);
     }
     let out = args.out.join(format!("{}.yaml", args.name));
@@ -69,7 +70,7 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
             );
         }
         (Some(name), None) => {
-            let bundled = crate::bundled::find(name).ok_or_else(|| {
+            let bundled = crate::behaviour::bundled::find(name).ok_or_else(|| {
                 format!(
                     "error: `--api {name}`: the bundled APIs are mittwald, waldur and datallog\n"
                 )

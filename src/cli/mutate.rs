@@ -1,7 +1,8 @@
 //! `understudy mutate`: arguments into [`MutateOptions`], the run, the
 //! report and the exit code.
 
-use crate::cli::{EXIT_UNUSABLE, MutateArgs};
+use super::args::MutateArgs;
+use super::common::EXIT_UNUSABLE;
 use crate::mutate::{self, MutateOptions};
 use crate::runner::RunError;
 
@@ -22,7 +23,7 @@ pub fn mutate_command(args: MutateArgs) -> i32 {
         snapshots: args.snapshots,
         only: args.only,
     };
-    let Some(runtime) = crate::cli::runtime() else {
+    let Some(runtime) = super::common::runtime() else {
         return EXIT_UNUSABLE;
     };
     let report = match runtime.block_on(mutate::run(&options)) {
@@ -39,7 +40,7 @@ pub fn mutate_command(args: MutateArgs) -> i32 {
     print!("{}", mutate::report::terminal(&report));
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&mutate::report::json(&report)).unwrap_or_default();
-        if let Err(e) = crate::atomic_file::write(path, text.as_bytes()) {
+        if let Err(e) = crate::source::atomic_file::write(path, text.as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return EXIT_UNUSABLE;
         }

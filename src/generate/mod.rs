@@ -6,12 +6,15 @@
 //! that make it hard (`oneOf`, `not`, interacting bounds): callers validate
 //! the result and try again with another [`Attempt`].
 
+mod pattern;
+pub mod request;
+
+pub use pattern::{PatternGenerator, random_matching};
+
 use crate::spec::Direction;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Map, Number, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
 
 /// What varies between tries at one schema.
 #[derive(Debug, Clone, Copy)]
@@ -514,111 +517,6 @@ impl<'a> Generator<'a> {
 }
 
 /// Inclusive numeric bounds, with exclusive ones nudged inwards.
-/// A random string matching `pattern` with `min..=max` characters, if one is found.
-pub fn random_matching<R: rand::Rng>(
-    rng: &mut R,
-    pattern: &str,
-    min: usize,
-    max: Option<usize>,
-) -> Option<String> {
-    cached_generator(pattern)?.sample(rng, min, max)
-}
-
-/// A regular expression compiled into the generator that draws strings
-/// matching it. A fixture's `generate: {pattern}` is compiled once at load
-/// by [`PatternGenerator::compile`], the same function that the spec's
-/// `pattern`s go through, so a pattern that loads is one that generates.
-#[derive(Debug, Clone)]
-pub struct PatternGenerator {
-    regex: Arc<rand_regex::Regex>,
-}
-
-impl PatternGenerator {
-    /// Reads `pattern` as JSON Schema does (ECMA-262: `\d` and `\w` are
-    /// ASCII). Anchors at the ends are implied by generating the whole
-    /// string, and the generator refuses them, so they are taken off.
-    pub fn compile(pattern: &str) -> Result<Self, String> {
-        let core = pattern.strip_prefix('^').unwrap_or(pattern);
-        let core = match core.strip_suffix('$') {
-            Some(c) if !c.ends_with('\\') => c,
-            _ => core,
-        };
-        // ASCII classes first; a pattern that can only be read with Unicode
-        // semantics (a bare `.`, which could match half a UTF-8 character
-        // byte-wise) is read again with them.
-        let mut why = String::new();
-        for unicode in [false, true] {
-            let hir = regex_syntax::ParserBuilder::new()
-                .unicode(unicode)
-                .utf8(true)
-                .build()
-                .parse(core);
-            match hir {
-                Ok(hir) => match rand_regex::Regex::with_hir(hir, 8) {
-                    Ok(regex) => {
-                        return Ok(Self {
-                            regex: Arc::new(regex),
-                        });
-                    }
-                    Err(e) => why = format!("no string can be generated from it ({e})"),
-                },
-                Err(e) if why.is_empty() => why = format!("not a regular expression: {e}"),
-                Err(_) => {}
-            }
-        }
-        Err(why)
-    }
-
-    /// A string with `min..=max` characters, if one is found in a few draws.
-    pub fn sample<R: rand::Rng>(
-        &self,
-        rng: &mut R,
-        min: usize,
-        max: Option<usize>,
-    ) -> Option<String> {
-        for _ in 0..16 {
-            let sample: String = rng.sample(&*self.regex);
-            let len = sample.chars().count();
-            if len >= min && max.is_none_or(|m| len <= m) {
-                return Some(sample);
-            }
-        }
-        None
-    }
-
-    /// A string of any length.
-    pub fn any<R: rand::Rng>(&self, rng: &mut R) -> String {
-        rng.sample(&*self.regex)
-    }
-}
-
-/// The generator for one of a spec's patterns, compiled once per process:
-/// generation meets the same few patterns on every answer. Patterns that
-/// don't compile are remembered too, so a bad one costs one parse.
-fn cached_generator(pattern: &str) -> Option<PatternGenerator> {
-    type Cache = RwLock<HashMap<String, Option<PatternGenerator>>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    /// Enough for every pattern of the largest real spec; past it,
-    /// patterns are compiled each time rather than held forever.
-    const LIMIT: usize = 10_000;
-    let cache = CACHE.get_or_init(Cache::default);
-    if let Some(found) = cache
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(pattern)
-    {
-        return found.clone();
-    }
-    let compiled = PatternGenerator::compile(pattern).ok();
-    let mut cache = cache
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if cache.len() < LIMIT {
-        cache.insert(pattern.to_string(), compiled.clone());
-    }
-    compiled
-}
-
 /// A random version 4 UUID.
 pub fn random_uuid<R: rand::Rng>(rng: &mut R) -> String {
     let a: u128 = rng.random();

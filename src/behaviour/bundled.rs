@@ -20,23 +20,23 @@ pub const BUNDLED: [BundledApi; 3] = [
     BundledApi {
         name: "mittwald",
         spec_path: "specs/mittwald.json",
-        spec: include_str!("../specs/mittwald.json"),
+        spec: include_str!("../../specs/mittwald.json"),
         fixture_path: "fixtures/mittwald.yaml",
-        fixture: include_str!("../fixtures/mittwald.yaml"),
+        fixture: include_str!("../../fixtures/mittwald.yaml"),
     },
     BundledApi {
         name: "waldur",
         spec_path: "specs/waldur.json",
-        spec: include_str!("../specs/waldur.json"),
+        spec: include_str!("../../specs/waldur.json"),
         fixture_path: "fixtures/waldur.yaml",
-        fixture: include_str!("../fixtures/waldur.yaml"),
+        fixture: include_str!("../../fixtures/waldur.yaml"),
     },
     BundledApi {
         name: "datallog",
         spec_path: "specs/datallog.yaml",
-        spec: include_str!("../specs/datallog.yaml"),
+        spec: include_str!("../../specs/datallog.yaml"),
         fixture_path: "fixtures/datallog.yaml",
-        fixture: include_str!("../fixtures/datallog.yaml"),
+        fixture: include_str!("../../fixtures/datallog.yaml"),
     },
 ];
 

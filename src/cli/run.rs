@@ -2,9 +2,10 @@
 //! a progress line while scenarios finish, then the terminal report and the
 //! report files.
 
-use crate::cli::{DiffArgs, EXIT_UNUSABLE, RunArgs, duration_flag, parse_var};
-use crate::drift;
+use super::args::{DiffArgs, RunArgs};
+use super::common::{EXIT_UNUSABLE, duration_flag, parse_var};
 use crate::report::{self, ScenarioReport};
+use crate::runner::drift;
 use crate::runner::{self, RunOptions};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -36,7 +37,7 @@ pub fn run_command(args: RunArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
-    let Some(runtime) = crate::cli::runtime() else {
+    let Some(runtime) = super::common::runtime() else {
         return EXIT_UNUSABLE;
     };
     let report = match runtime.block_on(run_with_marks(&options, color)) {
@@ -59,7 +60,7 @@ pub fn run_command(args: RunArgs) -> i32 {
                 }
             },
         };
-        if let Err(e) = crate::atomic_file::write(path, text.as_bytes()) {
+        if let Err(e) = crate::source::atomic_file::write(path, text.as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return EXIT_UNUSABLE;
         }
@@ -120,7 +121,7 @@ pub fn diff_command(args: DiffArgs) -> i32 {
         mock_vars: Vec::new(),
         ..left.clone()
     };
-    let Some(runtime) = crate::cli::runtime() else {
+    let Some(runtime) = super::common::runtime() else {
         return EXIT_UNUSABLE;
     };
     let runs = runtime.block_on(async {
@@ -151,7 +152,7 @@ pub fn diff_command(args: DiffArgs) -> i32 {
             continue;
         };
         let text = serde_json::to_string_pretty(&found).unwrap_or_default();
-        if let Err(e) = crate::atomic_file::write(path, text.as_bytes()) {
+        if let Err(e) = crate::source::atomic_file::write(path, text.as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return EXIT_UNUSABLE;
         }

@@ -1,0 +1,30 @@
+//! Command-line parsing and wiring: one file per subcommand, each reading
+//! its flags and calling the library; errors are rendered here.
+
+pub mod args;
+pub mod common;
+mod extract;
+mod mutate;
+mod record;
+mod run;
+mod serve;
+
+pub use args::{Cli, Command};
+use clap::Parser;
+pub use common::EXIT_UNUSABLE;
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(mut args) => {
+            args.spec = args.spec.take().or(args.spec_file.take());
+            serve::serve_command(*args)
+        }
+        Command::Run(args) => run::run_command(*args),
+        Command::Diff(args) => run::diff_command(*args),
+        Command::Record(args) => record::record_command(*args),
+        Command::Mutate(args) => mutate::mutate_command(*args),
+        Command::Extract(args) => extract::extract_command(args),
+    }
+}

@@ -1,0 +1,337 @@
+//! `understudy serve`: load what is served, check the flags against it,
+//! then run the mock servers until Ctrl-C (hot reload and the state file
+//! alongside).
+
+use super::args::ServeArgs;
+use super::common::{EXIT_UNUSABLE, duration_flag, parse_var, runtime};
+use crate::behaviour::Fixture;
+use crate::behaviour::bundled::BUNDLED;
+use crate::mock::fault::{Chaos, Fault};
+use crate::mock::persist::StateFile;
+use crate::mock::reload::{Sources, describe, watch};
+use crate::mock::server::serve_until;
+use crate::mock::{MockOptions, MockService};
+use crate::spec::Api;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Served {
+    label: String,
+    api: Api,
+    fixture: Fixture,
+    port: u16,
+    source: String,
+    /// Files to watch for hot reload; `None` for the bundled APIs.
+    sources: Option<Sources>,
+}
+
+pub fn serve_command(args: ServeArgs) -> i32 {
+    let started = Instant::now();
+    let served = match load_served(&args).and_then(|served| with_vars(served, &args.vars)) {
+        Ok(s) => s,
+        Err(message) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    let read_timeout = match duration_flag("read-timeout", &args.read_timeout) {
+        Ok(timeout) if !timeout.is_zero() => timeout,
+        Ok(_) => {
+            eprintln!(
+                "error: `--read-timeout {}`: at least 1ms\n",
+                args.read_timeout
+            );
+            return EXIT_UNUSABLE;
+        }
+        Err(message) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    if args.max_connections == 0 || args.body_limit == 0 {
+        eprintln!("error: --max-connections and --body-limit are at least 1\n");
+        return EXIT_UNUSABLE;
+    }
+    let Some(runtime) = runtime() else {
+        return EXIT_UNUSABLE;
+    };
+    let (chaos, mutant) = match chaos_and_mutant(&args, &served) {
+        Ok(found) => found,
+        Err(message) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    let mut served = served;
+    if let Some((label, fault)) = &mutant {
+        for s in served.iter_mut().filter(|s| &s.label == label) {
+            fault.apply_to_fixture(&mut s.fixture);
+            // A reload would bring back the fixture without the fault.
+            s.sources = None;
+        }
+    }
+    let state_flush = match args
+        .state_file
+        .as_ref()
+        .map(|_| duration_flag("state-flush", &args.state_flush))
+    {
+        None => None,
+        Some(Ok(flush)) => Some(flush),
+        Some(Err(message)) => {
+            eprint!("{message}");
+            return EXIT_UNUSABLE;
+        }
+    };
+    runtime.block_on(async move {
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let mut ready = Vec::new();
+        println!(
+            "understudy serving {} API{}:",
+            served.len(),
+            if served.len() == 1 { "" } else { "s" }
+        );
+        for s in served {
+            let listener = match tokio::net::TcpListener::bind((args.host.as_str(), s.port)).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!(
+                        "error: cannot listen on {}:{} for {}: {e}",
+                        args.host, s.port, s.label
+                    );
+                    return EXIT_UNUSABLE;
+                }
+            };
+            let url = match listener.local_addr() {
+                Ok(addr) => format!("http://{addr}"),
+                Err(_) => format!("http://{}:{}", args.host, s.port),
+            };
+            println!(
+                "  {:<10} {url:<24} {} ({} operations)",
+                s.label,
+                s.source,
+                s.api.operations.len()
+            );
+            let options = MockOptions {
+                label: s.label.clone(),
+                cors: !args.no_cors,
+                quiet: args.quiet,
+                seed: args.seed,
+                body_limit: args.body_limit,
+                read_timeout,
+                max_connections: args.max_connections,
+                changed: state_flush.map(|_| changed.clone()),
+                fault: mutant
+                    .as_ref()
+                    .filter(|(label, _)| *label == s.label)
+                    .map(|(_, fault)| fault.clone()),
+                chaos: chaos.clone(),
+                ..MockOptions::default()
+            };
+            let service = Arc::new(MockService::new(
+                Arc::new(s.api),
+                Arc::new(s.fixture),
+                options,
+            ));
+            ready.push((s.label, listener, service, s.sources));
+        }
+        let (stop_saving, saving_stopped) = tokio::sync::watch::channel(false);
+        let mut saver = None;
+        if let (Some(path), Some(flush)) = (&args.state_file, state_flush) {
+            let services = ready
+                .iter()
+                .map(|(label, _, service, _)| (label.clone(), service.clone()))
+                .collect();
+            let file = match StateFile::open(path, services) {
+                Ok(file) => file,
+                Err(message) => {
+                    eprint!("{message}");
+                    return EXIT_UNUSABLE;
+                }
+            };
+            println!(
+                "state in {} ({} session(s) restored)",
+                file.path().display(),
+                file.restored_sessions()
+            );
+            saver = Some(tokio::spawn(file.keep(
+                changed.clone(),
+                flush,
+                saving_stopped,
+            )));
+        }
+        let mut tasks = Vec::new();
+        let mut servers = Vec::new();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        for (label, listener, service, sources) in ready {
+            if let Some(sources) = sources.filter(|_| !args.no_reload) {
+                tasks.push(tokio::spawn(watch(
+                    service.clone(),
+                    sources,
+                    Duration::from_millis(500),
+                    move |event| eprintln!("{}", describe(&label, event)),
+                )));
+            }
+            let mut stopped = stopped.clone();
+            servers.push(tokio::spawn(serve_until(listener, service, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })));
+        }
+        println!(
+            "ready in {} ms; Ctrl-C to stop",
+            started.elapsed().as_millis()
+        );
+        stop_signal().await;
+        // Stop accepting; let the requests in flight finish; then save.
+        let _ = stop.send(true);
+        for task in tasks {
+            task.abort();
+        }
+        for server in servers {
+            let _ = server.await;
+        }
+        if let Some(saver) = saver {
+            let _ = stop_saving.send(true);
+            let _ = saver.await;
+        }
+        eprintln!("stopped");
+        0
+    })
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and `docker stop` send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Applies `--var NAME=VALUE` to every served fixture.
+fn with_vars(mut served: Vec<Served>, vars: &[String]) -> Result<Vec<Served>, String> {
+    for var in vars {
+        let (name, value) = parse_var(var)?;
+        for s in &mut served {
+            s.fixture.model.vars.insert(name.clone(), value.clone());
+            if let Some(sources) = &mut s.sources {
+                sources.vars.push((name.clone(), value.clone()));
+            }
+        }
+    }
+    Ok(served)
+}
+
+/// `--fault`, `--latency` and `--mutant`, checked against what is served.
+fn chaos_and_mutant(
+    args: &ServeArgs,
+    served: &[Served],
+) -> Result<(Chaos, Option<(String, Fault)>), String> {
+    let mut chaos = Chaos::default();
+    for fault in &args.faults {
+        chaos
+            .add_fault(fault)
+            .map_err(|e| format!("error: {e}\n"))?;
+    }
+    if let Some(text) = &args.latency {
+        let (low, high) = text.split_once("..").unwrap_or((text, text));
+        let low = duration_flag("latency", low)?;
+        let high = duration_flag("latency", high)?;
+        if high < low {
+            return Err(format!(
+                "error: `--latency {text}`: the range is backwards\n"
+            ));
+        }
+        chaos.latency = Some((low, high));
+    }
+    let Some(text) = &args.mutant else {
+        return Ok((chaos, None));
+    };
+    let (label, id) = match text.split_once('/') {
+        Some((label, id)) => (label.to_string(), id),
+        None if served.len() == 1 => (served[0].label.clone(), text.as_str()),
+        None => {
+            return Err(format!(
+                "error: `--mutant {text}`: say which API, e.g. --mutant mittwald/{text}\n"
+            ));
+        }
+    };
+    let fault = Fault::parse(id).map_err(|e| format!("error: --mutant {e}\n"))?;
+    let Some(s) = served.iter().find(|s| s.label == label) else {
+        let labels: Vec<&str> = served.iter().map(|s| s.label.as_str()).collect();
+        return Err(format!(
+            "error: `--mutant {text}`: no API `{label}` is served (served: {})\n",
+            labels.join(", ")
+        ));
+    };
+    let known = match &fault {
+        Fault::NoUnique { collection } | Fault::NeverReady { collection } => {
+            s.fixture.model.collection(collection).is_some()
+        }
+        Fault::NoAuth => true,
+        other => other
+            .subject()
+            .is_some_and(|op| s.api.operations.iter().any(|o| o.id == op)),
+    };
+    if !known {
+        return Err(format!(
+            "error: `--mutant {text}`: `{}` is no operation or collection of {label}\n",
+            fault.subject().unwrap_or_default()
+        ));
+    }
+    Ok((chaos, Some((label, fault))))
+}
+
+fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
+    if args.spec.is_none() && args.fixture.is_none() {
+        let mut served = Vec::new();
+        for (i, bundled) in BUNDLED.iter().enumerate() {
+            let (api, fixture) = bundled
+                .load()
+                .map_err(|e| format!("error: bundled API {}: {e}\n", bundled.name))?;
+            served.push(Served {
+                label: bundled.name.to_string(),
+                api,
+                fixture,
+                port: args.port.saturating_add(i as u16),
+                source: bundled.spec_path.to_string(),
+                sources: None,
+            });
+        }
+        return Ok(served);
+    }
+    let (sources, api, fixture) =
+        Sources::open(args.spec.clone(), args.fixture.clone(), &args.overlays)?;
+    if let Some(first) = api.warnings.first().filter(|_| args.strict) {
+        return Err(format!(
+            "{}  (refused by --strict; {} such problem(s) in all)\n",
+            crate::source::diagnostic::render(&first.to_string(), &first.location()),
+            api.warnings.len()
+        ));
+    }
+    for warning in &api.warnings {
+        eprint!(
+            "{}",
+            crate::source::diagnostic::warning(&warning.to_string(), &warning.location())
+        );
+    }
+    let spec_path = sources.spec.clone();
+    let label = spec_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "api".into());
+    Ok(vec![Served {
+        label,
+        api,
+        fixture,
+        port: args.port,
+        source: spec_path.display().to_string(),
+        sources: Some(sources),
+    }])
+}
