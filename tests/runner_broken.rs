@@ -168,7 +168,7 @@ fn checks_of(report: &Report) -> Vec<String> {
         .iter()
         .flat_map(|s| &s.steps)
         .flat_map(|s| &s.failures)
-        .map(|f| f.check.clone())
+        .map(|f| f.check.to_string())
         .collect()
 }
 

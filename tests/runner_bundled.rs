@@ -170,10 +170,10 @@ async fn the_json_report_round_trips_and_keeps_secrets_out() {
     let failing = &report.scenarios[0];
     assert_eq!(failing.outcome, Outcome::Failed);
     assert_eq!(failing.steps[1].outcome, Outcome::Skipped);
-    let checks: Vec<&str> = failing.steps[0]
+    let checks: Vec<String> = failing.steps[0]
         .failures
         .iter()
-        .map(|f| f.check.as_str())
+        .map(|f| f.check.to_string())
         .collect();
     assert_eq!(checks, ["status", "body"]);
 }

@@ -113,7 +113,7 @@ async fn a_snapshot_is_proposed_refused_under_ci_accepted_matched_and_changed() 
     let report = scratch.run(&scenario, false, true).await;
     assert_eq!(report.exit_code(), 1);
     let failure = &snapshot_step(&report).failures[0];
-    assert_eq!(failure.check, "snapshot");
+    assert_eq!(failure.check, understudy::report::Check::Snapshot);
     assert!(failure.message.contains("under CI"), "{}", failure.message);
 
     // Accepted: written in place, the proposal removed, readable by insta.
@@ -193,7 +193,7 @@ async fn a_broken_snapshot_file_fails_the_step_and_names_the_file() {
     let report = scratch.run(&scenario, false, false).await;
     assert_eq!(report.exit_code(), 1);
     let failure = &snapshot_step(&report).failures[0];
-    assert_eq!(failure.check, "snapshot");
+    assert_eq!(failure.check, understudy::report::Check::Snapshot);
     assert!(
         failure
             .message

@@ -100,18 +100,97 @@ pub enum Body {
 /// One check that did not hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
-    /// What was checked: `status`, `header x-total`, `json /uuid`, `body`,
-    /// `schema`, `until`, `capture id`, `transport`, `request`.
-    pub check: String,
+    pub check: Check,
     pub message: String,
     pub expected: Option<Value>,
     pub actual: Option<Value>,
 }
 
+/// What was checked. Reports write it as text (`status`, `header x-total`,
+/// `json /uuid`, `capture id`), the form JSON reports have always had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Status,
+    Header(String),
+    /// A JSON pointer into the body.
+    Json(String),
+    Body,
+    BodyContains,
+    /// The response against the spec.
+    Schema,
+    Until,
+    Capture(String),
+    Snapshot,
+    /// The step's expectations themselves (a variable they name is unset).
+    Expect,
+    /// The request could not be built.
+    Request,
+    Timeout,
+    /// The target could not be reached.
+    Transport,
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Check::Status => f.write_str("status"),
+            Check::Header(name) => write!(f, "header {name}"),
+            Check::Json(pointer) => write!(f, "json {pointer}"),
+            Check::Body => f.write_str("body"),
+            Check::BodyContains => f.write_str("body_contains"),
+            Check::Schema => f.write_str("schema"),
+            Check::Until => f.write_str("until"),
+            Check::Capture(name) => write!(f, "capture {name}"),
+            Check::Snapshot => f.write_str("snapshot"),
+            Check::Expect => f.write_str("expect"),
+            Check::Request => f.write_str("request"),
+            Check::Timeout => f.write_str("timeout"),
+            Check::Transport => f.write_str("transport"),
+        }
+    }
+}
+
+impl std::str::FromStr for Check {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (head, rest) = text.split_once(' ').unwrap_or((text, ""));
+        Ok(match (head, rest) {
+            ("status", "") => Check::Status,
+            ("header", name) if !name.is_empty() => Check::Header(name.to_string()),
+            ("json", pointer) => Check::Json(pointer.to_string()),
+            ("body", "") => Check::Body,
+            ("body_contains", "") => Check::BodyContains,
+            ("schema", "") => Check::Schema,
+            ("until", "") => Check::Until,
+            ("capture", name) if !name.is_empty() => Check::Capture(name.to_string()),
+            ("snapshot", "") => Check::Snapshot,
+            ("expect", "") => Check::Expect,
+            ("request", "") => Check::Request,
+            ("timeout", "") => Check::Timeout,
+            ("transport", "") => Check::Transport,
+            _ => return Err(format!("`{text}` is not a kind of check")),
+        })
+    }
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Check {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl Failure {
-    pub fn new(check: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(check: Check, message: impl Into<String>) -> Self {
         Self {
-            check: check.into(),
+            check,
             message: message.into(),
             expected: None,
             actual: None,
@@ -170,5 +249,32 @@ impl Report {
         } else {
             0
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_are_written_as_reports_have_always_written_them() {
+        let checks = [
+            (Check::Status, "status"),
+            (Check::Header("x-total".into()), "header x-total"),
+            (Check::Json("/a b".into()), "json /a b"),
+            (Check::Capture("id".into()), "capture id"),
+            (Check::BodyContains, "body_contains"),
+            (Check::Transport, "transport"),
+        ];
+        for (check, text) in checks {
+            assert_eq!(check.to_string(), text);
+            assert_eq!(text.parse::<Check>(), Ok(check.clone()));
+            let json = serde_json::to_value(Failure::new(check.clone(), "m")).expect("serialises");
+            assert_eq!(json["check"], text);
+            let back: Failure = serde_json::from_value(json).expect("reads back");
+            assert_eq!(back.check, check);
+        }
+        assert!("nonsense".parse::<Check>().is_err());
+        assert!("header".parse::<Check>().is_err());
     }
 }

@@ -190,7 +190,7 @@ fn describe_failure(out: &mut String, p: &Paint, failure: &Failure) {
         out,
         "    {} {}: {}",
         p.paint(RED, "✗"),
-        p.paint(BOLD, &failure.check),
+        p.paint(BOLD, &failure.check.to_string()),
         failure.message
     );
     let (Some(expected), Some(actual)) = (&failure.expected, &failure.actual) else {

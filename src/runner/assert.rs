@@ -2,7 +2,7 @@
 //! the body (equal or containing), and matchers at JSON pointers.
 
 use super::http::Incoming;
-use crate::report::Failure;
+use crate::report::{Check, Failure};
 use crate::scenario::Expectation;
 use crate::scenario::matcher::{Comparison, Matcher, ValueType};
 use serde_json::Value;
@@ -14,7 +14,7 @@ pub fn check(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
         let wanted: Vec<String> = expect.status.iter().map(u16::to_string).collect();
         failures.push(
             Failure::new(
-                "status",
+                Check::Status,
                 format!("expected {}, got {}", wanted.join(" or "), response.status),
             )
             .with_values(
@@ -27,7 +27,7 @@ pub fn check(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
         let actual = response.header(name).map(|v| Value::String(v.to_string()));
         if let Err(reason) = holds(matcher, actual.as_ref()) {
             failures.push(
-                Failure::new(format!("header {name}"), reason)
+                Failure::new(Check::Header(name.clone()), reason)
                     .with_values(expected_value(matcher), actual),
             );
         }
@@ -40,7 +40,7 @@ pub fn check(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
         && !body.as_ref().is_some_and(|b| same(expected, b))
     {
         failures.push(
-            Failure::new("body", "the body is not the one expected")
+            Failure::new(Check::Body, "the body is not the one expected")
                 .with_values(Some(expected.clone()), body.clone()),
         );
     }
@@ -48,7 +48,8 @@ pub fn check(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
         && let Err(reason) = holds(&Matcher::Contains(expected.clone()), body.as_ref())
     {
         failures.push(
-            Failure::new("body_contains", reason).with_values(Some(expected.clone()), body.clone()),
+            Failure::new(Check::BodyContains, reason)
+                .with_values(Some(expected.clone()), body.clone()),
         );
     }
     for (path, pointer, matcher) in &expect.json {
@@ -60,7 +61,7 @@ pub fn check(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
                 reason
             };
             failures.push(
-                Failure::new(format!("json {path}"), reason)
+                Failure::new(Check::Json(path.clone()), reason)
                     .with_values(expected_value(matcher), actual.cloned()),
             );
         }

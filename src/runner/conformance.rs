@@ -7,7 +7,7 @@
 //! the runner says so rather than blaming the implementation.
 
 use super::http::Incoming;
-use crate::report::Failure;
+use crate::report::{Check, Failure};
 use crate::spec::operation::is_json_media_type;
 use crate::spec::{Api, Route};
 
@@ -56,7 +56,7 @@ pub fn check(api: &Api, method: &hyper::Method, path: &str, response: &Incoming)
     for header in documented.headers.iter().filter(|h| h.required) {
         if !response.headers.contains_key(header.name.as_str()) {
             out.failures.push(Failure::new(
-                "schema",
+                Check::Schema,
                 format!(
                     "the spec requires the header `{}` on {status} of `{}`; the response has none",
                     header.name, operation.id
@@ -74,7 +74,7 @@ pub fn check(api: &Api, method: &hyper::Method, path: &str, response: &Incoming)
         .unwrap_or_default();
     if response.body.is_empty() {
         out.failures.push(Failure::new(
-            "schema",
+            Check::Schema,
             format!(
                 "the spec documents a body ({}) for {status} of `{}`; the response has none",
                 names(&documented.media),
@@ -86,7 +86,7 @@ pub fn check(api: &Api, method: &hyper::Method, path: &str, response: &Incoming)
     let media = crate::contract::media::documented(&documented.media, &content_type);
     let Some(media) = media else {
         out.failures.push(Failure::new(
-            "schema",
+            Check::Schema,
             format!(
                 "content type `{}` is not documented for {status} of `{}` (documented: {})",
                 if content_type.is_empty() {
@@ -105,7 +105,7 @@ pub fn check(api: &Api, method: &hyper::Method, path: &str, response: &Incoming)
     }
     let Some(body) = &response.json else {
         out.failures.push(Failure::new(
-            "schema",
+            Check::Schema,
             format!("the {content_type} body of {status} is not valid JSON"),
         ));
         return out;
@@ -126,13 +126,13 @@ pub fn check(api: &Api, method: &hyper::Method, path: &str, response: &Incoming)
     let errors = crate::contract::schema_errors(&compiled, body, usize::MAX);
     for error in errors.iter().take(MAX_SCHEMA_ERRORS) {
         out.failures.push(Failure::new(
-            "schema",
+            Check::Schema,
             format!("{status} of `{}` breaks the spec: {error}", operation.id),
         ));
     }
     if errors.len() > MAX_SCHEMA_ERRORS {
         out.failures.push(Failure::new(
-            "schema",
+            Check::Schema,
             format!(
                 "… and {} more schema errors",
                 errors.len() - MAX_SCHEMA_ERRORS

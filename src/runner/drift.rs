@@ -388,7 +388,7 @@ mod tests {
         let mut right = left.clone();
         right.outcome = Outcome::Failed;
         right.failures = vec![crate::report::Failure::new(
-            "status",
+            crate::report::Check::Status,
             "expected 200, got 500",
         )];
         let differences = compare_step(&left, &right);

@@ -8,7 +8,7 @@ use super::http::{HttpClient, Incoming, Outgoing, TransportError};
 use super::target::Target;
 use super::{assert, capture, conformance};
 use crate::report::{
-    Body, Failure, Outcome, RequestReport, ResponseReport, ScenarioReport, StepReport,
+    Body, Check, Failure, Outcome, RequestReport, ResponseReport, ScenarioReport, StepReport,
 };
 use crate::scenario::variables::{Variables, redact};
 use crate::scenario::{
@@ -217,7 +217,7 @@ async fn run_step(
     let outgoing = match build_request(place, vars, &scenario.headers, &step.request) {
         Ok(o) => o,
         Err(message) => {
-            report.failures.push(Failure::new("request", message));
+            report.failures.push(Failure::new(Check::Request, message));
             report.outcome = Outcome::Failed;
             return report;
         }
@@ -237,14 +237,14 @@ async fn run_step(
         if let Some(response) = &response {
             match expectation(vars, &step.expect) {
                 Ok(expect) => exchange.add_all(assert::check(&expect, response)),
-                Err(why) => exchange.add(Failure::new("expect", why)),
+                Err(why) => exchange.add(Failure::new(Check::Expect, why)),
             }
         }
         report.attempts += exchange.attempts;
         report.response = exchange.response.take();
         report.notes = exchange.notes;
         report.failures = exchange.failures;
-        let unreachable = report.failures.iter().any(|f| f.check == "transport");
+        let unreachable = report.failures.iter().any(|f| f.check == Check::Transport);
         if report.failures.is_empty() || round > step.retries || unreachable {
             break response;
         }
@@ -256,7 +256,7 @@ async fn run_step(
                 Ok(value) => vars.set(&c.name, value),
                 Err(why) => report
                     .failures
-                    .push(Failure::new(format!("capture {}", c.name), why)),
+                    .push(Failure::new(Check::Capture(c.name.clone()), why)),
             }
         }
     }
@@ -279,7 +279,7 @@ async fn run_step(
         report.failures.extend(failure);
         report.notes.extend(note);
     }
-    report.outcome = if report.failures.iter().any(|f| f.check == "transport") {
+    report.outcome = if report.failures.iter().any(|f| f.check == Check::Transport) {
         Outcome::Error
     } else if report.failures.is_empty() {
         Outcome::Passed
@@ -309,7 +309,7 @@ fn compare_snapshot(
         }
         snapshot::Verdict::New { pending } if ctx.snapshots.ci => (
             Some(Failure::new(
-                "snapshot",
+                Check::Snapshot,
                 format!(
                     "no snapshot yet; under CI a new one fails (proposed: {}; {review})",
                     pending.display()
@@ -328,7 +328,7 @@ fn compare_snapshot(
         } => (
             Some(
                 Failure::new(
-                    "snapshot",
+                    Check::Snapshot,
                     format!(
                         "differs from {} (new one: {}; {review})",
                         path.display(),
@@ -339,7 +339,7 @@ fn compare_snapshot(
             ),
             None,
         ),
-        snapshot::Verdict::Broken(why) => (Some(Failure::new("snapshot", why)), None),
+        snapshot::Verdict::Broken(why) => (Some(Failure::new(Check::Snapshot, why)), None),
     }
 }
 
@@ -436,13 +436,13 @@ async fn send_checked(
         }
         Err(TransportError::Timeout(limit)) => {
             exchange.add(Failure::new(
-                "timeout",
+                Check::Timeout,
                 format!("no answer within {} ms", limit.as_millis()),
             ));
             None
         }
         Err(other) => {
-            exchange.add(Failure::new("transport", other.to_string()));
+            exchange.add(Failure::new(Check::Transport, other.to_string()));
             None
         }
     }
@@ -467,7 +467,7 @@ async fn poll_until(
         let condition = match expectation(vars, &poll.condition) {
             Ok(c) => c,
             Err(why) => {
-                exchange.add(Failure::new("expect", why));
+                exchange.add(Failure::new(Check::Expect, why));
                 return Some(response);
             }
         };
@@ -482,7 +482,7 @@ async fn poll_until(
         };
         if elapsed >= poll.timeout {
             exchange.add(Failure::new(
-                "until",
+                Check::Until,
                 format!(
                     "the condition did not hold within {} ms ({} tries{}); last try: {} {}",
                     poll.timeout.as_millis(),
@@ -501,7 +501,7 @@ async fn poll_until(
                 .admin(hyper::Method::POST, "clock", &place.session, &body);
             if let Err(e) = ctx.client.send(&advance, ctx.request_timeout).await {
                 exchange.add(Failure::new(
-                    "transport",
+                    Check::Transport,
                     format!("moving the mock's clock: {e}"),
                 ));
                 return Some(response);
