@@ -69,6 +69,8 @@ pub struct Refusal {
     pub fields: Box<Map<String, Value>>,
     /// The collection of the item that was not found.
     pub collection: Option<String>,
+    /// Said in the request log beside the refusal.
+    pub note: Option<String>,
 }
 
 impl Refusal {
@@ -78,6 +80,7 @@ impl Refusal {
             detail,
             fields: Box::default(),
             collection: None,
+            note: None,
         }
     }
 
@@ -786,6 +789,23 @@ impl<'f> Runner<'f> {
         spec: &CollectionSpec,
         mut value: Map<String, Value>,
     ) -> Result<String, Refusal> {
+        if session.item_count() >= session.max_items {
+            let mut refusal = Refusal::new(
+                ErrorKind::InsufficientStorage,
+                format!(
+                    "the mock keeps at most {} items per session (--max-items); delete some or reset the session",
+                    session.max_items
+                ),
+            );
+            if !session.full_reported {
+                session.full_reported = true;
+                refusal.note = Some(format!(
+                    "session `{}` holds {} items, the most --max-items allows: creates are refused with 507 until items are deleted or the session is reset",
+                    session.name, session.max_items
+                ));
+            }
+            return Err(refusal);
+        }
         generate(&self.scope, session, spec, &mut value, true);
         let Some(key) = value.get(&spec.key).and_then(key_text) else {
             return Err(Refusal::new(

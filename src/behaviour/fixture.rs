@@ -37,10 +37,12 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// A uniqueness constraint of a collection would break.
     Conflict,
+    /// The session holds `--max-items` items: the mock's own limit.
+    InsufficientStorage,
 }
 
 impl ErrorKind {
-    const ALL: [(&'static str, ErrorKind); 8] = [
+    const ALL: [(&'static str, ErrorKind); 9] = [
         ("validation", ErrorKind::Validation),
         ("unauthorized", ErrorKind::Unauthorized),
         ("not_found", ErrorKind::NotFound),
@@ -49,6 +51,7 @@ impl ErrorKind {
         ("not_acceptable", ErrorKind::NotAcceptable),
         ("payload_too_large", ErrorKind::PayloadTooLarge),
         ("conflict", ErrorKind::Conflict),
+        ("insufficient_storage", ErrorKind::InsufficientStorage),
     ];
 
     pub fn default_status(self) -> u16 {
@@ -61,6 +64,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::Conflict => 409,
+            ErrorKind::InsufficientStorage => 507,
         }
     }
 
@@ -74,6 +78,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => "Payload too large",
             ErrorKind::UnsupportedMediaType => "Unsupported media type",
             ErrorKind::Conflict => "Conflict",
+            ErrorKind::InsufficientStorage => "Insufficient storage",
         }
     }
 }

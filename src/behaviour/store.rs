@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stored item and what the mock knows about it.
@@ -116,6 +116,11 @@ pub struct Session {
     /// The last timestamp handed out, in microseconds: each request gets a
     /// later one, so items made in the same millisecond still sort by age.
     last_stamp_us: i64,
+    /// Most items this session may hold (`--max-items`); a create past it
+    /// is refused.
+    pub max_items: usize,
+    /// Whether the refusal at `max_items` has been logged (once a session).
+    pub full_reported: bool,
 }
 
 impl Session {
@@ -128,7 +133,15 @@ impl Session {
             started_ms: real_now_ms(),
             vars: Map::new(),
             last_stamp_us: i64::MIN,
+            max_items: usize::MAX,
+            full_reported: false,
         }
+    }
+
+    /// Items stored in every collection, deleted ones included (they are
+    /// kept, so they take room).
+    pub fn item_count(&self) -> usize {
+        self.collections.values().map(|c| c.len()).sum()
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -261,29 +274,90 @@ impl Session {
     }
 }
 
+/// How much one mock keeps: a load test that makes a new session or item
+/// per request must not grow the process without bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// Items per session (`--max-items`).
+    pub max_items: usize,
+    /// Sessions kept (`--max-sessions`); past it the session idle longest
+    /// is dropped.
+    pub max_sessions: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        Self {
+            max_items: 1_000_000,
+            max_sessions: 10_000,
+        }
+    }
+}
+
+/// A session and when a request last asked for it.
+#[derive(Debug)]
+struct Entry {
+    session: Arc<Mutex<Session>>,
+    /// The store's use count at the last request for it: a strict order,
+    /// where clock times tie within a millisecond.
+    last_used: AtomicU64,
+}
+
 /// All sessions of one mock. Requests share a read lock on the map to find
 /// their session and then lock just that session; the map is locked for
 /// writing only to make or forget a session.
 #[derive(Debug, Default)]
 pub struct Store {
-    sessions: RwLock<HashMap<String, Arc<Mutex<Session>>>>,
+    sessions: RwLock<HashMap<String, Entry>>,
     /// Mixed with each session's name to seed its random source.
     seed: AtomicU64,
+    limits: StoreLimits,
+    /// Counts requests for sessions, to order them by last use.
+    uses: AtomicU64,
+    /// What the store did on its own (a session dropped), for the log.
+    events: Mutex<Vec<String>>,
+    has_events: AtomicBool,
 }
 
 impl Store {
     pub fn new(seed: u64) -> Self {
+        Self::with_limits(seed, StoreLimits::default())
+    }
+
+    pub fn with_limits(seed: u64, limits: StoreLimits) -> Self {
         Self {
             sessions: RwLock::default(),
             seed: AtomicU64::new(seed),
+            limits,
+            uses: AtomicU64::new(0),
+            events: Mutex::default(),
+            has_events: AtomicBool::new(false),
         }
+    }
+
+    /// Takes the lines the store has to log since the last call (cheap
+    /// when there are none: one atomic load).
+    pub fn take_events(&self) -> Vec<String> {
+        if !self.has_events.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *lock(&self.events))
+    }
+
+    fn tick(&self) -> u64 {
+        self.uses.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn event(&self, line: String) {
+        lock(&self.events).push(line);
+        self.has_events.store(true, Ordering::Release);
     }
 
     /// Every session as its dump, by name.
     pub fn dump_all(&self) -> Map<String, Value> {
         let sessions: Vec<(String, Arc<Mutex<Session>>)> = read(&self.sessions)
             .iter()
-            .map(|(name, session)| (name.clone(), session.clone()))
+            .map(|(name, entry)| (name.clone(), entry.session.clone()))
             .collect();
         let mut dumps: Vec<(String, Value)> = sessions
             .into_iter()
@@ -307,10 +381,17 @@ impl Store {
         let mut restored = HashMap::new();
         for (name, dump) in dumps {
             let mut session = Session::new(name, seed);
+            session.max_items = self.limits.max_items;
             session
                 .load(dump, keys)
                 .map_err(|e| format!("session `{name}`: {e}"))?;
-            restored.insert(name.clone(), Arc::new(Mutex::new(session)));
+            restored.insert(
+                name.clone(),
+                Entry {
+                    session: Arc::new(Mutex::new(session)),
+                    last_used: AtomicU64::new(self.tick()),
+                },
+            );
         }
         self.seed.store(seed, Ordering::Relaxed);
         *write(&self.sessions) = restored;
@@ -319,18 +400,35 @@ impl Store {
 
     /// The session named `name`, made (and seeded by `init`) on first use.
     pub fn session(&self, name: &str, init: impl FnOnce(&mut Session)) -> Arc<Mutex<Session>> {
-        if let Some(session) = read(&self.sessions).get(name) {
-            return session.clone();
+        if let Some(entry) = read(&self.sessions).get(name) {
+            entry.last_used.store(self.tick(), Ordering::Relaxed);
+            return entry.session.clone();
         }
         let mut sessions = write(&self.sessions);
         // Another request may have made it while this one waited.
-        if let Some(session) = sessions.get(name) {
-            return session.clone();
+        if let Some(entry) = sessions.get(name) {
+            return entry.session.clone();
+        }
+        if sessions.len() >= self.limits.max_sessions
+            && let Some(dropped) = idle_longest(&sessions)
+        {
+            sessions.remove(&dropped);
+            self.event(format!(
+                "dropped session `{dropped}`, idle longest, to keep --max-sessions {}",
+                self.limits.max_sessions
+            ));
         }
         let mut session = Session::new(name, self.seed.load(Ordering::Relaxed));
+        session.max_items = self.limits.max_items;
         init(&mut session);
         let session = Arc::new(Mutex::new(session));
-        sessions.insert(name.to_string(), session.clone());
+        sessions.insert(
+            name.to_string(),
+            Entry {
+                session: session.clone(),
+                last_used: AtomicU64::new(self.tick()),
+            },
+        );
         session
     }
 
@@ -351,6 +449,17 @@ impl Store {
         names.sort();
         names
     }
+}
+
+/// The session asked for least recently that no request holds now; `None`
+/// when every session is in use (the cap is then passed for a moment
+/// rather than a request waited on).
+fn idle_longest(sessions: &HashMap<String, Entry>) -> Option<String> {
+    sessions
+        .iter()
+        .filter(|(_, entry)| Arc::strong_count(&entry.session) == 1)
+        .min_by_key(|(_, entry)| entry.last_used.load(Ordering::Relaxed))
+        .map(|(name, _)| name.clone())
 }
 
 /// Locks a mutex, recovering the data if a thread panicked while holding it:

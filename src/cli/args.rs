@@ -290,6 +290,13 @@ pub struct ServeArgs {
     /// Connections served at once per API; more wait to be accepted.
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
+    /// Items one session may hold; a create past it is refused with 507.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub max_items: usize,
+    /// Sessions kept per API; a new one past it drops the session idle
+    /// longest (logged).
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_sessions: usize,
     /// Keep the mock's state in this file: restored at start, saved after
     /// changes (atomically) and at shutdown.
     #[arg(long, value_name = "FILE")]

@@ -48,8 +48,14 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
-    if args.max_connections == 0 || args.body_limit == 0 {
-        eprintln!("error: --max-connections and --body-limit are at least 1\n");
+    if args.max_connections == 0
+        || args.body_limit == 0
+        || args.max_items == 0
+        || args.max_sessions == 0
+    {
+        eprintln!(
+            "error: --max-connections, --body-limit, --max-items and --max-sessions are at least 1\n"
+        );
         return EXIT_UNUSABLE;
     }
     let Some(runtime) = runtime() else {
@@ -125,6 +131,10 @@ pub fn serve_command(args: ServeArgs) -> i32 {
                     .filter(|(label, _)| *label == s.label)
                     .map(|(_, fault)| fault.clone()),
                 chaos: chaos.clone(),
+                limits: crate::behaviour::store::StoreLimits {
+                    max_items: args.max_items,
+                    max_sessions: args.max_sessions,
+                },
                 ..MockOptions::default()
             };
             let service = Arc::new(MockService::new(

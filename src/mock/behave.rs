@@ -34,13 +34,17 @@ pub fn behave(
                     .extra
                     .insert("collection".into(), Value::String(collection));
             }
-            Some(failure::render(
+            let mut reply = failure::render(
                 fixture,
                 failure,
                 request.method,
                 request.path,
                 Some(documented),
-            ))
+            );
+            if let Some(note) = refusal.note {
+                reply.note = Some(note);
+            }
+            Some(reply)
         }
         Outcome::NoRuleMatched => None,
     }

@@ -37,3 +37,9 @@ pub fn request(label: &str, method: &str, path: &str, reply: &Reply, elapsed: Du
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{line}");
 }
+
+/// Writes `label what happened`: something the mock did on its own.
+pub fn event(label: &str, line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{label} {line}");
+}

@@ -54,6 +54,8 @@ pub struct MockOptions {
     pub fault: Option<super::fault::Fault>,
     /// Random failures, resets and latency (`serve --fault`, `--latency`).
     pub chaos: super::fault::Chaos,
+    /// Items per session and sessions kept (`--max-items`, `--max-sessions`).
+    pub limits: crate::behaviour::store::StoreLimits,
 }
 
 impl Default for MockOptions {
@@ -70,6 +72,7 @@ impl Default for MockOptions {
             changed: None,
             fault: None,
             chaos: super::fault::Chaos::default(),
+            limits: crate::behaviour::store::StoreLimits::default(),
         }
     }
 }
@@ -131,7 +134,10 @@ impl MockService {
         Self {
             loaded: ArcSwap::from_pointee(Loaded::new(api, fixture)),
             // Each API gets its own ids, even with the same seed.
-            store: Store::new(options.seed ^ crate::behaviour::store::fnv(&options.label)),
+            store: Store::with_limits(
+                options.seed ^ crate::behaviour::store::fnv(&options.label),
+                options.limits,
+            ),
             journal: Journal::new(options.journal_size),
             options,
             changes: std::sync::atomic::AtomicU64::new(0),
@@ -314,6 +320,7 @@ impl MockService {
                 note: reply.note.clone(),
             });
         }
+        let events = self.store.take_events();
         if !self.options.quiet {
             log::request(
                 &self.options.label,
@@ -322,6 +329,9 @@ impl MockService {
                 &reply,
                 started.elapsed(),
             );
+            for event in events {
+                log::event(&self.options.label, &event);
+            }
         }
         into_response(reply, parts.method == hyper::Method::HEAD)
     }

@@ -116,7 +116,7 @@ fn documented_response(operation: &Operation, kind: ErrorKind) -> Option<(u16, &
     };
     exact(status).or(alternative).or_else(|| {
         operation
-            .response_keyed(StatusKey::Range(4))
+            .response_keyed(StatusKey::Range(status / 100))
             .or_else(|| operation.response_keyed(StatusKey::Default))
             .map(|r| (status, r))
     })
@@ -257,6 +257,12 @@ fn code_words(kind: ErrorKind) -> &'static [&'static str] {
             "already_exists",
             "Conflict",
             "ALREADY_EXISTS",
+        ],
+        ErrorKind::InsufficientStorage => &[
+            "insufficient_storage",
+            "resource_limit_exceeded",
+            "limit_exceeded",
+            "RESOURCE_EXHAUSTED",
         ],
         ErrorKind::MethodNotAllowed => &["method_not_allowed", "MethodNotAllowed"],
         ErrorKind::NotAcceptable => &["not_acceptable", "NotAcceptable"],
