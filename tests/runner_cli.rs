@@ -45,18 +45,40 @@ fn passing_scenarios_exit_0_and_write_both_reports() {
 }
 
 #[test]
-fn an_unreachable_target_exits_2() {
+fn an_unreachable_target_exits_2_and_still_writes_every_report_with_the_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     drop(listener);
+    let dir = std::env::temp_dir().join(format!("understudy-cli-down-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let junit = dir.join("junit.xml");
+    let json = dir.join("run.json");
     let (code, _, stderr) = understudy(&[
         "run",
         "--target",
         &format!("http://127.0.0.1:{port}"),
+        "--report",
+        &format!("junit={}", junit.display()),
+        "--report",
+        &format!("json={}", json.display()),
         "scenarios/datallog",
     ]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("cannot reach the target"), "{stderr}");
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
+    assert!(xml.contains("<error"), "{xml}");
+    assert!(xml.contains("cannot reach the target"), "{xml}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report is written"))
+            .expect("JSON");
+    assert_eq!(report["scenarios"][0]["outcome"], "error");
+    assert!(
+        report["scenarios"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot reach the target")),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -70,4 +92,59 @@ fn bad_arguments_exit_2() {
         let (code, _, stderr) = understudy(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn a_selection_that_matches_no_scenario_is_an_error_listing_what_there_is() {
+    let (code, stdout, stderr) = understudy(&["run", "--tag", "nonexistent", "scenarios/datallog"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("error: no scenario matches --tag nonexistent"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tags: ") && stderr.contains("happy"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a project is created"), "{stderr}");
+    let (code, _, stderr) = understudy(&[
+        "diff",
+        "--against",
+        "http://127.0.0.1:9",
+        "--filter",
+        "no such scenario",
+        "scenarios/datallog",
+    ]);
+    assert_eq!(code, 2, "diff selects the same way: {stderr}");
+    assert!(stderr.contains("--filter no such scenario"), "{stderr}");
+}
+
+#[test]
+fn mutate_only_matching_no_mutant_is_an_error_and_takes_the_ids_its_report_prints() {
+    let (code, stdout, stderr) = understudy(&[
+        "mutate",
+        "--only",
+        "drop-feild",
+        "--min-score",
+        "100",
+        "scenarios/datallog",
+    ]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("`--only drop-feild` matches no mutant"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("datallog/drop-field:create-project:message"),
+        "the ids are listed: {stderr}"
+    );
+    // The id exactly as the report prints it, API first.
+    let (code, stdout, stderr) = understudy(&[
+        "mutate",
+        "--only",
+        "datallog/drop-field:create-project:message",
+        "scenarios/datallog",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("1 of 1"), "{stdout}");
 }

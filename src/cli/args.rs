@@ -112,7 +112,9 @@ pub struct MutateArgs {
     /// Mutants run at once.
     #[arg(long, default_value_t = 4)]
     pub jobs: usize,
-    /// Only the mutants whose id contains this text (e.g. `drop-field`).
+    /// Only the mutants whose id, as the report prints it, contains this
+    /// text (`drop-field`, `waldur/page-headers:projects_list`); matching
+    /// none is an error that lists them.
     #[arg(long, value_name = "TEXT")]
     pub only: Option<String>,
     /// The folder of snapshots the suite compares with.

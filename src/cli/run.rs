@@ -44,28 +44,38 @@ pub fn run_command(args: RunArgs) -> i32 {
         Ok(report) => report,
         Err(e) => {
             eprint!("{e}");
+            // Every report asked for is still written, with the reason in it.
+            let _ = write_reports(&report::Report::unusable(&e.to_string()), &reports);
             return EXIT_UNUSABLE;
         }
     };
     println!();
     print!("{}", report::terminal::render(&report, color));
-    for file in &reports {
+    if let Err(code) = write_reports(&report, &reports) {
+        return code;
+    }
+    report.exit_code()
+}
+
+/// Writes each `--report` file; `Err` holds the exit code when one cannot be written.
+fn write_reports(report: &report::Report, reports: &[ReportFile]) -> Result<(), i32> {
+    for file in reports {
         let (path, text) = match file {
-            ReportFile::Json(path) => (path, report::json::render(&report)),
-            ReportFile::Junit(path) => match report::junit::render(&report) {
+            ReportFile::Json(path) => (path, report::json::render(report)),
+            ReportFile::Junit(path) => match report::junit::render(report) {
                 Ok(text) => (path, text),
                 Err(e) => {
                     eprintln!("error: cannot write the JUnit report: {e}");
-                    return EXIT_UNUSABLE;
+                    return Err(EXIT_UNUSABLE);
                 }
             },
         };
         if let Err(e) = crate::source::atomic_file::write(path, text.as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());
-            return EXIT_UNUSABLE;
+            return Err(EXIT_UNUSABLE);
         }
     }
-    report.exit_code()
+    Ok(())
 }
 
 /// Runs with one progress mark per finished scenario.

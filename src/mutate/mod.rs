@@ -111,10 +111,39 @@ struct Group {
 pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
     let started = Instant::now();
     let groups = groups(options)?;
-    let mut baseline = Duration::ZERO;
+    // Mutants first: `--only` is checked before any suite runs, and with
+    // it only the groups with a mutant to try run their suite unmutated.
     let mut work = Vec::new();
+    let mut every_id = Vec::new();
     for group in &groups {
         let (api, fixture) = group.source.load().map_err(RunError::Unusable)?;
+        for fault in derive::mutants(&api, &fixture) {
+            // The id as the report prints it (`waldur/drop-field:…`) or without its API.
+            let full_id = format!("{}/{}", group.label, fault.id());
+            if options.only.as_deref().is_none_or(|o| full_id.contains(o)) {
+                work.push((group, fault));
+            }
+            every_id.push(full_id);
+        }
+    }
+    if let Some(only) = &options.only
+        && work.is_empty()
+    {
+        const SHOWN: usize = 15;
+        let mut listed = every_id[..every_id.len().min(SHOWN)].join("\n    ");
+        if every_id.len() > SHOWN {
+            listed.push_str(&format!("\n    … ({} in all)", every_id.len()));
+        }
+        return Err(RunError::Unusable(format!(
+            "error: `--only {only}` matches no mutant; the mutants are:\n    {listed}\n"
+        )));
+    }
+    let mut baseline = Duration::ZERO;
+    for group in &groups {
+        let selected = work.iter().any(|(g, _)| std::ptr::eq(*g, group));
+        if options.only.is_some() && !selected {
+            continue;
+        }
         let before = Instant::now();
         if let Some(failed) = run_suite(options, group, None).await? {
             return Err(RunError::Unusable(format!(
@@ -125,15 +154,6 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
             )));
         }
         baseline += before.elapsed();
-        for fault in derive::mutants(&api, &fixture) {
-            if options
-                .only
-                .as_deref()
-                .is_none_or(|o| fault.id().contains(o))
-            {
-                work.push((group, fault));
-            }
-        }
     }
     let gate = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
     let mut results = Vec::new();

@@ -215,6 +215,28 @@ pub struct Summary {
 }
 
 impl Report {
+    /// The report of a run that could not start or could not reach its
+    /// target: one errored entry carrying the reason, so that every report
+    /// CI asked for exists and says why, instead of "no report".
+    pub fn unusable(reason: &str) -> Report {
+        Report {
+            format: 1,
+            duration_ms: 0,
+            targets: Vec::new(),
+            scenarios: vec![ScenarioReport {
+                name: "the run".into(),
+                api: "understudy".into(),
+                file: String::new(),
+                line: None,
+                tags: Vec::new(),
+                outcome: Outcome::Error,
+                duration_ms: 0,
+                steps: Vec::new(),
+                error: Some(reason.trim_end().to_string()),
+            }],
+        }
+    }
+
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for scenario in &self.scenarios {

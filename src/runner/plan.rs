@@ -100,7 +100,7 @@ pub fn plan(options: &RunOptions) -> Result<Plan, RunError> {
             });
         }
     }
-    let selected = select(all, options);
+    let selected = select(all, options)?;
     Ok(Plan {
         apis,
         scenarios: selected,
@@ -149,36 +149,66 @@ fn load_api(choice: &ApiChoice, options: &RunOptions) -> Result<PlannedApi, RunE
 }
 
 /// Applies `--filter`, `--tag` and then `--shard` (over what is left, so
-/// shards split the selected scenarios evenly).
-fn select(all: Vec<Planned>, options: &RunOptions) -> Vec<Planned> {
+/// shards split the selected scenarios evenly). A selection that leaves
+/// nothing is an error listing what there is: a typo must not pass as a
+/// run with nothing to fail. (An empty shard is fine: a CI matrix may have
+/// more shards than scenarios.)
+fn select(all: Vec<Planned>, options: &RunOptions) -> Result<Vec<Planned>, RunError> {
     let filter = options.filter.as_ref().map(|f| f.to_lowercase());
-    let picked: Vec<Planned> = all
-        .into_iter()
-        .filter(|p| {
-            filter.as_ref().is_none_or(|f| {
-                p.scenario.name.to_lowercase().contains(f)
-                    || p.file.to_string_lossy().to_lowercase().contains(f)
-            })
-        })
-        .filter(|p| {
-            options.tags.is_empty() || p.scenario.tags.iter().any(|t| options.tags.contains(t))
-        })
-        .filter(|p| {
-            !p.scenario
+    let wanted = |p: &Planned| {
+        filter.as_ref().is_none_or(|f| {
+            p.scenario.name.to_lowercase().contains(f)
+                || p.file.to_string_lossy().to_lowercase().contains(f)
+        }) && (options.tags.is_empty() || p.scenario.tags.iter().any(|t| options.tags.contains(t)))
+            && !p
+                .scenario
                 .tags
                 .iter()
                 .any(|t| options.skip_tags.contains(t))
-        })
-        .collect();
-    match options.shard {
-        None => picked,
+    };
+    if !all.is_empty() && !all.iter().any(wanted) {
+        return Err(RunError::Unusable(nothing_selected(&all, options)));
+    }
+    let picked = all.into_iter().filter(|p| wanted(p));
+    Ok(match options.shard {
+        None => picked.collect(),
         Some(shard) => picked
-            .into_iter()
             .enumerate()
             .filter(|(i, _)| i % shard.count == shard.index - 1)
             .map(|(_, p)| p)
             .collect(),
+    })
+}
+
+/// Says which selection matched nothing, and what there is to select.
+fn nothing_selected(all: &[Planned], options: &RunOptions) -> String {
+    let mut asked = Vec::new();
+    if let Some(filter) = &options.filter {
+        asked.push(format!("--filter {filter}"));
     }
+    asked.extend(options.tags.iter().map(|t| format!("--tag {t}")));
+    asked.extend(options.skip_tags.iter().map(|t| format!("--skip-tag {t}")));
+    let mut tags: Vec<&str> = all
+        .iter()
+        .flat_map(|p| p.scenario.tags.iter().map(String::as_str))
+        .collect();
+    tags.sort_unstable();
+    tags.dedup();
+    let names: Vec<&str> = all.iter().map(|p| p.scenario.name.as_str()).collect();
+    const SHOWN: usize = 20;
+    let mut listed = names[..names.len().min(SHOWN)].join(", ");
+    if names.len() > SHOWN {
+        listed.push_str(&format!(", … ({} in all)", names.len()));
+    }
+    format!(
+        "error: no scenario matches {}\n  tags: {}\n  scenarios: {listed}\n",
+        asked.join(" "),
+        if tags.is_empty() {
+            "(none)".to_string()
+        } else {
+            tags.join(", ")
+        },
+    )
 }
 
 #[cfg(test)]
