@@ -54,6 +54,12 @@ pub fn generate(document: &Value, schema: &Value, direction: Direction, attempt:
 
 const MAX_DEPTH: usize = 12;
 
+/// Depth past which nothing more is generated, required or not: a schema
+/// that requires a child of its own type has no finite value, and
+/// following it would never end (the load warns of such schemas; the
+/// caller validates what comes back and says it does not fit).
+const HARD_DEPTH: usize = 48;
+
 /// Keywords that describe a schema without constraining its values
 /// (besides every `x-` extension).
 const NON_CONSTRAINING: &[&str] = &[
@@ -105,6 +111,9 @@ impl<'a> Generator<'a> {
     }
 
     fn value(&mut self, schema: &Value, depth: usize) -> Value {
+        if depth > HARD_DEPTH {
+            return Value::Null;
+        }
         let schema = self.resolve(schema);
         let Value::Object(map) = schema else {
             return Value::Null;
@@ -133,7 +142,9 @@ impl<'a> Generator<'a> {
         }
         if let Some(Value::Array(parts)) = map.get("allOf") {
             let merged = self.merge_all_of(schema, parts);
-            return self.value(&merged, depth);
+            // One level deeper: an `allOf` that names its own schema merges
+            // into another `allOf` for ever.
+            return self.value(&merged, depth + 1);
         }
         for keyword in ["oneOf", "anyOf"] {
             if let Some(Value::Array(branches)) = map.get(keyword) {

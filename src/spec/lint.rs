@@ -66,8 +66,12 @@ pub fn broken_schemas(root: &Value, limit: usize) -> Vec<(String, String)> {
             _ => walk.containers(child, &format!("/{}", escape(key))),
         }
     }
-    walk.found.truncate(limit);
-    walk.found
+    // Infinite components first: they are what would keep the mock
+    // recursing, so they must not be cut off by the limit.
+    let mut found = super::infinite::infinite_schemas(root);
+    found.append(&mut walk.found);
+    found.truncate(limit);
+    found
 }
 
 struct Walk<'r> {

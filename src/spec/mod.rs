@@ -6,6 +6,7 @@
 pub mod dialect;
 mod error;
 pub mod extract;
+mod infinite;
 pub mod jsonpath;
 mod lint;
 mod load;
