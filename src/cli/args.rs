@@ -12,6 +12,15 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Values one spec, fixture or scenario file may expand to (YAML
+    /// aliases count each time they are used).
+    #[arg(long, global = true, value_name = "N",
+          default_value_t = crate::source::yaml::DEFAULT_MAX_NODES)]
+    pub max_yaml_nodes: usize,
+    /// Nesting depth one spec, fixture or scenario file may reach.
+    #[arg(long, global = true, value_name = "N",
+          default_value_t = crate::source::yaml::DEFAULT_MAX_DEPTH)]
+    pub max_yaml_depth: usize,
 }
 
 #[derive(Subcommand, Debug)]

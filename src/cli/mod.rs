@@ -16,6 +16,7 @@ pub use common::EXIT_UNUSABLE;
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    crate::source::yaml::set_limits(cli.max_yaml_nodes, cli.max_yaml_depth);
     match cli.command {
         Command::Serve(mut args) => {
             args.spec = args.spec.take().or(args.spec_file.take());

@@ -9,6 +9,25 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver, Tag}
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Values one file may expand to, aliases counted each time they are
+/// used: real specs hold a few hundred thousand; a 466-byte alias bomb
+/// would otherwise expand to gigabytes (`--max-yaml-nodes`).
+pub const DEFAULT_MAX_NODES: usize = 2_000_000;
+/// Nesting depth one file may reach; deeper values could not even be
+/// dropped without overflowing the stack (`--max-yaml-depth`).
+pub const DEFAULT_MAX_DEPTH: usize = 256;
+
+static MAX_NODES: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODES);
+static MAX_DEPTH: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_DEPTH);
+
+/// Sets the limits every file read from now on is held to (the CLI's
+/// `--max-yaml-nodes` and `--max-yaml-depth`, set once at start).
+pub fn set_limits(max_nodes: usize, max_depth: usize) {
+    MAX_NODES.store(max_nodes, Ordering::Relaxed);
+    MAX_DEPTH.store(max_depth, Ordering::Relaxed);
+}
 
 /// Why a text could not be read as YAML, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +42,20 @@ pub struct SyntaxError {
 /// Mapping keys must be scalars, duplicate keys are refused and values JSON
 /// cannot hold (`.nan`, `.inf`) are errors rather than silently changed.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
-    let mut builder = ValueBuilder::default();
+    parse_within(
+        text,
+        MAX_NODES.load(Ordering::Relaxed),
+        MAX_DEPTH.load(Ordering::Relaxed),
+    )
+}
+
+/// [`parse`] with the limits given.
+fn parse_within(text: &str, max_nodes: usize, max_depth: usize) -> Result<Value, SyntaxError> {
+    let mut builder = ValueBuilder {
+        max_nodes,
+        max_depth,
+        ..ValueBuilder::default()
+    };
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, false) {
         return Err(SyntaxError {
@@ -164,6 +196,8 @@ enum Frame {
     Seq {
         items: Vec<Value>,
         anchor: usize,
+        /// `nodes` when the collection began, to size an anchored one.
+        nodes_before: usize,
     },
     Map {
         entries: Map<String, Value>,
@@ -171,13 +205,19 @@ enum Frame {
         anchor: usize,
         /// Entries merged in with `<<`, applied where the mapping does not set them.
         merged: Vec<Map<String, Value>>,
+        nodes_before: usize,
     },
 }
 
 #[derive(Default)]
 struct ValueBuilder {
     frames: Vec<Frame>,
-    anchors: HashMap<usize, Value>,
+    /// Each anchored value, with how many values it holds.
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Values built so far, aliases counted each time they are used.
+    nodes: usize,
+    max_nodes: usize,
+    max_depth: usize,
     root: Option<Value>,
     error: Option<SyntaxError>,
     /// Set once the first document is complete: a second document is an error.
@@ -195,10 +235,49 @@ impl ValueBuilder {
         }
     }
 
-    /// Places a finished node into its parent (or as the root).
-    fn push_value(&mut self, value: Value, anchor: usize, span: Span, key_allowed: bool) {
+    /// Counts `added` values; `false` (after failing) past the limit.
+    fn count(&mut self, added: usize, span: Span) -> bool {
+        self.nodes = self.nodes.saturating_add(added);
+        if self.nodes > self.max_nodes {
+            self.fail(
+                span,
+                format!(
+                    "the file expands to more than {} values (an alias counts each time it is used); --max-yaml-nodes raises the limit",
+                    self.max_nodes
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Opens a collection; `false` (after failing) past the depth limit.
+    fn deeper(&mut self, span: Span) -> bool {
+        if self.frames.len() >= self.max_depth {
+            self.fail(
+                span,
+                format!(
+                    "values nested more than {} levels deep; --max-yaml-depth raises the limit",
+                    self.max_depth
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Places a finished node into its parent (or as the root); `size` is
+    /// how many values it holds, for an anchor's later aliases.
+    fn push_value(
+        &mut self,
+        value: Value,
+        anchor: usize,
+        size: usize,
+        span: Span,
+        key_allowed: bool,
+    ) {
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, (value.clone(), size));
         }
         match self.frames.last_mut() {
             None => self.root = Some(value),
@@ -261,6 +340,9 @@ impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
             Event::Scalar(text, style, anchor, tag) => {
                 let in_key_position =
                     matches!(self.frames.last(), Some(Frame::Map { key: None, .. }));
+                if !self.count(1, span) {
+                    return;
+                }
                 let value = if in_key_position {
                     Value::String(owned(text))
                 } else {
@@ -269,26 +351,50 @@ impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
                         Err(message) => return self.fail(span, message),
                     }
                 };
-                self.push_value(value, anchor, span, true);
+                self.push_value(value, anchor, 1, span, true);
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(value) => self.push_value(value, 0, span, false),
-                None => self.fail(span, "alias to an unknown anchor"),
-            },
-            Event::SequenceStart(anchor, _) => self.frames.push(Frame::Seq {
-                items: Vec::new(),
-                anchor,
-            }),
-            Event::MappingStart(anchor, _) => self.frames.push(Frame::Map {
-                entries: Map::new(),
-                key: None,
-                anchor,
-                merged: Vec::new(),
-            }),
+            Event::Alias(id) => {
+                let Some(size) = self.anchors.get(&id).map(|(_, size)| *size) else {
+                    return self.fail(span, "alias to an unknown anchor");
+                };
+                // Counted before it is copied: the copy is what a bomb multiplies.
+                if !self.count(size, span) {
+                    return;
+                }
+                if let Some((value, _)) = self.anchors.get(&id).cloned() {
+                    self.push_value(value, 0, size, span, false);
+                }
+            }
+            Event::SequenceStart(anchor, _) => {
+                if self.deeper(span) && self.count(1, span) {
+                    self.frames.push(Frame::Seq {
+                        items: Vec::new(),
+                        anchor,
+                        nodes_before: self.nodes - 1,
+                    });
+                }
+            }
+            Event::MappingStart(anchor, _) => {
+                if self.deeper(span) && self.count(1, span) {
+                    self.frames.push(Frame::Map {
+                        entries: Map::new(),
+                        key: None,
+                        anchor,
+                        merged: Vec::new(),
+                        nodes_before: self.nodes - 1,
+                    });
+                }
+            }
             Event::SequenceEnd => {
-                if let Some(Frame::Seq { mut items, anchor }) = self.frames.pop() {
+                if let Some(Frame::Seq {
+                    mut items,
+                    anchor,
+                    nodes_before,
+                }) = self.frames.pop()
+                {
                     items.shrink_to_fit();
-                    self.push_value(Value::Array(items), anchor, span, false);
+                    let size = self.nodes - nodes_before;
+                    self.push_value(Value::Array(items), anchor, size, span, false);
                 }
             }
             Event::MappingEnd => {
@@ -296,9 +402,11 @@ impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
                     mut entries,
                     anchor,
                     merged,
+                    nodes_before,
                     ..
                 }) = self.frames.pop()
                 {
+                    let size = self.nodes - nodes_before;
                     for map in merged {
                         for (k, v) in map {
                             entries.entry(k).or_insert(v);
@@ -307,7 +415,7 @@ impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
                     // Grown by insertion; collected again at its exact size
                     // (serde_json's map has no shrink_to_fit).
                     let entries: Map<String, Value> = entries.into_iter().collect();
-                    self.push_value(Value::Object(entries), anchor, span, false);
+                    self.push_value(Value::Object(entries), anchor, size, span, false);
                 }
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
@@ -565,6 +673,20 @@ mod tests {
     fn syntax_errors_carry_a_position() {
         let err = parse("a: [1, 2\nb: 3\n").expect_err("unclosed flow sequence");
         assert!(err.line >= 1);
+    }
+
+    #[test]
+    fn aliases_count_each_time_they_are_used_and_depth_is_bounded() {
+        let bomb = "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n";
+        // 1 root + a (1+3) + b (1 + 3×4) + c (1 + 3×13) + 3 keys = 61.
+        assert!(parse_within(bomb, 61, 10).is_ok());
+        let refused = parse_within(bomb, 60, 10).expect_err("past the limit");
+        assert!(refused.message.contains("--max-yaml-nodes"), "{refused:?}");
+        assert_eq!(refused.line, 3);
+        let deep = "a:\n b:\n  c:\n   d: 1\n";
+        assert!(parse_within(deep, 100, 4).is_ok());
+        let refused = parse_within(deep, 100, 3).expect_err("too deep");
+        assert!(refused.message.contains("--max-yaml-depth"), "{refused:?}");
     }
 
     #[test]
