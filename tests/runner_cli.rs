@@ -148,3 +148,42 @@ fn mutate_only_matching_no_mutant_is_an_error_and_takes_the_ids_its_report_print
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("1 of 1"), "{stdout}");
 }
+
+#[test]
+fn a_scenario_folder_with_a_link_to_its_parent_is_read_once() {
+    let dir = std::env::temp_dir().join(format!("understudy-loop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("inner")).expect("scratch folder");
+    std::fs::copy(
+        "scenarios/datallog/create-project.yaml",
+        dir.join("inner/create-project.yaml"),
+    )
+    .expect("a scenario file");
+    // inner/up → the folder itself: walking it naively never ends.
+    std::os::unix::fs::symlink(&dir, dir.join("inner/up")).expect("symlink");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--color", "never"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stdout = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{stdout}");
+    assert!(stdout.contains("passed"), "{stdout}");
+}

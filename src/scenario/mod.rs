@@ -27,6 +27,7 @@ pub use matcher::{Matcher, ValueType};
 
 use crate::source::{SourceError, SourceLocation};
 use serde_json::Value;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -197,7 +198,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut found = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut found)
+            walk(path, &mut found, &mut HashSet::new())
                 .map_err(|e| format!("{}: cannot read the folder: {e}", path.display()))?;
         } else if path.is_file() {
             found.push(path.clone());
@@ -213,11 +214,17 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(found)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Collects the scenario files under `dir`. Each folder is read once, by
+/// its real path: a symbolic link back to a parent (a loop) or to a
+/// folder already read adds nothing instead of walking for ever.
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, seen: &mut HashSet<PathBuf>) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            walk(&path, found)?;
+            walk(&path, found, seen)?;
         } else if path
             .extension()
             .and_then(|e| e.to_str())
