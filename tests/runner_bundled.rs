@@ -200,6 +200,18 @@ async fn junit_output_is_valid_junit_xml() {
     assert!(violations.is_empty(), "{violations:#?}\n{xml}");
     assert!(xml.contains("<failure message=\"status: expected 201, got 200\""));
     assert!(!xml.contains("s3cr3t-t0ken"));
+    // Where each scenario is written, for annotation actions, and when the run began.
+    let case = xml
+        .split("<testcase ")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .expect("a test case");
+    assert!(
+        case.contains(" file=\"") && case.contains(".yaml\""),
+        "{case}"
+    );
+    assert!(case.contains(" line=\""), "{case}");
+    assert!(xml.contains(" timestamp=\"20"), "{xml}");
 
     // The check itself can fail: a test case without a name is refused.
     let broken = xml.replacen("<testcase name=\"wrong expectations\"", "<testcase", 1);

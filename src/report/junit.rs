@@ -10,11 +10,21 @@ use std::time::Duration;
 pub fn render(report: &Report) -> Result<String, String> {
     let mut junit = quick_junit::Report::new("understudy");
     junit.set_time(Duration::from_millis(report.duration_ms));
+    let started = report
+        .started_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    if let Some(started) = started {
+        junit.set_timestamp(started);
+    }
     let mut apis: Vec<&str> = report.scenarios.iter().map(|s| s.api.as_str()).collect();
     apis.sort_unstable();
     apis.dedup();
     for api in apis {
         let mut suite = TestSuite::new(api);
+        if let Some(started) = started {
+            suite.set_timestamp(started);
+        }
         let mut time = 0;
         for scenario in report.scenarios.iter().filter(|s| s.api == api) {
             time += scenario.duration_ms;
@@ -48,6 +58,14 @@ pub fn render(report: &Report) -> Result<String, String> {
             };
             let mut case = TestCase::new(scenario.name.as_str(), status);
             case.set_classname(scenario.file.as_str());
+            // Where the scenario is written, as annotation actions read it.
+            if !scenario.file.is_empty() {
+                case.extra
+                    .insert("file".into(), scenario.file.as_str().into());
+            }
+            if let Some(line) = scenario.line {
+                case.extra.insert("line".into(), line.to_string().into());
+            }
             case.set_time(Duration::from_millis(scenario.duration_ms));
             let notes: Vec<&str> = scenario
                 .steps

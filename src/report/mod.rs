@@ -14,6 +14,9 @@ use serde_json::Value;
 pub struct Report {
     /// The report format's version, for tools that read it.
     pub format: u32,
+    /// When the run began (RFC 3339, UTC), for readers that show when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
     pub duration_ms: u64,
     pub targets: Vec<TargetReport>,
     pub scenarios: Vec<ScenarioReport>,
@@ -221,6 +224,9 @@ impl Report {
     pub fn unusable(reason: &str) -> Report {
         Report {
             format: 1,
+            started_at: Some(crate::behaviour::clock::format_datetime(
+                crate::behaviour::clock::real_now_ms(),
+            )),
             duration_ms: 0,
             targets: Vec::new(),
             scenarios: vec![ScenarioReport {

@@ -103,6 +103,8 @@ pub async fn run(
     on_done: Arc<dyn Fn(&ScenarioReport) + Send + Sync>,
 ) -> Result<Report, RunError> {
     let started = Instant::now();
+    let started_at =
+        crate::behaviour::clock::format_datetime(crate::behaviour::clock::real_now_ms());
     let plan = plan::plan(options)?;
     let client = http::HttpClient::new();
     let targets = target::connect(&plan.apis, &options.targets, &client).await?;
@@ -163,6 +165,7 @@ pub async fn run(
     }
     Ok(Report {
         format: 1,
+        started_at: Some(started_at),
         duration_ms: started.elapsed().as_millis() as u64,
         targets: targets
             .iter()
