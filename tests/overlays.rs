@@ -262,18 +262,7 @@ fn an_overlay_on_a_bundled_api_is_refused_by_record() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("runs");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waits") {
-            break Some(status);
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let status = common::wait_within(&mut child, std::time::Duration::from_secs(10));
     let mut stderr = String::new();
     let _ = child
         .stderr

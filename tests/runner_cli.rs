@@ -1,6 +1,8 @@
 //! `understudy run` as CI calls it: exit codes, report files, and bad
 //! scenario files exiting 2 with file, line and the problem.
 
+mod common;
+
 use std::process::Command;
 
 /// Runs the binary in the repository; exit code, stdout and stderr.
@@ -169,18 +171,7 @@ fn a_scenario_folder_with_a_link_to_its_parent_is_read_once() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("runs");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waits") {
-            break Some(status);
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let status = common::wait_within(&mut child, std::time::Duration::from_secs(60));
     let mut stdout = String::new();
     let _ = std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut stdout);
     let _ = std::fs::remove_dir_all(&dir);

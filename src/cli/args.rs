@@ -165,9 +165,10 @@ pub struct RecordArgs {
     pub port: u16,
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
-    /// Time limit for the upstream's answer, in seconds.
-    #[arg(long = "timeout", default_value_t = 30, value_name = "SECONDS")]
-    pub timeout_seconds: u64,
+    /// Time limit for the upstream's answer, a duration as `run` takes it
+    /// (`30s`, `500ms`); a bare number is seconds.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub timeout: String,
     /// Write the credentials sent as fallbacks of their variables
     /// (`${env.RECORDED_AUTHORIZATION:-Token …}`), for a test server whose
     /// credentials are fixed and not secret; without it they are never written.

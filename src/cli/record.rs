@@ -114,11 +114,24 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
         scenario: args.name.clone(),
         snapshots: args.snapshots,
         volatile: fixture.model.volatile_fields(),
-        timeout: Duration::from_secs(args.timeout_seconds),
+        timeout: record_timeout(&args.timeout)?,
         body_limit: 16 * 1024 * 1024,
         write_credentials: args.write_credentials,
         mock_vars,
     })
+}
+
+/// `--timeout`: a duration (`5s`, `500ms`), or a bare number of seconds as
+/// the flag took before it took durations; at least 1ms.
+fn record_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = match text.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => super::common::duration_flag("timeout", text)?,
+    };
+    if timeout.is_zero() {
+        return Err(format!("error: `--timeout {text}`: at least 1ms\n"));
+    }
+    Ok(timeout)
 }
 
 /// `path` as seen from `folder` (the scenario's `spec:` is read from its
@@ -181,5 +194,14 @@ mod tests {
             relative_to(Path::new("/x/a.yaml"), Path::new("/y")),
             PathBuf::from("/x/a.yaml")
         );
+    }
+
+    #[test]
+    fn the_timeout_is_a_duration_as_run_takes_it() {
+        assert_eq!(record_timeout("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(record_timeout("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(record_timeout("30"), Ok(Duration::from_secs(30)));
+        assert!(record_timeout("0s").is_err());
+        assert!(record_timeout("soon").is_err_and(|e| e.contains("--timeout soon")));
     }
 }

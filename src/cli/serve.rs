@@ -111,11 +111,12 @@ pub fn serve_command(args: ServeArgs) -> i32 {
                 Ok(addr) => format!("http://{addr}"),
                 Err(_) => format!("http://{}:{}", args.host, s.port),
             };
+            let operations = s.api.operations.len();
             println!(
-                "  {:<10} {url:<24} {} ({} operations)",
+                "  {:<10} {url:<24} {} ({operations} operation{})",
                 s.label,
                 s.source,
-                s.api.operations.len()
+                if operations == 1 { "" } else { "s" }
             );
             let options = MockOptions {
                 label: s.label.clone(),

@@ -146,6 +146,11 @@ pub fn render(
             .headers
             .push(("www-authenticate".into(), "Bearer".into()));
     }
+    // The reason goes in the log line too: a refusal with no violations
+    // (401, 404, 405, 409) would otherwise show only its status.
+    if failure.violations.is_empty() && reply.note.is_none() && !failure.detail.is_empty() {
+        reply.note = Some(failure.detail);
+    }
     reply.violations = failure.violations;
     reply
 }

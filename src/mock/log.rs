@@ -21,7 +21,8 @@ pub fn request(label: &str, method: &str, path: &str, reply: &Reply, elapsed: Du
         _ => "31",
     };
     let mut line = format!(
-        "{} {} {} → {} {}",
+        "{} {} {} {} → {} {}",
+        paint("2", &clock()),
         paint("2", label),
         paint("1", method),
         path,
@@ -41,5 +42,17 @@ pub fn request(label: &str, method: &str, path: &str, reply: &Reply, elapsed: Du
 /// Writes `label what happened`: something the mock did on its own.
 pub fn event(label: &str, line: &str) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{label} {line}");
+    let _ = writeln!(err, "{} {label} {line}", clock());
+}
+
+/// The time of day (UTC) to the millisecond, which starts every log line.
+fn clock() -> String {
+    let ms = crate::behaviour::clock::real_now_ms().rem_euclid(86_400_000);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }

@@ -87,8 +87,9 @@ pub fn render(report: &Report, color: bool) -> String {
         parts.join(", "),
         s.steps,
         if s.steps == 1 { "" } else { "s" },
-        s.notes,
-        if s.notes == 1 { "" } else { "s" },
+        // The notes listed above: one that several steps share is one note.
+        notes.len(),
+        if notes.len() == 1 { "" } else { "s" },
         report.duration_ms as f64 / 1000.0
     );
     out
@@ -156,10 +157,14 @@ fn describe_step(
             out,
             "    {} {}",
             p.paint(BOLD, &request.method),
-            request.url
+            visible(&request.url)
         );
         for (name, value) in &request.headers {
-            let _ = writeln!(out, "    {}", p.paint(DIM, &format!("{name}: {value}")));
+            let _ = writeln!(
+                out,
+                "    {}",
+                p.paint(DIM, &visible(&format!("{name}: {value}")))
+            );
         }
         if let Some(body) = &request.body {
             for line in body_text(body).lines() {
@@ -190,8 +195,8 @@ fn describe_failure(out: &mut String, p: &Paint, failure: &Failure) {
         out,
         "    {} {}: {}",
         p.paint(RED, "✗"),
-        p.paint(BOLD, &failure.check.to_string()),
-        failure.message
+        p.paint(BOLD, &visible(&failure.check.to_string())),
+        visible(&failure.message)
     );
     let (Some(expected), Some(actual)) = (&failure.expected, &failure.actual) else {
         return;
@@ -236,10 +241,31 @@ fn pretty(value: &Value) -> String {
     text
 }
 
+/// `text` with control characters (an ANSI escape in a response, a
+/// carriage return) written as `\u{1b}`, so what a server sends cannot
+/// recolour, move or clear the terminal; new lines and tabs stay.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn body_text(body: &Body) -> String {
     let text = match body {
         Body::Json(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
-        Body::Text(t) => t.clone(),
+        Body::Text(t) => visible(t).into_owned(),
     };
     if text.len() > BODY_LIMIT {
         let mut cut = BODY_LIMIT;
@@ -249,5 +275,18 @@ fn body_text(body: &Body) -> String {
         format!("{}\n… ({} bytes in all)", &text[..cut], text.len())
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_a_server_sends_are_shown_not_obeyed() {
+        assert_eq!(visible("plain\ttext\nnext"), "plain\ttext\nnext");
+        assert_eq!(visible("\u{1b}[2Jgone\r"), "\\u{1b}[2Jgone\\u{d}");
+        let body = Body::Text("\u{1b}[31mred\u{1b}[0m".into());
+        assert_eq!(body_text(&body), "\\u{1b}[31mred\\u{1b}[0m");
     }
 }

@@ -162,3 +162,24 @@ pub fn spawn_binary(args: &[&std::ffi::OsStr]) -> (std::process::Child, SocketAd
     };
     (child, url.parse().expect("an address"))
 }
+
+/// Waits for `child` to exit, at most `limit`; past it the child is killed
+/// and `None` returned, so a process that should have stopped cannot hang
+/// the test.
+pub fn wait_within(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            return Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
