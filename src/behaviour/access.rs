@@ -21,7 +21,6 @@
 
 use super::fixture::{FixtureError, Reader};
 use super::parse_model::escape;
-use minijinja::Environment;
 use serde_json::Value;
 
 /// The `auth` section of a fixture.
@@ -94,11 +93,7 @@ impl SchemeCredential {
 }
 
 impl Reader<'_> {
-    pub(super) fn access(
-        &self,
-        env: &Environment<'_>,
-        value: &Value,
-    ) -> Result<Access, FixtureError> {
+    pub(super) fn access(&self, value: &Value) -> Result<Access, FixtureError> {
         let at = "/auth";
         self.keys_known(
             value,
@@ -172,11 +167,8 @@ impl Reader<'_> {
             users: users.clone(),
             schemes,
             lifetime_ms,
-            accept_any_as: self.expression(
-                env,
-                value.get("accept_any_as"),
-                &format!("{at}/accept_any_as"),
-            )?,
+            accept_any_as: self
+                .expression(value.get("accept_any_as"), &format!("{at}/accept_any_as"))?,
             pointer: at.to_string(),
         })
     }

@@ -18,7 +18,6 @@
 use super::fixture::{FixtureError, Reader};
 use super::parse_model::escape;
 use super::template::Template;
-use minijinja::Environment;
 use serde_json::Value;
 
 /// The conventions a fixture declares; empty by default.
@@ -54,7 +53,7 @@ impl Conventions {
 const LOCATIONS: [&str; 4] = ["path", "query", "header", "cookie"];
 
 impl Reader<'_> {
-    pub(super) fn conventions(&self, env: &Environment<'_>) -> Result<Conventions, FixtureError> {
+    pub(super) fn conventions(&self) -> Result<Conventions, FixtureError> {
         let root = &self.document.value;
         let headers = match root.get("headers") {
             None => Vec::new(),
@@ -62,7 +61,7 @@ impl Reader<'_> {
                 .iter()
                 .map(|(name, value)| {
                     let at = format!("/headers/{}", escape(name));
-                    Ok((name.to_ascii_lowercase(), self.template(env, value, &at)?))
+                    Ok((name.to_ascii_lowercase(), self.template(value, &at)?))
                 })
                 .collect::<Result<_, FixtureError>>()?,
             Some(_) => {

@@ -18,9 +18,8 @@
 //! compile is an error naming the file and line.
 
 use super::model::Model;
-use super::template::{Expr, Template, environment};
+use super::template::{Expr, Template};
 use crate::source::{SourceDocument, SourceError, SourceLocation};
-use minijinja::Environment;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -106,8 +105,6 @@ pub struct Fixture {
     pub errors: HashMap<ErrorKind, Vec<ErrorRule>>,
     /// Message templates by keyword; `v` is the violation in scope.
     pub messages: HashMap<String, Template>,
-    /// The shared template environment (see [`environment`]).
-    pub env: &'static Environment<'static>,
     /// Collections, state and the rules bound to operations.
     pub model: Model,
     /// Headers, redirects and leniencies of the API's web framework.
@@ -151,7 +148,6 @@ impl Default for Fixture {
             overlays: Vec::new(),
             errors: HashMap::new(),
             messages: HashMap::new(),
-            env: environment(),
             model: Model {
                 session_header: Model::DEFAULT_SESSION_HEADER.to_string(),
                 ..Model::default()
@@ -286,7 +282,6 @@ impl Reader<'_> {
                 "ignore_invalid",
             ],
         )?;
-        let env = environment();
         let spec = match root.get("spec") {
             None => None,
             Some(Value::String(s)) => Some(
@@ -316,7 +311,7 @@ impl Reader<'_> {
                 if !template.is_string() {
                     return Err(self.invalid(&pointer, "a message must be a string (a template)"));
                 }
-                let template = Template::new(env, template.clone()).map_err(|(inner, e)| {
+                let template = Template::new(template.clone()).map_err(|(inner, e)| {
                     self.invalid(&format!("{pointer}{inner}"), format!("template error: {e}"))
                 })?;
                 messages.insert(keyword.clone(), template);
@@ -328,31 +323,25 @@ impl Reader<'_> {
             self.keys_known(map, "/errors", &names)?;
             for (name, kind) in ErrorKind::ALL {
                 if let Some(rules) = map.get(name) {
-                    errors.insert(kind, self.rules(env, rules, &format!("/errors/{name}"))?);
+                    errors.insert(kind, self.rules(rules, &format!("/errors/{name}"))?);
                 }
             }
         }
-        let model = self.model(env)?;
-        let conventions = self.conventions(env)?;
+        let model = self.model()?;
+        let conventions = self.conventions()?;
         Ok(Fixture {
             path: Some(self.document.path.clone()),
             spec,
             overlays,
             errors,
             messages,
-            env,
             model,
             conventions,
             source: None,
         })
     }
 
-    fn rules(
-        &self,
-        env: &Environment<'_>,
-        value: &Value,
-        pointer: &str,
-    ) -> Result<Vec<ErrorRule>, FixtureError> {
+    fn rules(&self, value: &Value, pointer: &str) -> Result<Vec<ErrorRule>, FixtureError> {
         let Value::Array(items) = value else {
             return Err(self.invalid(pointer, "expected a list of error rules"));
         };
@@ -364,7 +353,7 @@ impl Reader<'_> {
                 &pointer,
                 &["when", "status", "content_type", "headers", "body"],
             )?;
-            let when = self.expression(env, item.get("when"), &format!("{pointer}/when"))?;
+            let when = self.expression(item.get("when"), &format!("{pointer}/when"))?;
             let status = self.status(item, &pointer)?;
             let content_type = match item.get("content_type") {
                 None => "application/json".to_string(),
@@ -385,7 +374,7 @@ impl Reader<'_> {
             let Some(body) = item.get("body") else {
                 return Err(self.invalid(&pointer, "an error rule needs a `body`"));
             };
-            let body = Template::new(env, body.clone()).map_err(|(inner, e)| {
+            let body = Template::new(body.clone()).map_err(|(inner, e)| {
                 self.invalid(
                     &format!("{pointer}/body{inner}"),
                     format!("template error: {e}"),

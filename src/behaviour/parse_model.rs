@@ -5,7 +5,6 @@
 use super::fixture::{FixtureError, Reader};
 use super::model::*;
 use super::template::{Expr, Template};
-use minijinja::Environment;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -16,7 +15,7 @@ pub const RESERVED_NAMES: [&str; 16] = [
 ];
 
 impl Reader<'_> {
-    pub(super) fn model(&self, env: &Environment<'_>) -> Result<Model, FixtureError> {
+    pub(super) fn model(&self) -> Result<Model, FixtureError> {
         let root = &self.document.value;
         let session_header = match root.get("session_header") {
             None => Model::DEFAULT_SESSION_HEADER.to_string(),
@@ -40,7 +39,7 @@ impl Reader<'_> {
                 return Err(self.invalid("/collections", "expected a mapping of collection names"));
             };
             for (name, spec) in map {
-                collections.push(self.collection(env, name, spec)?);
+                collections.push(self.collection(name, spec)?);
             }
         }
         let mut operations = HashMap::new();
@@ -52,14 +51,14 @@ impl Reader<'_> {
                 ));
             };
             for (id, spec) in map {
-                let behaviour = self.operation(env, id, spec, &collections)?;
+                let behaviour = self.operation(id, spec, &collections)?;
                 operations.insert(id.clone(), behaviour);
             }
         }
         let access = match root.get("auth") {
             None => None,
             Some(value) => {
-                let access = self.access(env, value)?;
+                let access = self.access(value)?;
                 if !collections.iter().any(|c| c.name == access.users) {
                     return Err(self.invalid(
                         "/auth/users",
@@ -78,12 +77,7 @@ impl Reader<'_> {
         })
     }
 
-    fn collection(
-        &self,
-        env: &Environment<'_>,
-        name: &str,
-        spec: &Value,
-    ) -> Result<CollectionSpec, FixtureError> {
+    fn collection(&self, name: &str, spec: &Value) -> Result<CollectionSpec, FixtureError> {
         let pointer = format!("/collections/{}", escape(name));
         if !is_identifier(name) || RESERVED_NAMES.contains(&name) {
             return Err(self.invalid(
@@ -128,7 +122,7 @@ impl Reader<'_> {
             };
             for (field, how) in map {
                 let at = format!("{pointer}/generate/{}", escape(field));
-                generated.push((field.clone(), self.generator(env, how, &at)?));
+                generated.push((field.clone(), self.generator(how, &at)?));
             }
         }
         let mut defaults = Vec::new();
@@ -141,7 +135,7 @@ impl Reader<'_> {
             };
             for (field, value) in map {
                 let at = format!("{pointer}/defaults/{}", escape(field));
-                defaults.push((field.clone(), self.template(env, value, &at)?));
+                defaults.push((field.clone(), self.template(value, &at)?));
             }
         }
         let mut computed = Vec::new();
@@ -154,7 +148,7 @@ impl Reader<'_> {
             };
             for (field, template) in map {
                 let at = format!("{pointer}/computed/{}", escape(field));
-                computed.push((field.clone(), self.template(env, template, &at)?));
+                computed.push((field.clone(), self.template(template, &at)?));
             }
         }
         let readiness = match spec.get("ready") {
@@ -230,10 +224,10 @@ impl Reader<'_> {
                 ));
             }
         };
-        let visible = self.expression(env, spec.get("visible"), &format!("{pointer}/visible"))?;
+        let visible = self.expression(spec.get("visible"), &format!("{pointer}/visible"))?;
         let omit = match spec.get("omit") {
             None => None,
-            Some(omit) => Some(self.template(env, omit, &format!("{pointer}/omit"))?),
+            Some(omit) => Some(self.template(omit, &format!("{pointer}/omit"))?),
         };
         Ok(CollectionSpec {
             name: name.to_string(),
@@ -252,12 +246,7 @@ impl Reader<'_> {
         })
     }
 
-    fn generator(
-        &self,
-        env: &Environment<'_>,
-        how: &Value,
-        at: &str,
-    ) -> Result<Generated, FixtureError> {
+    fn generator(&self, how: &Value, at: &str) -> Result<Generated, FixtureError> {
         Ok(match how {
             Value::String(s) if s == "uuid" => Generated::Uuid,
             Value::String(s) if s == "uuid_hex" => Generated::UuidHex,
@@ -276,7 +265,7 @@ impl Reader<'_> {
                     })?;
                 Generated::Pattern(generator)
             }
-            other => Generated::Template(self.template(env, other, at)?),
+            other => Generated::Template(self.template(other, at)?),
         })
     }
 
@@ -352,7 +341,6 @@ impl Reader<'_> {
 
     fn operation(
         &self,
-        env: &Environment<'_>,
         id: &str,
         spec: &Value,
         collections: &[CollectionSpec],
@@ -398,7 +386,7 @@ impl Reader<'_> {
                 known(collection, &format!("{at}/collection"))?;
                 Some(Target {
                     collection: collection.clone(),
-                    id: self.expression(env, map.get("id"), &format!("{at}/id"))?,
+                    id: self.expression(map.get("id"), &format!("{at}/id"))?,
                     include_deleted: self
                         .flag(map.get("include_deleted"), &format!("{at}/include_deleted"))?,
                     required: match map.get("required") {
@@ -419,7 +407,7 @@ impl Reader<'_> {
         };
         let mut rules = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let rule = self.rule(env, item, &format!("{pointer}/rules/{i}"))?;
+            let rule = self.rule(item, &format!("{pointer}/rules/{i}"))?;
             if let Some(collection) = &rule.collection {
                 known(collection, &format!("{}/collection", rule.pointer))?;
             }
@@ -431,7 +419,7 @@ impl Reader<'_> {
             }
             rules.push(rule);
         }
-        let checks = self.checks(env, spec.get("checks"), &format!("{pointer}/checks"))?;
+        let checks = self.checks(spec.get("checks"), &format!("{pointer}/checks"))?;
         Ok(OperationBehaviour {
             operation_id: id.to_string(),
             target,
@@ -441,12 +429,7 @@ impl Reader<'_> {
         })
     }
 
-    fn checks(
-        &self,
-        env: &Environment<'_>,
-        value: Option<&Value>,
-        at: &str,
-    ) -> Result<Vec<Check>, FixtureError> {
+    fn checks(&self, value: Option<&Value>, at: &str) -> Result<Vec<Check>, FixtureError> {
         let items = match value {
             None => return Ok(Vec::new()),
             Some(Value::Array(items)) => items,
@@ -466,8 +449,7 @@ impl Reader<'_> {
                     ));
                 }
             };
-            let Some(when) = self.expression(env, item.get("when"), &format!("{pointer}/when"))?
-            else {
+            let Some(when) = self.expression(item.get("when"), &format!("{pointer}/when"))? else {
                 return Err(self.invalid(
                     &pointer,
                     "a check needs `when`: when the request is invalid",
@@ -476,7 +458,7 @@ impl Reader<'_> {
             let Some(message) = item.get("message") else {
                 return Err(self.invalid(&pointer, "a check needs `message`"));
             };
-            let message = self.template(env, message, &format!("{pointer}/message"))?;
+            let message = self.template(message, &format!("{pointer}/message"))?;
             checks.push(Check {
                 field,
                 when,
@@ -487,12 +469,7 @@ impl Reader<'_> {
         Ok(checks)
     }
 
-    fn rule(
-        &self,
-        env: &Environment<'_>,
-        item: &Value,
-        pointer: &str,
-    ) -> Result<Rule, FixtureError> {
+    fn rule(&self, item: &Value, pointer: &str) -> Result<Rule, FixtureError> {
         self.keys_known(
             item,
             pointer,
@@ -560,7 +537,7 @@ impl Reader<'_> {
                 .iter()
                 .map(|(name, value)| {
                     let at = format!("{pointer}/headers/{}", escape(name));
-                    Ok((name.to_ascii_lowercase(), self.template(env, value, &at)?))
+                    Ok((name.to_ascii_lowercase(), self.template(value, &at)?))
                 })
                 .collect::<Result<_, FixtureError>>()?,
             Some(_) => {
@@ -580,20 +557,20 @@ impl Reader<'_> {
             }
         };
         Ok(Rule {
-            when: self.expression(env, item.get("when"), &format!("{pointer}/when"))?,
+            when: self.expression(item.get("when"), &format!("{pointer}/when"))?,
             action,
             collection,
-            id: self.expression(env, item.get("id"), &format!("{pointer}/id"))?,
+            id: self.expression(item.get("id"), &format!("{pointer}/id"))?,
             set: match item.get("set") {
                 None => None,
-                Some(set) => Some(self.template(env, set, &format!("{pointer}/set"))?),
+                Some(set) => Some(self.template(set, &format!("{pointer}/set"))?),
             },
-            list: self.list_spec(env, item, pointer)?,
+            list: self.list_spec(item, pointer)?,
             status,
             headers,
             body: match item.get("body") {
                 None => None,
-                Some(body) => Some(self.template(env, body, &format!("{pointer}/body"))?),
+                Some(body) => Some(self.template(body, &format!("{pointer}/body"))?),
             },
             content_type,
             undocumented: self
@@ -602,12 +579,7 @@ impl Reader<'_> {
         })
     }
 
-    fn list_spec(
-        &self,
-        env: &Environment<'_>,
-        item: &Value,
-        pointer: &str,
-    ) -> Result<ListSpec, FixtureError> {
+    fn list_spec(&self, item: &Value, pointer: &str) -> Result<ListSpec, FixtureError> {
         let mut filters = Vec::new();
         if let Some(map) = item.get("filters") {
             let Value::Object(map) = map else {
@@ -662,10 +634,9 @@ impl Reader<'_> {
             Some(p) => Some(self.paginate(p, &format!("{pointer}/paginate"))?),
         };
         Ok(ListSpec {
-            filter: self.expression(env, item.get("filter"), &format!("{pointer}/filter"))?,
+            filter: self.expression(item.get("filter"), &format!("{pointer}/filter"))?,
             filters,
             include_deleted: self.expression(
-                env,
                 item.get("include_deleted"),
                 &format!("{pointer}/include_deleted"),
             )?,
@@ -812,13 +783,8 @@ impl Reader<'_> {
         }
     }
 
-    pub(super) fn template(
-        &self,
-        env: &Environment<'_>,
-        value: &Value,
-        at: &str,
-    ) -> Result<Template, FixtureError> {
-        Template::new(env, value.clone()).map_err(|(inner, e)| {
+    pub(super) fn template(&self, value: &Value, at: &str) -> Result<Template, FixtureError> {
+        Template::new(value.clone()).map_err(|(inner, e)| {
             self.invalid(&format!("{at}{inner}"), format!("template error: {e}"))
         })
     }
@@ -826,7 +792,6 @@ impl Reader<'_> {
     /// An optional expression string, compiled once to check it.
     pub(super) fn expression(
         &self,
-        _env: &Environment<'_>,
         value: Option<&Value>,
         at: &str,
     ) -> Result<Option<Expr>, FixtureError> {

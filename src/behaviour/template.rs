@@ -38,11 +38,10 @@ enum Node {
 }
 
 impl Template {
-    /// Compiles every string of `value`; an error names the pointer (its
-    /// keys escaped, so a key with `/` still leads to its line) and says why.
-    /// `_env` is the one [`environment`]: kept in the signature so callers
-    /// say which environment their templates belong to.
-    pub fn new(_env: &Environment<'_>, value: Value) -> Result<Self, (String, String)> {
+    /// Compiles every string of `value` against the one [`environment`]; an
+    /// error names the pointer (its keys escaped, so a key with `/` still
+    /// leads to its line) and says why.
+    pub fn new(value: Value) -> Result<Self, (String, String)> {
         Ok(Self {
             root: Node::compile(value, &mut String::new())?,
         })
@@ -626,9 +625,7 @@ mod tests {
 
     #[test]
     fn whole_expressions_keep_their_type_and_text_is_rendered() {
-        let env = environment();
         let t = Template::new(
-            env,
             json!({"list": "{{ names }}", "text": "Missing: {{ names | join(', ') }}", "n": 1}),
         )
         .expect("valid");
@@ -641,8 +638,7 @@ mod tests {
 
     #[test]
     fn each_yields_one_item_per_element() {
-        let env = environment();
-        let t = Template::new(env, json!({"errors": {"$each": "violations", "as": "v", "yield": {"type": "{{ v.keyword }}", "at": "{{ v.field }}", "api": "{{ api }}"}}}))
+        let t = Template::new(json!({"errors": {"$each": "violations", "as": "v", "yield": {"type": "{{ v.keyword }}", "at": "{{ v.field }}", "api": "{{ api }}"}}}))
             .expect("valid");
         let ctx = jinja_value(
             json!({"api": "x", "violations": [{"keyword": "required", "field": "a"}, {"keyword": "type", "field": "b"}]}),
@@ -655,9 +651,8 @@ mod tests {
 
     #[test]
     fn broken_templates_are_refused_with_their_pointer() {
-        let env = environment();
         let (pointer, _) =
-            Template::new(env, json!({"a": {"b": "{{ x | }}"}})).expect_err("syntax error");
+            Template::new(json!({"a": {"b": "{{ x | }}"}})).expect_err("syntax error");
         assert_eq!(pointer, "/a/b");
     }
 
@@ -688,11 +683,9 @@ mod tests {
 
     #[test]
     fn group_by_field_shapes_drf_errors() {
-        let env = environment();
-        let t = Template::new(
-            env,
-            json!("{{ violations | group_by_field('non_field_errors') }}"),
-        )
+        let t = Template::new(json!(
+            "{{ violations | group_by_field('non_field_errors') }}"
+        ))
         .expect("valid");
         let ctx = jinja_value(json!({"violations": [
             {"field": "name", "message": "This field is required."},
