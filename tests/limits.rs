@@ -200,3 +200,33 @@ fn zero_limits_are_refused() {
         assert!(String::from_utf8_lossy(&output.stderr).contains("at least 1"));
     }
 }
+
+#[tokio::test]
+async fn every_log_line_has_the_time_and_a_refusal_its_reason() {
+    let (server, addr) = serve_mittwald(&[]);
+    let missing = send(
+        addr,
+        "GET",
+        "/v2/projects/00000000-0000-4000-8000-000000000000",
+        &[TOKEN],
+        b"",
+    )
+    .await;
+    // mittwald answers a project the token cannot reach with 403 (its spec documents no 404).
+    assert_eq!(missing.status, 403);
+    let log = stop(server);
+    let lines: Vec<&str> = log.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("→ 403"))
+        .unwrap_or_else(|| panic!("a 403 line:\n{log}"));
+    // `HH:MM:SS.mmm mittwald GET … → 403`
+    let time = lines[at].split(' ').next().unwrap_or_default();
+    assert!(
+        time.len() == 12 && time.as_bytes()[2] == b':' && time.as_bytes()[8] == b'.',
+        "{}",
+        lines[at]
+    );
+    let reason = lines.get(at + 1).copied().unwrap_or_default();
+    assert!(reason.contains("note:") && reason.len() > 12, "{log}");
+}
