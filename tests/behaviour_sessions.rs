@@ -177,6 +177,39 @@ async fn the_clock_moves_per_session() {
 }
 
 #[tokio::test]
+async fn the_clock_refuses_a_move_past_its_range_instead_of_wrapping() {
+    let (mock, _) = start_bundled("mittwald").await;
+    let (status, body) = admin(
+        mock.addr,
+        "POST",
+        "/__understudy/clock?session=far",
+        json!({"advance": "999999999999999h"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string().contains("about 300 years"),
+        "the answer says how far the clock moves: {body}"
+    );
+    let (_, clock) = admin(
+        mock.addr,
+        "GET",
+        "/__understudy/clock?session=far",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(clock["offset_ms"], 0, "a refused move changes nothing");
+    let (status, _) = admin(
+        mock.addr,
+        "POST",
+        "/__understudy/clock?session=far",
+        json!({"advance": "2000000h"}),
+    )
+    .await;
+    assert_eq!(status, 200, "about 228 years is within the range");
+}
+
+#[tokio::test]
 async fn recent_requests_are_listed_newest_last() {
     let (mock, _) = start_bundled("mittwald").await;
     create(mock.addr, "a", "One").await;

@@ -101,10 +101,9 @@ impl Fixture {
             match path_params.as_slice() {
                 [only] => {
                     let key = format!("path[{}]", quote(only));
-                    target.id = Some(
-                        Expr::compile(&key)
-                            .map_err(|e| invalid(&format!("{}/target", behaviour.pointer), e))?,
-                    );
+                    target.id = Some(Expr::compile(&key).map_err(|e| {
+                        invalid(&format!("{}/target", behaviour.pointer), e.to_string())
+                    })?);
                 }
                 _ => {
                     return Err(invalid(

@@ -399,7 +399,7 @@ mod tests {
     use super::*;
     use crate::behaviour::template::{Expr, environment};
 
-    fn evaluate(expression: &str, context: &JinjaValue) -> Result<Value, String> {
+    fn evaluate(expression: &str, context: &JinjaValue) -> Result<Value, minijinja::Error> {
         Expr::compile(expression)?.evaluate(context)
     }
 

@@ -926,7 +926,7 @@ impl<'f> Runner<'f> {
             url: format!("{}{}", request.base_url, request.path),
         };
         let page = paginate(kept, &rule.list, &list_request)
-            .map_err(|detail| Refusal::new(ErrorKind::NotFound, detail))?;
+            .map_err(|detail| Refusal::new(ErrorKind::NotFound, detail.to_string()))?;
         // Each listed item has been seen once more (readiness by reads).
         if spec.readiness.is_some() && !page.items.is_empty() {
             let data = session.collection_mut(&spec.name);

@@ -175,12 +175,21 @@ pub fn apply_order(items: &mut [Map<String, Value>], spec: &ListSpec, query: &Ma
     });
 }
 
+/// A page the request asked for that the list does not have.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("page {page} does not exist: there are {last} pages of {size}")]
+pub struct NoSuchPage {
+    pub page: i64,
+    pub last: usize,
+    pub size: usize,
+}
+
 /// Cuts the page the request asks for; `Err` names a page that does not exist.
 pub fn paginate(
     items: Vec<Map<String, Value>>,
     spec: &ListSpec,
     request: &ListRequest<'_>,
-) -> Result<Page, String> {
+) -> Result<Page, NoSuchPage> {
     let total = items.len();
     let Some(paginate) = &spec.paginate else {
         return Ok(Page {
@@ -205,9 +214,7 @@ pub fn paginate(
             let last = total.div_ceil(size).max(1);
             let page = number(page_param).unwrap_or(1);
             if page < 1 || page as usize > last {
-                return Err(format!(
-                    "page {page} does not exist: there are {last} pages of {size}"
-                ));
+                return Err(NoSuchPage { page, last, size });
             }
             let page = page as usize;
             let items: Vec<_> = items

@@ -207,55 +207,50 @@ impl Session {
 
     /// Replaces the state with a dump; `keys` gives each collection's key
     /// field. Nothing changes when the dump is refused.
-    pub fn load(&mut self, dump: &Value, keys: &HashMap<String, String>) -> Result<(), String> {
+    pub fn load(&mut self, dump: &Value, keys: &HashMap<String, String>) -> Result<(), DumpError> {
         let offset = match dump.get("clock_offset_ms") {
             None => 0,
             Some(v) => v
                 .as_i64()
-                .ok_or("`clock_offset_ms` must be a whole number")?,
+                .filter(|ms| ms.unsigned_abs() <= MAX_CLOCK_OFFSET_MS)
+                .ok_or_else(|| {
+                    DumpError::new(
+                        "clock_offset_ms",
+                        format!(
+                            "must be a whole number of milliseconds within ±{MAX_CLOCK_OFFSET_MS}"
+                        ),
+                    )
+                })?,
         };
         let Some(Value::Object(map)) = dump.get("collections") else {
-            return Err(
-                "a state dump needs `collections`, a mapping of collection to items".into(),
-            );
+            return Err(DumpError::new(
+                "collections",
+                "is needed: a mapping of collection to items",
+            ));
         };
         let mut collections = HashMap::new();
         for (name, items) in map {
+            let at = format!("collections.{name}");
             let key_field = keys
                 .get(name)
-                .ok_or_else(|| format!("the fixture declares no collection `{name}`"))?;
+                .ok_or_else(|| DumpError::new(&at, "is no collection the fixture declares"))?;
             let Value::Array(items) = items else {
-                return Err(format!("`collections.{name}` must be a list"));
+                return Err(DumpError::new(&at, "must be a list"));
             };
             let mut data = CollectionData::default();
             for (i, entry) in items.iter().enumerate() {
-                let at = format!("`collections.{name}[{i}]`");
-                let Some(Value::Object(value)) = entry.get("item") else {
-                    return Err(format!("{at} needs `item`, a mapping"));
+                let at = format!("{at}[{i}]");
+                let record = self.record(entry, &at)?;
+                let Some(key) = record.value.get(key_field).and_then(key_text) else {
+                    return Err(DumpError::new(
+                        &at,
+                        format!("has an item with no `{key_field}`"),
+                    ));
                 };
-                let key = value
-                    .get(key_field)
-                    .and_then(key_text)
-                    .ok_or_else(|| format!("{at}: the item has no `{key_field}`"))?;
                 if data.get(&key).is_some() {
-                    return Err(format!("{at}: `{key_field}` {key} appears twice"));
+                    return Err(DumpError::new(&at, format!("repeats `{key_field}` {key}")));
                 }
-                let record = Record {
-                    value: value.clone(),
-                    created_ms: entry
-                        .get("created_ms")
-                        .and_then(Value::as_i64)
-                        .unwrap_or_else(|| self.now_ms()),
-                    reads: entry
-                        .get("reads")
-                        .and_then(Value::as_u64)
-                        .map_or(0, |r| r.min(u64::from(u32::MAX)) as u32),
-                    deleted: entry
-                        .get("deleted")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                };
-                if let Some(n) = value.get(key_field).and_then(Value::as_u64) {
+                if let Some(n) = record.value.get(key_field).and_then(Value::as_u64) {
                     data.sequence = data.sequence.max(n);
                 }
                 data.insert(key, record);
@@ -265,12 +260,92 @@ impl Session {
         let vars = match dump.get("vars") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(vars)) => vars.clone(),
-            Some(_) => return Err("`vars` must be a mapping of names to values".into()),
+            Some(_) => {
+                return Err(DumpError::new(
+                    "vars",
+                    "must be a mapping of names to values",
+                ));
+            }
         };
         self.collections = collections;
         self.clock_offset_ms = offset;
         self.vars = vars;
         Ok(())
+    }
+
+    /// One entry of a dumped collection, each field range-checked: a state
+    /// file edited by hand must not load values the mock never writes.
+    fn record(&self, entry: &Value, at: &str) -> Result<Record, DumpError> {
+        let Some(Value::Object(value)) = entry.get("item") else {
+            return Err(DumpError::new(at, "needs `item`, a mapping"));
+        };
+        let created_ms = match entry.get("created_ms") {
+            None => self.now_ms(),
+            Some(v) => v
+                .as_i64()
+                .filter(|ms| (0..=MAX_TIME_MS).contains(ms))
+                .ok_or_else(|| {
+                    DumpError::new(
+                        format!("{at}.created_ms"),
+                        format!("must be a time in milliseconds from 0 to {MAX_TIME_MS}"),
+                    )
+                })?,
+        };
+        let reads = match entry.get("reads") {
+            None => 0,
+            Some(v) => v
+                .as_u64()
+                .and_then(|r| u32::try_from(r).ok())
+                .ok_or_else(|| {
+                    DumpError::new(
+                        format!("{at}.reads"),
+                        format!("must be a whole number from 0 to {}", u32::MAX),
+                    )
+                })?,
+        };
+        let deleted = match entry.get("deleted") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(DumpError::new(
+                    format!("{at}.deleted"),
+                    "must be true or false",
+                ));
+            }
+        };
+        Ok(Record {
+            value: value.clone(),
+            created_ms,
+            reads,
+            deleted,
+        })
+    }
+}
+
+/// The furthest a session clock may be moved, about 300 years: far enough
+/// for any readiness delay, and far from where millisecond arithmetic wraps.
+pub const MAX_CLOCK_OFFSET_MS: u64 = 10_000_000_000_000;
+
+/// The latest creation time a dump may hold (about the year 5138).
+const MAX_TIME_MS: i64 = 100_000_000_000_000;
+
+/// What is wrong in a state dump, and where (a dotted path into it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}`{at}` {problem}", session.as_ref().map(|s| format!("session `{s}`: ")).unwrap_or_default())]
+pub struct DumpError {
+    /// The session, when the dump held several.
+    pub session: Option<String>,
+    pub at: String,
+    pub problem: String,
+}
+
+impl DumpError {
+    fn new(at: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            session: None,
+            at: at.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -376,15 +451,16 @@ impl Store {
         dumps: &Map<String, Value>,
         keys: &HashMap<String, String>,
         generation: u64,
-    ) -> Result<(), String> {
+    ) -> Result<(), DumpError> {
         let seed = self.seed.load(Ordering::Relaxed) ^ fnv(&format!("generation {generation}"));
         let mut restored = HashMap::new();
         for (name, dump) in dumps {
             let mut session = Session::new(name, seed);
             session.max_items = self.limits.max_items;
-            session
-                .load(dump, keys)
-                .map_err(|e| format!("session `{name}`: {e}"))?;
+            session.load(dump, keys).map_err(|e| DumpError {
+                session: Some(name.clone()),
+                ..e
+            })?;
             restored.insert(
                 name.clone(),
                 Entry {
@@ -538,7 +614,57 @@ mod tests {
         let keys = HashMap::from([("projects".to_string(), "id".to_string())]);
         let bad = json!({"collections": {"projects": [{"item": {"name": "no id"}}]}});
         let error = session.load(&bad, &keys).expect_err("no key");
-        assert!(error.contains("has no `id`"), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "`collections.projects[0]` has an item with no `id`"
+        );
         assert_eq!(session.collection("projects").len(), 1);
+    }
+
+    #[test]
+    fn values_the_mock_never_writes_are_refused_with_their_place() {
+        let keys = HashMap::from([("projects".to_string(), "id".to_string())]);
+        let entry = |extra: Value| {
+            let mut entry = json!({"item": {"id": "p1"}});
+            if let (Value::Object(entry), Value::Object(extra)) = (&mut entry, extra) {
+                entry.extend(extra);
+            }
+            json!({"collections": {"projects": [entry]}})
+        };
+        for (dump, at) in [
+            (entry(json!({"reads": -1})), "collections.projects[0].reads"),
+            (
+                entry(json!({"reads": 5_000_000_000u64})),
+                "collections.projects[0].reads",
+            ),
+            (
+                entry(json!({"deleted": "yes"})),
+                "collections.projects[0].deleted",
+            ),
+            (
+                entry(json!({"created_ms": -5})),
+                "collections.projects[0].created_ms",
+            ),
+            (
+                json!({"clock_offset_ms": i64::MAX, "collections": {}}),
+                "clock_offset_ms",
+            ),
+        ] {
+            let mut session = Session::new("s", 1);
+            let error = session.load(&dump, &keys).expect_err("out of range");
+            assert_eq!(error.at, at, "{error}");
+        }
+        let mut session = Session::new("s", 1);
+        session
+            .load(
+                &entry(json!({"reads": 3, "deleted": true, "created_ms": 10})),
+                &keys,
+            )
+            .expect("in range");
+        let record = session.collection("projects").get("p1").cloned();
+        assert_eq!(
+            record.map(|r| (r.reads, r.deleted, r.created_ms)),
+            Some((3, true, 10))
+        );
     }
 }

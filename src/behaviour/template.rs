@@ -83,16 +83,14 @@ impl std::fmt::Debug for Expr {
 
 impl Expr {
     /// Compiles `source` (a bare expression, or one wrapped in `{{ }}`).
-    pub fn compile(source: &str) -> Result<Self, String> {
+    pub fn compile(source: &str) -> Result<Self, minijinja::Error> {
         let inner = source.trim();
         let inner = inner
             .strip_prefix("{{")
             .and_then(|e| e.strip_suffix("}}"))
             .unwrap_or(inner)
             .trim();
-        let compiled = environment()
-            .compile_expression_owned(inner.to_string())
-            .map_err(|e| e.to_string())?;
+        let compiled = environment().compile_expression_owned(inner.to_string())?;
         Ok(Self {
             source: inner.into(),
             path: parse_path(inner).map(|names| names.into_iter().map(str::to_string).collect()),
@@ -117,19 +115,19 @@ impl Expr {
     }
 
     /// Whether the condition holds.
-    pub fn holds(&self, context: &JinjaValue) -> Result<bool, String> {
-        self.eval(context)
-            .map(|v| v.is_true())
-            .map_err(|e| e.to_string())
+    pub fn holds(&self, context: &JinjaValue) -> Result<bool, minijinja::Error> {
+        self.eval(context).map(|v| v.is_true())
     }
 
     /// The expression's value as JSON (`null` when undefined).
-    pub fn evaluate(&self, context: &JinjaValue) -> Result<Value, String> {
-        let value = self.eval(context).map_err(|e| e.to_string())?;
+    pub fn evaluate(&self, context: &JinjaValue) -> Result<Value, minijinja::Error> {
+        let value = self.eval(context)?;
         if value.is_undefined() || value.is_none() {
             return Ok(Value::Null);
         }
-        serde_json::to_value(&value).map_err(|e| e.to_string())
+        serde_json::to_value(&value).map_err(|e| {
+            minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
+        })
     }
 }
 
@@ -173,9 +171,9 @@ impl Node {
         let fail = |pointer: &str, e: String| (pointer.to_string(), e);
         Ok(match value {
             Value::String(text) => match whole_expression(&text) {
-                Some(expression) => {
-                    Node::Expression(Expr::compile(expression).map_err(|e| fail(pointer, e))?)
-                }
+                Some(expression) => Node::Expression(
+                    Expr::compile(expression).map_err(|e| fail(pointer, e.to_string()))?,
+                ),
                 None if is_template(&text) => Node::Text(Arc::new(
                     TextTemplate::compile(text).map_err(|e| fail(pointer, e.to_string()))?,
                 )),
@@ -197,9 +195,9 @@ impl Node {
                 }
             }
             Value::Object(map) if map.contains_key("$each") => {
-                let each = each_parts(&map).map_err(|e| fail(pointer, e))?;
+                let each = each_parts(&map).map_err(|e| fail(pointer, e.to_string()))?;
                 let expression = Expr::compile(each.expression)
-                    .map_err(|e| fail(&format!("{pointer}/$each"), e))?;
+                    .map_err(|e| fail(&format!("{pointer}/$each"), e.to_string()))?;
                 let name = each.name.to_string();
                 let len = pointer.len();
                 pointer.push_str("/yield");
@@ -309,24 +307,36 @@ struct Each<'a> {
     body: &'a Value,
 }
 
-fn each_parts(map: &Map<String, Value>) -> Result<Each<'_>, String> {
-    for key in map.keys() {
-        if !matches!(key.as_str(), "$each" | "as" | "yield") {
-            return Err(format!(
-                "unknown key `{key}` next to `$each`; expected `as` and `yield`"
-            ));
-        }
+/// What is wrong with a `$each` block.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum EachError {
+    #[error("unknown key `{0}` next to `$each`; expected `as` and `yield`")]
+    UnknownKey(String),
+    #[error("`$each` must be an expression string")]
+    NotExpression,
+    #[error("`as` must be a name")]
+    NotName,
+    #[error("`$each` needs a `yield` template")]
+    NoYield,
+}
+
+fn each_parts(map: &Map<String, Value>) -> Result<Each<'_>, EachError> {
+    if let Some(key) = map
+        .keys()
+        .find(|key| !matches!(key.as_str(), "$each" | "as" | "yield"))
+    {
+        return Err(EachError::UnknownKey(key.clone()));
     }
     let expression = map
         .get("$each")
         .and_then(Value::as_str)
-        .ok_or("`$each` must be an expression string")?;
+        .ok_or(EachError::NotExpression)?;
     let name = match map.get("as") {
         None => "item",
         Some(Value::String(n)) => n.as_str(),
-        Some(_) => return Err("`as` must be a name".into()),
+        Some(_) => return Err(EachError::NotName),
     };
-    let body = map.get("yield").ok_or("`$each` needs a `yield` template")?;
+    let body = map.get("yield").ok_or(EachError::NoYield)?;
     Ok(Each {
         expression,
         name,

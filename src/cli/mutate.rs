@@ -2,9 +2,8 @@
 //! report and the exit code.
 
 use super::args::MutateArgs;
-use super::common::EXIT_UNUSABLE;
+use super::common::{EXIT_UNUSABLE, render_run_error};
 use crate::mutate::{self, MutateOptions};
-use crate::runner::RunError;
 
 pub fn mutate_command(args: MutateArgs) -> i32 {
     if !(0.0..=100.0).contains(&args.min_score) {
@@ -28,12 +27,8 @@ pub fn mutate_command(args: MutateArgs) -> i32 {
     };
     let report = match runtime.block_on(mutate::run(&options)) {
         Ok(report) => report,
-        Err(RunError::Unusable(message)) => {
-            eprint!("{message}");
-            return EXIT_UNUSABLE;
-        }
         Err(e) => {
-            eprint!("{e}");
+            eprint!("{}", render_run_error(&e));
             return EXIT_UNUSABLE;
         }
     };

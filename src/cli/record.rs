@@ -83,7 +83,8 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
                 Some(spec.clone()),
                 args.fixture.clone(),
                 &args.overlays,
-            )?;
+            )
+            .map_err(|e| super::common::render_error(&e, e.location().as_ref()))?;
             let label = spec
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())

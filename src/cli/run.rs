@@ -3,7 +3,7 @@
 //! report files.
 
 use super::args::{DiffArgs, RunArgs};
-use super::common::{EXIT_UNUSABLE, duration_flag, parse_var};
+use super::common::{EXIT_UNUSABLE, duration_flag, parse_var, render_run_error};
 use crate::report::{self, ScenarioReport};
 use crate::runner::drift;
 use crate::runner::{self, RunOptions};
@@ -43,9 +43,10 @@ pub fn run_command(args: RunArgs) -> i32 {
     let report = match runtime.block_on(run_with_marks(&options, color)) {
         Ok(report) => report,
         Err(e) => {
-            eprint!("{e}");
+            let rendered = render_run_error(&e);
+            eprint!("{rendered}");
             // Every report asked for is still written, with the reason in it.
-            let _ = write_reports(&report::Report::unusable(&e.to_string()), &reports);
+            let _ = write_reports(&report::Report::unusable(&rendered), &reports);
             return EXIT_UNUSABLE;
         }
     };
@@ -142,7 +143,7 @@ pub fn diff_command(args: DiffArgs) -> i32 {
     let (left, right) = match runs {
         Ok(runs) => runs,
         Err(e) => {
-            eprint!("{e}");
+            eprint!("{}", render_run_error(&e));
             return EXIT_UNUSABLE;
         }
     };

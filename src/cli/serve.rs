@@ -3,12 +3,14 @@
 //! alongside).
 
 use super::args::ServeArgs;
-use super::common::{EXIT_UNUSABLE, duration_flag, parse_var, runtime};
+use super::common::{
+    EXIT_UNUSABLE, describe_reload, duration_flag, parse_var, render_error, runtime,
+};
 use crate::behaviour::Fixture;
 use crate::behaviour::bundled::BUNDLED;
 use crate::mock::fault::{Chaos, Fault};
 use crate::mock::persist::StateFile;
-use crate::mock::reload::{Sources, describe, watch};
+use crate::mock::reload::{Sources, watch};
 use crate::mock::server::serve_until;
 use crate::mock::{MockOptions, MockService};
 use crate::spec::Api;
@@ -154,8 +156,10 @@ pub fn serve_command(args: ServeArgs) -> i32 {
                 .collect();
             let file = match StateFile::open(path, services) {
                 Ok(file) => file,
-                Err(message) => {
-                    eprint!("{message}");
+                Err(error) => {
+                    eprint!(
+                        "error: {error}\n  (fix it, or move it away to start from the seed data)\n"
+                    );
                     return EXIT_UNUSABLE;
                 }
             };
@@ -179,7 +183,7 @@ pub fn serve_command(args: ServeArgs) -> i32 {
                     service.clone(),
                     sources,
                     Duration::from_millis(500),
-                    move |event| eprintln!("{}", describe(&label, event)),
+                    move |event| eprintln!("{}", describe_reload(&label, event)),
                 )));
             }
             let mut stopped = stopped.clone();
@@ -318,7 +322,8 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         return Ok(served);
     }
     let (sources, api, fixture) =
-        Sources::open(args.spec.clone(), args.fixture.clone(), &args.overlays)?;
+        Sources::open(args.spec.clone(), args.fixture.clone(), &args.overlays)
+            .map_err(|e| render_error(&e, e.location().as_ref()))?;
     if let Some(first) = api.warnings.first().filter(|_| args.strict) {
         return Err(format!(
             "{}  (refused by --strict; {} such problem(s) in all)\n",

@@ -19,6 +19,15 @@ pub fn random_matching<R: rand::Rng>(
 /// matching it. A fixture's `generate: {pattern}` is compiled once at load
 /// by [`PatternGenerator::compile`], the same function that the spec's
 /// `pattern`s go through, so a pattern that loads is one that generates.
+/// Why a pattern cannot generate strings.
+#[derive(Debug, thiserror::Error)]
+pub enum PatternError {
+    #[error("not a regular expression: {0}")]
+    NotRegex(Box<regex_syntax::Error>),
+    #[error("no string can be generated from it ({0})")]
+    NotGenerable(#[from] rand_regex::Error),
+}
+
 #[derive(Debug, Clone)]
 pub struct PatternGenerator {
     regex: Arc<rand_regex::Regex>,
@@ -28,7 +37,7 @@ impl PatternGenerator {
     /// Reads `pattern` as JSON Schema does (ECMA-262: `\d` and `\w` are
     /// ASCII). Anchors at the ends are implied by generating the whole
     /// string, and the generator refuses them, so they are taken off.
-    pub fn compile(pattern: &str) -> Result<Self, String> {
+    pub fn compile(pattern: &str) -> Result<Self, PatternError> {
         let core = pattern.strip_prefix('^').unwrap_or(pattern);
         let core = match core.strip_suffix('$') {
             Some(c) if !c.ends_with('\\') => c,
@@ -37,27 +46,27 @@ impl PatternGenerator {
         // ASCII classes first; a pattern that can only be read with Unicode
         // semantics (a bare `.`, which could match half a UTF-8 character
         // byte-wise) is read again with them.
-        let mut why = String::new();
-        for unicode in [false, true] {
-            let hir = regex_syntax::ParserBuilder::new()
-                .unicode(unicode)
-                .utf8(true)
-                .build()
-                .parse(core);
-            match hir {
-                Ok(hir) => match rand_regex::Regex::with_hir(hir, 8) {
-                    Ok(regex) => {
-                        return Ok(Self {
-                            regex: Arc::new(regex),
-                        });
-                    }
-                    Err(e) => why = format!("no string can be generated from it ({e})"),
-                },
-                Err(e) if why.is_empty() => why = format!("not a regular expression: {e}"),
-                Err(_) => {}
-            }
+        match Self::read(core, false) {
+            Ok(generator) => Ok(generator),
+            Err(ascii) => Self::read(core, true).map_err(|unicode| match (ascii, unicode) {
+                // What Unicode reading found beyond a syntax error says more.
+                (PatternError::NotRegex(_), generable @ PatternError::NotGenerable(_)) => generable,
+                (ascii, _) => ascii,
+            }),
         }
-        Err(why)
+    }
+
+    fn read(core: &str, unicode: bool) -> Result<Self, PatternError> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(unicode)
+            .utf8(true)
+            .build()
+            .parse(core)
+            .map_err(|e| PatternError::NotRegex(Box::new(e)))?;
+        let regex = rand_regex::Regex::with_hir(hir, 8)?;
+        Ok(Self {
+            regex: Arc::new(regex),
+        })
     }
 
     /// A string with `min..=max` characters, if one is found in a few draws.

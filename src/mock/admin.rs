@@ -20,7 +20,7 @@ use super::reply::Reply;
 use crate::behaviour::clock::format_datetime;
 use crate::behaviour::engine::{self, session_name};
 use crate::behaviour::parse_model::parse_duration;
-use crate::behaviour::store::lock;
+use crate::behaviour::store::{MAX_CLOCK_OFFSET_MS, lock};
 use crate::behaviour::{Fixture, Store};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -97,7 +97,7 @@ pub fn handle(
             let mut state = lock(&state);
             match state.load(&dump, &keys) {
                 Ok(()) => ok(state.dump()),
-                Err(message) => error(400, &message),
+                Err(problem) => error(400, &problem.to_string()),
             }
         }
         "/clock" if get || post => {
@@ -113,7 +113,19 @@ pub fn handle(
                         "send {\"advance\": \"10s\"} (or ms, m, h, or a number of seconds)",
                     );
                 };
-                state.clock_offset_ms = state.clock_offset_ms.saturating_add(ms as i64);
+                let moved = i64::try_from(ms)
+                    .ok()
+                    .and_then(|ms| state.clock_offset_ms.checked_add(ms))
+                    .filter(|offset| offset.unsigned_abs() <= MAX_CLOCK_OFFSET_MS);
+                let Some(offset) = moved else {
+                    return error(
+                        400,
+                        &format!(
+                            "the clock moves at most {MAX_CLOCK_OFFSET_MS} ms (about 300 years) from now"
+                        ),
+                    );
+                };
+                state.clock_offset_ms = offset;
             }
             ok(json!({
                 "session": session,

@@ -107,7 +107,7 @@ impl Fault {
     }
 
     /// Reads an identifier made by [`Fault::id`].
-    pub fn parse(id: &str) -> Result<Fault, String> {
+    pub fn parse(id: &str) -> Result<Fault, FaultError> {
         let parts: Vec<&str> = id.splitn(3, ':').collect();
         let subject = || {
             parts
@@ -121,12 +121,12 @@ impl Fault {
                 .map(|s| s.to_string())
                 .filter(|s| !s.is_empty())
         };
-        let need = |what: Option<String>| {
-            what.ok_or_else(|| format!("`{id}`: the mutant id is KIND:SUBJECT[:DETAIL]"))
-        };
+        let need = |what: Option<String>| what.ok_or_else(|| FaultError::Shape(id.to_string()));
         let number = |text: String| {
-            text.parse::<u16>()
-                .map_err(|_| format!("`{id}`: `{text}` is not a number"))
+            text.parse::<u16>().map_err(|_| FaultError::NotNumber {
+                id: id.to_string(),
+                text,
+            })
         };
         Ok(match parts[0] {
             "wrong-status" => Fault::WrongStatus {
@@ -174,11 +174,10 @@ impl Fault {
             },
             "no-auth" => Fault::NoAuth,
             other => {
-                return Err(format!(
-                    "`{id}`: no fault kind `{other}`; the kinds are wrong-status, drop-field, \
-                     wrong-type, bad-format, outside-enum, extra-field, changed-message, \
-                     accept-invalid, skip-refusal, no-unique, never-ready, page-headers, no-auth"
-                ));
+                return Err(FaultError::NoKind {
+                    id: id.to_string(),
+                    kind: other.to_string(),
+                });
             }
         })
     }
@@ -381,22 +380,56 @@ pub struct Chaos {
     pub latency: Option<(Duration, Duration)>,
 }
 
+/// A mutant id or a `--fault` value that cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FaultError {
+    #[error("`{0}`: the mutant id is KIND:SUBJECT[:DETAIL]")]
+    Shape(String),
+    #[error("`{id}`: `{text}` is not a number")]
+    NotNumber { id: String, text: String },
+    #[error(
+        "`{id}`: no fault kind `{kind}`; the kinds are wrong-status, drop-field, \
+         wrong-type, bad-format, outside-enum, extra-field, changed-message, \
+         accept-invalid, skip-refusal, no-unique, never-ready, page-headers, no-auth"
+    )]
+    NoKind { id: String, kind: String },
+    #[error("`--fault {text}`: {problem}")]
+    Chaos { text: String, problem: ChaosProblem },
+}
+
+/// What is wrong with a `--fault` value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChaosProblem {
+    #[error("write STATUS=PERCENT% (e.g. 500=5%) or reset=PERCENT%")]
+    Shape,
+    #[error("`{0}` is not a percentage 0–100%")]
+    NotPercentage(String),
+    #[error("`{0}` is neither an HTTP status nor `reset`")]
+    NotStatus(String),
+    #[error("the --fault shares add up to more than 100%")]
+    OverHundred,
+}
+
 impl Chaos {
     pub fn is_off(&self) -> bool {
         self.statuses.is_empty() && self.reset == 0.0 && self.latency.is_none()
     }
 
     /// Adds one `--fault` value: `STATUS=PERCENT%` or `reset=PERCENT%`.
-    pub fn add_fault(&mut self, text: &str) -> Result<(), String> {
-        let (what, share) = text.split_once('=').ok_or_else(|| {
-            format!("`--fault {text}`: write STATUS=PERCENT% (e.g. 500=5%) or reset=PERCENT%")
-        })?;
+    pub fn add_fault(&mut self, text: &str) -> Result<(), FaultError> {
+        let wrong = |problem| FaultError::Chaos {
+            text: text.to_string(),
+            problem,
+        };
+        let (what, share) = text
+            .split_once('=')
+            .ok_or_else(|| wrong(ChaosProblem::Shape))?;
         let percent: f64 = share
             .trim_end_matches('%')
             .parse()
             .ok()
             .filter(|p: &f64| (0.0..=100.0).contains(p))
-            .ok_or_else(|| format!("`--fault {text}`: `{share}` is not a percentage 0–100%"))?;
+            .ok_or_else(|| wrong(ChaosProblem::NotPercentage(share.to_string())))?;
         let probability = percent / 100.0;
         let mut next = self.clone();
         if what == "reset" {
@@ -407,16 +440,12 @@ impl Chaos {
                     next.statuses.push((status, probability));
                 }
                 _ => {
-                    return Err(format!(
-                        "`--fault {text}`: `{what}` is neither an HTTP status nor `reset`"
-                    ));
+                    return Err(wrong(ChaosProblem::NotStatus(what.to_string())));
                 }
             }
         }
         if next.reset + next.statuses.iter().map(|(_, p)| p).sum::<f64>() > 1.0 + 1e-9 {
-            return Err(format!(
-                "`--fault {text}`: the --fault shares add up to more than 100%"
-            ));
+            return Err(wrong(ChaosProblem::OverHundred));
         }
         *self = next;
         Ok(())

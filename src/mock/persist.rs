@@ -21,6 +21,46 @@ use std::time::Duration;
 /// The format marker, so a future layout can be told apart.
 const FORMAT: u64 = 1;
 
+/// A state file that cannot be used, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("the state file {} cannot be used: {problem}", path.display())]
+pub struct StateFileError {
+    pub path: PathBuf,
+    pub problem: StateProblem,
+}
+
+/// What is wrong with a state file.
+#[derive(Debug, thiserror::Error)]
+pub enum StateProblem {
+    #[error("cannot read it: {0}")]
+    Unreadable(std::io::Error),
+    #[error("it is not valid JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error("it is not an understudy state file (`\"understudy_state\": {FORMAT}` is missing)")]
+    NotStateFile,
+    #[error("`{0}` must be a mapping")]
+    NotMapping(String),
+    #[error("API `{api}`, {error}")]
+    Session {
+        api: String,
+        error: crate::behaviour::store::DumpError,
+    },
+}
+
+/// Why the state could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("cannot serialise the state: {0}")]
+    Serialise(serde_json::Error),
+    #[error("the writer stopped: {0}")]
+    Writer(tokio::task::JoinError),
+    #[error("cannot write {}: {error}", path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
 /// A state file and the APIs whose state it holds.
 pub struct StateFile {
     path: PathBuf,
@@ -35,7 +75,10 @@ impl StateFile {
     /// Reads `path` if it exists and puts each served API's sessions back.
     /// A file that cannot be used is an error (the server does not start),
     /// never silently replaced: it may hold the only copy of someone's data.
-    pub fn open(path: &Path, services: Vec<(String, Arc<MockService>)>) -> Result<Self, String> {
+    pub fn open(
+        path: &Path,
+        services: Vec<(String, Arc<MockService>)>,
+    ) -> Result<Self, StateFileError> {
         remove_stale_temporaries(path);
         let mut file = StateFile {
             path: path.to_path_buf(),
@@ -46,14 +89,12 @@ impl StateFile {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(file),
-            Err(e) => return Err(file.problem(&format!("cannot read it: {e}"))),
+            Err(e) => return Err(file.problem(StateProblem::Unreadable(e))),
         };
-        let saved: Value = serde_json::from_str(&text)
-            .map_err(|e| file.problem(&format!("it is not valid JSON: {e}")))?;
+        let saved: Value =
+            serde_json::from_str(&text).map_err(|e| file.problem(StateProblem::NotJson(e)))?;
         if saved.get("understudy_state").and_then(Value::as_u64) != Some(FORMAT) {
-            return Err(file.problem(&format!(
-                "it is not an understudy state file (`\"understudy_state\": {FORMAT}` is missing)"
-            )));
+            return Err(file.problem(StateProblem::NotStateFile));
         }
         file.generation = saved
             .get("generation")
@@ -61,7 +102,7 @@ impl StateFile {
             .unwrap_or(0)
             .wrapping_add(1);
         let Some(Value::Object(apis)) = saved.get("apis") else {
-            return Err(file.problem("`apis` must be a mapping of API name to its sessions"));
+            return Err(file.problem(StateProblem::NotMapping("apis".into())));
         };
         for (label, state) in apis {
             let Some((_, service)) = file.services.iter().find(|(l, _)| l == label) else {
@@ -69,13 +110,20 @@ impl StateFile {
                 continue;
             };
             let Some(Value::Object(sessions)) = state.get("sessions") else {
-                return Err(file.problem(&format!("`apis.{label}.sessions` must be a mapping")));
+                return Err(
+                    file.problem(StateProblem::NotMapping(format!("apis.{label}.sessions")))
+                );
             };
             let keys = service.current().fixture.model.keys();
             service
                 .store
                 .restore(sessions, &keys, file.generation)
-                .map_err(|e| file.problem(&format!("API `{label}`, {e}")))?;
+                .map_err(|error| {
+                    file.problem(StateProblem::Session {
+                        api: label.clone(),
+                        error,
+                    })
+                })?;
         }
         Ok(file)
     }
@@ -92,12 +140,11 @@ impl StateFile {
             .sum()
     }
 
-    fn problem(&self, what: &str) -> String {
-        format!(
-            "error: the state file {} cannot be used: {what}\n  \
-             (fix it, or move it away to start from the seed data)\n",
-            self.path.display()
-        )
+    fn problem(&self, problem: StateProblem) -> StateFileError {
+        StateFileError {
+            path: self.path.clone(),
+            problem,
+        }
     }
 
     /// The whole state as the file holds it.
@@ -118,9 +165,8 @@ impl StateFile {
     }
 
     /// Writes the state now, on a blocking thread; `Err` says why not.
-    async fn save(&self, last: &mut Vec<u8>) -> Result<(), String> {
-        let bytes = serde_json::to_vec_pretty(&self.snapshot())
-            .map_err(|e| format!("cannot serialise the state: {e}"))?;
+    async fn save(&self, last: &mut Vec<u8>) -> Result<(), SaveError> {
+        let bytes = serde_json::to_vec_pretty(&self.snapshot()).map_err(SaveError::Serialise)?;
         if bytes == *last {
             return Ok(());
         }
@@ -128,8 +174,11 @@ impl StateFile {
         let written = bytes.clone();
         tokio::task::spawn_blocking(move || crate::source::atomic_file::write(&path, &written))
             .await
-            .map_err(|e| format!("the writer stopped: {e}"))?
-            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))?;
+            .map_err(SaveError::Writer)?
+            .map_err(|error| SaveError::Write {
+                path: self.path.clone(),
+                error,
+            })?;
         *last = bytes;
         Ok(())
     }

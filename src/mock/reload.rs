@@ -9,13 +9,65 @@
 
 use super::server::{MockService, Reloaded};
 use crate::behaviour::Fixture;
-use crate::source::SourceError;
-use crate::source::diagnostic;
+use crate::behaviour::FixtureError;
+use crate::behaviour::bundled::BundledError;
+use crate::source::{SourceError, SourceLocation};
 use crate::spec::{Api, Overlay, SpecError};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+/// Why an API (spec, overlays and fixture) does not load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Spec(Box<SpecError>),
+    #[error(transparent)]
+    Fixture(Box<FixtureError>),
+    /// The spec a fixture's `spec:` names cannot be read; `at` is that line.
+    #[error("the spec `{}` cannot be read: {reason}", path.display())]
+    NamedSpecUnreadable {
+        path: PathBuf,
+        reason: String,
+        at: SourceLocation,
+    },
+    #[error("this fixture names no spec: add `spec: PATH` to it, or give --spec FILE")]
+    FixtureNamesNoSpec { at: SourceLocation },
+    #[error("give --spec FILE, or a fixture with a `spec:` path")]
+    NoSpec,
+    #[error("bundled API {name}: {error}")]
+    Bundled {
+        name: String,
+        error: Box<BundledError>,
+    },
+}
+
+impl From<SpecError> for LoadError {
+    fn from(error: SpecError) -> Self {
+        LoadError::Spec(Box::new(error))
+    }
+}
+
+impl From<FixtureError> for LoadError {
+    fn from(error: FixtureError) -> Self {
+        LoadError::Fixture(Box::new(error))
+    }
+}
+
+impl LoadError {
+    /// The file and line to show, when the problem has one.
+    pub fn location(&self) -> Option<SourceLocation> {
+        match self {
+            LoadError::Spec(e) => Some(e.location()),
+            LoadError::Fixture(e) => Some(e.location()),
+            LoadError::NamedSpecUnreadable { at, .. } | LoadError::FixtureNamesNoSpec { at } => {
+                Some(at.clone())
+            }
+            LoadError::NoSpec | LoadError::Bundled { .. } => None,
+        }
+    }
+}
 
 /// Where a served API comes from, so it can be loaded again.
 #[derive(Debug, Clone)]
@@ -35,16 +87,14 @@ impl Sources {
         spec: Option<PathBuf>,
         fixture: Option<PathBuf>,
         overlays: &[PathBuf],
-    ) -> Result<(Sources, Api, Fixture), String> {
+    ) -> Result<(Sources, Api, Fixture), LoadError> {
         let loaded = read_fixture(fixture.as_deref())?;
         let Some(spec) = spec.or_else(|| loaded.spec.clone()) else {
             return Err(match &loaded.source {
-                Some(document) => render(
-                    "this fixture names no spec: add `spec: PATH` to it, or give --spec FILE"
-                        .into(),
-                    document.locate(""),
-                ),
-                None => "error: give --spec FILE, or a fixture with a `spec:` path\n".to_string(),
+                Some(document) => LoadError::FixtureNamesNoSpec {
+                    at: document.locate(""),
+                },
+                None => LoadError::NoSpec,
             });
         };
         let sources = Sources {
@@ -57,35 +107,34 @@ impl Sources {
         Ok((sources, api, loaded))
     }
 
-    /// Loads and binds both files; the error is a diagnostic ready to print.
-    pub fn load(&self) -> Result<(Api, Fixture), String> {
+    /// Loads and binds both files.
+    pub fn load(&self) -> Result<(Api, Fixture), LoadError> {
         self.finish(read_fixture(self.fixture.as_deref())?)
     }
 
     /// Loads the spec, binds `fixture` to it and applies the `--var`s.
-    fn finish(&self, mut fixture: Fixture) -> Result<(Api, Fixture), String> {
+    fn finish(&self, mut fixture: Fixture) -> Result<(Api, Fixture), LoadError> {
         let mut overlays = Vec::new();
         for path in self.overlays.iter().chain(&fixture.overlays) {
-            overlays.push(Overlay::load(path).map_err(|e| render(e.to_string(), e.location()))?);
+            overlays.push(Overlay::load(path)?);
         }
         let api = Api::load_with_overlays(&self.spec, &overlays).map_err(|e| {
-            match (&e, &fixture.source) {
+            match (e, &fixture.source) {
                 // A spec the fixture names but that cannot be read: point at
                 // the fixture's `spec:` line, where the path was written.
                 (SpecError::Source(SourceError::Read { path, reason }), Some(document))
                     if fixture.spec.as_deref() == Some(path.as_path()) =>
                 {
-                    render(
-                        format!("the spec `{}` cannot be read: {reason}", path.display()),
-                        document.locate("/spec"),
-                    )
+                    LoadError::NamedSpecUnreadable {
+                        path,
+                        reason,
+                        at: document.locate("/spec"),
+                    }
                 }
-                _ => render(e.to_string(), e.location()),
+                (e, _) => LoadError::from(e),
             }
         })?;
-        fixture
-            .bind(&api)
-            .map_err(|e| render(e.to_string(), e.location()))?;
+        fixture.bind(&api)?;
         for (name, value) in &self.vars {
             fixture.model.vars.insert(name.clone(), value.clone());
         }
@@ -105,15 +154,11 @@ impl Sources {
     }
 }
 
-fn read_fixture(path: Option<&std::path::Path>) -> Result<Fixture, String> {
+fn read_fixture(path: Option<&std::path::Path>) -> Result<Fixture, LoadError> {
     match path {
-        Some(path) => Fixture::load(path).map_err(|e| render(e.to_string(), e.location())),
+        Some(path) => Ok(Fixture::load(path)?),
         None => Ok(Fixture::default()),
     }
-}
-
-fn render(message: String, at: crate::source::SourceLocation) -> String {
-    diagnostic::render(&message, &at)
 }
 
 /// What one reload attempt did, for the log and for tests.
@@ -121,7 +166,7 @@ fn render(message: String, at: crate::source::SourceLocation) -> String {
 pub enum ReloadEvent {
     Applied(Reloaded),
     /// The edit does not load; the previous version keeps serving.
-    Refused(String),
+    Refused(LoadError),
 }
 
 /// Polls `sources` every `interval` until the task is dropped, reporting
@@ -146,23 +191,8 @@ pub async fn watch(
             Ok((api, fixture)) => {
                 ReloadEvent::Applied(service.replace(Arc::new(api), Arc::new(fixture)))
             }
-            Err(message) => ReloadEvent::Refused(message),
+            Err(error) => ReloadEvent::Refused(error),
         };
         report(&event);
-    }
-}
-
-/// The log line for a reload.
-pub fn describe(label: &str, event: &ReloadEvent) -> String {
-    match event {
-        ReloadEvent::Applied(Reloaded::StateKept) => {
-            format!("{label}: reloaded the spec and fixture; state kept")
-        }
-        ReloadEvent::Applied(Reloaded::StateReset) => format!(
-            "{label}: reloaded; the collections changed, so every session restarts from the seed data"
-        ),
-        ReloadEvent::Refused(message) => format!(
-            "{label}: the edit does not load, still serving the last good version:\n{message}"
-        ),
     }
 }

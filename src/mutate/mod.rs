@@ -16,7 +16,7 @@ pub mod report;
 use crate::behaviour::Fixture;
 use crate::behaviour::bundled::BundledApi;
 use crate::mock::fault::Fault;
-use crate::mock::reload::Sources;
+use crate::mock::reload::{LoadError, Sources};
 use crate::mock::{MockOptions, MockService, RunningMock};
 use crate::report::Outcome;
 use crate::runner::{RunError, RunOptions, TargetArg};
@@ -87,11 +87,12 @@ enum Source {
 }
 
 impl Source {
-    fn load(&self) -> Result<(Arc<Api>, Fixture), String> {
+    fn load(&self) -> Result<(Arc<Api>, Fixture), LoadError> {
         match self {
-            Source::Bundled(bundled) => bundled
-                .load_shared()
-                .map_err(|e| format!("error: bundled API {}: {e}\n", bundled.name)),
+            Source::Bundled(bundled) => bundled.load_shared().map_err(|error| LoadError::Bundled {
+                name: bundled.name.to_string(),
+                error: Box::new(error),
+            }),
             Source::Files(sources) => sources
                 .load()
                 .map(|(api, fixture)| (Arc::new(api), fixture)),
@@ -116,7 +117,7 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
     let mut work = Vec::new();
     let mut every_id = Vec::new();
     for group in &groups {
-        let (api, fixture) = group.source.load().map_err(RunError::Unusable)?;
+        let (api, fixture) = group.source.load()?;
         for fault in derive::mutants(&api, &fixture) {
             // The id as the report prints it (`waldur/drop-field:…`) or without its API.
             let full_id = format!("{}/{}", group.label, fault.id());
@@ -134,8 +135,8 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
         if every_id.len() > SHOWN {
             listed.push_str(&format!("\n    … ({} in all)", every_id.len()));
         }
-        return Err(RunError::Unusable(format!(
-            "error: `--only {only}` matches no mutant; the mutants are:\n    {listed}\n"
+        return Err(RunError::unusable(format!(
+            "`--only {only}` matches no mutant; the mutants are:\n    {listed}"
         )));
     }
     let mut baseline = Duration::ZERO;
@@ -146,10 +147,10 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
         }
         let before = Instant::now();
         if let Some(failed) = run_suite(options, group, None).await? {
-            return Err(RunError::Unusable(format!(
-                "error: the suite fails against the unmutated {} mock (scenario `{failed}`); \
+            return Err(RunError::unusable(format!(
+                "the suite fails against the unmutated {} mock (scenario `{failed}`); \
                  fix it with `understudy run` first: a failing suite kills every mutant and \
-                 proves nothing\n",
+                 proves nothing",
                 group.label
             )));
         }
@@ -169,9 +170,8 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
         });
     }
     while let Some(joined) = running.join_next().await {
-        let (index, api, fault, outcome) = joined.map_err(|e| {
-            RunError::Unusable(format!("error: a mutant's run stopped unexpectedly: {e}\n"))
-        })?;
+        let (index, api, fault, outcome) = joined
+            .map_err(|e| RunError::unusable(format!("a mutant's run stopped unexpectedly: {e}")))?;
         results.push((
             index,
             MutantResult {
@@ -191,20 +191,15 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
 
 /// The scenario files grouped by the API they are for.
 fn groups(options: &MutateOptions) -> Result<Vec<Group>, RunError> {
-    let files = crate::scenario::discover(&options.paths).map_err(RunError::Unusable)?;
+    let files = crate::scenario::discover(&options.paths)?;
     if files.is_empty() {
-        return Err(RunError::Unusable(
-            "error: no scenario files (*.yaml, *.yml, *.json) under the paths given\n".into(),
+        return Err(RunError::unusable(
+            "no scenario files (*.yaml, *.yml, *.json) under the paths given",
         ));
     }
     let mut groups: Vec<Group> = Vec::new();
     for path in files {
-        let file = ScenarioFile::load(&path).map_err(|e| {
-            RunError::Unusable(crate::source::diagnostic::render(
-                &e.to_string(),
-                &e.location(),
-            ))
-        })?;
+        let file = ScenarioFile::load(&path)?;
         let (label, source) = match (&options.spec, &file.api) {
             (Some(spec), _)
             | (
@@ -220,25 +215,23 @@ fn groups(options: &MutateOptions) -> Result<Vec<Group>, RunError> {
                 };
                 let overlays = [options.overlays.as_slice(), own].concat();
                 let (sources, _, _) =
-                    Sources::open(Some(spec.clone()), options.fixture.clone(), &overlays)
-                        .map_err(RunError::Unusable)?;
+                    Sources::open(Some(spec.clone()), options.fixture.clone(), &overlays)?;
                 let label = spec
                     .file_stem()
                     .map_or_else(|| "api".into(), |s| s.to_string_lossy().into_owned());
                 (label, Source::Files(sources))
             }
             (None, ApiChoice::Bundled(name)) => {
-                let bundled = crate::behaviour::bundled::find(name).ok_or_else(|| {
-                    RunError::Unusable(format!("error: no bundled API `{name}`\n"))
-                })?;
+                let bundled = crate::behaviour::bundled::find(name)
+                    .ok_or_else(|| RunError::unusable(format!("no bundled API `{name}`")))?;
                 (name.clone(), Source::Bundled(bundled))
             }
             (None, ApiChoice::Unstated) => {
-                return Err(RunError::Unusable(crate::source::diagnostic::render(
+                return Err(RunError::with_file(
                     "which API is this for? Add `api: <bundled name>` or \
                      `spec: <openapi file>` to the file, or pass --spec",
-                    &crate::source::SourceLocation::file(&path),
-                )));
+                    &path,
+                ));
             }
         };
         match groups.iter_mut().find(|g| g.label == label) {
@@ -260,7 +253,7 @@ async fn run_suite(
     group: &Group,
     fault: Option<&Fault>,
 ) -> Result<Option<String>, RunError> {
-    let (api, mut fixture) = group.source.load().map_err(RunError::Unusable)?;
+    let (api, mut fixture) = group.source.load()?;
     if let Some(fault) = fault {
         fault.apply_to_fixture(&mut fixture);
     }
@@ -274,9 +267,9 @@ async fn run_suite(
             ..MockOptions::default()
         },
     );
-    let mock = RunningMock::start(service).await.map_err(|e| {
-        RunError::Unusable(format!("error: cannot start a mock on 127.0.0.1: {e}\n"))
-    })?;
+    let mock = RunningMock::start(service)
+        .await
+        .map_err(|e| RunError::unusable(format!("cannot start a mock on 127.0.0.1: {e}")))?;
     let run = RunOptions {
         paths: group.files.clone(),
         targets: vec![TargetArg {

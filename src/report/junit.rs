@@ -7,7 +7,7 @@ use super::{Outcome, Report};
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
-pub fn render(report: &Report) -> Result<String, String> {
+pub fn render(report: &Report) -> Result<String, quick_junit::SerializeError> {
     let mut junit = quick_junit::Report::new("understudy");
     junit.set_time(Duration::from_millis(report.duration_ms));
     let started = report
@@ -80,5 +80,5 @@ pub fn render(report: &Report) -> Result<String, String> {
         suite.set_time(Duration::from_millis(time));
         junit.add_test_suite(suite);
     }
-    junit.to_string().map_err(|e| e.to_string())
+    junit.to_string()
 }

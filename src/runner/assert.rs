@@ -27,7 +27,7 @@ pub fn check(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
         let actual = response.header(name).map(|v| Value::String(v.to_string()));
         if let Err(reason) = holds(matcher, actual.as_ref()) {
             failures.push(
-                Failure::new(Check::Header(name.clone()), reason)
+                Failure::new(Check::Header(name.clone()), reason.0)
                     .with_values(expected_value(matcher), actual),
             );
         }
@@ -48,7 +48,7 @@ pub fn check(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
         && let Err(reason) = holds(&Matcher::Contains(expected.clone()), body.as_ref())
     {
         failures.push(
-            Failure::new(Check::BodyContains, reason)
+            Failure::new(Check::BodyContains, reason.0)
                 .with_values(Some(expected.clone()), body.clone()),
         );
     }
@@ -58,7 +58,7 @@ pub fn check(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
             let reason = if response.json.is_none() && !matches!(matcher, Matcher::Absent) {
                 format!("{reason} (the body is not JSON)")
             } else {
-                reason
+                reason.0
             };
             failures.push(
                 Failure::new(Check::Json(path.clone()), reason)
@@ -77,41 +77,49 @@ fn expected_value(matcher: &Matcher) -> Option<Value> {
     }
 }
 
+/// Why a matcher does not hold, in words for the report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unmet(pub String);
+
 /// Whether `matcher` holds for `actual` (`None`: absent); `Err` says why not.
-pub fn holds(matcher: &Matcher, actual: Option<&Value>) -> Result<(), String> {
+pub fn holds(matcher: &Matcher, actual: Option<&Value>) -> Result<(), Unmet> {
     match matcher {
         Matcher::Absent => match actual {
             None => Ok(()),
-            Some(v) => Err(format!("expected no value, got {}", show(v))),
+            Some(v) => Err(Unmet(format!("expected no value, got {}", show(v)))),
         },
         Matcher::Present => actual
             .map(|_| ())
-            .ok_or_else(|| "expected a value, got none".into()),
+            .ok_or_else(|| Unmet("expected a value, got none".into())),
         Matcher::All(all) => all.iter().try_for_each(|m| holds(m, actual)),
         Matcher::Not(inner) => match holds(inner, actual) {
-            Ok(()) => Err(format!(
+            Ok(()) => Err(Unmet(format!(
                 "expected not {}, got {}",
                 describe(inner),
                 actual.map(show).unwrap_or_else(|| "nothing".into())
-            )),
+            ))),
             Err(_) => Ok(()),
         },
         _ => {
             let Some(actual) = actual else {
-                return Err(format!("expected {}, got nothing", describe(matcher)));
+                return Err(Unmet(format!(
+                    "expected {}, got nothing",
+                    describe(matcher)
+                )));
             };
             holds_present(matcher, actual)
         }
     }
 }
 
-fn holds_present(matcher: &Matcher, actual: &Value) -> Result<(), String> {
+fn holds_present(matcher: &Matcher, actual: &Value) -> Result<(), Unmet> {
     let fail = || {
-        Err(format!(
+        Err(Unmet(format!(
             "expected {}, got {}",
             describe(matcher),
             show(actual)
-        ))
+        )))
     };
     match matcher {
         Matcher::Equals(expected) => {
@@ -130,6 +138,10 @@ fn holds_present(matcher: &Matcher, actual: &Value) -> Result<(), String> {
             };
             if re.is_match(&text) { Ok(()) } else { fail() }
         }
+        // Filled in before checking (`Matcher::filled`); never reached unfilled.
+        Matcher::RegexTemplate(pattern) => Err(Unmet(format!(
+            "the regex /{pattern}/ still holds a `${{…}}` that was not filled in"
+        ))),
         Matcher::Type(kind) => {
             let is = ValueType::of(actual);
             let ok = is == *kind || (*kind == ValueType::Number && is == ValueType::Integer);
@@ -145,14 +157,14 @@ fn holds_present(matcher: &Matcher, actual: &Value) -> Result<(), String> {
                 Value::String(s) => s.chars().count(),
                 Value::Object(map) => map.len(),
                 _ => {
-                    return Err(format!(
+                    return Err(Unmet(format!(
                         "expected something with a length, got {}",
                         show(actual)
-                    ));
+                    )));
                 }
             };
             holds(inner, Some(&Value::from(length)))
-                .map_err(|why| format!("length {length}: {why}"))
+                .map_err(|why| Unmet(format!("length {length}: {why}")))
         }
         Matcher::OneOf(options) => {
             if options.iter().any(|o| same(o, actual)) {
@@ -175,10 +187,10 @@ fn holds_present(matcher: &Matcher, actual: &Value) -> Result<(), String> {
         }
         Matcher::Every(inner) => {
             let Value::Array(items) = actual else {
-                return Err(format!("expected a list, got {}", show(actual)));
+                return Err(Unmet(format!("expected a list, got {}", show(actual))));
             };
             for (i, item) in items.iter().enumerate() {
-                holds(inner, Some(item)).map_err(|why| format!("item {i}: {why}"))?;
+                holds(inner, Some(item)).map_err(|why| Unmet(format!("item {i}: {why}")))?;
             }
             Ok(())
         }
@@ -205,35 +217,35 @@ pub fn same(a: &Value, b: &Value) -> bool {
 /// Strings: a substring. Objects: each expected key is there and contains
 /// its value. Arrays: each expected item is contained by some item.
 /// Anything else: equal.
-fn contains(actual: &Value, expected: &Value) -> Result<(), String> {
+fn contains(actual: &Value, expected: &Value) -> Result<(), Unmet> {
     match (actual, expected) {
         (Value::String(a), Value::String(e)) => {
             if a.contains(e.as_str()) {
                 Ok(())
             } else {
-                Err(format!(
+                Err(Unmet(format!(
                     "expected text containing {}, got {}",
                     show(expected),
                     show(actual)
-                ))
+                )))
             }
         }
         (Value::Object(a), Value::Object(e)) => {
             for (key, value) in e {
                 let Some(found) = a.get(key) else {
-                    return Err(format!("`{key}` is missing"));
+                    return Err(Unmet(format!("`{key}` is missing")));
                 };
-                contains_nested(found, value).map_err(|why| format!("`{key}`: {why}"))?;
+                contains_nested(found, value).map_err(|why| Unmet(format!("`{key}`: {why}")))?;
             }
             Ok(())
         }
         (Value::Array(a), Value::Array(e)) => {
             for (i, wanted) in e.iter().enumerate() {
                 if !a.iter().any(|item| contains_nested(item, wanted).is_ok()) {
-                    return Err(format!(
+                    return Err(Unmet(format!(
                         "no item matches expected item {i}: {}",
                         show(wanted)
-                    ));
+                    )));
                 }
             }
             Ok(())
@@ -243,13 +255,17 @@ fn contains(actual: &Value, expected: &Value) -> Result<(), String> {
 }
 
 /// Inside a containment, strings compare whole.
-fn contains_nested(actual: &Value, expected: &Value) -> Result<(), String> {
+fn contains_nested(actual: &Value, expected: &Value) -> Result<(), Unmet> {
     match (actual, expected) {
         (Value::Object(_), Value::Object(_)) | (Value::Array(_), Value::Array(_)) => {
             contains(actual, expected)
         }
         _ if same(actual, expected) => Ok(()),
-        _ => Err(format!("expected {}, got {}", show(expected), show(actual))),
+        _ => Err(Unmet(format!(
+            "expected {}, got {}",
+            show(expected),
+            show(actual)
+        ))),
     }
 }
 
@@ -258,6 +274,7 @@ fn describe(matcher: &Matcher) -> String {
         Matcher::Equals(v) => show(v),
         Matcher::Contains(v) => format!("something containing {}", show(v)),
         Matcher::Regex(re) => format!("text matching /{}/", re.as_str()),
+        Matcher::RegexTemplate(pattern) => format!("text matching /{pattern}/"),
         Matcher::Type(t) => format!("a value of type {}", t.name()),
         Matcher::Format(f) => format!("a {} string", f.name()),
         Matcher::Length(inner) => format!("a length of {}", describe(inner)),
@@ -295,8 +312,8 @@ mod tests {
     use rstest::rstest;
     use serde_json::json;
 
-    fn check_one(matcher: Value, actual: Option<Value>) -> Result<(), String> {
-        let matcher = parse(&matcher, true).expect("a matcher");
+    fn check_one(matcher: Value, actual: Option<Value>) -> Result<(), Unmet> {
+        let matcher = parse(&matcher).expect("a matcher");
         holds(&matcher, actual.as_ref())
     }
 
@@ -335,14 +352,14 @@ mod tests {
     #[test]
     fn failures_say_what_was_expected_and_what_came() {
         let why = check_one(json!({"type": "string"}), Some(json!(3))).expect_err("fails");
-        assert_eq!(why, "expected a value of type string, got 3");
+        assert_eq!(why.0, "expected a value of type string, got 3");
         let why = check_one(json!({"length": 1}), Some(json!([1, 2]))).expect_err("fails");
-        assert_eq!(why, "length 2: expected 1, got 2");
+        assert_eq!(why.0, "length 2: expected 1, got 2");
         let why = check_one(
             json!({"contains": {"a": {"b": 1}}}),
             Some(json!({"a": {"b": 2}})),
         )
         .expect_err("fails");
-        assert_eq!(why, "`a`: `b`: expected 1, got 2");
+        assert_eq!(why.0, "`a`: `b`: expected 1, got 2");
     }
 }

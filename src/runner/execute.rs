@@ -10,10 +10,8 @@ use super::{assert, capture, conformance};
 use crate::report::{
     Body, Check, Failure, Outcome, RequestReport, ResponseReport, ScenarioReport, StepReport,
 };
-use crate::scenario::variables::{Variables, redact};
-use crate::scenario::{
-    Expectation, Poll, RequestBody, RequestTemplate, Scenario, SnapshotStep, Step,
-};
+use crate::scenario::variables::{VarError, Variables, redact};
+use crate::scenario::{Poll, RequestBody, RequestTemplate, Scenario, SnapshotStep, Step};
 use crate::snapshot;
 use crate::spec::Api;
 use serde_json::Value;
@@ -45,6 +43,29 @@ pub struct RunContext {
     pub observe: bool,
 }
 
+/// Why a scenario could not start.
+#[derive(Debug, thiserror::Error)]
+enum SetupError {
+    #[error("var `{name}`: {error}")]
+    Var { name: String, error: VarError },
+    #[error("the mock refused the scenario's mock_vars ({status}): {body}")]
+    MockVarsRefused { status: u16, body: String },
+    #[error("the mock's admin API did not answer: {0}")]
+    AdminSilent(String),
+}
+
+/// Why a step's request could not be built.
+#[derive(Debug, thiserror::Error)]
+enum RequestError {
+    #[error("method `{method}`: {error}")]
+    Method {
+        method: String,
+        error: hyper::http::method::InvalidMethod,
+    },
+    #[error(transparent)]
+    Var(#[from] VarError),
+}
+
 /// One scenario's own surroundings.
 pub struct ScenarioPlace<'a> {
     pub target: &'a Target,
@@ -73,7 +94,7 @@ pub async fn run_scenario(
         setup = set_mock_vars(ctx, place, scenario).await;
     }
     match setup {
-        Err(message) => error = Some(message),
+        Err(problem) => error = Some(problem.to_string()),
         Ok(()) => {
             let limit = scenario.timeout.unwrap_or(ctx.scenario_timeout);
             let all = async {
@@ -146,7 +167,7 @@ async fn set_mock_vars(
     ctx: &RunContext,
     place: &ScenarioPlace<'_>,
     scenario: &Scenario,
-) -> Result<(), String> {
+) -> Result<(), SetupError> {
     let mut wanted = scenario.mock_vars.clone();
     for (name, value) in &ctx.mock_vars {
         wanted.insert(name.clone(), value.clone());
@@ -160,12 +181,11 @@ async fn set_mock_vars(
         .admin(hyper::Method::PUT, "vars", &place.session, &body);
     match ctx.client.send(&request, ctx.request_timeout).await {
         Ok(answer) if answer.status == 200 => Ok(()),
-        Ok(answer) => Err(format!(
-            "the mock refused the scenario's mock_vars ({}): {}",
-            answer.status,
-            String::from_utf8_lossy(&answer.body)
-        )),
-        Err(e) => Err(format!("the mock's admin API did not answer: {e}")),
+        Ok(answer) => Err(SetupError::MockVarsRefused {
+            status: answer.status,
+            body: String::from_utf8_lossy(&answer.body).into_owned(),
+        }),
+        Err(e) => Err(SetupError::AdminSilent(e.to_string())),
     }
 }
 
@@ -190,12 +210,15 @@ fn define_vars(
     vars: &mut Variables,
     scenario: &Scenario,
     cli: &[(String, Value)],
-) -> Result<(), String> {
+) -> Result<(), SetupError> {
     for (name, value) in &scenario.vars {
         if cli.iter().any(|(n, _)| n == name) {
             continue;
         }
-        let value = vars.fill(value).map_err(|e| format!("var `{name}`: {e}"))?;
+        let value = vars.fill(value).map_err(|error| SetupError::Var {
+            name: name.clone(),
+            error,
+        })?;
         vars.set(name, value);
     }
     for (name, value) in cli {
@@ -216,8 +239,10 @@ async fn run_step(
     let mut report = step_report(step, Outcome::Passed);
     let outgoing = match build_request(place, vars, &scenario.headers, &step.request) {
         Ok(o) => o,
-        Err(message) => {
-            report.failures.push(Failure::new(Check::Request, message));
+        Err(problem) => {
+            report
+                .failures
+                .push(Failure::new(Check::Request, problem.to_string()));
             report.outcome = Outcome::Failed;
             return report;
         }
@@ -235,9 +260,9 @@ async fn run_step(
             None => send_checked(ctx, place, &outgoing, timeout, &mut exchange).await,
         };
         if let Some(response) = &response {
-            match expectation(vars, &step.expect) {
+            match step.expect.filled(vars) {
                 Ok(expect) => exchange.add_all(assert::check(&expect, response)),
-                Err(why) => exchange.add(Failure::new(Check::Expect, why)),
+                Err(why) => exchange.add(Failure::new(Check::Expect, why.to_string())),
             }
         }
         report.attempts += exchange.attempts;
@@ -254,9 +279,10 @@ async fn run_step(
         for c in &step.captures {
             match capture::take(c, response) {
                 Ok(value) => vars.set(&c.name, value),
-                Err(why) => report
-                    .failures
-                    .push(Failure::new(Check::Capture(c.name.clone()), why)),
+                Err(why) => report.failures.push(Failure::new(
+                    Check::Capture(c.name.clone()),
+                    why.to_string(),
+                )),
             }
         }
     }
@@ -462,16 +488,18 @@ async fn poll_until(
     let virtual_clock = ctx.virtual_clock && place.target.is_mock();
     let real_start = Instant::now();
     let mut waited = Duration::ZERO;
+    // Variables do not change while polling: filled in once.
+    let condition = poll.condition.filled(vars);
     loop {
         let response = send_checked(ctx, place, outgoing, timeout, exchange).await?;
-        let condition = match expectation(vars, &poll.condition) {
+        let condition = match &condition {
             Ok(c) => c,
             Err(why) => {
-                exchange.add(Failure::new(Check::Expect, why));
+                exchange.add(Failure::new(Check::Expect, why.to_string()));
                 return Some(response);
             }
         };
-        let unmet = assert::check(&condition, &response);
+        let unmet = assert::check(condition, &response);
         let Some(first) = unmet.first() else {
             return Some(response);
         };
@@ -513,21 +541,18 @@ async fn poll_until(
     }
 }
 
-/// The expectation with its variables filled in; `Err` is a failure of
-/// check `expect`.
-fn expectation(vars: &mut Variables, raw: &Value) -> Result<Expectation, String> {
-    let filled = vars.fill(raw)?;
-    Expectation::parse(&filled, true).map_err(|(at, message)| format!("{message} (at `{at}`)"))
-}
-
 fn build_request(
     place: &ScenarioPlace<'_>,
     vars: &mut Variables,
     defaults: &[(String, String)],
     template: &RequestTemplate,
-) -> Result<Outgoing, String> {
-    let method = hyper::Method::from_bytes(template.method.as_bytes())
-        .map_err(|e| format!("method `{}`: {e}", template.method))?;
+) -> Result<Outgoing, RequestError> {
+    let method = hyper::Method::from_bytes(template.method.as_bytes()).map_err(|error| {
+        RequestError::Method {
+            method: template.method.clone(),
+            error,
+        }
+    })?;
     let path = vars.fill_string(&template.path)?;
     let mut url = format!("{}{path}", place.target.base);
     let mut separator = if path.contains('?') { '&' } else { '?' };

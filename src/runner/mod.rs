@@ -19,7 +19,10 @@ pub mod target;
 pub use plan::Shard;
 pub use target::TargetArg;
 
+use crate::mock::reload::LoadError;
 use crate::report::{Report, ScenarioReport, TargetReport};
+use crate::scenario::{DiscoverError, ScenarioError};
+use crate::source::SourceLocation;
 use execute::{RunContext, ScenarioPlace};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -85,15 +88,55 @@ impl Default for RunOptions {
     }
 }
 
-/// Why a run could not start (exit code 2).
+/// Why a run could not start (exit code 2). Rendered by the CLI, with the
+/// offending line where [`RunError::location`] has one.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// Bad scenarios, specs, fixtures or arguments; the text is a
-    /// rendered diagnostic.
-    #[error("{0}")]
-    Unusable(String),
-    #[error("error: cannot reach the target {url}: {reason}\n")]
+    /// A spec, overlay or fixture that does not load.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A scenario file that does not load.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// Scenario paths that cannot be read.
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+    /// Arguments or files that make the run impossible, and the file it is
+    /// about when there is one.
+    #[error("{message}")]
+    Unusable {
+        message: String,
+        at: Option<SourceLocation>,
+    },
+    #[error("cannot reach the target {url}: {reason}")]
     Unreachable { url: String, reason: String },
+}
+
+impl RunError {
+    pub fn unusable(message: impl Into<String>) -> Self {
+        RunError::Unusable {
+            message: message.into(),
+            at: None,
+        }
+    }
+
+    /// A problem with a file as a whole (no line).
+    pub fn with_file(message: impl Into<String>, file: &std::path::Path) -> Self {
+        RunError::Unusable {
+            message: message.into(),
+            at: Some(SourceLocation::file(file)),
+        }
+    }
+
+    /// The file and line to show, when the error has one.
+    pub fn location(&self) -> Option<SourceLocation> {
+        match self {
+            RunError::Load(e) => e.location(),
+            RunError::Scenario(e) => Some(e.location()),
+            RunError::Unusable { at, .. } => at.clone(),
+            RunError::Discover(_) | RunError::Unreachable { .. } => None,
+        }
+    }
 }
 
 /// Runs the planned scenarios, `jobs` at a time; `on_done` sees each
@@ -157,8 +200,8 @@ pub async fn run(
         match task.await {
             Ok(report) => scenarios.push(report),
             Err(e) => {
-                return Err(RunError::Unusable(format!(
-                    "error: a scenario task stopped unexpectedly: {e}\n"
+                return Err(RunError::unusable(format!(
+                    "a scenario task stopped unexpectedly: {e}"
                 )));
             }
         }

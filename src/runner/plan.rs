@@ -7,7 +7,6 @@ use super::{RunError, RunOptions};
 use crate::behaviour::Fixture;
 use crate::mock::reload::Sources;
 use crate::scenario::{ApiChoice, Scenario, ScenarioFile};
-use crate::source::diagnostic;
 use crate::spec::Api;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -55,11 +54,10 @@ impl std::str::FromStr for Shard {
 }
 
 pub fn plan(options: &RunOptions) -> Result<Plan, RunError> {
-    let paths = crate::scenario::discover(&options.paths)
-        .map_err(|e| RunError::Unusable(format!("error: {e}\n")))?;
+    let paths = crate::scenario::discover(&options.paths)?;
     if paths.is_empty() {
-        return Err(RunError::Unusable(
-            "error: no scenario files (*.yaml, *.yml, *.json) under the paths given\n".into(),
+        return Err(RunError::unusable(
+            "no scenario files (*.yaml, *.yml, *.json) under the paths given",
         ));
     }
     let var_names: Vec<String> = options.vars.iter().map(|(k, _)| k.clone()).collect();
@@ -67,20 +65,19 @@ pub fn plan(options: &RunOptions) -> Result<Plan, RunError> {
     let mut keys: Vec<ApiChoice> = Vec::new();
     let mut all = Vec::new();
     for path in paths {
-        let file = ScenarioFile::load(&path)
-            .and_then(|f| f.check_variables(&var_names).map(|()| f))
-            .map_err(|e| RunError::Unusable(diagnostic::render(&e.to_string(), &e.location())))?;
+        let file =
+            ScenarioFile::load(&path).and_then(|f| f.check_variables(&var_names).map(|()| f))?;
         let choice = match (&options.spec, &file.api) {
             (Some(spec), _) => ApiChoice::Spec {
                 path: spec.clone(),
                 overlays: Vec::new(),
             },
             (None, ApiChoice::Unstated) => {
-                return Err(RunError::Unusable(diagnostic::render(
+                return Err(RunError::with_file(
                     "which API is this for? Add `api: <bundled name>` or \
                      `spec: <openapi file>` to the file, or pass --spec",
-                    &crate::source::SourceLocation::file(&path),
-                )));
+                    &path,
+                ));
             }
             (None, choice) => choice.clone(),
         };
@@ -111,10 +108,10 @@ fn load_api(choice: &ApiChoice, options: &RunOptions) -> Result<PlannedApi, RunE
     match choice {
         ApiChoice::Bundled(name) => {
             let bundled = crate::behaviour::bundled::find(name)
-                .ok_or_else(|| RunError::Unusable(format!("error: no bundled API `{name}`\n")))?;
+                .ok_or_else(|| RunError::unusable(format!("no bundled API `{name}`")))?;
             let (api, mut fixture) = bundled
                 .load_shared()
-                .map_err(|e| RunError::Unusable(format!("error: bundled API {name}: {e}\n")))?;
+                .map_err(|e| RunError::unusable(format!("bundled API {name}: {e}")))?;
             for (k, v) in &options.vars {
                 fixture.model.vars.insert(k.clone(), v.clone());
             }
@@ -130,8 +127,7 @@ fn load_api(choice: &ApiChoice, options: &RunOptions) -> Result<PlannedApi, RunE
         } => {
             let overlays = [options.overlays.as_slice(), overlays].concat();
             let (_, api, fixture) =
-                Sources::open(Some(spec.clone()), options.fixture.clone(), &overlays)
-                    .map_err(RunError::Unusable)?;
+                Sources::open(Some(spec.clone()), options.fixture.clone(), &overlays)?;
             let label = spec
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -142,8 +138,8 @@ fn load_api(choice: &ApiChoice, options: &RunOptions) -> Result<PlannedApi, RunE
                 fixture: Arc::new(fixture),
             })
         }
-        ApiChoice::Unstated => Err(RunError::Unusable(
-            "error: a scenario file does not say which API it is for\n".into(),
+        ApiChoice::Unstated => Err(RunError::unusable(
+            "a scenario file does not say which API it is for",
         )),
     }
 }
@@ -167,7 +163,7 @@ fn select(all: Vec<Planned>, options: &RunOptions) -> Result<Vec<Planned>, RunEr
                 .any(|t| options.skip_tags.contains(t))
     };
     if !all.is_empty() && !all.iter().any(wanted) {
-        return Err(RunError::Unusable(nothing_selected(&all, options)));
+        return Err(RunError::unusable(nothing_selected(&all, options)));
     }
     let picked = all.into_iter().filter(|p| wanted(p));
     Ok(match options.shard {
@@ -201,7 +197,7 @@ fn nothing_selected(all: &[Planned], options: &RunOptions) -> String {
         listed.push_str(&format!(", … ({} in all)", names.len()));
     }
     format!(
-        "error: no scenario matches {}\n  tags: {}\n  scenarios: {listed}\n",
+        "no scenario matches {}\n  tags: {}\n  scenarios: {listed}",
         asked.join(" "),
         if tags.is_empty() {
             "(none)".to_string()

@@ -104,8 +104,8 @@ pub async fn connect(
             && !apis.iter().any(|a| &a.label == name)
         {
             let known: Vec<&str> = apis.iter().map(|a| a.label.as_str()).collect();
-            return Err(RunError::Unusable(format!(
-                "error: `--target {name}=…` names no API of these scenarios (they use: {})\n",
+            return Err(RunError::unusable(format!(
+                "`--target {name}=…` names no API of these scenarios (they use: {})",
                 known.join(", ")
             )));
         }
@@ -133,8 +133,8 @@ async fn start_mock(planned: &PlannedApi) -> Result<Target, RunError> {
     };
     let service = MockService::new(planned.api.clone(), planned.fixture.clone(), options);
     let running = RunningMock::start(service).await.map_err(|e| {
-        RunError::Unusable(format!(
-            "error: cannot start the {} mock on 127.0.0.1: {e}\n",
+        RunError::unusable(format!(
+            "cannot start the {} mock on 127.0.0.1: {e}",
             planned.label
         ))
     })?;

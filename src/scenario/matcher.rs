@@ -11,9 +11,12 @@
 //! /deleted_at: {absent: true}
 //! ```
 
+use super::variables::{VarError, Variables};
 use serde_json::Value;
 
-/// One predicate over a JSON value (or a header's text).
+/// One predicate over a JSON value (or a header's text). Its values may
+/// hold `${…}`, filled in at run time by [`Matcher::filled`]; the structure
+/// is read once, at load.
 #[derive(Debug, Clone)]
 pub enum Matcher {
     Equals(Value),
@@ -21,6 +24,8 @@ pub enum Matcher {
     /// expected item matches some item.
     Contains(Value),
     Regex(regex::Regex),
+    /// A pattern with `${…}` in it: compiled once its variables are known.
+    RegexTemplate(String),
     Type(ValueType),
     Format(Format),
     Length(Box<Matcher>),
@@ -172,9 +177,9 @@ const KEYWORDS: [&str; 14] = [
 
 /// Reads a matcher. The error is `(pointer below value, message)`.
 ///
-/// Before variables are `filled` in, a regex holding `${…}` is only
-/// checked to be text: its pattern is known at run time.
-pub fn parse(value: &Value, filled: bool) -> Result<Matcher, (String, String)> {
+/// A regex holding `${…}` is only checked to be text: its pattern is known
+/// at run time.
+pub fn parse(value: &Value) -> Result<Matcher, (String, String)> {
     let Value::Object(map) = value else {
         return Ok(Matcher::Equals(value.clone()));
     };
@@ -194,8 +199,8 @@ pub fn parse(value: &Value, filled: bool) -> Result<Matcher, (String, String)> {
                 let Value::String(pattern) = arg else {
                     return Err(at("`regex` takes a string".into()));
                 };
-                if !filled && pattern.contains("${") {
-                    Matcher::Equals(arg.clone())
+                if pattern.contains("${") {
+                    Matcher::RegexTemplate(pattern.clone())
                 } else {
                     Matcher::Regex(
                         regex::Regex::new(pattern)
@@ -221,12 +226,10 @@ pub fn parse(value: &Value, filled: bool) -> Result<Matcher, (String, String)> {
                     })?;
                 Matcher::Format(format)
             }
-            "length" => Matcher::Length(Box::new(
-                parse(arg, filled).map_err(|(p, m)| at_inner(key, p, m))?,
-            )),
-            "every" => Matcher::Every(Box::new(
-                parse(arg, filled).map_err(|(p, m)| at_inner(key, p, m))?,
-            )),
+            "length" => {
+                Matcher::Length(Box::new(parse(arg).map_err(|(p, m)| at_inner(key, p, m))?))
+            }
+            "every" => Matcher::Every(Box::new(parse(arg).map_err(|(p, m)| at_inner(key, p, m))?)),
             "absent" | "present" => {
                 let Value::Bool(flag) = arg else {
                     return Err(at(format!("`{key}` takes true or false")));
@@ -256,9 +259,7 @@ pub fn parse(value: &Value, filled: bool) -> Result<Matcher, (String, String)> {
                 };
                 Matcher::Compare(op, bound)
             }
-            "not" => Matcher::Not(Box::new(
-                parse(arg, filled).map_err(|(p, m)| at_inner(key, p, m))?,
-            )),
+            "not" => Matcher::Not(Box::new(parse(arg).map_err(|(p, m)| at_inner(key, p, m))?)),
             other => {
                 return Err(at(format!(
                     "unknown predicate `{other}`; expected one of: {}, not (to compare with an object, write `equals: {{…}}`)",
@@ -273,6 +274,83 @@ pub fn parse(value: &Value, filled: bool) -> Result<Matcher, (String, String)> {
     } else {
         Matcher::All(all)
     })
+}
+
+/// Why an expectation could not be filled in at run time.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FillError {
+    #[error(transparent)]
+    Var(#[from] VarError),
+    #[error("the regex /{pattern}/ does not compile: {error}")]
+    Regex {
+        pattern: String,
+        error: regex::Error,
+    },
+    #[error("`{0}` is neither a JSON pointer (`/a/0`) nor a path (`$.a[0]`)")]
+    Path(String),
+}
+
+impl Matcher {
+    /// Whether any value in it holds `${…}` (else it is used as read).
+    pub fn is_template(&self) -> bool {
+        match self {
+            Matcher::Equals(v) | Matcher::Contains(v) => holds_reference(v),
+            Matcher::OneOf(items) => items.iter().any(holds_reference),
+            Matcher::RegexTemplate(_) => true,
+            Matcher::Length(inner) | Matcher::Every(inner) | Matcher::Not(inner) => {
+                inner.is_template()
+            }
+            Matcher::All(all) => all.iter().any(Matcher::is_template),
+            Matcher::Regex(_)
+            | Matcher::Type(_)
+            | Matcher::Format(_)
+            | Matcher::Absent
+            | Matcher::Present
+            | Matcher::Compare(..) => false,
+        }
+    }
+
+    /// The matcher with its `${…}` filled in from `vars`.
+    pub fn filled(&self, vars: &mut Variables) -> Result<Matcher, FillError> {
+        Ok(match self {
+            Matcher::Equals(v) => Matcher::Equals(vars.fill(v)?),
+            Matcher::Contains(v) => Matcher::Contains(vars.fill(v)?),
+            Matcher::OneOf(items) => Matcher::OneOf(
+                items
+                    .iter()
+                    .map(|i| vars.fill(i))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Matcher::RegexTemplate(pattern) => {
+                let pattern = vars.fill_string(pattern)?;
+                match regex::Regex::new(&pattern) {
+                    Ok(regex) => Matcher::Regex(regex),
+                    Err(error) => return Err(FillError::Regex { pattern, error }),
+                }
+            }
+            Matcher::Length(inner) => Matcher::Length(Box::new(inner.filled(vars)?)),
+            Matcher::Every(inner) => Matcher::Every(Box::new(inner.filled(vars)?)),
+            Matcher::Not(inner) => Matcher::Not(Box::new(inner.filled(vars)?)),
+            Matcher::All(all) => Matcher::All(
+                all.iter()
+                    .map(|m| m.filled(vars))
+                    .collect::<Result<_, _>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+}
+
+/// Whether a string anywhere in `value` (keys included) may hold a `${…}`.
+pub fn holds_reference(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('$'),
+        Value::Array(items) => items.iter().any(holds_reference),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k.contains('$') || holds_reference(v)),
+        _ => false,
+    }
 }
 
 fn at_inner(key: &str, pointer: String, message: String) -> (String, String) {
@@ -333,7 +411,7 @@ mod tests {
     use serde_json::json;
 
     fn parse_filled(value: &Value) -> Result<Matcher, (String, String)> {
-        parse(value, true)
+        parse(value)
     }
 
     #[test]

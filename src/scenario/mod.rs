@@ -79,9 +79,8 @@ pub struct Step {
     pub name: String,
     pub at: SourceLocation,
     pub request: RequestTemplate,
-    /// Raw, because values may hold `${…}` known only at run time; it was
-    /// parsed once on load so that mistakes are reported with lines.
-    pub expect: Value,
+    /// Read once, at load; values holding `${…}` are filled in per run.
+    pub expect: Expectation,
     pub until: Option<Poll>,
     pub captures: Vec<Capture>,
     pub retries: u32,
@@ -124,8 +123,8 @@ pub enum RequestBody {
 /// Repeat the request until `condition` holds (readiness, say).
 #[derive(Debug, Clone)]
 pub struct Poll {
-    /// An `expect` block, raw like [`Step::expect`].
-    pub condition: Value,
+    /// An `expect` block, like [`Step::expect`].
+    pub condition: Expectation,
     pub timeout: Duration,
     pub interval: Duration,
 }
@@ -159,6 +158,10 @@ pub struct Expectation {
     pub body_contains: Option<Value>,
     /// `(as written, JSON pointer, matcher)`.
     pub json: Vec<(String, String, Matcher)>,
+    /// Whether any value (or header name or path) holds a `${…}`.
+    pub templated: bool,
+    /// The `${…}` it uses, for the check that each is defined before use.
+    pub references: Vec<variables::Reference>,
 }
 
 /// A scenario file that cannot be used.
@@ -192,21 +195,34 @@ impl ScenarioFile {
     }
 }
 
+/// Scenario paths that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{}: cannot read the folder: {error}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{}: no such file or folder of scenarios", .0.display())]
+    Missing(PathBuf),
+}
+
 /// Every `*.yaml`/`*.yml`/`*.json` file under `paths` (files named directly
 /// are taken whatever their extension), sorted so runs are repeatable.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
     let mut found = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut found, &mut HashSet::new())
-                .map_err(|e| format!("{}: cannot read the folder: {e}", path.display()))?;
+            walk(path, &mut found, &mut HashSet::new()).map_err(|error| {
+                DiscoverError::Unreadable {
+                    path: path.clone(),
+                    error,
+                }
+            })?;
         } else if path.is_file() {
             found.push(path.clone());
         } else {
-            return Err(format!(
-                "{}: no such file or folder of scenarios",
-                path.display()
-            ));
+            return Err(DiscoverError::Missing(path.clone()));
         }
     }
     found.sort();

@@ -1,12 +1,13 @@
 //! A scenario document into a [`ScenarioFile`], with the line of every
-//! mistake. Expectations are parsed here to be checked, and again by the
-//! runner once their `${…}` are filled in.
+//! mistake. Expectations are read here, once, into typed matchers; the
+//! runner only fills in the `${…}` their values hold.
 
-use super::matcher::{self, to_pointer};
-use super::variables::{Reference, references};
+use super::matcher::{self, FillError, holds_reference, to_pointer};
+use super::variables::{Reference, Variables, references};
 use super::*;
 use crate::behaviour::parse_model::parse_duration;
 use crate::source::SourceDocument;
+use crate::source::reader::escape;
 use serde_json::{Map, Value};
 
 const FILE_KEYS: [&str; 10] = [
@@ -43,44 +44,29 @@ const METHODS: [&str; 8] = [
 /// Variables every scenario has without defining them.
 pub const BUILTIN_VARS: [&str; 2] = ["run_id", "base_url"];
 
-struct Reader<'a> {
-    document: &'a SourceDocument,
+/// The scenario reader: the shared structured-file reader with this
+/// format's rules on top.
+struct Reader<'a>(crate::source::reader::Reader<'a, ScenarioError>);
+
+impl<'a> std::ops::Deref for Reader<'a> {
+    type Target = crate::source::reader::Reader<'a, ScenarioError>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl crate::source::reader::Invalid for ScenarioError {
+    fn invalid(at: SourceLocation, message: String) -> Self {
+        ScenarioError::Invalid { at, message }
+    }
 }
 
 pub(super) fn file(document: &SourceDocument) -> Result<ScenarioFile, ScenarioError> {
-    Reader { document }.file()
+    Reader(crate::source::reader::Reader::new(document)).file()
 }
 
 impl Reader<'_> {
-    fn invalid(&self, pointer: &str, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::Invalid {
-            at: self.document.locate(pointer),
-            message: message.into(),
-        }
-    }
-
-    fn mapping<'v>(
-        &self,
-        value: &'v Value,
-        pointer: &str,
-        known: &[&str],
-        what: &str,
-    ) -> Result<&'v Map<String, Value>, ScenarioError> {
-        let Value::Object(map) = value else {
-            return Err(self.invalid(pointer, format!("{what} must be a mapping")));
-        };
-        if let Some(key) = crate::source::unknown_key(map, known) {
-            return Err(self.invalid(
-                &format!("{pointer}/{}", escape(key)),
-                format!(
-                    "unknown key `{key}` in {what}; expected one of: {}",
-                    known.join(", ")
-                ),
-            ));
-        }
-        Ok(map)
-    }
-
     fn file(&self) -> Result<ScenarioFile, ScenarioError> {
         let root = &self.document.value;
         let mut known = FILE_KEYS.to_vec();
@@ -270,7 +256,7 @@ impl Reader<'_> {
                         return Err(self.invalid(&at, format!("`{name}` is not a variable name")));
                     }
                     let mut refs = Vec::new();
-                    references(value, &mut refs).map_err(|e| self.invalid(&at, e))?;
+                    references(value, &mut refs).map_err(|e| self.invalid(&at, e.to_string()))?;
                 }
                 vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
             }
@@ -359,7 +345,7 @@ impl Reader<'_> {
             }
             let mut refs = Vec::new();
             references(&Value::String(text.clone()), &mut refs)
-                .map_err(|e| self.invalid(&at, e))?;
+                .map_err(|e| self.invalid(&at, e.to_string()))?;
             out.push((name.clone(), text));
         }
         Ok(out)
@@ -400,10 +386,10 @@ impl Reader<'_> {
             return Err(self.invalid(pointer, "a step needs a `request`"));
         };
         let request = self.request(request, &format!("{pointer}/request"))?;
-        let expect = map.get("expect").cloned().unwrap_or(Value::Null);
-        if !expect.is_null() {
-            self.expectation(&expect, &format!("{pointer}/expect"), &[])?;
-        }
+        let expect = match map.get("expect") {
+            None | Some(Value::Null) => Expectation::default(),
+            Some(expect) => self.expectation(expect, &format!("{pointer}/expect"), &[])?,
+        };
         let until = match map.get("until") {
             None => None,
             Some(value) => {
@@ -411,17 +397,15 @@ impl Reader<'_> {
                 let mut known = EXPECT_KEYS.to_vec();
                 known.extend(["timeout", "interval"]);
                 let until = self.mapping(value, &at, &known, "`until`")?;
-                self.expectation(value, &at, &["timeout", "interval"])?;
-                let condition: Map<String, Value> = until
-                    .iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "timeout" | "interval"))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                if condition.is_empty() {
+                if until
+                    .keys()
+                    .all(|k| matches!(k.as_str(), "timeout" | "interval"))
+                {
                     return Err(self.invalid(&at, "`until` needs a condition (status, json, …)"));
                 }
+                let condition = self.expectation(value, &at, &["timeout", "interval"])?;
                 Some(Poll {
-                    condition: Value::Object(condition),
+                    condition,
                     timeout: self
                         .duration(until.get("timeout"), &format!("{at}/timeout"))?
                         .unwrap_or(std::time::Duration::from_secs(30)),
@@ -622,7 +606,8 @@ impl Reader<'_> {
         };
         let mut refs = Vec::new();
         if let Some(RequestBody::Json(json)) = &body {
-            references(json, &mut refs).map_err(|e| self.invalid(&format!("{pointer}/json"), e))?;
+            references(json, &mut refs)
+                .map_err(|e| self.invalid(&format!("{pointer}/json"), e.to_string()))?;
         }
         Ok(RequestTemplate {
             method,
@@ -657,31 +642,32 @@ impl Reader<'_> {
                 ),
             ));
         }
-        super::variables::parse(path).map_err(|e| self.invalid(pointer, e))?;
+        super::variables::parse(path).map_err(|e| self.invalid(pointer, e.to_string()))?;
         Ok(path.to_string())
     }
 
-    /// Checks an `expect` block (or an `until` condition; `extra` keys are
+    /// Reads an `expect` block (or an `until` condition; `extra` keys are
     /// the poll's own).
     fn expectation(
         &self,
         value: &Value,
         pointer: &str,
         extra: &[&str],
-    ) -> Result<(), ScenarioError> {
+    ) -> Result<Expectation, ScenarioError> {
         let mut known = EXPECT_KEYS.to_vec();
         known.extend_from_slice(extra);
         let map = self.mapping(value, pointer, &known, "`expect`")?;
         let mut refs = Vec::new();
-        references(value, &mut refs).map_err(|e| self.invalid(pointer, e))?;
+        references(value, &mut refs).map_err(|e| self.invalid(pointer, e.to_string()))?;
         let condition: Map<String, Value> = map
             .iter()
             .filter(|(k, _)| !extra.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        Expectation::parse(&Value::Object(condition), false)
-            .map(|_| ())
-            .map_err(|(inner, message)| self.invalid(&format!("{pointer}{inner}"), message))
+        let mut expectation = Expectation::parse(&Value::Object(condition))
+            .map_err(|(inner, message)| self.invalid(&format!("{pointer}{inner}"), message))?;
+        expectation.references = refs;
+        Ok(expectation)
     }
 
     fn captures(
@@ -768,10 +754,10 @@ impl Reader<'_> {
 }
 
 impl Expectation {
-    /// Reads an `expect` block; `filled` once its `${…}` are filled in
-    /// (on load they are still there). The error is `(pointer below the
-    /// block, message)`.
-    pub fn parse(value: &Value, filled: bool) -> Result<Expectation, (String, String)> {
+    /// Reads an `expect` block, once, at load; its `${…}` stay in the
+    /// values until [`Expectation::filled`]. The error is `(pointer below
+    /// the block, message)`.
+    pub fn parse(value: &Value) -> Result<Expectation, (String, String)> {
         let mut out = Expectation::default();
         let Value::Object(map) = value else {
             if value.is_null() {
@@ -803,13 +789,20 @@ impl Expectation {
                     };
                     for (name, m) in headers {
                         let inner = format!("/{}", escape(name));
-                        let m = matcher::parse(m, filled)
+                        let m = matcher::parse(m)
                             .map_err(|(p, msg)| at(&format!("{inner}{p}"), msg))?;
+                        out.templated |= name.contains('$') || m.is_template();
                         out.headers.push((name.to_ascii_lowercase(), m));
                     }
                 }
-                "body" => out.body = Some(arg.clone()),
-                "body_contains" => out.body_contains = Some(arg.clone()),
+                "body" => {
+                    out.templated |= holds_reference(arg);
+                    out.body = Some(arg.clone());
+                }
+                "body_contains" => {
+                    out.templated |= holds_reference(arg);
+                    out.body_contains = Some(arg.clone());
+                }
                 "json" => {
                     let Value::Object(paths) = arg else {
                         return Err(at(
@@ -828,8 +821,9 @@ impl Expectation {
                                 ),
                             ));
                         };
-                        let m = matcher::parse(m, filled)
+                        let m = matcher::parse(m)
                             .map_err(|(p, msg)| at(&format!("{inner}{p}"), msg))?;
+                        out.templated |= path.contains('$') || m.is_template();
                         out.json.push((path.clone(), pointer, m));
                     }
                 }
@@ -845,6 +839,36 @@ impl Expectation {
             }
         }
         Ok(out)
+    }
+
+    /// The expectation with its `${…}` filled in from `vars`; itself when
+    /// it has none, which is most of them.
+    pub fn filled(
+        &self,
+        vars: &mut Variables,
+    ) -> Result<std::borrow::Cow<'_, Expectation>, FillError> {
+        if !self.templated {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        }
+        let mut out = self.clone();
+        for (name, m) in &mut out.headers {
+            if name.contains('$') {
+                *name = vars.fill_string(name)?.to_ascii_lowercase();
+            }
+            *m = m.filled(vars)?;
+        }
+        for value in out.body.iter_mut().chain(out.body_contains.iter_mut()) {
+            *value = vars.fill(value)?;
+        }
+        for (path, pointer, m) in &mut out.json {
+            if path.contains('$') {
+                *path = vars.fill_string(path)?;
+                *pointer = to_pointer(path).ok_or_else(|| FillError::Path(path.clone()))?;
+            }
+            *m = m.filled(vars)?;
+        }
+        out.templated = false;
+        Ok(std::borrow::Cow::Owned(out))
     }
 }
 
@@ -882,6 +906,10 @@ impl ScenarioFile {
             for step in &scenario.steps {
                 let mut refs = header_refs.clone();
                 let _ = references(&step_strings(step), &mut refs);
+                refs.extend(step.expect.references.iter().cloned());
+                if let Some(until) = &step.until {
+                    refs.extend(until.condition.references.iter().cloned());
+                }
                 if let Some(missing) = undefined(&refs, &defined) {
                     return Err(ScenarioError::Invalid {
                         at: step.at.clone(),
@@ -898,12 +926,9 @@ impl ScenarioFile {
     }
 }
 
-/// Every string of a step that may hold a reference, as one value.
+/// Every string of a step's request that may hold a reference, as one value.
 fn step_strings(step: &Step) -> Value {
-    let mut all = vec![
-        Value::String(step.request.path.clone()),
-        step.expect.clone(),
-    ];
+    let mut all = vec![Value::String(step.request.path.clone())];
     all.extend(step.request.query.iter().map(|(_, v)| v.clone()));
     all.extend(
         step.request
@@ -916,18 +941,11 @@ fn step_strings(step: &Step) -> Value {
         Some(RequestBody::Text(t)) => all.push(Value::String(t.clone())),
         None => {}
     }
-    if let Some(until) = &step.until {
-        all.push(until.condition.clone());
-    }
     Value::Array(all)
 }
 
 fn is_scalar(value: &Value) -> bool {
     matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
-}
-
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 fn bundled_names() -> String {
@@ -936,4 +954,82 @@ fn bundled_names() -> String {
         .map(|b| b.name)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::borrow::Cow;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    fn vars(pairs: &[(&str, Value)]) -> Variables {
+        let mut vars = Variables::new(Arc::new(HashMap::new()));
+        for (name, value) in pairs {
+            vars.set(name, value.clone());
+        }
+        vars
+    }
+
+    #[test]
+    fn an_expectation_without_variables_is_used_as_read() {
+        let expect =
+            Expectation::parse(&json!({"status": 200, "json": {"/id": {"type": "string"}}}))
+                .expect("parses");
+        assert!(!expect.templated);
+        let filled = expect.filled(&mut vars(&[])).expect("fills");
+        assert!(matches!(filled, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn variables_are_filled_into_the_structure_read_at_load() {
+        let expect = Expectation::parse(&json!({
+            "headers": {"location": {"regex": "/projects/${id}$"}},
+            "body_contains": {"name": "${name}"},
+            "json": {
+                "/items/${index}/id": "${id}",
+                "/state": {"one_of": ["${ready}", "failed"]}
+            }
+        }))
+        .expect("parses");
+        assert!(expect.templated);
+        let mut vars = vars(&[
+            ("id", json!("p-1")),
+            ("name", json!("demo")),
+            ("index", json!(2)),
+            ("ready", json!("ready")),
+        ]);
+        let filled = expect.filled(&mut vars).expect("fills");
+        let Matcher::Regex(regex) = &filled.headers[0].1 else {
+            panic!(
+                "the regex template becomes a regex: {:?}",
+                filled.headers[0].1
+            );
+        };
+        assert_eq!(regex.as_str(), "/projects/p-1$");
+        assert_eq!(filled.body_contains, Some(json!({"name": "demo"})));
+        assert_eq!(filled.json[0].0, "/items/2/id");
+        assert_eq!(filled.json[0].1, "/items/2/id");
+        assert!(matches!(&filled.json[0].2, Matcher::Equals(v) if *v == json!("p-1")));
+        assert!(
+            matches!(&filled.json[1].2, Matcher::OneOf(v) if *v == vec![json!("ready"), json!("failed")])
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_filled_in_is_a_typed_error() {
+        let expect = Expectation::parse(&json!({"json": {"/a": "${missing}"}})).expect("parses");
+        let error = expect.filled(&mut vars(&[])).expect_err("undefined");
+        assert!(matches!(
+            error,
+            FillError::Var(crate::scenario::variables::VarError::Undefined(ref name)) if name == "missing"
+        ));
+        let expect =
+            Expectation::parse(&json!({"json": {"/a": {"regex": "${open}"}}})).expect("parses");
+        let error = expect
+            .filled(&mut vars(&[("open", json!("(unclosed"))]))
+            .expect_err("a broken pattern");
+        assert!(matches!(error, FillError::Regex { ref pattern, .. } if pattern == "(unclosed"));
+    }
 }

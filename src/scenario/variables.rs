@@ -31,8 +31,25 @@ impl Reference {
     }
 }
 
+/// A `${…}` that is written wrong, or that has no value when filled in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VarError {
+    #[error("`${{` without a closing `}}` in {0:?}")]
+    Unclosed(String),
+    #[error("`${{env.{0}}}`: not an environment variable name")]
+    BadEnvName(String),
+    #[error("`${{{0}}}`: a variable is a name like `projectId` (or `project.uuid`)")]
+    BadName(String),
+    #[error("`${{{0}}}` is not defined at this step")]
+    Undefined(String),
+    #[error(
+        "the environment variable {0} is not set (write `${{env.{0}:-fallback}}` for a default)"
+    )]
+    EnvUnset(String),
+}
+
 /// Splits `text` into literal parts and references; `Err` names the problem.
-pub fn parse(text: &str) -> Result<Vec<Piece>, String> {
+pub fn parse(text: &str) -> Result<Vec<Piece>, VarError> {
     let mut pieces = Vec::new();
     let mut literal = String::new();
     let mut rest = text;
@@ -50,7 +67,7 @@ pub fn parse(text: &str) -> Result<Vec<Piece>, String> {
             continue;
         };
         let Some(end) = inner.find('}') else {
-            return Err(format!("`${{` without a closing `}}` in {text:?}"));
+            return Err(VarError::Unclosed(text.to_string()));
         };
         let body = inner[..end].trim();
         let reference = if let Some(env) = body.strip_prefix("env.") {
@@ -59,9 +76,7 @@ pub fn parse(text: &str) -> Result<Vec<Piece>, String> {
                 None => (env, None),
             };
             if !is_name(name) {
-                return Err(format!(
-                    "`${{env.{name}}}`: not an environment variable name"
-                ));
+                return Err(VarError::BadEnvName(name.to_string()));
             }
             Reference::Env {
                 name: name.to_string(),
@@ -73,9 +88,7 @@ pub fn parse(text: &str) -> Result<Vec<Piece>, String> {
             let rest_ok = segments
                 .all(|s| is_name(s) || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())));
             if !(first_ok && rest_ok) {
-                return Err(format!(
-                    "`${{{body}}}`: a variable is a name like `projectId` (or `project.uuid`)"
-                ));
+                return Err(VarError::BadName(body.to_string()));
             }
             Reference::Var(body.to_string())
         };
@@ -108,7 +121,7 @@ fn is_name(name: &str) -> bool {
 
 /// Every reference in the strings of `value` (keys included), for checks
 /// at load time.
-pub fn references(value: &Value, out: &mut Vec<Reference>) -> Result<(), String> {
+pub fn references(value: &Value, out: &mut Vec<Reference>) -> Result<(), VarError> {
     match value {
         Value::String(s) => {
             for piece in parse(s)? {
@@ -177,7 +190,7 @@ impl Variables {
     }
 
     /// `value` with every `${…}` in its strings (and keys) filled in.
-    pub fn fill(&mut self, value: &Value) -> Result<Value, String> {
+    pub fn fill(&mut self, value: &Value) -> Result<Value, VarError> {
         Ok(match value {
             Value::String(s) => self.fill_text(s)?,
             Value::Array(items) => Value::Array(
@@ -202,14 +215,14 @@ impl Variables {
     }
 
     /// A string with its references filled in, as text.
-    pub fn fill_string(&mut self, text: &str) -> Result<String, String> {
+    pub fn fill_string(&mut self, text: &str) -> Result<String, VarError> {
         Ok(match self.fill_text(text)? {
             Value::String(s) => s,
             other => other.to_string(),
         })
     }
 
-    fn fill_text(&mut self, text: &str) -> Result<Value, String> {
+    fn fill_text(&mut self, text: &str) -> Result<Value, VarError> {
         if !text.contains('$') {
             return Ok(Value::String(text.to_string()));
         }
@@ -230,12 +243,12 @@ impl Variables {
         Ok(Value::String(out))
     }
 
-    fn resolve(&mut self, reference: &Reference) -> Result<Value, String> {
+    fn resolve(&mut self, reference: &Reference) -> Result<Value, VarError> {
         match reference {
             Reference::Var(name) => self
                 .get(name)
                 .cloned()
-                .ok_or_else(|| format!("`${{{name}}}` is not defined at this step")),
+                .ok_or_else(|| VarError::Undefined(name.clone())),
             Reference::Env { name, fallback } => match self.env.get(name) {
                 Some(value) => {
                     if !value.is_empty() && !self.secrets.contains(value) {
@@ -243,11 +256,10 @@ impl Variables {
                     }
                     Ok(Value::String(value.clone()))
                 }
-                None => fallback.clone().map(Value::String).ok_or_else(|| {
-                    format!(
-                        "the environment variable {name} is not set (write `${{env.{name}:-fallback}}` for a default)"
-                    )
-                }),
+                None => fallback
+                    .clone()
+                    .map(Value::String)
+                    .ok_or_else(|| VarError::EnvUnset(name.clone())),
             },
         }
     }
@@ -294,7 +306,7 @@ mod tests {
             json!("cost $5, ${literal}")
         );
         let err = v.fill(&json!("${missing}")).expect_err("undefined");
-        assert!(err.contains("`${missing}` is not defined"), "{err}");
+        assert_eq!(err.to_string(), "`${missing}` is not defined at this step");
     }
 
     #[test]
@@ -308,7 +320,8 @@ mod tests {
         assert_eq!(v.secrets(), ["s3cr3t".to_string()]);
         assert_eq!(redact("Token s3cr3t", v.secrets()), "Token ***");
         let err = v.fill_string("${env.ABSENT}").expect_err("unset");
-        assert!(err.contains("ABSENT is not set"), "{err}");
+        assert_eq!(err, VarError::EnvUnset("ABSENT".into()));
+        assert!(err.to_string().contains("ABSENT is not set"), "{err}");
     }
 
     #[test]

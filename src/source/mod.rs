@@ -5,6 +5,7 @@ pub mod atomic_file;
 pub mod diagnostic;
 mod document;
 mod location;
+pub mod reader;
 pub mod yaml;
 
 pub use document::{SourceDocument, SourceError};

@@ -348,7 +348,7 @@ impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
                 } else {
                     match resolve_scalar(text, style, tag) {
                         Ok(v) => v,
-                        Err(message) => return self.fail(span, message),
+                        Err(error) => return self.fail(span, error.to_string()),
                     }
                 };
                 self.push_value(value, anchor, 1, span, true);
@@ -423,12 +423,25 @@ impl<'input> SpannedEventReceiver<'input> for ValueBuilder {
     }
 }
 
+/// Why a scalar has no JSON value.
+#[derive(Debug, thiserror::Error)]
+enum ScalarError {
+    #[error("`{0}` is not a boolean")]
+    NotBoolean(String),
+    #[error("`{0}` is not a number")]
+    NotNumber(String),
+    #[error("unsupported tag `{0}`")]
+    UnsupportedTag(String),
+    #[error("`{0}` cannot be represented in JSON")]
+    NotJson(String),
+}
+
 /// YAML 1.2 core schema resolution for a scalar in value position.
 fn resolve_scalar(
     text: Cow<'_, str>,
     style: ScalarStyle,
     tag: Option<Cow<'_, Tag>>,
-) -> Result<Value, String> {
+) -> Result<Value, ScalarError> {
     if let Some(tag) = tag {
         if tag.is_yaml_core_schema() {
             return match tag.suffix.as_str() {
@@ -436,14 +449,14 @@ fn resolve_scalar(
                 "null" => Ok(Value::Null),
                 "bool" => parse_bool(&text)
                     .map(Value::Bool)
-                    .ok_or_else(|| format!("`{text}` is not a boolean")),
+                    .ok_or_else(|| ScalarError::NotBoolean(text.to_string())),
                 "int" | "float" => {
-                    parse_number(&text)?.ok_or_else(|| format!("`{text}` is not a number"))
+                    parse_number(&text)?.ok_or_else(|| ScalarError::NotNumber(text.to_string()))
                 }
-                other => Err(format!("unsupported tag `!!{other}`")),
+                other => Err(ScalarError::UnsupportedTag(format!("!!{other}"))),
             };
         }
-        return Err(format!("unsupported tag `{tag}`"));
+        return Err(ScalarError::UnsupportedTag(tag.to_string()));
     }
     if style != ScalarStyle::Plain {
         return Ok(Value::String(owned(text)));
@@ -479,7 +492,7 @@ fn parse_bool(text: &str) -> Option<bool> {
 }
 
 /// `Ok(None)` when the text is not a number at all; `Err` when it is one JSON cannot hold.
-fn parse_number(text: &str) -> Result<Option<Value>, String> {
+fn parse_number(text: &str) -> Result<Option<Value>, ScalarError> {
     let first = match text.as_bytes().first() {
         Some(b) => *b,
         None => return Ok(None),
@@ -490,7 +503,7 @@ fn parse_number(text: &str) -> Result<Option<Value>, String> {
     match text {
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
         | ".nan" | ".NaN" | ".NAN" => {
-            return Err(format!("`{text}` cannot be represented in JSON"));
+            return Err(ScalarError::NotJson(text.to_string()));
         }
         _ => {}
     }
@@ -521,7 +534,7 @@ fn parse_number(text: &str) -> Result<Option<Value>, String> {
     if is_float_syntax && let Ok(f) = text.parse::<f64>() {
         return match Number::from_f64(f) {
             Some(n) if f.is_finite() => Ok(Some(Value::Number(n))),
-            _ => Err(format!("`{text}` cannot be represented in JSON")),
+            _ => Err(ScalarError::NotJson(text.to_string())),
         };
     }
     Ok(None)

@@ -8,6 +8,14 @@
 
 use serde_json::Value;
 
+/// What is wrong with a JSONPath's text, and at which character (from 1).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{what} at character {at}")]
+pub struct JsonPathError {
+    pub what: &'static str,
+    pub at: usize,
+}
+
 /// A parsed JSONPath.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonPath {
@@ -58,14 +66,14 @@ enum Op {
 
 impl JsonPath {
     /// Parses `text`; the error says what is wrong and where.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, JsonPathError> {
         let mut parser = Parser {
             chars: text.chars().collect(),
             at: 0,
         };
         parser.skip_ws();
         if !parser.eat('$') {
-            return Err("a JSONPath starts with `$`".into());
+            return Err(parser.error("a JSONPath starts with `$`"));
         }
         let mut segments = Vec::new();
         loop {
@@ -257,11 +265,14 @@ impl Parser {
         }
     }
 
-    fn error(&self, what: &str) -> String {
-        format!("{what} at character {}", self.at + 1)
+    fn error(&self, what: &'static str) -> JsonPathError {
+        JsonPathError {
+            what,
+            at: self.at + 1,
+        }
     }
 
-    fn segment(&mut self) -> Result<Segment, String> {
+    fn segment(&mut self) -> Result<Segment, JsonPathError> {
         if self.eat_str("..") {
             let selector = if self.peek() == Some('[') {
                 self.bracket()?
@@ -284,7 +295,7 @@ impl Parser {
         Err(self.error("expected `.`, `..` or `[`"))
     }
 
-    fn name(&mut self) -> Result<String, String> {
+    fn name(&mut self) -> Result<String, JsonPathError> {
         let start = self.at;
         while self
             .peek()
@@ -298,7 +309,7 @@ impl Parser {
         Ok(self.chars[start..self.at].iter().collect())
     }
 
-    fn bracket(&mut self) -> Result<Selector, String> {
+    fn bracket(&mut self) -> Result<Selector, JsonPathError> {
         self.eat('[');
         self.skip_ws();
         let selector = if self.eat('*') {
@@ -324,7 +335,7 @@ impl Parser {
         Ok(selector)
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, JsonPathError> {
         let quote = self.peek().ok_or_else(|| self.error("expected a string"))?;
         self.at += 1;
         let mut text = String::new();
@@ -355,7 +366,7 @@ impl Parser {
         }
     }
 
-    fn integer(&mut self) -> Result<i64, String> {
+    fn integer(&mut self) -> Result<i64, JsonPathError> {
         let start = self.at;
         self.eat('-');
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
@@ -366,7 +377,7 @@ impl Parser {
             .map_err(|_| self.error("expected a name in quotes, an index, `*` or `?`"))
     }
 
-    fn or(&mut self) -> Result<Filter, String> {
+    fn or(&mut self) -> Result<Filter, JsonPathError> {
         let mut left = self.and()?;
         loop {
             self.skip_ws();
@@ -378,7 +389,7 @@ impl Parser {
         }
     }
 
-    fn and(&mut self) -> Result<Filter, String> {
+    fn and(&mut self) -> Result<Filter, JsonPathError> {
         let mut left = self.unary()?;
         loop {
             self.skip_ws();
@@ -390,7 +401,7 @@ impl Parser {
         }
     }
 
-    fn unary(&mut self) -> Result<Filter, String> {
+    fn unary(&mut self) -> Result<Filter, JsonPathError> {
         self.skip_ws();
         if self.eat('!') {
             return Ok(Filter::Not(Box::new(self.unary()?)));
@@ -427,7 +438,7 @@ impl Parser {
         }
     }
 
-    fn operand(&mut self) -> Result<Operand, String> {
+    fn operand(&mut self) -> Result<Operand, JsonPathError> {
         self.skip_ws();
         if self.eat('@') {
             let mut path = Vec::new();
@@ -540,14 +551,15 @@ mod tests {
     #[test]
     fn broken_paths_say_where() {
         assert_eq!(
-            JsonPath::parse("paths").unwrap_err(),
-            "a JSONPath starts with `$`"
+            JsonPath::parse("paths").unwrap_err().to_string(),
+            "a JSONPath starts with `$` at character 1"
         );
-        assert!(
-            JsonPath::parse("$.paths[?@.a ==]")
-                .unwrap_err()
-                .contains("character")
+        let error = JsonPath::parse("$.paths[?@.a ==]").unwrap_err();
+        assert_eq!(
+            error.what,
+            "expected `@`, a string, a number, true, false or null"
         );
+        assert_eq!(error.at, 16);
         assert!(JsonPath::parse("$['unterminated").is_err());
     }
 }

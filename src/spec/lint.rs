@@ -336,14 +336,13 @@ struct PatternCheck {
 }
 
 impl PatternCheck {
-    fn check(&mut self, pattern: &str) -> Result<(), String> {
+    fn check(&mut self, pattern: &str) -> Result<(), jsonschema::ValidationError<'static>> {
         if self.seen.contains(pattern) {
             return Ok(());
         }
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
-            .build(&serde_json::json!({ "pattern": pattern }))
-            .map_err(|e| e.to_string())?;
+            .build(&serde_json::json!({ "pattern": pattern }))?;
         self.seen.insert(pattern.to_string());
         Ok(())
     }

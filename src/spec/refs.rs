@@ -274,7 +274,7 @@ fn check_node(bundle: &Bundle, value: &Value, pointer: &mut String) -> Result<()
                     return Err(SpecError::DanglingRef {
                         at: bundle.locate(&format!("{pointer}/$ref")),
                         reference: bundle.as_written(reference),
-                        reason: bundle.as_written(&reason),
+                        reason: bundle.as_written(&reason.to_string()),
                     });
                 }
             }
@@ -302,39 +302,49 @@ fn check_node(bundle: &Bundle, value: &Value, pointer: &mut String) -> Result<()
     Ok(())
 }
 
+/// Why a local reference does not lead to a node.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PointerError {
+    #[error("only references into the document (`#/...`) or to relative files are supported")]
+    NotLocal,
+    #[error("`#{0}` is an anchor; only JSON pointers (`#/...`) are supported")]
+    Anchor(String),
+    #[error("there is no `{segment}` in {parent}")]
+    NoMember { segment: String, parent: String },
+    #[error("index `{0}` is out of range")]
+    OutOfRange(String),
+    #[error("`{0}` is below a value that is not an object or array")]
+    BelowScalar(String),
+}
+
 /// Resolves a local reference (`#/a/b`) in `root`.
-pub fn resolve_pointer<'a>(root: &'a Value, reference: &str) -> Result<&'a Value, String> {
+pub fn resolve_pointer<'a>(root: &'a Value, reference: &str) -> Result<&'a Value, PointerError> {
     let Some(fragment) = reference.strip_prefix('#') else {
-        return Err(
-            "only references into the document (`#/...`) or to relative files are supported".into(),
-        );
+        return Err(PointerError::NotLocal);
     };
     let fragment = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
     if fragment.is_empty() {
         return Ok(root);
     }
     if !fragment.starts_with('/') {
-        return Err(format!(
-            "`#{fragment}` is an anchor; only JSON pointers (`#/...`) are supported"
-        ));
+        return Err(PointerError::Anchor(fragment.into_owned()));
     }
     let mut node = root;
     for raw in fragment[1..].split('/') {
         let segment = raw.replace("~1", "/").replace("~0", "~");
         node = match node {
-            Value::Object(map) => map.get(&segment).ok_or_else(|| {
-                format!("there is no `{segment}` in {}", parent_name(&fragment, raw))
-            })?,
-            Value::Array(items) => segment
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| items.get(i))
-                .ok_or_else(|| format!("index `{segment}` is out of range"))?,
-            _ => {
-                return Err(format!(
-                    "`{segment}` is below a value that is not an object or array"
-                ));
-            }
+            Value::Object(map) => match map.get(&segment) {
+                Some(child) => child,
+                None => {
+                    let parent = parent_name(&fragment, raw);
+                    return Err(PointerError::NoMember { segment, parent });
+                }
+            },
+            Value::Array(items) => match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                Some(item) => item,
+                None => return Err(PointerError::OutOfRange(segment)),
+            },
+            _ => return Err(PointerError::BelowScalar(segment)),
         };
     }
     Ok(node)

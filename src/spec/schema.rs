@@ -15,7 +15,7 @@
 //! still compiles; `lint` has already named it as a load warning.
 
 use super::dialect::{Dialect, Direction, normalize};
-use super::refs::resolve_pointer;
+use super::refs::{PointerError, resolve_pointer};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -108,7 +108,7 @@ impl SharedSchemas {
                 return Self {
                     validator: None,
                     document: Value::Null,
-                    broken: HashMap::from([(String::new(), reason)]),
+                    broken: HashMap::from([(String::new(), reason.to_string())]),
                 };
             }
         };
@@ -280,15 +280,27 @@ fn build_validator(document: &Value) -> Result<jsonschema::Validator, (String, S
         })
 }
 
+/// Why a schema could not be compiled.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompileError {
+    /// A `$ref` inside it leads nowhere.
+    #[error("{0}")]
+    Reference(#[from] PointerError),
+    /// The validator refused it; the text is the validator's.
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// Builds the self-contained document for `schema` and compiles it.
 pub fn compile(
     schema: &Value,
     root: &Value,
     dialect: Dialect,
     direction: Direction,
-) -> Result<CompiledSchema, String> {
+) -> Result<CompiledSchema, CompileError> {
     let document = self_contained(schema, root, dialect, direction)?;
-    let validator = build_validator(&document).map_err(|(_, reason)| reason)?;
+    let validator =
+        build_validator(&document).map_err(|(_, reason)| CompileError::Refused(reason))?;
     Ok(CompiledSchema {
         validator,
         document,
@@ -300,7 +312,7 @@ fn self_contained(
     root: &Value,
     dialect: Dialect,
     direction: Direction,
-) -> Result<Value, String> {
+) -> Result<Value, PointerError> {
     let mut document = schema.clone();
     normalize(&mut document, root, dialect, direction);
     if !document.is_object() {
