@@ -313,3 +313,54 @@ fn a_pattern_generator_that_loads_is_one_that_runs() {
         "{error}"
     );
 }
+
+/// An operation whose 200 is documented as JSON and as text.
+const NOTE_SPEC: &str = r#"openapi: 3.0.3
+info: {title: notes, version: "1"}
+paths:
+  /note:
+    get:
+      operationId: getNote
+      responses:
+        "200":
+          description: the note
+          content:
+            application/json:
+              schema: {type: object, required: [id], properties: {id: {type: string}}}
+            text/plain:
+              schema: {type: string, maxLength: 5}
+"#;
+
+async fn note_mock(body: &str) -> common::RunningPair {
+    let api = Api::from_text(Path::new("notes.yaml"), NOTE_SPEC).expect("spec loads");
+    let text = format!(
+        "operations:\n  getNote:\n    rules:\n      - content_type: text/plain\n        body: {body}\n"
+    );
+    let mut fixture = Fixture::from_text(Path::new("notes-fixture.yaml"), &text).expect("loads");
+    fixture.bind(&api).expect("fits the spec");
+    start(api, fixture).await
+}
+
+#[tokio::test]
+async fn a_rule_that_declares_its_content_type_is_held_to_that_types_schema() {
+    // The body was checked against the media type `Accept` chose (JSON
+    // here), not the one the rule declares and sends.
+    let (mock, _) = note_mock("hello").await;
+    let answer = send(mock.addr, "GET", "/note", &[], b"").await;
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(String::from_utf8_lossy(&answer.body), "hello");
+    let (mock, _) = note_mock("much too long").await;
+    let answer = send(mock.addr, "GET", "/note", &[], b"").await;
+    assert_eq!(answer.status, 500, "the text schema allows 5 characters");
+    assert!(
+        String::from_utf8_lossy(&answer.body).contains("maxLength")
+            || String::from_utf8_lossy(&answer.body).contains("longer"),
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+}

@@ -16,7 +16,6 @@
 //! a spec; all of it is what a client meets.
 
 use super::fixture::{FixtureError, Reader};
-use super::parse_model::escape;
 use super::template::Template;
 use serde_json::Value;
 
@@ -55,21 +54,11 @@ const LOCATIONS: [&str; 4] = ["path", "query", "header", "cookie"];
 impl Reader<'_> {
     pub(super) fn conventions(&self) -> Result<Conventions, FixtureError> {
         let root = &self.document.value;
-        let headers = match root.get("headers") {
-            None => Vec::new(),
-            Some(Value::Object(map)) => map
-                .iter()
-                .map(|(name, value)| {
-                    let at = format!("/headers/{}", escape(name));
-                    Ok((name.to_ascii_lowercase(), self.template(value, &at)?))
-                })
-                .collect::<Result<_, FixtureError>>()?,
-            Some(_) => {
-                return Err(
-                    self.invalid("/headers", "`headers` must map header names to templates")
-                );
-            }
-        };
+        let headers = self.header_templates(
+            root.get("headers"),
+            "/headers",
+            "`headers` must map header names to templates",
+        )?;
         let trailing_slash = match root.get("trailing_slash") {
             None => None,
             Some(value) => {

@@ -6,11 +6,16 @@
 use super::Fixture;
 use super::context::{LentItem, Scope, with_item};
 use super::fixture::ErrorKind;
-use super::list::{ListRequest, apply_filters, apply_order, paginate};
 use super::model::{Action, CollectionSpec, Generated, OperationBehaviour, Rule};
 use super::store::{CollectionData, Record, Session, Store, key_text, lock};
 use super::template::{Expr, jinja_value};
 use super::view::shown;
+
+mod create;
+mod delete;
+mod list;
+mod read;
+mod update;
 use crate::generate::random_uuid;
 use minijinja::Value as JinjaValue;
 use serde_json::{Map, Value};
@@ -624,77 +629,17 @@ impl<'f> Runner<'f> {
             match rule.action {
                 Action::Respond => {}
                 Action::Create => {
-                    let input = self.input(session, rule, &mut item, request)?;
-                    let key = self.create(session, spec, input)?;
-                    item = self.present_stored(session, spec, &key);
+                    item = self.act_create(session, spec, rule, &mut item, request)?
                 }
                 Action::Read => {
-                    if let Some(key) = key.as_deref() {
-                        // Reading the target itself: `item` already shows it
-                        // as it is now, before this read is counted.
-                        if !(reads_target && item.is_object()) {
-                            let data = session.collection(name);
-                            if let Some(record) = data.get(key) {
-                                item = Value::Object(self.present(session, spec, record));
-                            }
-                        }
-                        // No view of the collection is held here, so this
-                        // write doesn't copy it.
-                        if let Some(record) = session.collection_mut(name).get_mut(key) {
-                            record.reads = record.reads.saturating_add(1);
-                        }
-                    }
+                    self.act_read(session, spec, key.as_deref(), reads_target, &mut item)
                 }
                 Action::Update => {
-                    let patch = self.input(session, rule, &mut item, request)?;
-                    let Some(key) = key else {
-                        return Err(Refusal::new(
-                            ErrorKind::NotFound,
-                            "nothing to update".into(),
-                        ));
-                    };
-                    self.update(session, spec, &key, patch)?;
-                    item = self.present_stored(session, spec, &key);
+                    item = self.act_update(session, spec, rule, key, &mut item, request)?;
                 }
                 Action::Delete | Action::Restore => {
-                    let Some(key) = key else {
-                        return Err(Refusal::new(ErrorKind::NotFound, "no such item".into()));
-                    };
                     let restore = rule.action == Action::Restore;
-                    if let (Some(soft), true) = (&spec.soft_delete, restore)
-                        && let Some(record) = session.collection(name).get(&key)
-                    {
-                        // Back among the live items, it must not share a
-                        // unique field with one made while it was deleted.
-                        let mut value = record.value.clone();
-                        for (k, v) in &soft.restored {
-                            value.insert(k.clone(), v.clone());
-                        }
-                        check_unique(spec, &session.collection(name), &value, Some(&key))?;
-                    }
-                    let data = session.collection_mut(name);
-                    match (&spec.soft_delete, restore) {
-                        (Some(soft), _) => {
-                            if let Some(record) = data.get_mut(&key) {
-                                record.deleted = !restore;
-                                let fields = if restore {
-                                    &soft.restored
-                                } else {
-                                    &soft.deleted
-                                };
-                                for (k, v) in fields {
-                                    record.value.insert(k.clone(), v.clone());
-                                }
-                            }
-                        }
-                        (None, false) => {
-                            data.remove(&key);
-                        }
-                        (None, true) => {}
-                    }
-                    if let Some(record) = session.collection(name).get(&key) {
-                        item = Value::Object(self.present(session, spec, record));
-                    }
+                    self.act_delete(session, spec, key, restore, &mut item)?;
                 }
                 Action::List => {
                     let page = self.list(session, spec, rule, request)?;
@@ -781,166 +726,6 @@ impl<'f> Runner<'f> {
                 ),
             )),
         }
-    }
-
-    fn create(
-        &mut self,
-        session: &mut Session,
-        spec: &CollectionSpec,
-        mut value: Map<String, Value>,
-    ) -> Result<String, Refusal> {
-        if session.item_count() >= session.max_items {
-            let mut refusal = Refusal::new(
-                ErrorKind::InsufficientStorage,
-                format!(
-                    "the mock keeps at most {} items per session (--max-items); delete some or reset the session",
-                    session.max_items
-                ),
-            );
-            if !session.full_reported {
-                session.full_reported = true;
-                refusal.note = Some(format!(
-                    "session `{}` holds {} items, the most --max-items allows: creates are refused with 507 until items are deleted or the session is reset",
-                    session.name, session.max_items
-                ));
-            }
-            return Err(refusal);
-        }
-        generate(&self.scope, session, spec, &mut value, true);
-        let Some(key) = value.get(&spec.key).and_then(key_text) else {
-            return Err(Refusal::new(
-                ErrorKind::Validation,
-                format!(
-                    "a new {} has no `{}`: give the collection `generate: {{{}: uuid}}`",
-                    singular(&spec.name),
-                    spec.key,
-                    spec.key
-                ),
-            ));
-        };
-        let data = session.collection(&spec.name);
-        check_unique(spec, &data, &value, None)?;
-        if data.get(&key).is_some() {
-            let mut refusal = Refusal::new(
-                ErrorKind::Conflict,
-                format!(
-                    "a {} with {} `{key}` exists",
-                    singular(&spec.name),
-                    spec.key
-                ),
-            );
-            refusal.fields.insert(spec.key.clone(), Value::String(key));
-            return Err(refusal);
-        }
-        drop(data);
-        let record = Record {
-            value,
-            created_ms: session.now_ms(),
-            reads: 0,
-            deleted: false,
-        };
-        session
-            .collection_mut(&spec.name)
-            .insert(key.clone(), record);
-        Ok(key)
-    }
-
-    fn update(
-        &mut self,
-        session: &mut Session,
-        spec: &CollectionSpec,
-        key: &str,
-        patch: Map<String, Value>,
-    ) -> Result<(), Refusal> {
-        let data = session.collection(&spec.name);
-        let Some(mut record) = data.get(key).cloned() else {
-            return Err(Refusal::new(
-                ErrorKind::NotFound,
-                format!("no {} `{key}`", singular(&spec.name)),
-            ));
-        };
-        for (field, value) in patch {
-            // The key is the item's identity: an update never moves it.
-            if field == spec.key {
-                continue;
-            }
-            merge(&mut record.value, field, value);
-        }
-        check_unique(spec, &data, &record.value, Some(key))?;
-        drop(data);
-        session
-            .collection_mut(&spec.name)
-            .insert(key.to_string(), record);
-        Ok(())
-    }
-
-    fn list(
-        &mut self,
-        session: &mut Session,
-        spec: &CollectionSpec,
-        rule: &Rule,
-        request: &Request<'_>,
-    ) -> Result<super::list::Page, Refusal> {
-        let include_deleted = match &rule.list.include_deleted {
-            Some(expression) => {
-                let context = self.scope.context(session, &[]);
-                expression.holds(&context).unwrap_or(false)
-            }
-            None => false,
-        };
-        let data = session.collection(&spec.name);
-        let mut items: Vec<Map<String, Value>> = Vec::new();
-        for record in data.iter() {
-            if record.deleted && !include_deleted {
-                continue;
-            }
-            if let Some(key) = record.value.get(&spec.key).and_then(key_text)
-                && !self.may_see(&spec.name, &key)
-            {
-                continue;
-            }
-            let mut shown = self.present(session, spec, record);
-            if let Some(filter) = &rule.list.filter {
-                let scope = &self.scope;
-                let held = LentItem::lend(&mut shown, |item| {
-                    filter.holds(&scope.context(session, &[("item", item.value())]))
-                });
-                match held {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(e) => {
-                        self.notes
-                            .push(format!("{}/filter did not evaluate: {e}", rule.pointer));
-                        continue;
-                    }
-                }
-            }
-            items.push(shown);
-        }
-        drop(data);
-        let mut kept = apply_filters(items, &rule.list.filters, request.query);
-        apply_order(&mut kept, &rule.list, request.query);
-        let list_request = ListRequest {
-            query: request.query,
-            raw_query: request.raw_query,
-            url: format!("{}{}", request.base_url, request.path),
-        };
-        let page = paginate(kept, &rule.list, &list_request)
-            .map_err(|detail| Refusal::new(ErrorKind::NotFound, detail.to_string()))?;
-        // Each listed item has been seen once more (readiness by reads).
-        if spec.readiness.is_some() && !page.items.is_empty() {
-            let data = session.collection_mut(&spec.name);
-            for key in page
-                .items
-                .iter()
-                .filter_map(|i| i.get(&spec.key).and_then(key_text))
-            {
-                if let Some(record) = data.get_mut(&key) {
-                    record.reads = record.reads.saturating_add(1);
-                }
-            }
-        }
-        Ok(page)
     }
 }
 

@@ -160,40 +160,34 @@ impl Default for Fixture {
 
 impl Fixture {
     pub fn load(path: &Path) -> Result<Fixture, FixtureError> {
-        let document = std::sync::Arc::new(SourceDocument::read(path)?);
-        let mut fixture = Reader {
-            document: &document,
-        }
-        .fixture()?;
-        fixture.source = Some(document);
-        Ok(fixture)
+        Self::read(SourceDocument::read(path)?)
     }
 
     /// Loads a fixture from text in memory; `path` names it in errors.
     pub fn from_text(path: &Path, text: &str) -> Result<Fixture, FixtureError> {
-        let document =
-            std::sync::Arc::new(SourceDocument::parse(path, std::sync::Arc::from(text))?);
-        let mut fixture = Reader {
-            document: &document,
-        }
-        .fixture()?;
+        Self::read(SourceDocument::parse(path, std::sync::Arc::from(text))?)
+    }
+
+    fn read(document: SourceDocument) -> Result<Fixture, FixtureError> {
+        let document = std::sync::Arc::new(document);
+        let mut fixture = Reader::new(&document).fixture()?;
         fixture.source = Some(document);
         Ok(fixture)
     }
 }
 
-pub(super) struct Reader<'a> {
-    pub(super) document: &'a SourceDocument,
+/// The fixture reader: the shared structured-file reader, with this
+/// format's rules added as methods here, in `parse_model` and in
+/// `conventions`.
+pub(super) type Reader<'a> = crate::source::reader::Reader<'a, FixtureError>;
+
+impl crate::source::reader::Invalid for FixtureError {
+    fn invalid(at: SourceLocation, message: String) -> Self {
+        FixtureError::Invalid { at, message }
+    }
 }
 
 impl Reader<'_> {
-    pub(super) fn invalid(&self, pointer: &str, message: impl Into<String>) -> FixtureError {
-        FixtureError::Invalid {
-            at: self.document.locate(pointer),
-            message: message.into(),
-        }
-    }
-
     /// An optional mapping of names to strings, in file order.
     pub(super) fn string_map(
         &self,

@@ -5,6 +5,7 @@
 use super::fixture::{FixtureError, Reader};
 use super::model::*;
 use super::template::{Expr, Template};
+use crate::source::reader::{one_or_more_names, string_list};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -112,45 +113,22 @@ impl Reader<'_> {
                 return Err(self.invalid(&format!("{pointer}/key"), "`key` must be a field name"));
             }
         };
-        let mut generated = Vec::new();
-        if let Some(map) = spec.get("generate") {
-            let Value::Object(map) = map else {
-                return Err(self.invalid(
-                    &format!("{pointer}/generate"),
-                    "expected a mapping of field to generator",
-                ));
-            };
-            for (field, how) in map {
-                let at = format!("{pointer}/generate/{}", escape(field));
-                generated.push((field.clone(), self.generator(how, &at)?));
-            }
-        }
-        let mut defaults = Vec::new();
-        if let Some(map) = spec.get("defaults") {
-            let Value::Object(map) = map else {
-                return Err(self.invalid(
-                    &format!("{pointer}/defaults"),
-                    "expected a mapping of field to value (or template)",
-                ));
-            };
-            for (field, value) in map {
-                let at = format!("{pointer}/defaults/{}", escape(field));
-                defaults.push((field.clone(), self.template(value, &at)?));
-            }
-        }
-        let mut computed = Vec::new();
-        if let Some(map) = spec.get("computed") {
-            let Value::Object(map) = map else {
-                return Err(self.invalid(
-                    &format!("{pointer}/computed"),
-                    "expected a mapping of field to template",
-                ));
-            };
-            for (field, template) in map {
-                let at = format!("{pointer}/computed/{}", escape(field));
-                computed.push((field.clone(), self.template(template, &at)?));
-            }
-        }
+        let generated = self.read_entries(
+            spec.get("generate"),
+            &format!("{pointer}/generate"),
+            "expected a mapping of field to generator",
+            |e| Ok((e.key.to_string(), self.generator(e.value, &e.pointer)?)),
+        )?;
+        let defaults = self.templates(
+            spec.get("defaults"),
+            &format!("{pointer}/defaults"),
+            "expected a mapping of field to value (or template)",
+        )?;
+        let computed = self.templates(
+            spec.get("computed"),
+            &format!("{pointer}/computed"),
+            "expected a mapping of field to template",
+        )?;
         let readiness = match spec.get("ready") {
             None => None,
             Some(ready) => Some(self.readiness(ready, &format!("{pointer}/ready"))?),
@@ -171,20 +149,13 @@ impl Reader<'_> {
             Some(Value::Array(sets)) => sets
                 .iter()
                 .enumerate()
-                .map(|(i, set)| match set {
-                    Value::String(field) => Ok(vec![field.clone()]),
-                    Value::Array(fields)
-                        if !fields.is_empty() && fields.iter().all(Value::is_string) =>
-                    {
-                        Ok(fields
-                            .iter()
-                            .filter_map(|f| f.as_str().map(String::from))
-                            .collect())
-                    }
-                    _ => Err(self.invalid(
-                        &format!("{pointer}/unique/{i}"),
-                        "each entry of `unique` is a field name or a list of field names",
-                    )),
+                .map(|(i, set)| {
+                    one_or_more_names(set).ok_or_else(|| {
+                        self.invalid(
+                            &format!("{pointer}/unique/{i}"),
+                            "each entry of `unique` is a field name or a list of field names",
+                        )
+                    })
                 })
                 .collect::<Result<_, _>>()?,
             Some(_) => {
@@ -213,16 +184,12 @@ impl Reader<'_> {
         self.seed_keys(&seed, &key, &generated, &pointer)?;
         let volatile = match spec.get("volatile") {
             None => Vec::new(),
-            Some(Value::Array(fields)) if fields.iter().all(Value::is_string) => fields
-                .iter()
-                .filter_map(|f| f.as_str().map(String::from))
-                .collect(),
-            Some(_) => {
-                return Err(self.invalid(
+            Some(fields) => string_list(fields).ok_or_else(|| {
+                self.invalid(
                     &format!("{pointer}/volatile"),
                     "`volatile` is a list of field names",
-                ));
-            }
+                )
+            })?,
         };
         let visible = self.expression(spec.get("visible"), &format!("{pointer}/visible"))?;
         let omit = match spec.get("omit") {
@@ -491,26 +458,14 @@ impl Reader<'_> {
                 "undocumented",
             ],
         )?;
-        let action = match item.get("action") {
-            None => Action::Respond,
-            Some(Value::String(name)) => Action::ALL
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, a)| *a)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = Action::ALL.iter().map(|(n, _)| *n).collect();
-                    self.invalid(
-                        &format!("{pointer}/action"),
-                        format!(
-                            "unknown action `{name}`; expected one of: {}",
-                            names.join(", ")
-                        ),
-                    )
-                })?,
-            Some(_) => {
-                return Err(self.invalid(&format!("{pointer}/action"), "`action` must be a name"));
-            }
-        };
+        let action = self
+            .choice(
+                item.get("action"),
+                &format!("{pointer}/action"),
+                &Action::ALL,
+                "action",
+            )?
+            .unwrap_or(Action::Respond);
         let collection = match item.get("collection") {
             None => None,
             Some(Value::String(c)) => Some(c.clone()),
@@ -531,21 +486,11 @@ impl Reader<'_> {
             ));
         }
         let status = self.status(item, pointer)?;
-        let headers = match item.get("headers") {
-            None => Vec::new(),
-            Some(Value::Object(map)) => map
-                .iter()
-                .map(|(name, value)| {
-                    let at = format!("{pointer}/headers/{}", escape(name));
-                    Ok((name.to_ascii_lowercase(), self.template(value, &at)?))
-                })
-                .collect::<Result<_, FixtureError>>()?,
-            Some(_) => {
-                return Err(
-                    self.invalid(&format!("{pointer}/headers"), "`headers` must be a mapping")
-                );
-            }
-        };
+        let headers = self.header_templates(
+            item.get("headers"),
+            &format!("{pointer}/headers"),
+            "`headers` must be a mapping",
+        )?;
         let content_type = match item.get("content_type") {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
@@ -602,16 +547,12 @@ impl Reader<'_> {
                 let default = match order.get("default") {
                     None => Vec::new(),
                     Some(Value::String(s)) => s.split(',').map(|k| k.trim().to_string()).collect(),
-                    Some(Value::Array(keys)) if keys.iter().all(Value::is_string) => keys
-                        .iter()
-                        .filter_map(|k| k.as_str().map(String::from))
-                        .collect(),
-                    Some(_) => {
-                        return Err(self.invalid(
+                    Some(keys) => string_list(keys).ok_or_else(|| {
+                        self.invalid(
                             &format!("{at}/default"),
                             "`default` is a sort key or a list of them",
-                        ));
-                    }
+                        )
+                    })?,
                 };
                 let fields = self
                     .string_map(
@@ -660,39 +601,19 @@ impl Reader<'_> {
             Value::Object(map) => {
                 self.keys_known(how, at, &["field", "fields", "op"])?;
                 let fields = match (map.get("field"), map.get("fields")) {
-                    (Some(Value::String(f)), None) => vec![f.clone()],
-                    (None, Some(Value::Array(fs)))
-                        if !fs.is_empty() && fs.iter().all(Value::is_string) =>
-                    {
-                        fs.iter()
-                            .filter_map(|f| f.as_str().map(String::from))
-                            .collect()
-                    }
-                    _ => {
-                        return Err(self.invalid(
-                            at,
-                            "a filter needs `field` (a name) or `fields` (a list of names)",
-                        ));
-                    }
+                    (Some(Value::String(f)), None) => Some(vec![f.clone()]),
+                    (None, Some(fields)) => string_list(fields).filter(|f| !f.is_empty()),
+                    _ => None,
                 };
-                let op = match map.get("op") {
-                    None => FilterOp::Eq,
-                    Some(Value::String(name)) => FilterOp::ALL
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, op)| *op)
-                        .ok_or_else(|| {
-                            let names: Vec<&str> = FilterOp::ALL.iter().map(|(n, _)| *n).collect();
-                            self.invalid(
-                                &format!("{at}/op"),
-                                format!(
-                                    "unknown filter `{name}`; expected one of: {}",
-                                    names.join(", ")
-                                ),
-                            )
-                        })?,
-                    Some(_) => return Err(self.invalid(&format!("{at}/op"), "`op` must be a name")),
+                let Some(fields) = fields else {
+                    return Err(self.invalid(
+                        at,
+                        "a filter needs `field` (a name) or `fields` (a list of names)",
+                    ));
                 };
+                let op = self
+                    .choice(map.get("op"), &format!("{at}/op"), &FilterOp::ALL, "filter")?
+                    .unwrap_or(FilterOp::Eq);
                 Ok(QueryFilter {
                     param: param.to_string(),
                     fields,
@@ -888,10 +809,68 @@ fn is_token(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// Escapes a key for a JSON pointer.
-pub(super) fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+impl Reader<'_> {
+    /// The optional mapping at `pointer` of header names (lower-cased) to
+    /// templates, in file order.
+    pub(super) fn header_templates(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+        not_a_mapping: &str,
+    ) -> Result<Vec<(String, Template)>, FixtureError> {
+        let mut headers = self.templates(value, pointer, not_a_mapping)?;
+        for (name, _) in &mut headers {
+            name.make_ascii_lowercase();
+        }
+        Ok(headers)
+    }
+
+    /// The optional name at `pointer`, one of `choices` (`what` names
+    /// them in the complaint: "unknown action `x`").
+    fn choice<T: Copy>(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+        choices: &[(&str, T)],
+        what: &str,
+    ) -> Result<Option<T>, FixtureError> {
+        let name = match value {
+            None => return Ok(None),
+            Some(Value::String(name)) => name,
+            Some(_) => {
+                let key = pointer.rsplit('/').next().unwrap_or(what);
+                return Err(self.invalid(pointer, format!("`{key}` must be a name")));
+            }
+        };
+        match choices.iter().find(|(n, _)| n == name) {
+            Some((_, chosen)) => Ok(Some(*chosen)),
+            None => {
+                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                Err(self.invalid(
+                    pointer,
+                    format!(
+                        "unknown {what} `{name}`; expected one of: {}",
+                        names.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// The optional mapping at `pointer` of names to templates, in file order.
+    pub(super) fn templates(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+        not_a_mapping: &str,
+    ) -> Result<Vec<(String, Template)>, FixtureError> {
+        self.read_entries(value, pointer, not_a_mapping, |e| {
+            Ok((e.key.to_string(), self.template(e.value, &e.pointer)?))
+        })
+    }
 }
+
+pub(super) use crate::source::reader::escape;
 
 #[cfg(test)]
 mod tests {

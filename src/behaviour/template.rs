@@ -214,7 +214,7 @@ impl Node {
                 for (key, value) in map {
                     let len = pointer.len();
                     pointer.push('/');
-                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    pointer.push_str(&crate::source::reader::escape(&key));
                     nodes.push((key, Node::compile(value, pointer)?));
                     pointer.truncate(len);
                 }

@@ -6,13 +6,40 @@
 
 pub mod media;
 
-use crate::spec::SlotSchema;
+use crate::spec::{Api, Operation, SlotSchema};
 use serde_json::Value;
 
 /// Statuses that carry no body whatever the spec documents: HTTP forbids
 /// content on 1xx, 204 and 304, and a server must not send any with 205.
 pub fn has_no_body(status: u16) -> bool {
     matches!(status, 100..=199 | 204 | 205 | 304)
+}
+
+/// The schema errors of a body sent with `status` as `content_type` for
+/// `operation`, at most `limit`: what the mock checks every answer of its
+/// own with (fixture rules and error rules alike). Empty when there is
+/// nothing to hold it to: a bodiless status, a response or media type the
+/// spec does not document, or one documented without a schema.
+pub fn body_errors(
+    api: &Api,
+    operation: &Operation,
+    status: u16,
+    content_type: &str,
+    body: &Value,
+    limit: usize,
+) -> Vec<String> {
+    if has_no_body(status) {
+        return Vec::new();
+    }
+    let schema = operation
+        .response_for(status)
+        .and_then(|response| media::documented(&response.media, content_type))
+        .and_then(|media| media.schema.as_ref())
+        .and_then(|schema| api.compiled(schema).ok());
+    match schema {
+        Some(schema) => schema_errors(&schema, body, limit),
+        None => Vec::new(),
+    }
 }
 
 /// The schema errors of `value`, at most `limit`, each worded one way:

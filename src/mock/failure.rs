@@ -165,13 +165,14 @@ fn breaks_spec(
     content_type: &str,
     body: &Value,
 ) -> Option<Vec<String>> {
-    if crate::contract::has_no_body(status) {
-        return None;
-    }
-    let response = documented.operation.response_for(status)?;
-    let media = crate::contract::media::documented(&response.media, content_type)?;
-    let compiled = documented.api.compiled(media.schema.as_ref()?).ok()?;
-    let errors = crate::contract::schema_errors(&compiled, body, 5);
+    let errors = crate::contract::body_errors(
+        documented.api,
+        documented.operation,
+        status,
+        content_type,
+        body,
+        5,
+    );
     (!errors.is_empty()).then_some(errors)
 }
 

@@ -385,7 +385,7 @@ fn each_property(value: &Value, max_depth: usize, visit: &mut dyn FnMut(&str, &s
         for (key, child) in map {
             let len = pointer.len();
             pointer.push('/');
-            pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            pointer.push_str(&crate::source::reader::escape(key));
             visit(pointer, &key.to_ascii_lowercase(), child);
             if child.is_object() && depth < max_depth {
                 walk(child, pointer, depth + 1, max_depth, visit);

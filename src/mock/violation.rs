@@ -89,7 +89,7 @@ impl Violation {
         let pointer = if field.is_empty() {
             String::new()
         } else {
-            format!("/{}", field.replace('~', "~0").replace('/', "~1"))
+            format!("/{}", crate::source::reader::escape(&field))
         };
         Self::new("body", None, pointer, field, "check".into(), message)
     }

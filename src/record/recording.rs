@@ -226,7 +226,7 @@ impl Recording {
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                 .collect();
-            let pointer = format!("/{}", field.replace('~', "~0").replace('/', "~1"));
+            let pointer = format!("/{}", crate::source::reader::escape(field));
             self.captured.push((text.to_string(), variable.clone()));
             captures.push((variable, pointer));
         }

@@ -211,7 +211,7 @@ fn collect_shape(value: &Value, pointer: String, shape: &mut BTreeMap<String, St
         }
         Value::Object(map) => {
             for (key, item) in map {
-                let key = key.replace('~', "~0").replace('/', "~1");
+                let key = crate::source::reader::escape(key);
                 collect_shape(item, format!("{pointer}/{key}"), shape);
             }
             "object"

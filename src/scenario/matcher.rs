@@ -380,7 +380,7 @@ pub fn to_pointer(path: &str) -> Option<String> {
                     return None;
                 }
                 pointer.push('/');
-                pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                pointer.push_str(&crate::source::reader::escape(&name));
             }
             '[' => {
                 let mut index = String::new();
@@ -397,7 +397,7 @@ pub fn to_pointer(path: &str) -> Option<String> {
                     return None;
                 }
                 pointer.push('/');
-                pointer.push_str(&index.replace('~', "~0").replace('/', "~1"));
+                pointer.push_str(&crate::source::reader::escape(index));
             }
             _ => return None,
         }

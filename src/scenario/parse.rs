@@ -10,18 +10,9 @@ use crate::source::SourceDocument;
 use crate::source::reader::escape;
 use serde_json::{Map, Value};
 
-const FILE_KEYS: [&str; 10] = [
-    "api",
-    "spec",
-    "overlays",
-    "name",
-    "tags",
-    "vars",
-    "headers",
-    "timeout",
-    "steps",
-    "mock_vars",
-];
+/// Keys only a file has, besides those of a scenario (a file with
+/// `steps` is one scenario).
+const FILE_KEYS: [&str; 4] = ["api", "spec", "overlays", "scenarios"];
 const SCENARIO_KEYS: [&str; 7] = [
     "name",
     "tags",
@@ -44,17 +35,9 @@ const METHODS: [&str; 8] = [
 /// Variables every scenario has without defining them.
 pub const BUILTIN_VARS: [&str; 2] = ["run_id", "base_url"];
 
-/// The scenario reader: the shared structured-file reader with this
-/// format's rules on top.
-struct Reader<'a>(crate::source::reader::Reader<'a, ScenarioError>);
-
-impl<'a> std::ops::Deref for Reader<'a> {
-    type Target = crate::source::reader::Reader<'a, ScenarioError>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
+/// The scenario reader: the shared structured-file reader, with this
+/// format's rules added as methods here.
+type Reader<'a> = crate::source::reader::Reader<'a, ScenarioError>;
 
 impl crate::source::reader::Invalid for ScenarioError {
     fn invalid(at: SourceLocation, message: String) -> Self {
@@ -63,14 +46,13 @@ impl crate::source::reader::Invalid for ScenarioError {
 }
 
 pub(super) fn file(document: &SourceDocument) -> Result<ScenarioFile, ScenarioError> {
-    Reader(crate::source::reader::Reader::new(document)).file()
+    Reader::new(document).file()
 }
 
 impl Reader<'_> {
     fn file(&self) -> Result<ScenarioFile, ScenarioError> {
         let root = &self.document.value;
-        let mut known = FILE_KEYS.to_vec();
-        known.push("scenarios");
+        let known = [FILE_KEYS.as_slice(), SCENARIO_KEYS.as_slice()].concat();
         let map = self.mapping(root, "", &known, "a scenario file")?;
         let api = match (map.get("api"), map.get("spec")) {
             (Some(_), Some(_)) => {
@@ -245,40 +227,32 @@ impl Reader<'_> {
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err(self.invalid(&format!("{pointer}/tags"), "`tags` is a list")),
         };
-        let vars = match map.get("vars") {
-            None => Vec::new(),
-            Some(Value::Object(vars)) => {
-                for (name, value) in vars {
-                    let at = format!("{pointer}/vars/{}", escape(name));
-                    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                        || name.starts_with(|c: char| c.is_ascii_digit())
-                    {
-                        return Err(self.invalid(&at, format!("`{name}` is not a variable name")));
-                    }
-                    let mut refs = Vec::new();
-                    references(value, &mut refs).map_err(|e| self.invalid(&at, e.to_string()))?;
+        let vars = self.read_entries(
+            map.get("vars"),
+            &format!("{pointer}/vars"),
+            "`vars` is a mapping of names to values",
+            |entry| {
+                let name = entry.key;
+                if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    || name.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    return Err(
+                        self.invalid(&entry.pointer, format!("`{name}` is not a variable name"))
+                    );
                 }
-                vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-            }
-            Some(_) => {
-                return Err(self.invalid(
-                    &format!("{pointer}/vars"),
-                    "`vars` is a mapping of names to values",
-                ));
-            }
-        };
+                let mut refs = Vec::new();
+                references(entry.value, &mut refs)
+                    .map_err(|e| self.invalid(&entry.pointer, e.to_string()))?;
+                Ok((name.to_string(), entry.value.clone()))
+            },
+        )?;
         let headers = self.headers(map.get("headers"), &format!("{pointer}/headers"))?;
         let timeout = self.duration(map.get("timeout"), &format!("{pointer}/timeout"))?;
-        let mock_vars = match map.get("mock_vars") {
-            None => Map::new(),
-            Some(Value::Object(vars)) => vars.clone(),
-            Some(_) => {
-                return Err(self.invalid(
-                    &format!("{pointer}/mock_vars"),
-                    "`mock_vars` is a mapping of the fixture's variable names to values",
-                ));
-            }
-        };
+        let mock_vars = self.object(
+            map.get("mock_vars"),
+            &format!("{pointer}/mock_vars"),
+            "`mock_vars` is a mapping of the fixture's variable names to values",
+        )?;
         Ok(Scenario {
             name,
             at: self.document.locate(pointer),
@@ -320,15 +294,14 @@ impl Reader<'_> {
         value: Option<&Value>,
         pointer: &str,
     ) -> Result<Vec<(String, String)>, ScenarioError> {
-        let Some(value) = value else {
-            return Ok(Vec::new());
-        };
-        let Value::Object(map) = value else {
-            return Err(self.invalid(pointer, "`headers` is a mapping of names to values"));
-        };
+        let entries = self.entries(value, pointer, "`headers` is a mapping of names to values")?;
         let mut out = Vec::new();
-        for (name, value) in map {
-            let at = format!("{pointer}/{}", escape(name));
+        for crate::source::reader::Entry {
+            key: name,
+            value,
+            pointer: at,
+        } in entries
+        {
             if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(self.invalid(&at, format!("`{name}` is not a header name")));
             }
@@ -346,7 +319,7 @@ impl Reader<'_> {
             let mut refs = Vec::new();
             references(&Value::String(text.clone()), &mut refs)
                 .map_err(|e| self.invalid(&at, e.to_string()))?;
-            out.push((name.clone(), text));
+            out.push((name.to_string(), text));
         }
         Ok(out)
     }
@@ -562,30 +535,24 @@ impl Reader<'_> {
             Some(Value::String(p)) => self.path(p, &format!("{pointer}/path"))?,
             _ => return Err(self.invalid(pointer, "a request needs a `path` starting with /")),
         };
-        let query = match map.get("query") {
-            None => Vec::new(),
-            Some(Value::Object(q)) => {
-                for (name, v) in q {
-                    let ok = match v {
-                        Value::Array(items) => items.iter().all(is_scalar),
-                        other => is_scalar(other),
-                    };
-                    if !ok {
-                        return Err(self.invalid(
-                            &format!("{pointer}/query/{}", escape(name)),
-                            "a query value is a scalar or a list of scalars",
-                        ));
-                    }
+        let query = self.read_entries(
+            map.get("query"),
+            &format!("{pointer}/query"),
+            "`query` is a mapping of names to values",
+            |entry| {
+                let ok = match entry.value {
+                    Value::Array(items) => items.iter().all(is_scalar),
+                    other => is_scalar(other),
+                };
+                if !ok {
+                    return Err(self.invalid(
+                        &entry.pointer,
+                        "a query value is a scalar or a list of scalars",
+                    ));
                 }
-                q.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-            }
-            Some(_) => {
-                return Err(self.invalid(
-                    &format!("{pointer}/query"),
-                    "`query` is a mapping of names to values",
-                ));
-            }
-        };
+                Ok((entry.key.to_string(), entry.value.clone()))
+            },
+        )?;
         let headers = self.request_headers(map.get("headers"), &format!("{pointer}/headers"))?;
         let body = match (map.get("json"), map.get("body")) {
             (Some(_), Some(_)) => {
@@ -675,15 +642,14 @@ impl Reader<'_> {
         value: Option<&Value>,
         pointer: &str,
     ) -> Result<Vec<Capture>, ScenarioError> {
-        let Some(value) = value else {
-            return Ok(Vec::new());
-        };
-        let Value::Object(map) = value else {
-            return Err(self.invalid(pointer, "`capture` is a mapping of variable names"));
-        };
+        let entries = self.entries(value, pointer, "`capture` is a mapping of variable names")?;
         let mut out = Vec::new();
-        for (name, how) in map {
-            let at = format!("{pointer}/{}", escape(name));
+        for crate::source::reader::Entry {
+            key: name,
+            value: how,
+            pointer: at,
+        } in entries
+        {
             if crate::scenario::variables::parse(&format!("${{{name}}}")).is_err()
                 || name.contains('.')
             {
@@ -735,7 +701,7 @@ impl Reader<'_> {
                 }
             };
             out.push(Capture {
-                name: name.clone(),
+                name: name.to_string(),
                 source,
                 regex,
             });

@@ -80,7 +80,7 @@ fn redact(value: Value, pointer: &str, redactions: &Redactions) -> Value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(key, v)| {
-                    let at = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    let at = format!("{pointer}/{}", crate::source::reader::escape(&key));
                     let v = if redactions.fields.contains(&key) {
                         placeholder(v)
                     } else {

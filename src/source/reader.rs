@@ -117,6 +117,25 @@ impl<'a, E: Invalid> Reader<'a, E> {
     }
 }
 
+/// The strings of a list of strings; `None` when it is anything else.
+pub fn string_list(value: &Value) -> Option<Vec<String>> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    items
+        .iter()
+        .map(|item| item.as_str().map(str::to_string))
+        .collect()
+}
+
+/// One name or a non-empty list of names; `None` when it is anything else.
+pub fn one_or_more_names(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::String(name) => Some(vec![name.clone()]),
+        other => string_list(other).filter(|names| !names.is_empty()),
+    }
+}
+
 /// The pointer to `key` below `pointer`.
 pub fn child(pointer: &str, key: &str) -> String {
     format!("{pointer}/{}", escape(key))

@@ -570,7 +570,7 @@ impl PointerFinder {
             let mut pointer = String::new();
             for segment in &self.path {
                 pointer.push('/');
-                pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+                pointer.push_str(&crate::source::reader::escape(segment));
             }
             let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
             all.push((pointer_hash(&pointer), line));

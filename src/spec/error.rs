@@ -32,3 +32,9 @@ impl SpecError {
         }
     }
 }
+
+impl crate::source::reader::Invalid for SpecError {
+    fn invalid(at: SourceLocation, message: String) -> Self {
+        SpecError::Invalid { at, message }
+    }
+}

@@ -28,7 +28,7 @@ pub fn infinite_schemas(root: &Value) -> Vec<(String, String)> {
     for name in schemas.keys() {
         if let Some(path) = cycle_from(name, &forces) {
             found.push((
-                format!("/components/schemas/{}", name.replace('~', "~0").replace('/', "~1")),
+                format!("/components/schemas/{}", crate::source::reader::escape(name)),
                 format!(
                     "every `{name}` must contain another ({}): no finite value satisfies this schema",
                     path.join(" → ")

@@ -115,9 +115,7 @@ impl JsonPath {
     }
 }
 
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
+use crate::source::reader::escape;
 
 /// `node` and every node under it, with their pointers.
 fn descendants<'a>(node: &'a Value, pointer: &str, out: &mut Vec<(String, &'a Value)>) {

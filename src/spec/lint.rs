@@ -254,10 +254,7 @@ fn unsatisfiable(map: &Map<String, Value>, at: &str) -> Option<(String, String)>
                 });
             if refuses_all {
                 return Some((
-                    format!(
-                        "{at}/properties/{}",
-                        name.replace('~', "~0").replace('/', "~1")
-                    ),
+                    format!("{at}/properties/{}", crate::source::reader::escape(name)),
                     format!(
                         "`{name}` is required, and its schema refuses every value: no object can satisfy this schema"
                     ),

@@ -244,9 +244,7 @@ fn substitute_defaults(url: &str, variables: Option<&Value>) -> String {
     out
 }
 
-pub(super) fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
+pub(super) use crate::source::reader::escape;
 
 struct Reader<'a> {
     root: &'a Value,

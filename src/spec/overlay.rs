@@ -23,8 +23,8 @@
 
 use super::SpecError;
 use super::jsonpath::JsonPath;
-use super::load::escape;
 use crate::source::SourceDocument;
+use crate::source::reader::{Reader, child};
 use serde_json::{Map, Value};
 use std::path::Path;
 use std::sync::Arc;
@@ -83,10 +83,8 @@ impl Overlay {
     }
 
     fn read(document: Arc<SourceDocument>) -> Result<Self, SpecError> {
-        let invalid = |pointer: &str, message: &str| SpecError::Invalid {
-            at: document.locate(pointer),
-            message: message.to_string(),
-        };
+        let reader = Reader::<SpecError>::new(&document);
+        let invalid = |pointer: &str, message: &str| reader.invalid(pointer, message);
         let root = &document.value;
         match root.get("overlay").and_then(Value::as_str) {
             Some(version) if version.starts_with("1.") => {}
@@ -117,7 +115,7 @@ impl Overlay {
                 && !key.starts_with("x-")
             {
                 return Err(invalid(
-                    &format!("{pointer}/{}", escape(key)),
+                    &child(&pointer, key),
                     &format!(
                         "unknown key `{key}`; an action has target, description, update and remove"
                     ),

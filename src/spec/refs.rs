@@ -244,7 +244,7 @@ fn is_literal_payload(key: &str, child: &Value) -> bool {
 fn push_segment(pointer: &mut String, key: &str) {
     pointer.push('/');
     if key.contains(['~', '/']) {
-        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+        pointer.push_str(&crate::source::reader::escape(key));
     } else {
         pointer.push_str(key);
     }

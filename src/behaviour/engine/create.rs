@@ -1,0 +1,86 @@
+//! `action: create`: the request's fields (or the rule's `set`) become a
+//! new item, with generated fields filled, unless the session is full, the
+//! key is taken or a unique field clashes.
+
+use super::{ErrorKind, Refusal, Request, Runner, check_unique, generate, singular};
+use crate::behaviour::model::{CollectionSpec, Rule};
+use crate::behaviour::store::{Record, Session, key_text};
+use serde_json::{Map, Value};
+
+impl Runner<'_> {
+    /// Creates the item and answers it as stored.
+    pub(super) fn act_create(
+        &mut self,
+        session: &mut Session,
+        spec: &CollectionSpec,
+        rule: &Rule,
+        item: &mut Value,
+        request: &Request<'_>,
+    ) -> Result<Value, Refusal> {
+        let input = self.input(session, rule, item, request)?;
+        let key = self.create(session, spec, input)?;
+        Ok(self.present_stored(session, spec, &key))
+    }
+
+    fn create(
+        &mut self,
+        session: &mut Session,
+        spec: &CollectionSpec,
+        mut value: Map<String, Value>,
+    ) -> Result<String, Refusal> {
+        if session.item_count() >= session.max_items {
+            let mut refusal = Refusal::new(
+                ErrorKind::InsufficientStorage,
+                format!(
+                    "the mock keeps at most {} items per session (--max-items); delete some or reset the session",
+                    session.max_items
+                ),
+            );
+            if !session.full_reported {
+                session.full_reported = true;
+                refusal.note = Some(format!(
+                    "session `{}` holds {} items, the most --max-items allows: creates are refused with 507 until items are deleted or the session is reset",
+                    session.name, session.max_items
+                ));
+            }
+            return Err(refusal);
+        }
+        generate(&self.scope, session, spec, &mut value, true);
+        let Some(key) = value.get(&spec.key).and_then(key_text) else {
+            return Err(Refusal::new(
+                ErrorKind::Validation,
+                format!(
+                    "a new {} has no `{}`: give the collection `generate: {{{}: uuid}}`",
+                    singular(&spec.name),
+                    spec.key,
+                    spec.key
+                ),
+            ));
+        };
+        let data = session.collection(&spec.name);
+        check_unique(spec, &data, &value, None)?;
+        if data.get(&key).is_some() {
+            let mut refusal = Refusal::new(
+                ErrorKind::Conflict,
+                format!(
+                    "a {} with {} `{key}` exists",
+                    singular(&spec.name),
+                    spec.key
+                ),
+            );
+            refusal.fields.insert(spec.key.clone(), Value::String(key));
+            return Err(refusal);
+        }
+        drop(data);
+        let record = Record {
+            value,
+            created_ms: session.now_ms(),
+            reads: 0,
+            deleted: false,
+        };
+        session
+            .collection_mut(&spec.name)
+            .insert(key.clone(), record);
+        Ok(key)
+    }
+}

@@ -1,0 +1,80 @@
+//! `action: list`: the items the request may see, kept by the rule's
+//! filter and the query's filters, ordered and cut into the asked page.
+
+use super::{ErrorKind, Refusal, Request, Runner};
+use crate::behaviour::context::LentItem;
+use crate::behaviour::list::{ListRequest, Page, apply_filters, apply_order, paginate};
+use crate::behaviour::model::{CollectionSpec, Rule};
+use crate::behaviour::store::{Session, key_text};
+use serde_json::{Map, Value};
+
+impl Runner<'_> {
+    pub(super) fn list(
+        &mut self,
+        session: &mut Session,
+        spec: &CollectionSpec,
+        rule: &Rule,
+        request: &Request<'_>,
+    ) -> Result<Page, Refusal> {
+        let include_deleted = match &rule.list.include_deleted {
+            Some(expression) => {
+                let context = self.scope.context(session, &[]);
+                expression.holds(&context).unwrap_or(false)
+            }
+            None => false,
+        };
+        let data = session.collection(&spec.name);
+        let mut items: Vec<Map<String, Value>> = Vec::new();
+        for record in data.iter() {
+            if record.deleted && !include_deleted {
+                continue;
+            }
+            if let Some(key) = record.value.get(&spec.key).and_then(key_text)
+                && !self.may_see(&spec.name, &key)
+            {
+                continue;
+            }
+            let mut shown = self.present(session, spec, record);
+            if let Some(filter) = &rule.list.filter {
+                let scope = &self.scope;
+                let held = LentItem::lend(&mut shown, |item| {
+                    filter.holds(&scope.context(session, &[("item", item.value())]))
+                });
+                match held {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        self.notes
+                            .push(format!("{}/filter did not evaluate: {e}", rule.pointer));
+                        continue;
+                    }
+                }
+            }
+            items.push(shown);
+        }
+        drop(data);
+        let mut kept = apply_filters(items, &rule.list.filters, request.query);
+        apply_order(&mut kept, &rule.list, request.query);
+        let list_request = ListRequest {
+            query: request.query,
+            raw_query: request.raw_query,
+            url: format!("{}{}", request.base_url, request.path),
+        };
+        let page = paginate(kept, &rule.list, &list_request)
+            .map_err(|detail| Refusal::new(ErrorKind::NotFound, detail.to_string()))?;
+        // Each listed item has been seen once more (readiness by reads).
+        if spec.readiness.is_some() && !page.items.is_empty() {
+            let data = session.collection_mut(&spec.name);
+            for key in page
+                .items
+                .iter()
+                .filter_map(|i| i.get(&spec.key).and_then(key_text))
+            {
+                if let Some(record) = data.get_mut(&key) {
+                    record.reads = record.reads.saturating_add(1);
+                }
+            }
+        }
+        Ok(page)
+    }
+}

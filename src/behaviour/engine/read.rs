@@ -1,0 +1,36 @@
+//! `action: read`: the target item as it is now; each read counts towards
+//! readiness by reads.
+
+use super::Runner;
+use crate::behaviour::model::CollectionSpec;
+use crate::behaviour::store::Session;
+use serde_json::Value;
+
+impl Runner<'_> {
+    /// Shows the target in `item` and counts the read. `reads_target`: the
+    /// rule names no other item, so `item` may already show the target.
+    pub(super) fn act_read(
+        &self,
+        session: &mut Session,
+        spec: &CollectionSpec,
+        key: Option<&str>,
+        reads_target: bool,
+        item: &mut Value,
+    ) {
+        let Some(key) = key else {
+            return;
+        };
+        // Reading the target itself: `item` already shows it as it is
+        // now, before this read is counted.
+        if !(reads_target && item.is_object())
+            && let Some(record) = session.collection(&spec.name).get(key)
+        {
+            *item = Value::Object(self.present(session, spec, record));
+        }
+        // No view of the collection is held here, so this write doesn't
+        // copy it.
+        if let Some(record) = session.collection_mut(&spec.name).get_mut(key) {
+            record.reads = record.reads.saturating_add(1);
+        }
+    }
+}
