@@ -249,5 +249,35 @@ fn a_corrupt_state_file_stops_the_start_and_is_left_untouched() {
         std::fs::read_to_string(&state).expect("still there"),
         "{\"understudy_state\": 1, \"apis\": {"
     );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stdout.contains("serving"),
+        "a server that never served announces nothing: {stdout}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_state_file_with_values_the_mock_never_writes_is_refused_with_their_place() {
+    let dir = temp_dir("state-range");
+    let state = dir.join("state.json");
+    let text = r#"{"understudy_state": 1, "generation": 1, "apis": {"mittwald": {"sessions": {"default": {"collections": {"projects": [{"item": {"id": "p-1"}, "reads": -1}]}}}}}}"#;
+    std::fs::write(&state, text).expect("written");
+    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["serve", "--port", "0", "--no-reload", "--state-file"])
+        .arg(&state)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "`collections.projects[0].reads` must be a whole number from 0 to 4294967295"
+        ),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("serving"));
+    assert_eq!(std::fs::read_to_string(&state).expect("still there"), text);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -6,26 +6,13 @@ use super::args::ServeArgs;
 use super::common::{
     EXIT_UNUSABLE, describe_reload, duration_flag, parse_var, render_error, runtime,
 };
-use crate::behaviour::Fixture;
 use crate::behaviour::bundled::BUNDLED;
+use crate::mock::MockOptions;
 use crate::mock::fault::{Chaos, Fault};
-use crate::mock::persist::StateFile;
-use crate::mock::reload::{Sources, watch};
-use crate::mock::server::serve_until;
-use crate::mock::{MockOptions, MockService};
-use crate::spec::Api;
+use crate::mock::reload::Sources;
+use crate::mock::serve::{Event, ServeError, Served, Settings, serve};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-struct Served {
-    label: String,
-    api: Api,
-    fixture: Fixture,
-    port: u16,
-    source: String,
-    /// Files to watch for hot reload; `None` for the bundled APIs.
-    sources: Option<Sources>,
-}
 
 pub fn serve_command(args: ServeArgs) -> i32 {
     let started = Instant::now();
@@ -90,127 +77,62 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
-    runtime.block_on(async move {
-        let changed = Arc::new(tokio::sync::Notify::new());
-        let mut ready = Vec::new();
-        println!(
-            "understudy serving {} API{}:",
-            served.len(),
-            if served.len() == 1 { "" } else { "s" }
-        );
-        for s in served {
-            let listener = match tokio::net::TcpListener::bind((args.host.as_str(), s.port)).await {
-                Ok(l) => l,
-                Err(e) => {
-                    eprintln!(
-                        "error: cannot listen on {}:{} for {}: {e}",
-                        args.host, s.port, s.label
-                    );
-                    return EXIT_UNUSABLE;
-                }
-            };
-            let url = match listener.local_addr() {
-                Ok(addr) => format!("http://{addr}"),
-                Err(_) => format!("http://{}:{}", args.host, s.port),
-            };
-            let operations = s.api.operations.len();
-            println!(
-                "  {:<10} {url:<24} {} ({operations} operation{})",
-                s.label,
-                s.source,
-                if operations == 1 { "" } else { "s" }
-            );
-            let options = MockOptions {
-                label: s.label.clone(),
-                cors: !args.no_cors,
-                quiet: args.quiet,
-                seed: args.seed,
-                body_limit: args.body_limit,
-                read_timeout,
-                max_connections: args.max_connections,
-                changed: state_flush.map(|_| changed.clone()),
-                fault: mutant
-                    .as_ref()
-                    .filter(|(label, _)| *label == s.label)
-                    .map(|(_, fault)| fault.clone()),
-                chaos: chaos.clone(),
-                limits: crate::behaviour::store::StoreLimits {
-                    max_items: args.max_items,
-                    max_sessions: args.max_sessions,
-                },
-                ..MockOptions::default()
-            };
-            let service = Arc::new(MockService::new(
-                Arc::new(s.api),
-                Arc::new(s.fixture),
-                options,
-            ));
-            ready.push((s.label, listener, service, s.sources));
-        }
-        let (stop_saving, saving_stopped) = tokio::sync::watch::channel(false);
-        let mut saver = None;
-        if let (Some(path), Some(flush)) = (&args.state_file, state_flush) {
-            let services = ready
-                .iter()
-                .map(|(label, _, service, _)| (label.clone(), service.clone()))
-                .collect();
-            let file = match StateFile::open(path, services) {
-                Ok(file) => file,
-                Err(error) => {
-                    eprint!(
-                        "error: {error}\n  (fix it, or move it away to start from the seed data)\n"
-                    );
-                    return EXIT_UNUSABLE;
-                }
-            };
-            println!(
-                "state in {} ({} session(s) restored)",
-                file.path().display(),
-                file.restored_sessions()
-            );
-            saver = Some(tokio::spawn(file.keep(
-                changed.clone(),
-                flush,
-                saving_stopped,
-            )));
-        }
-        let mut tasks = Vec::new();
-        let mut servers = Vec::new();
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        for (label, listener, service, sources) in ready {
-            if let Some(sources) = sources.filter(|_| !args.no_reload) {
-                tasks.push(tokio::spawn(watch(
-                    service.clone(),
-                    sources,
-                    Duration::from_millis(500),
-                    move |event| eprintln!("{}", describe_reload(&label, event)),
-                )));
-            }
-            let mut stopped = stopped.clone();
-            servers.push(tokio::spawn(serve_until(listener, service, async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            })));
-        }
-        println!(
+    let settings = Settings {
+        host: args.host.clone(),
+        options: MockOptions {
+            cors: !args.no_cors,
+            quiet: args.quiet,
+            seed: args.seed,
+            body_limit: args.body_limit,
+            read_timeout,
+            max_connections: args.max_connections,
+            chaos,
+            limits: crate::behaviour::store::StoreLimits {
+                max_items: args.max_items,
+                max_sessions: args.max_sessions,
+            },
+            ..MockOptions::default()
+        },
+        mutant,
+        state: args.state_file.clone().zip(state_flush),
+        reload: (!args.no_reload).then_some(Duration::from_millis(500)),
+    };
+    let on: Arc<dyn Fn(Event<'_>) + Send + Sync> = Arc::new(move |event| match event {
+        Event::Serving { apis } => println!(
+            "understudy serving {apis} API{}:",
+            if apis == 1 { "" } else { "s" }
+        ),
+        Event::Listening {
+            label,
+            url,
+            source,
+            operations,
+        } => println!(
+            "  {label:<10} {url:<24} {source} ({operations} operation{})",
+            if operations == 1 { "" } else { "s" }
+        ),
+        Event::StateRestored { path, sessions } => println!(
+            "state in {} ({sessions} session(s) restored)",
+            path.display()
+        ),
+        Event::Ready => println!(
             "ready in {} ms; Ctrl-C to stop",
             started.elapsed().as_millis()
-        );
-        stop_signal().await;
-        // Stop accepting; let the requests in flight finish; then save.
-        let _ = stop.send(true);
-        for task in tasks {
-            task.abort();
+        ),
+        Event::Reload { label, event } => eprintln!("{}", describe_reload(label, event)),
+        Event::Stopped => eprintln!("stopped"),
+    });
+    match runtime.block_on(serve(served, settings, stop_signal(), on)) {
+        Ok(()) => 0,
+        Err(ServeError::State(error)) => {
+            eprint!("error: {error}\n  (fix it, or move it away to start from the seed data)\n");
+            EXIT_UNUSABLE
         }
-        for server in servers {
-            let _ = server.await;
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_UNUSABLE
         }
-        if let Some(saver) = saver {
-            let _ = stop_saving.send(true);
-            let _ = saver.await;
-        }
-        eprintln!("stopped");
-        0
-    })
+    }
 }
 
 /// Ctrl-C, or SIGTERM (what service managers and `docker stop` send).

@@ -22,6 +22,7 @@ pub mod persist;
 pub mod reload;
 pub mod reply;
 pub mod respond;
+pub mod serve;
 pub mod server;
 pub mod spec_error;
 pub mod violation;
