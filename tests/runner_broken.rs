@@ -188,7 +188,11 @@ async fn a_wrong_success_status_fails() {
     let report = run_against(&server, "scenarios/datallog", "a project is created").await;
     assert_eq!(report.exit_code(), 1);
     let text = failure_text(&report);
-    assert!(text.contains("✗ status: expected 200, got 201"), "{text}");
+    // The failure names the line of the expectation in the scenario file.
+    assert!(
+        text.contains("✗ status (line 30): expected 200, got 201"),
+        "{text}"
+    );
     let notes: Vec<&String> = report
         .scenarios
         .iter()
@@ -251,7 +255,7 @@ async fn a_wrongly_typed_field_breaks_the_schema() {
     assert!(text.contains("at `/resources_count`"), "{text}");
     assert!(text.contains("is not of type \"integer\""), "{text}");
     assert!(
-        text.contains("✗ json /resources_count: expected 0, got \"0\""),
+        text.contains("✗ json /resources_count (line 53): expected 0, got \"0\""),
         "{text}"
     );
 }
@@ -280,7 +284,7 @@ async fn projects_that_never_become_ready_fail_the_poll() {
         "{text}"
     );
     assert!(
-        text.contains("json /isReady: expected true, got false"),
+        text.contains("json /isReady (line 46): expected true, got false"),
         "{text}"
     );
 }

@@ -19,8 +19,8 @@
 //! accept that scheme answers. The user is `user` in every template of
 //! the request.
 
-use super::fixture::{FixtureError, Reader};
-use super::parse_model::escape;
+use super::read::{FixtureError, Reader};
+use crate::source::reader::escape;
 use serde_json::Value;
 
 /// The `auth` section of a fixture.
@@ -156,7 +156,7 @@ impl Reader<'_> {
         }
         let lifetime_ms = match value.get("lifetime") {
             None => None,
-            Some(v) => Some(super::parse_model::parse_duration(v).ok_or_else(|| {
+            Some(v) => Some(crate::source::parse_duration(v).ok_or_else(|| {
                 self.invalid(
                     &format!("{at}/lifetime"),
                     "`lifetime` must be a duration such as `1h` or `30m`",

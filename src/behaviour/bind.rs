@@ -30,7 +30,7 @@ impl Fixture {
                         &format!(
                             "{}/schemes/{}",
                             access.pointer,
-                            super::parse_model::escape(scheme)
+                            crate::source::reader::escape(scheme)
                         ),
                         format!(
                             "the spec has no security scheme `{scheme}`; it has: {}",

@@ -11,7 +11,7 @@
 
 use super::Fixture;
 use super::clock::{format_date, format_datetime, format_datetime_us};
-use super::engine::Request;
+use super::request::Request;
 use super::store::{CollectionData, Session, lock};
 use super::template::jinja_value;
 use super::view::{CollectionSpecRef, CollectionView};

@@ -15,9 +15,8 @@
 //! default page size when `page_size` is not a number. None of that is in
 //! a spec; all of it is what a client meets.
 
-use super::fixture::{FixtureError, Reader};
+use super::read::{FixtureError, Reader};
 use super::template::Template;
-use serde_json::Value;
 
 /// The conventions a fixture declares; empty by default.
 #[derive(Debug, Default)]
@@ -82,28 +81,20 @@ impl Reader<'_> {
                 Some(TrailingSlash { status, headers })
             }
         };
-        let ignore_invalid = match root.get("ignore_invalid") {
-            None => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    item.as_str()
-                        .and_then(|s| s.split_once('.'))
-                        .filter(|(l, n)| LOCATIONS.contains(l) && !n.is_empty())
-                        .map(|(l, n)| (l.to_string(), n.to_string()))
-                        .ok_or_else(|| {
-                            self.invalid(
-                                &format!("/ignore_invalid/{i}"),
-                                "each entry is `in.name`, such as `query.page_size`",
-                            )
-                        })
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => {
-                return Err(self.invalid("/ignore_invalid", "`ignore_invalid` must be a list"));
-            }
-        };
+        let ignore_invalid = self.read_items(
+            root.get("ignore_invalid"),
+            "/ignore_invalid",
+            "`ignore_invalid` must be a list",
+            |item, at| {
+                item.as_str()
+                    .and_then(|s| s.split_once('.'))
+                    .filter(|(l, n)| LOCATIONS.contains(l) && !n.is_empty())
+                    .map(|(l, n)| (l.to_string(), n.to_string()))
+                    .ok_or_else(|| {
+                        self.invalid(&at, "each entry is `in.name`, such as `query.page_size`")
+                    })
+            },
+        )?;
         Ok(Conventions {
             headers,
             trailing_slash,

@@ -22,25 +22,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The parts of a validated request that rules can see.
-pub struct Request<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    pub raw_query: &'a [(String, String)],
-    pub headers: &'a hyper::HeaderMap,
-    /// Parameters typed by the spec, per location.
-    pub path_params: &'a Map<String, Value>,
-    pub query: &'a Map<String, Value>,
-    pub header_params: &'a Map<String, Value>,
-    pub cookies: &'a Map<String, Value>,
-    pub body: Option<&'a Value>,
-    /// `http://host` the client used, for links and URLs in bodies.
-    pub base_url: String,
-    /// The status to answer when a rule names none: the lowest documented 2xx.
-    pub default_status: u16,
-    /// The key of the user the request's credentials named (see `auth`).
-    pub user: Option<String>,
-}
+pub use super::request::Request;
 
 /// What the behaviour decided.
 #[derive(Debug)]

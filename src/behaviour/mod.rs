@@ -13,6 +13,8 @@ pub mod fixture;
 pub mod list;
 pub mod model;
 pub mod parse_model;
+mod read;
+pub mod request;
 pub mod store;
 pub mod template;
 pub mod uuid_text;

@@ -2,9 +2,10 @@
 //! `collections`, `operations`) into a [`Model`], naming the line of
 //! anything wrong.
 
-use super::fixture::{FixtureError, Reader};
 use super::model::*;
+use super::read::{FixtureError, Reader};
 use super::template::{Expr, Template};
+use crate::source::parse_duration;
 use crate::source::reader::{one_or_more_names, string_list};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -144,43 +145,28 @@ impl Reader<'_> {
                 })
             }
         };
-        let unique = match spec.get("unique") {
-            None => Vec::new(),
-            Some(Value::Array(sets)) => sets
-                .iter()
-                .enumerate()
-                .map(|(i, set)| {
-                    one_or_more_names(set).ok_or_else(|| {
-                        self.invalid(
-                            &format!("{pointer}/unique/{i}"),
-                            "each entry of `unique` is a field name or a list of field names",
-                        )
-                    })
+        let unique = self.read_items(
+            spec.get("unique"),
+            &format!("{pointer}/unique"),
+            "`unique` must be a list",
+            |set, at| {
+                one_or_more_names(set).ok_or_else(|| {
+                    self.invalid(
+                        &at,
+                        "each entry of `unique` is a field name or a list of field names",
+                    )
                 })
-                .collect::<Result<_, _>>()?,
-            Some(_) => {
-                return Err(self.invalid(&format!("{pointer}/unique"), "`unique` must be a list"));
-            }
-        };
-        let seed = match spec.get("seed") {
-            None => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::Object(map) => Ok(map.clone()),
-                    _ => Err(self.invalid(
-                        &format!("{pointer}/seed/{i}"),
-                        "a seed item must be a mapping",
-                    )),
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => {
-                return Err(
-                    self.invalid(&format!("{pointer}/seed"), "`seed` must be a list of items")
-                );
-            }
-        };
+            },
+        )?;
+        let seed = self.read_items(
+            spec.get("seed"),
+            &format!("{pointer}/seed"),
+            "`seed` must be a list of items",
+            |item, at| match item {
+                Value::Object(map) => Ok(map.clone()),
+                _ => Err(self.invalid(&at, "a seed item must be a mapping")),
+            },
+        )?;
         self.seed_keys(&seed, &key, &generated, &pointer)?;
         let volatile = match spec.get("volatile") {
             None => Vec::new(),
@@ -466,16 +452,11 @@ impl Reader<'_> {
                 "action",
             )?
             .unwrap_or(Action::Respond);
-        let collection = match item.get("collection") {
-            None => None,
-            Some(Value::String(c)) => Some(c.clone()),
-            Some(_) => {
-                return Err(self.invalid(
-                    &format!("{pointer}/collection"),
-                    "`collection` must be a name",
-                ));
-            }
-        };
+        let collection = self.text(
+            item.get("collection"),
+            &format!("{pointer}/collection"),
+            "`collection` must be a name",
+        )?;
         let list_keys = ["filter", "filters", "include_deleted", "order", "paginate"];
         if action != Action::List
             && let Some(key) = list_keys.iter().find(|k| item.get(**k).is_some())
@@ -491,16 +472,11 @@ impl Reader<'_> {
             &format!("{pointer}/headers"),
             "`headers` must be a mapping",
         )?;
-        let content_type = match item.get("content_type") {
-            None => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                return Err(self.invalid(
-                    &format!("{pointer}/content_type"),
-                    "`content_type` must be a string",
-                ));
-            }
-        };
+        let content_type = self.text(
+            item.get("content_type"),
+            &format!("{pointer}/content_type"),
+            "`content_type` must be a string",
+        )?;
         Ok(Rule {
             when: self.expression(item.get("when"), &format!("{pointer}/when"))?,
             action,
@@ -775,25 +751,6 @@ impl Reader<'_> {
     }
 }
 
-/// `5s`, `500ms`, `2m`, `1h`, or a number of seconds, in milliseconds.
-pub fn parse_duration(value: &Value) -> Option<u64> {
-    if let Some(seconds) = value.as_f64() {
-        return (seconds >= 0.0).then(|| (seconds * 1000.0).round() as u64);
-    }
-    let text = value.as_str()?.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor = match unit.trim() {
-        "ms" => 1.0,
-        "s" => 1000.0,
-        "m" | "min" => 60_000.0,
-        "h" => 3_600_000.0,
-        _ => return None,
-    };
-    Some((number * factor).round() as u64)
-}
-
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
@@ -870,20 +827,4 @@ impl Reader<'_> {
     }
 }
 
-pub(super) use crate::source::reader::escape;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn durations_read_as_milliseconds() {
-        assert_eq!(parse_duration(&json!("5s")), Some(5000));
-        assert_eq!(parse_duration(&json!("250ms")), Some(250));
-        assert_eq!(parse_duration(&json!("2m")), Some(120_000));
-        assert_eq!(parse_duration(&json!(1.5)), Some(1500));
-        assert_eq!(parse_duration(&json!("soon")), None);
-        assert_eq!(parse_duration(&json!("5 parsecs")), None);
-    }
-}
+use crate::source::reader::escape;

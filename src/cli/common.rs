@@ -27,7 +27,7 @@ pub fn runtime() -> Option<tokio::runtime::Runtime> {
 
 /// The value of a duration flag (`--timeout 10s`); the error names the flag.
 pub fn duration_flag(flag: &str, text: &str) -> Result<Duration, String> {
-    crate::behaviour::parse_model::parse_duration(&serde_json::Value::String(text.into()))
+    crate::source::parse_duration(&serde_json::Value::String(text.into()))
         .map(Duration::from_millis)
         .ok_or_else(|| format!("error: `--{flag} {text}`: write a duration like 10s or 500ms\n"))
 }

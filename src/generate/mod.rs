@@ -9,7 +9,7 @@
 mod pattern;
 pub mod request;
 
-pub use pattern::{PatternGenerator, random_matching};
+pub use pattern::{PatternGenerator, Patterns};
 
 use crate::spec::Direction;
 use rand::rngs::StdRng;
@@ -41,10 +41,18 @@ impl Attempt {
     }
 }
 
-/// Generates a value for `schema`, whose `$ref`s resolve in `document`.
-pub fn generate(document: &Value, schema: &Value, direction: Direction, attempt: Attempt) -> Value {
+/// Generates a value for `schema`, whose `$ref`s resolve in `document`
+/// and whose `pattern`s are drawn by `patterns`.
+pub fn generate(
+    document: &Value,
+    schema: &Value,
+    patterns: &Patterns,
+    direction: Direction,
+    attempt: Attempt,
+) -> Value {
     let mut generator = Generator {
         document,
+        patterns,
         direction,
         attempt,
         rng: StdRng::seed_from_u64(attempt.seed),
@@ -87,6 +95,7 @@ fn fits_type(map: &Map<String, Value>, value: &Value) -> bool {
 
 struct Generator<'a> {
     document: &'a Value,
+    patterns: &'a Patterns,
     direction: Direction,
     attempt: Attempt,
     rng: StdRng,
@@ -472,7 +481,8 @@ impl<'a> Generator<'a> {
         min: usize,
         max: Option<usize>,
     ) -> Option<String> {
-        random_matching(&mut self.rng, pattern, min, max)
+        self.patterns
+            .random_matching(&mut self.rng, pattern, min, max)
     }
 
     fn uuid(&mut self) -> String {
@@ -565,7 +575,13 @@ mod tests {
     fn generate_valid(root: Value, schema: Value, direction: Direction) -> Value {
         let compiled = compile(&schema, &root, Dialect::OpenApi31, direction).expect("compiles");
         for attempt in Attempt::sequence(7) {
-            let value = generate(&compiled.document, &compiled.document, direction, attempt);
+            let value = generate(
+                &compiled.document,
+                &compiled.document,
+                &Patterns::default(),
+                direction,
+                attempt,
+            );
             if compiled.validator.is_valid(&value) {
                 return value;
             }
@@ -605,6 +621,7 @@ mod tests {
         let a = generate(
             &json!({}),
             &schema,
+            &Patterns::default(),
             Direction::Response,
             Attempt {
                 seed: 1,
@@ -616,6 +633,7 @@ mod tests {
         let b = generate(
             &json!({}),
             &schema,
+            &Patterns::default(),
             Direction::Response,
             Attempt {
                 seed: 1,

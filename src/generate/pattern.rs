@@ -3,17 +3,7 @@
 
 use rand::RngExt;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
-
-/// A random string matching `pattern` with `min..=max` characters, if one is found.
-pub fn random_matching<R: rand::Rng>(
-    rng: &mut R,
-    pattern: &str,
-    min: usize,
-    max: Option<usize>,
-) -> Option<String> {
-    cached_generator(pattern)?.sample(rng, min, max)
-}
+use std::sync::{Arc, RwLock};
 
 /// A regular expression compiled into the generator that draws strings
 /// matching it. A fixture's `generate: {pattern}` is compiled once at load
@@ -92,29 +82,42 @@ impl PatternGenerator {
     }
 }
 
-/// The generator for one of a spec's patterns, compiled once per process:
-/// generation meets the same few patterns on every answer. Patterns that
-/// don't compile are remembered too, so a bad one costs one parse.
-fn cached_generator(pattern: &str) -> Option<PatternGenerator> {
-    type Cache = RwLock<HashMap<String, Option<PatternGenerator>>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    /// Enough for every pattern of the largest real spec; past it,
-    /// patterns are compiled each time rather than held forever.
-    const LIMIT: usize = 10_000;
-    let cache = CACHE.get_or_init(Cache::default);
-    if let Some(found) = cache
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(pattern)
-    {
-        return found.clone();
+/// The generators of one spec's `pattern`s, each compiled on first use.
+/// They live with the spec's compiled schemas, so a reload frees them with
+/// the spec, and their number is bounded by the spec's. Patterns that do not
+/// compile are remembered too, so a bad one costs one parse.
+#[derive(Default)]
+pub struct Patterns {
+    compiled: RwLock<HashMap<String, Option<PatternGenerator>>>,
+}
+
+impl Patterns {
+    /// A random string matching `pattern` with `min..=max` characters, if
+    /// one is found.
+    pub fn random_matching<R: rand::Rng>(
+        &self,
+        rng: &mut R,
+        pattern: &str,
+        min: usize,
+        max: Option<usize>,
+    ) -> Option<String> {
+        self.generator(pattern)?.sample(rng, min, max)
     }
-    let compiled = PatternGenerator::compile(pattern).ok();
-    let mut cache = cache
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if cache.len() < LIMIT {
-        cache.insert(pattern.to_string(), compiled.clone());
+
+    fn generator(&self, pattern: &str) -> Option<PatternGenerator> {
+        if let Some(found) = self
+            .compiled
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(pattern)
+        {
+            return found.clone();
+        }
+        let compiled = PatternGenerator::compile(pattern).ok();
+        self.compiled
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(pattern.to_string(), compiled.clone());
+        compiled
     }
-    compiled
 }

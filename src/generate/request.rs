@@ -3,7 +3,7 @@
 //! Used to prove every operation of a spec answers within its contract,
 //! and by benchmarks that need a realistic request per operation.
 
-use crate::generate::{Attempt, generate};
+use crate::generate::{Attempt, Patterns, generate};
 use crate::spec::{
     Api, Direction, Operation, ParameterLocation, SecurityScheme, SlotSchema, Style,
 };
@@ -21,6 +21,8 @@ pub struct SampleRequest {
 
 /// Builds a request that satisfies `operation`'s parameters, security and body.
 pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequest {
+    // The patterns of the values drawn here, compiled once for this request.
+    let patterns = Patterns::default();
     let mut path = operation.path.clone();
     let mut query: Vec<(String, String)> = Vec::new();
     let mut headers: Vec<(String, String)> = Vec::new();
@@ -34,7 +36,7 @@ pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequ
             .clone()
             .unwrap_or_else(|| match &parameter.schema {
                 Some(slot) => match api.compiled(slot) {
-                    Ok(c) => valid_value(&c, Direction::Request, seed),
+                    Ok(c) => valid_value(&c, &patterns, Direction::Request, seed),
                     Err(_) => Value::String("x".into()),
                 },
                 None => Value::String("x".into()),
@@ -128,7 +130,7 @@ pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequ
                     .chain(media.examples.iter().map(|(_, v)| v))
                     .find(|example| c.is_valid(example))
                     .cloned()
-                    .unwrap_or_else(|| valid_value(&c, Direction::Request, seed)),
+                    .unwrap_or_else(|| valid_value(&c, &patterns, Direction::Request, seed)),
                 _ => media
                     .example
                     .clone()
@@ -181,10 +183,21 @@ pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequ
     }
 }
 
-fn valid_value(compiled: &SlotSchema<'_>, direction: Direction, seed: u64) -> Value {
+fn valid_value(
+    compiled: &SlotSchema<'_>,
+    patterns: &Patterns,
+    direction: Direction,
+    seed: u64,
+) -> Value {
     let mut last = Value::Null;
     for attempt in Attempt::sequence(seed) {
-        let value = generate(compiled.document(), compiled.schema(), direction, attempt);
+        let value = generate(
+            compiled.document(),
+            compiled.schema(),
+            patterns,
+            direction,
+            attempt,
+        );
         if compiled.is_valid(&value) {
             return value;
         }

@@ -3,7 +3,8 @@
 //! spec's promises. A rule's body that breaks the response schema is a bug
 //! in the fixture, answered as a 500 that says so, never sent as if valid.
 
-use super::failure::{self, Failure};
+use super::failure::Failure;
+use super::refuse::{self, fixture_broke_spec};
 use super::reply::Reply;
 use super::spec_error::Documented;
 use crate::behaviour::engine::{self, Answer, Outcome, Request};
@@ -11,7 +12,7 @@ use crate::behaviour::model::OperationBehaviour;
 use crate::behaviour::{Fixture, Store};
 use crate::contract::media::negotiate;
 use crate::spec::{Api, Operation};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// Runs the rules; `None` when no rule matched and the spec should answer.
@@ -34,7 +35,7 @@ pub fn behave(
                     .extra
                     .insert("collection".into(), Value::String(collection));
             }
-            let mut reply = failure::render(
+            let mut reply = refuse::render(
                 fixture,
                 failure,
                 request.method,
@@ -100,29 +101,5 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
     if !notes.is_empty() {
         reply.note = Some(notes.join("; "));
     }
-    reply
-}
-
-pub(super) fn fixture_broke_spec(
-    rule: &str,
-    status: u16,
-    errors: &[String],
-    operation: &str,
-) -> Reply {
-    let body = json!({
-        "type": "about:blank",
-        "title": "The fixture's answer breaks the spec",
-        "status": 500,
-        "detail": format!(
-            "fixture rule {rule} answered {status} for `{operation}` with a body the spec forbids: {}",
-            errors.join("; ")
-        ),
-        "errors": errors.iter().map(|e| Value::String(e.clone())).collect::<Vec<_>>(),
-    });
-    let mut reply = Reply::json(500, "application/problem+json", &body);
-    reply.note = Some(format!(
-        "fixture rule {rule} broke the spec: {}",
-        errors.join("; ")
-    ));
     reply
 }

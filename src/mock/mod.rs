@@ -1,10 +1,12 @@
 //! The mock server: a hyper service per API.
 //!
-//! Per request: admin prefix → CORS preflight → route → authenticate →
-//! parameters → body → behaviour (the fixture's rules and state) → respond
-//! from the spec when no rule applies. Refusals are rendered by [`failure`]
-//! in the API's own error shape: the fixture's rules, else the spec's
-//! documented error response ([`spec_error`]), else problem+json.
+//! Per request ([`pipeline`]): route → authenticate → parameters → body →
+//! fixture checks → behaviour (the fixture's rules and state) → respond
+//! from the spec when no rule applies; around it ([`server`]): the admin
+//! prefix, CORS, chaos, the journal and the log. Refusals ([`failure`]) are
+//! rendered by [`refuse`] in the API's own error shape: the fixture's
+//! rules, else the spec's documented error response ([`spec_error`]), else
+//! problem+json.
 
 pub mod admin;
 pub mod auth;
@@ -16,9 +18,13 @@ pub mod fault;
 pub mod form;
 pub mod journal;
 pub mod json_syntax;
+pub mod loaded;
 pub mod log;
+pub mod options;
 pub mod params;
 pub mod persist;
+pub mod pipeline;
+pub mod refuse;
 pub mod reload;
 pub mod reply;
 pub mod respond;
@@ -27,4 +33,5 @@ pub mod server;
 pub mod spec_error;
 pub mod violation;
 
-pub use server::{MockOptions, MockService, RunningMock};
+pub use options::MockOptions;
+pub use server::{MockService, RunningMock};

@@ -12,7 +12,7 @@ use super::failure::Failure;
 use super::reply::Reply;
 use crate::behaviour::ErrorKind;
 use crate::contract::media::negotiate;
-use crate::generate::{Attempt, generate};
+use crate::generate::{Attempt, Patterns, generate};
 use crate::spec::operation::{MediaType, ResponseSpec, StatusKey};
 use crate::spec::{Api, Direction, Operation};
 use bytes::Bytes;
@@ -51,10 +51,13 @@ impl Prefer {
     }
 }
 
-/// Built bodies, by operation, status, media type and example.
+/// Built bodies, by operation, status, media type and example, and the
+/// generators of the spec's patterns they were drawn with: what the loaded
+/// spec's answers are built from, kept until a reload replaces it.
 #[derive(Default)]
 pub struct BodyCache {
     bodies: RwLock<HashMap<String, CachedBody>>,
+    pub(super) patterns: Patterns,
 }
 
 impl BodyCache {
@@ -101,7 +104,7 @@ pub fn respond(
     // HTTP forbids a body on these, whatever the spec documents.
     if spec.media.is_empty() || crate::contract::has_no_body(status) {
         let mut reply = Reply::empty(status);
-        add_headers(api, spec, &mut reply, seed);
+        add_headers(api, spec, &mut reply, &cache.patterns, seed);
         return Ok(reply);
     }
     let media = negotiate(&spec.media, accept).ok_or_else(|| {
@@ -122,7 +125,14 @@ pub fn respond(
         prefer.example.as_deref().unwrap_or("")
     );
     let body = cache.get_or_build(key, || {
-        build_body(api, operation, media, prefer.example.as_deref(), seed)
+        build_body(
+            api,
+            operation,
+            media,
+            prefer.example.as_deref(),
+            cache,
+            seed,
+        )
     });
     let content_type = if media.name.contains('*') {
         "application/json"
@@ -131,7 +141,7 @@ pub fn respond(
     };
     let mut reply = Reply::bytes(status, content_type, body.bytes);
     reply.note = body.note;
-    add_headers(api, spec, &mut reply, seed);
+    add_headers(api, spec, &mut reply, &cache.patterns, seed);
     Ok(reply)
 }
 
@@ -154,7 +164,7 @@ pub fn body_for(
         operation.pointer, media.name
     );
     let body = cache.get_or_build(key, || {
-        let built = build_body(api, operation, media, None, seed);
+        let built = build_body(api, operation, media, None, cache, seed);
         let bytes = match serde_json::from_slice(&built.bytes) {
             Ok(value) => to_bytes(&shape(value)),
             Err(_) => built.bytes,
@@ -186,6 +196,7 @@ fn build_body(
     operation: &Operation,
     media: &MediaType,
     example: Option<&str>,
+    cache: &BodyCache,
     seed: u64,
 ) -> CachedBody {
     let compiled = media.schema.as_ref().map(|slot| api.compiled(slot));
@@ -231,6 +242,7 @@ fn build_body(
         let value = generate(
             compiled.document(),
             compiled.schema(),
+            &cache.patterns,
             Direction::Response,
             attempt,
         );
@@ -251,7 +263,13 @@ fn build_body(
     }
 }
 
-pub(super) fn add_headers(api: &Api, spec: &ResponseSpec, reply: &mut Reply, seed: u64) {
+pub(super) fn add_headers(
+    api: &Api,
+    spec: &ResponseSpec,
+    reply: &mut Reply,
+    patterns: &Patterns,
+    seed: u64,
+) {
     // A redirect is only followed with its `Location`, documented as
     // optional or not.
     let redirect = (300..400).contains(&reply.status);
@@ -266,6 +284,7 @@ pub(super) fn add_headers(api: &Api, spec: &ResponseSpec, reply: &mut Reply, see
                 Ok(c) => generate(
                     c.document(),
                     c.schema(),
+                    patterns,
                     Direction::Response,
                     Attempt {
                         seed,

@@ -1,19 +1,19 @@
-//! The pipeline and the hyper plumbing around it.
+//! The mock service: the layers around the pipeline (admin API, CORS,
+//! chaos, journal, log, a mutant's answer fault), hot swapping of what is
+//! loaded, and the hyper plumbing. The pipeline itself is `pipeline`.
 
 use super::admin::{self, Admin};
-use super::behave::behave;
-use super::failure::{self, Failure};
+use super::failure::Failure;
 use super::fault::ChaosAction;
 use super::journal::{Entry, Journal};
-use super::params::{self, RawParameters};
+use super::loaded::Loaded;
+use super::options::MockOptions;
+use super::params;
+use super::pipeline::{self, Stages, all_methods, base_url};
+use super::refuse;
 use super::reply::Reply;
-use super::respond::{self, BodyCache, Prefer, respond};
-use super::spec_error::Documented;
-use super::violation::Violation;
-use super::{auth, body, cors, log};
-use crate::behaviour::engine::{
-    Identity, Request as BehaviourRequest, check, identify, session_name,
-};
+use super::{cors, log};
+use crate::behaviour::engine::session_name;
 use crate::behaviour::{ErrorKind, Fixture, Store};
 use crate::spec::{Api, Route};
 use arc_swap::ArcSwap;
@@ -29,58 +29,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
-/// How a mock behaves beyond its spec and fixture.
-#[derive(Debug, Clone)]
-pub struct MockOptions {
-    /// Name shown in the log, e.g. `mittwald`.
-    pub label: String,
-    pub cors: bool,
-    pub quiet: bool,
-    /// Seed for generated bodies: the same seed gives the same bodies.
-    pub seed: u64,
-    /// Largest request body accepted, in bytes (413 above).
-    pub body_limit: usize,
-    /// How many recent requests the admin API remembers.
-    pub journal_size: usize,
-    /// How long a client may take to send its headers, and then its body;
-    /// a slow client is cut off and nobody else waits for it.
-    pub read_timeout: Duration,
-    /// Connections served at once; more wait to be accepted.
-    pub max_connections: usize,
-    /// Told of every request that may have changed the state (for
-    /// `--state-file`); shared by all the APIs of one server.
-    pub changed: Option<Arc<tokio::sync::Notify>>,
-    /// The one contract-breaking fault of a mutant (`serve --mutant`).
-    pub fault: Option<super::fault::Fault>,
-    /// Random failures, resets and latency (`serve --fault`, `--latency`).
-    pub chaos: super::fault::Chaos,
-    /// Items per session and sessions kept (`--max-items`, `--max-sessions`).
-    pub limits: crate::behaviour::store::StoreLimits,
-}
-
-impl Default for MockOptions {
-    fn default() -> Self {
-        Self {
-            label: "mock".into(),
-            cors: true,
-            quiet: true,
-            seed: 0,
-            body_limit: 10 * 1024 * 1024,
-            journal_size: 1000,
-            read_timeout: Duration::from_secs(10),
-            max_connections: 1024,
-            changed: None,
-            fault: None,
-            chaos: super::fault::Chaos::default(),
-            limits: crate::behaviour::store::StoreLimits::default(),
-        }
-    }
-}
-
 /// One API served: what it was loaded from, its options and its state.
 pub struct MockService {
-    /// Swapped whole on hot reload; each request keeps the version it started with.
-    /// Swapped whole on reload; read without a lock on every request.
+    /// Swapped whole on hot reload, read without a lock on every request;
+    /// each request keeps the version it started with.
     loaded: ArcSwap<Loaded>,
     pub options: MockOptions,
     /// Per-session state of the fixture's collections.
@@ -88,36 +40,8 @@ pub struct MockService {
     journal: Journal,
     /// Counts requests that may have changed the store, for `--state-file`.
     changes: std::sync::atomic::AtomicU64,
-}
-
-/// A spec and fixture as loaded, with what is derived from them.
-pub struct Loaded {
-    pub api: Arc<Api>,
-    pub fixture: Arc<Fixture>,
-    cache: BodyCache,
-    exposed_headers: String,
-}
-
-impl Loaded {
-    fn new(api: Arc<Api>, fixture: Arc<Fixture>) -> Self {
-        let exposed_headers = cors::exposed_headers(&api);
-        Self {
-            api,
-            fixture,
-            cache: BodyCache::default(),
-            exposed_headers,
-        }
-    }
-
-    /// Collection names and keys: state survives a reload only if these stay.
-    fn state_shape(&self) -> Vec<(String, String)> {
-        self.fixture
-            .model
-            .collections
-            .iter()
-            .map(|c| (c.name.clone(), c.key.clone()))
-            .collect()
-    }
+    /// The pipeline's stages as a mutant sets them.
+    pub(super) stages: Stages,
 }
 
 /// What a reload did to the stored state.
@@ -139,6 +63,7 @@ impl MockService {
                 options.limits,
             ),
             journal: Journal::new(options.journal_size),
+            stages: Stages::for_fault(options.fault.as_ref()),
             options,
             changes: std::sync::atomic::AtomicU64::new(0),
         }
@@ -271,7 +196,7 @@ impl MockService {
                 )
             }
             Ok(bytes) => self.answer(&loaded, &parts, &bytes),
-            Err(BodyProblem::TooLarge) => failure::render(
+            Err(BodyProblem::TooLarge) => refuse::render(
                 &loaded.fixture,
                 Failure::new(
                     ErrorKind::PayloadTooLarge,
@@ -343,7 +268,12 @@ impl MockService {
         parts: &hyper::http::request::Parts,
         bytes: &[u8],
     ) -> Reply {
-        let mut reply = self.pipeline(loaded, parts, bytes);
+        let setup = pipeline::Setup {
+            options: &self.options,
+            store: &self.store,
+            stages: &self.stages,
+        };
+        let mut reply = pipeline::run(&setup, loaded, parts, bytes);
         if let Some(fault) = &self.options.fault
             && let Route::Found { operation, .. } =
                 loaded.api.route(&parts.method, parts.uri.path())
@@ -355,235 +285,6 @@ impl MockService {
         }
         reply
     }
-
-    fn pipeline(
-        &self,
-        loaded: &Loaded,
-        parts: &hyper::http::request::Parts,
-        bytes: &[u8],
-    ) -> Reply {
-        let api = &loaded.api;
-        let fixture = &loaded.fixture;
-        let method = &parts.method;
-        let path = parts.uri.path();
-        let headers = &parts.headers;
-        let refuse =
-            |failure: Failure| failure::render(fixture, failure, method.as_str(), path, None);
-
-        let route = api.route(method, path);
-        if self.options.cors
-            && cors::is_preflight(method, headers)
-            && !matches!(route, Route::Found { .. })
-        {
-            let allowed = match api.route(&hyper::Method::GET, path) {
-                Route::Found { .. } => all_methods(api, path),
-                Route::MethodNotAllowed { allowed } => {
-                    allowed.iter().map(|m| m.to_string()).collect()
-                }
-                Route::NotFound => Vec::new(),
-            };
-            return cors::preflight(headers, &allowed);
-        }
-        let (operation, path_params) = match route {
-            Route::Found { operation, params } => (operation, params),
-            Route::MethodNotAllowed { allowed } => {
-                let mut failure = Failure::new(
-                    ErrorKind::MethodNotAllowed,
-                    format!("`{method} {path}` is not an operation of this API"),
-                );
-                failure.allowed = allowed.iter().map(|m| m.to_string()).collect();
-                return refuse(failure);
-            }
-            Route::NotFound => {
-                if let Some(reply) = redirect_to_slash(loaded, parts) {
-                    return reply;
-                }
-                return refuse(Failure::new(
-                    ErrorKind::NotFound,
-                    format!("no path of this API matches `{path}`"),
-                ));
-            }
-        };
-
-        // From here on, refusals take the operation's documented error shape.
-        let documented = Documented {
-            api,
-            operation,
-            cache: &loaded.cache,
-            seed: self.options.seed,
-        };
-        let refuse = |failure: Failure| {
-            failure::render(fixture, failure, method.as_str(), path, Some(&documented))
-        };
-        let query = params::parse_query(parts.uri.query().unwrap_or(""));
-        let cookies = params::parse_cookies(headers);
-        let fault = self.options.fault.as_ref();
-        if let Some(Err(wanted)) = (!fault.is_some_and(|f| f.skips_auth()))
-            .then(|| auth::check(api, operation, headers, &query, &cookies))
-        {
-            let mut failure = Failure::new(
-                ErrorKind::Unauthorized,
-                format!(
-                    "`{}` needs credentials: {}",
-                    operation.id,
-                    wanted.join(", or ")
-                ),
-            );
-            failure.schemes = wanted;
-            return refuse(failure);
-        }
-        // The `no-auth` mutant serves everyone: no user is looked up either.
-        let checks_credentials = !fault.is_some_and(|f| f.skips_auth());
-        let user = match fixture
-            .model
-            .access
-            .as_ref()
-            .filter(|_| checks_credentials)
-            .map(|_| {
-                let offered = auth::offered(api, operation, headers, &query, &cookies);
-                identify(fixture, &self.store, headers, &offered)
-            }) {
-            None | Some(Identity::Anyone) => None,
-            Some(Identity::User(key)) => Some(key),
-            Some(Identity::Denied { reason, credential }) => {
-                let mut failure = Failure::new(
-                    ErrorKind::Unauthorized,
-                    format!(
-                        "`{}`: the credentials name no user ({})",
-                        operation.id,
-                        reason.as_str()
-                    ),
-                );
-                failure
-                    .extra
-                    .insert("reason".into(), reason.as_str().into());
-                failure.extra.insert("credential".into(), credential.into());
-                return refuse(failure);
-            }
-        };
-
-        let mut violations = Vec::new();
-        let raw = RawParameters {
-            path: &path_params,
-            query: &query,
-            headers,
-            cookies: &cookies,
-        };
-        let mut parameters = params::extract(api, operation, &raw, &mut violations);
-        if !fixture.conventions.ignore_invalid.is_empty() {
-            params::drop_ignored(&fixture.conventions, &mut parameters, &mut violations);
-        }
-        let content_type = headers
-            .get(hyper::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        let body = match body::check(api, operation, content_type, bytes, &mut violations) {
-            Ok(body) => body,
-            Err(failure) => return refuse(failure),
-        };
-        let behaviour = fixture.model.operations.get(&operation.id);
-        // Built only for an operation with rules: the spec-only path stays lean.
-        let request = behaviour.map(|_| BehaviourRequest {
-            method: method.as_str(),
-            path,
-            raw_query: &query,
-            headers,
-            path_params: &parameters.path,
-            query: &parameters.query,
-            header_params: &parameters.header,
-            cookies: &parameters.cookie,
-            body: body.as_ref(),
-            base_url: base_url(headers),
-            default_status: respond::default_response(operation).map_or(200, |r| r.status.code()),
-            user,
-        });
-        if let Some(behaviour) = behaviour.filter(|b| !b.checks.is_empty())
-            && let Some(request) = &request
-            && body.is_some()
-            && !violations
-                .iter()
-                .any(|v| v.location == "body" && v.field.is_empty())
-        {
-            let already: Vec<String> = violations
-                .iter()
-                .filter(|v| v.location == "body")
-                .map(|v| v.field.clone())
-                .collect();
-            for (field, message) in check(fixture, &self.store, behaviour, request, &already) {
-                violations.push(Violation::checked(field, message));
-            }
-        }
-        if !violations.is_empty() && !fault.is_some_and(|f| f.accepts_invalid(&operation.id)) {
-            return refuse(Failure::invalid(violations));
-        }
-
-        let prefer = Prefer::parse(headers);
-        // `Prefer: code=…` asks the spec, not the fixture, for an answer.
-        if prefer.code.is_none()
-            && let (Some(behaviour), Some(request)) = (behaviour, &request)
-            && let Some(reply) = behave(fixture, &self.store, &documented, behaviour, request)
-        {
-            return reply;
-        }
-        // 101 switches protocols, which only a request asking to upgrade may get.
-        if prefer.code.is_none()
-            && respond::default_response(operation).is_some_and(|r| r.status.code() == 101)
-            && !headers.contains_key(hyper::header::UPGRADE)
-        {
-            return refuse(Failure::invalid(vec![Violation::new(
-                "header",
-                Some("upgrade".into()),
-                String::new(),
-                "upgrade".into(),
-                "required".into(),
-                format!(
-                    "`{}` switches protocols (101): the request needs an `Upgrade` header",
-                    operation.id
-                ),
-            )]));
-        }
-        let accept = headers
-            .get(hyper::header::ACCEPT)
-            .and_then(|v| v.to_str().ok());
-        match respond(
-            api,
-            operation,
-            &prefer,
-            accept,
-            &loaded.cache,
-            self.options.seed,
-        ) {
-            Ok(reply) => reply,
-            Err(failure) => refuse(failure),
-        }
-    }
-}
-
-/// The answer to `/a/b` when only `/a/b/` is a path of the API and the
-/// fixture asks for a redirect: `Location` is the slashed path, with the
-/// query kept, as Django's `APPEND_SLASH` writes it.
-fn redirect_to_slash(loaded: &Loaded, parts: &hyper::http::request::Parts) -> Option<Reply> {
-    let redirect = loaded.fixture.conventions.trailing_slash.as_ref()?;
-    let path = parts.uri.path();
-    if path.ends_with('/') {
-        return None;
-    }
-    let slashed = format!("{path}/");
-    if matches!(loaded.api.route(&parts.method, &slashed), Route::NotFound) {
-        return None;
-    }
-    let mut location = slashed;
-    if let Some(query) = parts.uri.query() {
-        location.push('?');
-        location.push_str(query);
-    }
-    let mut reply = Reply::empty(redirect.status);
-    reply.headers.push(("location".into(), location));
-    for (name, value) in &redirect.headers {
-        reply
-            .headers
-            .push((name.to_ascii_lowercase(), value.clone()));
-    }
-    Some(reply)
 }
 
 /// The fixture's `headers`, on every answer of a path the API has.
@@ -623,35 +324,6 @@ fn add_convention_headers(loaded: &Loaded, parts: &hyper::http::request::Parts, 
             reply.headers.push((name.clone(), value));
         }
     }
-}
-
-/// `http://host` as the client addressed the mock.
-fn base_url(headers: &hyper::HeaderMap) -> String {
-    let host = headers
-        .get(hyper::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && !h.contains(['/', ' ']))
-        .unwrap_or("localhost");
-    let mut url = String::with_capacity("http://".len() + host.len());
-    url.push_str("http://");
-    url.push_str(host);
-    url
-}
-
-fn all_methods(api: &Api, path: &str) -> Vec<String> {
-    [
-        hyper::Method::GET,
-        hyper::Method::POST,
-        hyper::Method::PUT,
-        hyper::Method::PATCH,
-        hyper::Method::DELETE,
-    ]
-    .into_iter()
-    .filter(
-        |m| matches!(api.route(m, path), Route::Found { operation, .. } if operation.method == m),
-    )
-    .map(|m| m.to_string())
-    .collect()
 }
 
 fn into_response(reply: Reply, head: bool) -> Response<Full<Bytes>> {

@@ -54,7 +54,13 @@ pub fn answer(
     };
     if spec.media.is_empty() {
         let mut reply = Reply::empty(status);
-        respond::add_headers(documented.api, spec, &mut reply, documented.seed);
+        respond::add_headers(
+            documented.api,
+            spec,
+            &mut reply,
+            &documented.cache.patterns,
+            documented.seed,
+        );
         return Some(reply);
     }
     let media = crate::contract::media::negotiate(&spec.media, None)?;
@@ -97,7 +103,13 @@ pub fn answer(
         };
         Reply::json(status, content_type, &body)
     };
-    respond::add_headers(documented.api, spec, &mut reply, documented.seed);
+    respond::add_headers(
+        documented.api,
+        spec,
+        &mut reply,
+        &documented.cache.patterns,
+        documented.seed,
+    );
     Some(reply)
 }
 

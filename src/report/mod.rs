@@ -107,6 +107,9 @@ pub struct Failure {
     pub message: String,
     pub expected: Option<Value>,
     pub actual: Option<Value>,
+    /// The scenario file's line of the expectation that did not hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 /// What was checked. Reports write it as text (`status`, `header x-total`,
@@ -197,6 +200,7 @@ impl Failure {
             message: message.into(),
             expected: None,
             actual: None,
+            line: None,
         }
     }
 

@@ -191,9 +191,13 @@ fn describe_step(
 }
 
 fn describe_failure(out: &mut String, p: &Paint, failure: &Failure) {
+    let line = failure
+        .line
+        .map(|line| p.paint(DIM, &format!(" (line {line})")))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "    {} {}: {}",
+        "    {} {}{line}: {}",
         p.paint(RED, "✗"),
         p.paint(BOLD, &visible(&failure.check.to_string())),
         visible(&failure.message)

@@ -9,6 +9,14 @@ use serde_json::Value;
 
 /// Every expectation that does not hold, in the order written.
 pub fn check(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
+    let mut failures = check_unplaced(expect, response);
+    for failure in &mut failures {
+        failure.line = expect.lines.get(&failure.check.to_string()).copied();
+    }
+    failures
+}
+
+fn check_unplaced(expect: &Expectation, response: &Incoming) -> Vec<Failure> {
     let mut failures = Vec::new();
     if !expect.status.is_empty() && !expect.status.contains(&response.status) {
         let wanted: Vec<String> = expect.status.iter().map(u16::to_string).collect();

@@ -162,6 +162,9 @@ pub struct Expectation {
     pub templated: bool,
     /// The `${…}` it uses, for the check that each is defined before use.
     pub references: Vec<variables::Reference>,
+    /// The file's line of each expectation, by what a failure of it names
+    /// as its check (`status`, `header location`, `json /id`, `body`).
+    pub lines: std::collections::HashMap<String, usize>,
 }
 
 /// A scenario file that cannot be used.

@@ -5,8 +5,8 @@
 use super::matcher::{self, FillError, holds_reference, to_pointer};
 use super::variables::{Reference, Variables, references};
 use super::*;
-use crate::behaviour::parse_model::parse_duration;
 use crate::source::SourceDocument;
+use crate::source::parse_duration;
 use crate::source::reader::escape;
 use serde_json::{Map, Value};
 
@@ -214,19 +214,16 @@ impl Reader<'_> {
             Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
             Some(_) => return Err(self.invalid(&format!("{pointer}/name"), "a name is text")),
         };
-        let tags = match map.get("tags") {
-            None => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    t.as_str().map(str::to_string).ok_or_else(|| {
-                        self.invalid(&format!("{pointer}/tags/{i}"), "a tag is text")
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(self.invalid(&format!("{pointer}/tags"), "`tags` is a list")),
-        };
+        let tags = self.read_items(
+            map.get("tags"),
+            &format!("{pointer}/tags"),
+            "`tags` is a list",
+            |tag, at| {
+                tag.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| self.invalid(&at, "a tag is text"))
+            },
+        )?;
         let vars = self.read_entries(
             map.get("vars"),
             &format!("{pointer}/vars"),
@@ -501,15 +498,11 @@ impl Reader<'_> {
         match value {
             None => Ok(Vec::new()),
             Some(Value::String(one)) => Ok(vec![one.clone()]),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::String(text) => Ok(text.clone()),
-                    _ => Err(self.invalid(&format!("{pointer}/{i}"), format!("a list of {what}"))),
-                })
-                .collect(),
-            Some(_) => Err(self.invalid(pointer, format!("a list of {what}"))),
+            other => self.read_items(other, pointer, &format!("a list of {what}"), |item, at| {
+                item.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| self.invalid(&at, format!("a list of {what}")))
+            }),
         }
     }
 
@@ -634,7 +627,42 @@ impl Reader<'_> {
         let mut expectation = Expectation::parse(&Value::Object(condition))
             .map_err(|(inner, message)| self.invalid(&format!("{pointer}{inner}"), message))?;
         expectation.references = refs;
+        expectation.lines = self.expectation_lines(map, pointer);
         Ok(expectation)
+    }
+
+    /// The line of each expectation in the block at `pointer`, keyed as
+    /// its failures name their check.
+    fn expectation_lines(
+        &self,
+        block: &Map<String, Value>,
+        pointer: &str,
+    ) -> std::collections::HashMap<String, usize> {
+        let mut places = Vec::new();
+        for key in ["status", "body", "body_contains"] {
+            if block.contains_key(key) {
+                places.push((key.to_string(), format!("{pointer}/{key}")));
+            }
+        }
+        for (group, check) in [("headers", "header"), ("json", "json")] {
+            if let Some(Value::Object(entries)) = block.get(group) {
+                for name in entries.keys() {
+                    let shown = if group == "headers" {
+                        name.to_ascii_lowercase()
+                    } else {
+                        name.clone()
+                    };
+                    places.push((
+                        format!("{check} {shown}"),
+                        format!("{pointer}/{group}/{}", escape(name)),
+                    ));
+                }
+            }
+        }
+        places
+            .into_iter()
+            .filter_map(|(check, at)| Some((check, self.document.locate(&at).line?)))
+            .collect()
     }
 
     fn captures(
@@ -819,7 +847,13 @@ impl Expectation {
         let mut out = self.clone();
         for (name, m) in &mut out.headers {
             if name.contains('$') {
-                *name = vars.fill_string(name)?.to_ascii_lowercase();
+                let filled = vars.fill_string(name)?.to_ascii_lowercase();
+                rekey(
+                    &mut out.lines,
+                    &format!("header {name}"),
+                    &format!("header {filled}"),
+                );
+                *name = filled;
             }
             *m = m.filled(vars)?;
         }
@@ -828,13 +862,26 @@ impl Expectation {
         }
         for (path, pointer, m) in &mut out.json {
             if path.contains('$') {
-                *path = vars.fill_string(path)?;
-                *pointer = to_pointer(path).ok_or_else(|| FillError::Path(path.clone()))?;
+                let filled = vars.fill_string(path)?;
+                *pointer = to_pointer(&filled).ok_or_else(|| FillError::Path(filled.clone()))?;
+                rekey(
+                    &mut out.lines,
+                    &format!("json {path}"),
+                    &format!("json {filled}"),
+                );
+                *path = filled;
             }
             *m = m.filled(vars)?;
         }
         out.templated = false;
         Ok(std::borrow::Cow::Owned(out))
+    }
+}
+
+/// Moves the line of the check named `from` to the name `to`.
+fn rekey(lines: &mut std::collections::HashMap<String, usize>, from: &str, to: &str) {
+    if let Some(line) = lines.remove(from) {
+        lines.insert(to.to_string(), line);
     }
 }
 

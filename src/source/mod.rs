@@ -4,11 +4,13 @@
 pub mod atomic_file;
 pub mod diagnostic;
 mod document;
+mod duration;
 mod location;
 pub mod reader;
 pub mod yaml;
 
 pub use document::{SourceDocument, SourceError};
+pub use duration::parse_duration;
 pub use location::SourceLocation;
 
 /// The first key of `map` not in `known`, in file order. `x-…` keys are

@@ -101,6 +101,42 @@ impl<'a, E: Invalid> Reader<'a, E> {
             .collect()
     }
 
+    /// Each item of the optional list at `pointer` read by `read`, which is
+    /// given the item and its pointer; `not_a_list` is the complaint when
+    /// it is something else.
+    pub fn read_items<'v, T>(
+        &self,
+        value: Option<&'v Value>,
+        pointer: &str,
+        not_a_list: &str,
+        mut read: impl FnMut(&'v Value, String) -> Result<T, E>,
+    ) -> Result<Vec<T>, E> {
+        match value {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| read(item, format!("{pointer}/{i}")))
+                .collect(),
+            Some(_) => Err(self.invalid(pointer, not_a_list)),
+        }
+    }
+
+    /// The optional text at `pointer`; `not_text` is the complaint when it
+    /// is something else.
+    pub fn text(
+        &self,
+        value: Option<&Value>,
+        pointer: &str,
+        not_text: &str,
+    ) -> Result<Option<String>, E> {
+        match value {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(self.invalid(pointer, not_text)),
+        }
+    }
+
     /// The optional mapping at `pointer`, as written (empty when absent or
     /// `null`).
     pub fn object(

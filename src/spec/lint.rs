@@ -7,7 +7,7 @@
 //! schema position of the document once, which is cheap next to compiling,
 //! and names the first mistake with its pointer.
 
-use super::load::escape;
+use crate::source::reader::escape;
 use serde_json::{Map, Value};
 
 const TYPES: [&str; 7] = [

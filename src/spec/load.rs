@@ -244,7 +244,7 @@ fn substitute_defaults(url: &str, variables: Option<&Value>) -> String {
     out
 }
 
-pub(super) use crate::source::reader::escape;
+use crate::source::reader::escape;
 
 struct Reader<'a> {
     root: &'a Value,

@@ -147,16 +147,11 @@ impl Overlay {
                     "an action needs `update` (a value to merge) or `remove: true`",
                 ));
             }
-            let description = match map.get("description") {
-                None => None,
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(_) => {
-                    return Err(invalid(
-                        &format!("{pointer}/description"),
-                        "`description` is text",
-                    ));
-                }
-            };
+            let description = reader.text(
+                map.get("description"),
+                &format!("{pointer}/description"),
+                "`description` is text",
+            )?;
             actions.push(Action {
                 target_text: target_text.clone(),
                 target,

@@ -20,7 +20,7 @@
 //! `x-` extensions are kept where they are. What cannot be carried over is
 //! a warning with its pointer into the 2.0 file, so it names that file's line.
 
-use super::load::escape;
+use crate::source::reader::escape;
 use serde_json::{Map, Value, json};
 
 /// A note on something the conversion could not carry over exactly.
