@@ -45,6 +45,12 @@ async fn datallog_needs_both_auth_headers() {
 async fn datallog_errors_use_its_exact_messages() {
     let (mock, api) = start_bundled("datallog").await;
     let cases = [
+        // No body at all: every required field is missing (it used to say
+        // "Missing required field(s): " with an empty list).
+        (
+            serde_json::Value::Null,
+            json!({"error": "Missing required field(s): region, docker_version, name"}),
+        ),
         (
             json!({"region": "us-east-1", "docker_version": "python-3.10"}),
             json!({"error": "Missing required field(s): name"}),
@@ -73,12 +79,17 @@ async fn datallog_errors_use_its_exact_messages() {
         .and_then(|m| m.schema.as_ref())
         .expect("400 schema");
     for (body, expected) in cases {
+        let sent = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
         let answer = send(
             mock.addr,
             "POST",
             "/api/create-project",
             &DATALLOG_AUTH,
-            body.to_string().as_bytes(),
+            sent.as_bytes(),
         )
         .await;
         assert_eq!(answer.status, 400, "{body}");

@@ -207,3 +207,124 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     // Nothing is accepted any more.
     assert!(TcpStream::connect(addr).is_err());
 }
+
+/// Sends `raw` on a fresh connection (half-closing it when `close_write`);
+/// what came back within a few seconds.
+async fn exchange(addr: SocketAddr, raw: Vec<u8>, close_write: bool) -> String {
+    tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).expect("connects");
+        stream.write_all(&raw).expect("written");
+        if close_write {
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+        }
+        read_all(&mut stream, Duration::from_secs(3))
+    })
+    .await
+    .expect("joined")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protocol_mistakes_get_400_and_an_oversized_body_413_before_it_is_sent() {
+    let mock = datallog(MockOptions {
+        body_limit: 4096,
+        ..options()
+    })
+    .await;
+    let addr = mock.addr;
+    let no_host = exchange(
+        addr,
+        b"GET /api/list-regions HTTP/1.1\r\nconnection: close\r\n\r\n".to_vec(),
+        false,
+    )
+    .await;
+    assert!(no_host.starts_with("HTTP/1.1 400"), "{no_host}");
+    assert!(no_host.contains("Host"), "{no_host}");
+    let chunked = |body: &str| {
+        format!(
+            "POST /api/create-project HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n{body}"
+        )
+        .into_bytes()
+    };
+    for (what, body, close_write) in [
+        (
+            "a chunk size that is no number",
+            "zz\r\n{}\r\n0\r\n\r\n",
+            false,
+        ),
+        ("a connection that ends mid-chunk", "10\r\n{\"na", true),
+    ] {
+        let answer = exchange(addr, chunked(body), close_write).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{what}: {answer}");
+    }
+    // Asked to confirm first, the mock refuses at once: no `100 Continue`
+    // for a body it would refuse anyway.
+    let expecting = exchange(
+        addr,
+        b"POST /api/create-project HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nexpect: 100-continue\r\ncontent-length: 5000\r\nconnection: close\r\n\r\n".to_vec(),
+        false,
+    )
+    .await;
+    assert!(expecting.starts_with("HTTP/1.1 413"), "{expecting}");
+    assert!(!expecting.contains("100 Continue"), "{expecting}");
+    // And the mock still answers.
+    let answer = common::send(addr, "GET", "/api/create-project", &[], b"").await;
+    assert_eq!(answer.status, 405);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_page_can_neither_read_nor_change_the_admin_api() {
+    let mock = datallog(options()).await;
+    let addr = mock.addr;
+    // Read from another origin: answered (curl is not a page), but with no
+    // CORS headers, so a browser keeps the answer from the page.
+    let read = exchange(
+        addr,
+        b"GET /__understudy/sessions HTTP/1.1\r\nhost: 127.0.0.1\r\norigin: http://evil.example\r\nconnection: close\r\n\r\n".to_vec(),
+        false,
+    )
+    .await;
+    assert!(read.starts_with("HTTP/1.1 200"), "{read}");
+    assert!(
+        !read.to_ascii_lowercase().contains("access-control-allow"),
+        "{read}"
+    );
+    // A name that resolves here (DNS rebinding) is not a loopback name.
+    let rebound = exchange(
+        addr,
+        b"GET /__understudy/state HTTP/1.1\r\nhost: evil.example:4010\r\nconnection: close\r\n\r\n"
+            .to_vec(),
+        false,
+    )
+    .await;
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    // A form or text post, which a page may send without asking first.
+    let reset = exchange(
+        addr,
+        b"POST /__understudy/reset?all=true HTTP/1.1\r\nhost: localhost\r\ncontent-type: text/plain\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
+        false,
+    )
+    .await;
+    assert!(reset.starts_with("HTTP/1.1 415"), "{reset}");
+    let json_reset = common::send_json(
+        addr,
+        "POST",
+        "/__understudy/reset?all=true",
+        &[],
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(json_reset.status, 200, "the tools' own calls still work");
+    // The API itself keeps its CORS answers for pages.
+    let api = common::send(
+        addr,
+        "GET",
+        "/api/create-project",
+        &[("origin", "http://localhost:3000")],
+        b"",
+    )
+    .await;
+    assert_eq!(
+        api.header("access-control-allow-origin"),
+        Some("http://localhost:3000")
+    );
+}

@@ -83,7 +83,7 @@ fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Stri
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: x\r\nx-access-token: mock-token\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nhost: localhost\r\nx-access-token: mock-token\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
     if stream.write_all(request.as_bytes()).is_err() {

@@ -34,6 +34,21 @@ pub fn is_admin_path(path: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
+/// Whether a `Host` header names this machine: `localhost` (or a name
+/// under `.localhost`), a 127.x.x.x address or `[::1]`, with any port.
+pub fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// What the admin API needs from the mock.
 pub struct Admin<'a> {
     pub fixture: &'a Arc<Fixture>,
@@ -54,6 +69,32 @@ pub fn handle(
 ) -> Reply {
     if !peer.is_some_and(|p| p.ip().is_loopback() || p.ip().to_canonical().is_loopback()) {
         return error(403, "the admin API answers loopback clients only");
+    }
+    // A web page the developer has open may be served from a name that
+    // resolves to this machine (DNS rebinding): its requests carry that
+    // name, not a loopback one.
+    let host = headers
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    if !host.is_some_and(is_loopback_host) {
+        return error(
+            403,
+            "the admin API answers requests addressed to localhost or a loopback address only",
+        );
+    }
+    // A page may post a form or text to any address without asking first;
+    // a JSON body it may only send after a CORS preflight, which the admin
+    // API never grants. So whatever changes state must say it sends JSON.
+    let reads = *method == hyper::Method::GET || *method == hyper::Method::HEAD;
+    let sends_json = headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| crate::contract::media::essence(t) == "application/json");
+    if !reads && !sends_json {
+        return error(
+            415,
+            "admin calls that change state need `Content-Type: application/json`",
+        );
     }
     let param = |name: &str| {
         query
@@ -199,7 +240,8 @@ mod tests {
             journal: &journal,
             base_url: "http://localhost".into(),
         };
-        let headers = hyper::HeaderMap::new();
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert(hyper::header::HOST, "127.0.0.1:4010".parse().expect("host"));
         let ask = |peer: Option<SocketAddr>| {
             handle(
                 &admin,
@@ -219,5 +261,31 @@ mod tests {
         assert_eq!(ask(None), 403);
         assert_eq!(ask(Some(mapped)), 200);
         assert_eq!(ask(Some(local)), 200);
+    }
+
+    #[test]
+    fn only_names_of_this_machine_may_address_it() {
+        for host in [
+            "localhost",
+            "localhost:4010",
+            "LOCALHOST.",
+            "app.localhost:3000",
+            "127.0.0.1",
+            "127.1.2.3:80",
+            "[::1]:4010",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:4010",
+            "localhost.evil.example",
+            "0.0.0.0:4010",
+            "10.0.0.1",
+            "[::2]:80",
+            "",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 }

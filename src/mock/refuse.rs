@@ -32,6 +32,8 @@ pub fn render(
         .iter()
         .filter(|v| v.keyword == "required" && v.pointer.is_empty())
         .map(|v| v.field.as_str())
+        // A body that is required but absent names no field.
+        .filter(|field| !field.is_empty())
         .collect();
     let mut context = json!({
         "status": status,

@@ -166,11 +166,31 @@ impl MockService {
     ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, incoming) = request.into_parts();
-        let read = Limited::new(incoming, self.options.body_limit).collect();
-        let body = match tokio::time::timeout(self.options.read_timeout, read).await {
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(_)) => Err(BodyProblem::TooLarge),
-            Err(_) => Err(BodyProblem::TooSlow),
+        let declared = parts
+            .headers
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = if parts.version == hyper::Version::HTTP_11
+            && !parts.headers.contains_key(hyper::header::HOST)
+        {
+            Err(BodyProblem::NoHost)
+        } else if declared.is_some_and(|length| length > self.options.body_limit as u64) {
+            // Refused before reading: a client that sent `Expect:
+            // 100-continue` gets 413 instead of being asked to send it.
+            Err(BodyProblem::TooLarge)
+        } else {
+            let read = Limited::new(incoming, self.options.body_limit).collect();
+            match tokio::time::timeout(self.options.read_timeout, read).await {
+                Ok(Ok(collected)) => Ok(collected.to_bytes()),
+                Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                    Err(BodyProblem::TooLarge)
+                }
+                // Bad chunk sizes, oversized chunk extensions or trailers,
+                // a connection that ends mid-chunk.
+                Ok(Err(_)) => Err(BodyProblem::Malformed),
+                Err(_) => Err(BodyProblem::TooSlow),
+            }
         };
         let loaded = self.current();
         let path = parts.uri.path().to_string();
@@ -206,29 +226,32 @@ impl MockService {
                 &path,
                 None,
             ),
-            Err(BodyProblem::TooSlow) => {
-                let mut reply = Reply::json(
-                    408,
-                    "application/problem+json",
-                    &serde_json::json!({
-                        "type": "about:blank",
-                        "title": "Request Timeout",
-                        "status": 408,
-                        "detail": format!(
-                            "the body did not arrive within {} ms",
-                            self.options.read_timeout.as_millis()
-                        ),
-                    }),
-                );
-                reply.headers.push(("connection".into(), "close".into()));
-                reply
-            }
+            Err(BodyProblem::TooSlow) => protocol_error(
+                408,
+                "Request Timeout",
+                format!(
+                    "the body did not arrive within {} ms",
+                    self.options.read_timeout.as_millis()
+                ),
+            ),
+            Err(BodyProblem::Malformed) => protocol_error(
+                400,
+                "Bad Request",
+                "the body is not well-formed HTTP/1.1 (chunked encoding)".into(),
+            ),
+            Err(BodyProblem::NoHost) => protocol_error(
+                400,
+                "Bad Request",
+                "an HTTP/1.1 request needs a `Host` header".into(),
+            ),
         };
         // Reads count too: readiness may go by the number of reads.
         if !is_admin || parts.method != hyper::Method::GET {
             self.note_change();
         }
-        if self.options.cors {
+        // The admin API is for this machine's tools, never for a page in a
+        // browser: it gets no CORS headers, so no other origin reads it.
+        if self.options.cors && !is_admin {
             cors::decorate(&mut reply, &parts.headers, &loaded.exposed_headers);
         }
         if !is_admin {
@@ -378,6 +401,25 @@ fn chaos_roll() -> f64 {
 enum BodyProblem {
     TooLarge,
     TooSlow,
+    Malformed,
+    NoHost,
+}
+
+/// An answer to a request HTTP itself refuses, before any API sees it; the
+/// connection is closed, since what follows on it cannot be trusted.
+fn protocol_error(status: u16, title: &str, detail: String) -> Reply {
+    let mut reply = Reply::json(
+        status,
+        "application/problem+json",
+        &serde_json::json!({
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }),
+    );
+    reply.headers.push(("connection".into(), "close".into()));
+    reply
 }
 
 /// Accepts connections on `listener` and serves them until the task is dropped.
