@@ -10,6 +10,23 @@
 //! /results: {length: {gte: 1}, every: {contains: {is_removed: false}}}
 //! /deleted_at: {absent: true}
 //! ```
+//!
+//! Each predicate keeps its reading, its evaluation and its description in
+//! one file (`equality`, `contains`, `regex`, `kind`, `length`, `presence`,
+//! `compare`, `every`); this one dispatches to them, and holds the
+//! combinators (`not`, several predicates together) and what is shared.
+
+mod compare;
+mod contains;
+mod equality;
+mod every;
+mod kind;
+mod length;
+mod presence;
+mod regex;
+
+pub use compare::Comparison;
+pub use kind::{Format, ValueType};
 
 use super::variables::{VarError, Variables};
 use serde_json::Value;
@@ -23,7 +40,7 @@ pub enum Matcher {
     /// Strings: a substring; objects: these keys match; arrays: each
     /// expected item matches some item.
     Contains(Value),
-    Regex(regex::Regex),
+    Regex(::regex::Regex),
     /// A pattern with `${…}` in it: compiled once its variables are known.
     RegexTemplate(String),
     Type(ValueType),
@@ -37,137 +54,6 @@ pub enum Matcher {
     Every(Box<Matcher>),
     Not(Box<Matcher>),
     All(Vec<Matcher>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueType {
-    String,
-    Number,
-    Integer,
-    Boolean,
-    Object,
-    Array,
-    Null,
-}
-
-impl ValueType {
-    pub fn name(self) -> &'static str {
-        match self {
-            ValueType::String => "string",
-            ValueType::Number => "number",
-            ValueType::Integer => "integer",
-            ValueType::Boolean => "boolean",
-            ValueType::Object => "object",
-            ValueType::Array => "array",
-            ValueType::Null => "null",
-        }
-    }
-
-    pub fn of(value: &Value) -> ValueType {
-        match value {
-            Value::String(_) => ValueType::String,
-            Value::Number(n) if n.is_i64() || n.is_u64() => ValueType::Integer,
-            Value::Number(_) => ValueType::Number,
-            Value::Bool(_) => ValueType::Boolean,
-            Value::Object(_) => ValueType::Object,
-            Value::Array(_) => ValueType::Array,
-            Value::Null => ValueType::Null,
-        }
-    }
-
-    fn parse(name: &str) -> Option<ValueType> {
-        Some(match name {
-            "string" => ValueType::String,
-            "number" => ValueType::Number,
-            "integer" => ValueType::Integer,
-            "boolean" => ValueType::Boolean,
-            "object" => ValueType::Object,
-            "array" => ValueType::Array,
-            "null" => ValueType::Null,
-            _ => return None,
-        })
-    }
-}
-
-/// String formats worth asserting on across implementations (ids and
-/// timestamps differ between a mock and the real service; their form does not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Uuid,
-    DateTime,
-    Date,
-    Uri,
-    Email,
-}
-
-impl Format {
-    /// Whether `text` has this format.
-    pub fn holds(self, text: &str) -> bool {
-        match self {
-            // With or without hyphens: services print UUIDs both ways
-            // (Waldur writes 32 hex digits).
-            Format::Uuid => {
-                matches!(text.len(), 32 | 36)
-                    && crate::behaviour::uuid_text::canonical(text).is_some()
-            }
-            Format::DateTime => {
-                crate::behaviour::clock::parse_timestamp(text).is_some() && text.contains('T')
-            }
-            Format::Date => {
-                text.len() == 10
-                    && crate::behaviour::clock::parse_timestamp(&format!("{text}T00:00:00Z"))
-                        .is_some()
-            }
-            Format::Uri => {
-                let Some((scheme, rest)) = text.split_once(':') else {
-                    return false;
-                };
-                !rest.is_empty()
-                    && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && scheme
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-            }
-            Format::Email => text.split_once('@').is_some_and(|(user, host)| {
-                !user.is_empty() && host.contains('.') && !host.starts_with('.')
-            }),
-        }
-    }
-
-    const ALL: [(&'static str, Format); 5] = [
-        ("uuid", Format::Uuid),
-        ("date-time", Format::DateTime),
-        ("date", Format::Date),
-        ("uri", Format::Uri),
-        ("email", Format::Email),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, f)| *f == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("?")
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-}
-
-impl Comparison {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Comparison::Gt => ">",
-            Comparison::Gte => ">=",
-            Comparison::Lt => "<",
-            Comparison::Lte => "<=",
-        }
-    }
 }
 
 const KEYWORDS: [&str; 14] = [
@@ -191,89 +77,130 @@ pub fn parse(value: &Value) -> Result<Matcher, (String, String)> {
     }
     let mut all = Vec::new();
     for (key, arg) in map {
-        let at = |message: String| (format!("/{key}"), message);
-        let matcher = match key.as_str() {
-            "equals" => Matcher::Equals(arg.clone()),
-            "contains" => Matcher::Contains(arg.clone()),
-            "regex" => {
-                let Value::String(pattern) = arg else {
-                    return Err(at("`regex` takes a string".into()));
-                };
-                if pattern.contains("${") {
-                    Matcher::RegexTemplate(pattern.clone())
-                } else {
-                    Matcher::Regex(
-                        regex::Regex::new(pattern)
-                            .map_err(|e| at(format!("the regex does not compile: {e}")))?,
-                    )
-                }
-            }
-            "type" => {
-                let kind =
-                    arg.as_str().and_then(ValueType::parse).ok_or_else(|| {
-                        at("`type` is one of string, number, integer, boolean, object, array, null"
-                        .into())
-                    })?;
-                Matcher::Type(kind)
-            }
-            "format" => {
-                let format = arg
-                    .as_str()
-                    .and_then(|n| Format::ALL.iter().find(|(name, _)| *name == n))
-                    .map(|(_, f)| *f)
-                    .ok_or_else(|| {
-                        at("`format` is one of uuid, date-time, date, uri, email".into())
-                    })?;
-                Matcher::Format(format)
-            }
-            "length" => {
-                Matcher::Length(Box::new(parse(arg).map_err(|(p, m)| at_inner(key, p, m))?))
-            }
-            "every" => Matcher::Every(Box::new(parse(arg).map_err(|(p, m)| at_inner(key, p, m))?)),
-            "absent" | "present" => {
-                let Value::Bool(flag) = arg else {
-                    return Err(at(format!("`{key}` takes true or false")));
-                };
-                let absent = (key == "absent") == *flag;
-                if absent {
-                    Matcher::Absent
-                } else {
-                    Matcher::Present
-                }
-            }
-            "one_of" => {
-                let Value::Array(items) = arg else {
-                    return Err(at("`one_of` takes a list of values".into()));
-                };
-                Matcher::OneOf(items.clone())
-            }
-            "gt" | "gte" | "lt" | "lte" => {
-                let Some(bound) = arg.as_f64() else {
-                    return Err(at(format!("`{key}` takes a number")));
-                };
-                let op = match key.as_str() {
-                    "gt" => Comparison::Gt,
-                    "gte" => Comparison::Gte,
-                    "lt" => Comparison::Lt,
-                    _ => Comparison::Lte,
-                };
-                Matcher::Compare(op, bound)
-            }
-            "not" => Matcher::Not(Box::new(parse(arg).map_err(|(p, m)| at_inner(key, p, m))?)),
-            other => {
-                return Err(at(format!(
+        let read = match key.as_str() {
+            "equals" | "one_of" => equality::parse(key, arg),
+            "contains" => Ok(contains::parse(arg)),
+            "regex" => regex::parse(arg),
+            "type" | "format" => kind::parse(key, arg),
+            "length" => length::parse(arg),
+            "every" => every::parse(arg),
+            "absent" | "present" => presence::parse(key, arg),
+            "gt" | "gte" | "lt" | "lte" => compare::parse(key, arg),
+            "not" => parse(arg).map(|inner| Matcher::Not(Box::new(inner))),
+            other => Err((
+                String::new(),
+                format!(
                     "unknown predicate `{other}`; expected one of: {}, not (to compare with an object, write `equals: {{…}}`)",
                     KEYWORDS.join(", ")
-                )));
-            }
+                ),
+            )),
         };
-        all.push(matcher);
+        all.push(read.map_err(|(pointer, message)| (format!("/{key}{pointer}"), message))?);
     }
     Ok(if all.len() == 1 {
         all.remove(0)
     } else {
         Matcher::All(all)
     })
+}
+
+/// Why a matcher does not hold, in words for the report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unmet(pub String);
+
+/// Whether `matcher` holds for `actual` (`None`: absent); `Err` says why not.
+pub fn holds(matcher: &Matcher, actual: Option<&Value>) -> Result<(), Unmet> {
+    match matcher {
+        Matcher::Absent | Matcher::Present => presence::holds(matcher, actual),
+        Matcher::All(all) => all.iter().try_for_each(|m| holds(m, actual)),
+        Matcher::Not(inner) => match holds(inner, actual) {
+            Ok(()) => Err(Unmet(format!(
+                "expected not {}, got {}",
+                describe(inner),
+                actual.map(show).unwrap_or_else(|| "nothing".into())
+            ))),
+            Err(_) => Ok(()),
+        },
+        _ => {
+            let Some(actual) = actual else {
+                return Err(Unmet(format!(
+                    "expected {}, got nothing",
+                    describe(matcher)
+                )));
+            };
+            holds_present(matcher, actual)
+        }
+    }
+}
+
+/// A predicate over a value that is there.
+fn holds_present(matcher: &Matcher, actual: &Value) -> Result<(), Unmet> {
+    let held = match matcher {
+        Matcher::Equals(_) | Matcher::OneOf(_) => equality::holds(matcher, actual),
+        Matcher::Contains(expected) => return contains::holds(actual, expected),
+        Matcher::Regex(_) | Matcher::RegexTemplate(_) => return regex::holds(matcher, actual),
+        Matcher::Type(_) | Matcher::Format(_) => kind::holds(matcher, actual),
+        Matcher::Length(inner) => return length::holds(inner, actual),
+        Matcher::Compare(op, bound) => compare::holds(*op, *bound, actual),
+        Matcher::Every(inner) => return every::holds(inner, actual),
+        Matcher::Absent | Matcher::Present | Matcher::All(_) | Matcher::Not(_) => {
+            return holds(matcher, Some(actual));
+        }
+    };
+    if held {
+        Ok(())
+    } else {
+        Err(Unmet(format!(
+            "expected {}, got {}",
+            describe(matcher),
+            show(actual)
+        )))
+    }
+}
+
+/// What `matcher` asks for, in words ("a value of type string").
+pub fn describe(matcher: &Matcher) -> String {
+    match matcher {
+        Matcher::Equals(_) | Matcher::OneOf(_) => equality::describe(matcher),
+        Matcher::Contains(expected) => contains::describe(expected),
+        Matcher::Regex(_) | Matcher::RegexTemplate(_) => regex::describe(matcher),
+        Matcher::Type(_) | Matcher::Format(_) => kind::describe(matcher),
+        Matcher::Length(inner) => length::describe(inner),
+        Matcher::Absent | Matcher::Present => presence::describe(matcher),
+        Matcher::Compare(op, bound) => compare::describe(*op, *bound),
+        Matcher::Every(inner) => every::describe(inner),
+        Matcher::Not(inner) => format!("not {}", describe(inner)),
+        Matcher::All(all) => all.iter().map(describe).collect::<Vec<_>>().join(" and "),
+    }
+}
+
+/// JSON equality where `1` and `1.0` are the same number.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A value in a message: short, JSON-quoted.
+fn show(value: &Value) -> String {
+    let text = value.to_string();
+    if text.len() > 120 {
+        let mut cut = 117;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}…", &text[..cut])
+    } else {
+        text
+    }
 }
 
 /// Why an expectation could not be filled in at run time.
@@ -284,7 +211,7 @@ pub enum FillError {
     #[error("the regex /{pattern}/ does not compile: {error}")]
     Regex {
         pattern: String,
-        error: regex::Error,
+        error: ::regex::Error,
     },
     #[error("`{0}` is neither a JSON pointer (`/a/0`) nor a path (`$.a[0]`)")]
     Path(String),
@@ -323,7 +250,7 @@ impl Matcher {
             ),
             Matcher::RegexTemplate(pattern) => {
                 let pattern = vars.fill_string(pattern)?;
-                match regex::Regex::new(&pattern) {
+                match ::regex::Regex::new(&pattern) {
                     Ok(regex) => Matcher::Regex(regex),
                     Err(error) => return Err(FillError::Regex { pattern, error }),
                 }
@@ -351,10 +278,6 @@ pub fn holds_reference(value: &Value) -> bool {
             .any(|(k, v)| k.contains('$') || holds_reference(v)),
         _ => false,
     }
-}
-
-fn at_inner(key: &str, pointer: String, message: String) -> (String, String) {
-    (format!("/{key}{pointer}"), message)
 }
 
 /// `$.a.b[0]` or `/a/b/0` as a JSON pointer; `None` for anything else.
@@ -408,6 +331,7 @@ pub fn to_pointer(path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
     use serde_json::json;
 
     fn parse_filled(value: &Value) -> Result<Matcher, (String, String)> {
@@ -448,5 +372,56 @@ mod tests {
         let (pointer, message) = parse_filled(&json!({"name": "x"})).expect_err("refused");
         assert_eq!(pointer, "/name");
         assert!(message.contains("equals:"), "{message}");
+    }
+
+    fn check_one(matcher: Value, actual: Option<Value>) -> Result<(), Unmet> {
+        let matcher = parse(&matcher).expect("a matcher");
+        holds(&matcher, actual.as_ref())
+    }
+
+    #[rstest]
+    #[case(json!(3), Some(json!(3.0)), true)]
+    #[case(json!("a"), Some(json!("b")), false)]
+    #[case(json!({"type": "integer"}), Some(json!(3)), true)]
+    #[case(json!({"type": "number"}), Some(json!(3)), true)]
+    #[case(json!({"type": "integer"}), Some(json!(3.5)), false)]
+    #[case(json!({"format": "uuid"}), Some(json!("0b7b8a5e-4c0e-4d43-9a3f-1c2f6a3b9e10")), true)]
+    #[case(json!({"format": "uuid"}), Some(json!("0b7b8a5e")), false)]
+    #[case(json!({"format": "date-time"}), Some(json!("2026-01-02T03:04:05Z")), true)]
+    #[case(json!({"format": "date-time"}), Some(json!("yesterday")), false)]
+    #[case(json!({"format": "uri"}), Some(json!("http://x/api/")), true)]
+    #[case(json!({"regex": "^p-[a-z0-9]{6}$"}), Some(json!("p-abc123")), true)]
+    #[case(json!({"regex": "^p-"}), Some(json!("q-1")), false)]
+    #[case(json!({"length": 2}), Some(json!([1, 2])), true)]
+    #[case(json!({"length": {"gte": 3}}), Some(json!([1, 2])), false)]
+    #[case(json!({"absent": true}), None, true)]
+    #[case(json!({"absent": true}), Some(json!(null)), false)]
+    #[case(json!({"present": true}), None, false)]
+    #[case(json!({"one_of": ["a", "b"]}), Some(json!("b")), true)]
+    #[case(json!({"gt": 1, "lte": 2}), Some(json!(2)), true)]
+    #[case(json!({"gt": 1, "lte": 2}), Some(json!(3)), false)]
+    #[case(json!({"every": {"contains": {"a": 1}}}), Some(json!([{"a": 1, "b": 2}, {"a": 1}])), true)]
+    #[case(json!({"every": {"contains": {"a": 1}}}), Some(json!([{"a": 1}, {"a": 2}])), false)]
+    #[case(json!({"contains": [{"id": "x"}]}), Some(json!([{"id": "y"}, {"id": "x", "n": 1}])), true)]
+    #[case(json!({"contains": "ready"}), Some(json!("not ready yet")), true)]
+    #[case(json!({"not": {"equals": "x"}}), Some(json!("y")), true)]
+    #[case(json!({"not": {"equals": "x"}}), Some(json!("x")), false)]
+    fn matchers(#[case] matcher: Value, #[case] actual: Option<Value>, #[case] ok: bool) {
+        let result = check_one(matcher.clone(), actual.clone());
+        assert_eq!(result.is_ok(), ok, "{matcher} on {actual:?}: {result:?}");
+    }
+
+    #[test]
+    fn failures_say_what_was_expected_and_what_came() {
+        let why = check_one(json!({"type": "string"}), Some(json!(3))).expect_err("fails");
+        assert_eq!(why.0, "expected a value of type string, got 3");
+        let why = check_one(json!({"length": 1}), Some(json!([1, 2]))).expect_err("fails");
+        assert_eq!(why.0, "length 2: expected 1, got 2");
+        let why = check_one(
+            json!({"contains": {"a": {"b": 1}}}),
+            Some(json!({"a": {"b": 2}})),
+        )
+        .expect_err("fails");
+        assert_eq!(why.0, "`a`: `b`: expected 1, got 2");
     }
 }
