@@ -364,3 +364,37 @@ async fn a_rule_that_declares_its_content_type_is_held_to_that_types_schema() {
         String::from_utf8_lossy(&answer.body)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_that_would_loop_for_ever_runs_out_of_fuel_and_names_its_rule() {
+    // Two of these used to hold both worker threads for good: the admin API
+    // stopped answering and SIGTERM was ignored.
+    let fixture = FIXTURE.replace(
+        "body: {ok: \"not a boolean\"}",
+        "body: {ok: \"{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\"}",
+    );
+    let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
+    let mut fixture =
+        Fixture::from_text(Path::new("jobs-fixture.yaml"), &fixture).expect("fixture loads");
+    fixture.bind(&api).expect("fits the spec");
+    let (mock, _) = start(api, fixture).await;
+    let started = std::time::Instant::now();
+    let ask = || send(mock.addr, "GET", "/health?broken=true", &[], b"");
+    let (first, second) = tokio::join!(ask(), ask());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+    for answer in [first, second] {
+        assert_eq!(answer.status, 500);
+        let detail = answer.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(detail.contains("/operations/health/rules/0"), "{detail}");
+        assert!(detail.contains("fuel"), "{detail}");
+    }
+    let sessions = send(mock.addr, "GET", "/__understudy/sessions", &[], b"").await;
+    assert_eq!(sessions.status, 200);
+}

@@ -357,8 +357,24 @@ pub fn environment() -> &'static Environment<'static> {
     ENV.get_or_init(|| configured(Environment::new()))
 }
 
-/// Builtins plus understudy's filters and functions.
+/// The work one evaluation of a fixture's expression or template may do:
+/// about one unit per instruction and per 64 bytes it creates, so a
+/// million is a second or so of work and some 64 MB at most. A template
+/// that loops over `range(100000)` twice runs out instead of holding a
+/// worker thread for ever (`--template-fuel`).
+pub const DEFAULT_FUEL: u64 = 1_000_000;
+
+static FUEL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(DEFAULT_FUEL);
+
+/// Sets the fuel of every template compiled from now on (the CLI's
+/// `--template-fuel`, set once at start).
+pub fn set_fuel(fuel: u64) {
+    FUEL.store(fuel, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Builtins plus understudy's filters and functions, with the fuel budget.
 fn configured(mut env: Environment<'static>) -> Environment<'static> {
+    env.set_fuel(Some(FUEL.load(std::sync::atomic::Ordering::Relaxed)));
     env.add_filter("group_by_field", group_by_field);
     env.add_filter("last_segment", last_segment);
     env.add_filter("flatten", flatten);

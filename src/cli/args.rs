@@ -21,6 +21,16 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N",
           default_value_t = crate::source::yaml::DEFAULT_MAX_DEPTH)]
     pub max_yaml_depth: usize,
+    /// Work one evaluation of a fixture template or expression may do
+    /// (about an instruction, or 64 bytes created, per unit).
+    #[arg(long, global = true, value_name = "N",
+          default_value_t = crate::behaviour::template::DEFAULT_FUEL)]
+    pub template_fuel: u64,
+    /// Longest string a `pattern` may generate (a fixture's generator that
+    /// could exceed it is refused at load).
+    #[arg(long, global = true, value_name = "N",
+          default_value_t = crate::generate::pattern::DEFAULT_MAX_LENGTH)]
+    pub max_generated_length: usize,
 }
 
 #[derive(Subcommand, Debug)]

@@ -17,6 +17,8 @@ pub use common::EXIT_UNUSABLE;
 pub fn main() -> i32 {
     let cli = Cli::parse();
     crate::source::yaml::set_limits(cli.max_yaml_nodes, cli.max_yaml_depth);
+    crate::behaviour::template::set_fuel(cli.template_fuel);
+    crate::generate::pattern::set_max_length(cli.max_generated_length);
     match cli.command {
         Command::Serve(mut args) => {
             args.spec = args.spec.take().or(args.spec_file.take());

@@ -6,7 +6,7 @@
 //! that make it hard (`oneOf`, `not`, interacting bounds): callers validate
 //! the result and try again with another [`Attempt`].
 
-mod pattern;
+pub mod pattern;
 pub mod request;
 
 pub use pattern::{PatternGenerator, Patterns};

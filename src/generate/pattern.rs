@@ -9,6 +9,20 @@ use std::sync::{Arc, RwLock};
 /// matching it. A fixture's `generate: {pattern}` is compiled once at load
 /// by [`PatternGenerator::compile`], the same function that the spec's
 /// `pattern`s go through, so a pattern that loads is one that generates.
+/// The longest string a pattern may generate, in bytes: ids and codes are
+/// short, and `[a-z]{100000000}` would take a request 48 s and answer a
+/// 100 MB id (`--max-generated-length`).
+pub const DEFAULT_MAX_LENGTH: usize = 65_536;
+
+static MAX_LENGTH: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_LENGTH);
+
+/// Sets the longest string patterns compiled from now on may generate (the
+/// CLI's `--max-generated-length`, set once at start).
+pub fn set_max_length(bytes: usize) {
+    MAX_LENGTH.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Why a pattern cannot generate strings.
 #[derive(Debug, thiserror::Error)]
 pub enum PatternError {
@@ -16,6 +30,10 @@ pub enum PatternError {
     NotRegex(Box<regex_syntax::Error>),
     #[error("no string can be generated from it ({0})")]
     NotGenerable(#[from] rand_regex::Error),
+    #[error(
+        "it can generate strings of {length} bytes, more than the {limit} --max-generated-length allows"
+    )]
+    TooLong { length: usize, limit: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -53,7 +71,21 @@ impl PatternGenerator {
             .build()
             .parse(core)
             .map_err(|e| PatternError::NotRegex(Box::new(e)))?;
+        let limit = MAX_LENGTH.load(std::sync::atomic::Ordering::Relaxed);
+        // Checked before the generator is built: it sizes its buffer by the
+        // longest string, and multiplies repetitions without a bound.
+        if let Some(length) = hir.properties().maximum_len()
+            && length > limit
+        {
+            return Err(PatternError::TooLong { length, limit });
+        }
         let regex = rand_regex::Regex::with_hir(hir, 8)?;
+        if regex.capacity() > limit {
+            return Err(PatternError::TooLong {
+                length: regex.capacity(),
+                limit,
+            });
+        }
         Ok(Self {
             regex: Arc::new(regex),
         })
