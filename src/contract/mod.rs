@@ -31,9 +31,22 @@ pub fn body_errors(
     if has_no_body(status) {
         return Vec::new();
     }
-    let schema = operation
+    let media = operation
         .response_for(status)
-        .and_then(|response| media::documented(&response.media, content_type))
+        .and_then(|response| media::documented(&response.media, content_type));
+    media_errors(api, media, body, limit)
+}
+
+/// The schema errors of `body` against the documented `media` type (none
+/// when there is no such type or it has no schema), for a caller that has
+/// already found the media type its answer is sent as.
+pub fn media_errors(
+    api: &Api,
+    media: Option<&crate::spec::operation::MediaType>,
+    body: &Value,
+    limit: usize,
+) -> Vec<String> {
+    let schema = media
         .and_then(|media| media.schema.as_ref())
         .and_then(|schema| api.compiled(schema).ok());
     match schema {

@@ -84,12 +84,12 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
                 })
                 .unwrap_or_else(|| "application/json".into());
             if !answer.undocumented {
-                let checked_as = match &answer.content_type {
-                    Some(declared) => declared.as_str(),
-                    None => media.map_or(content_type.as_str(), |m| m.name.as_str()),
+                let sent_as = match &answer.content_type {
+                    Some(declared) => documented
+                        .and_then(|r| crate::contract::media::documented(&r.media, declared)),
+                    None => media,
                 };
-                let errors =
-                    crate::contract::body_errors(api, operation, status, checked_as, &body, 5);
+                let errors = crate::contract::media_errors(api, sent_as, &body, 5);
                 if !errors.is_empty() {
                     return fixture_broke_spec(&answer.rule, status, &errors, &operation.id);
                 }
