@@ -228,17 +228,23 @@ fn sigkill_during_writes_never_leaves_a_torn_file_or_loses_saved_data() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `serve` of the bundled APIs with `state`, for a start that is refused:
+/// its exit and output.
+fn serve_bundled_with(state: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["serve", "--port", "0", "--no-reload", "--state-file"])
+        .arg(state)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs")
+}
+
 #[test]
 fn a_corrupt_state_file_stops_the_start_and_is_left_untouched() {
     let dir = temp_dir("state-corrupt");
     let state = dir.join("state.json");
     std::fs::write(&state, "{\"understudy_state\": 1, \"apis\": {").expect("written");
-    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(["serve", "--port", "0", "--no-reload", "--state-file"])
-        .arg(&state)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs");
+    let output = serve_bundled_with(&state);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -263,12 +269,7 @@ fn a_state_file_with_values_the_mock_never_writes_is_refused_with_their_place() 
     let state = dir.join("state.json");
     let text = r#"{"understudy_state": 1, "generation": 1, "apis": {"mittwald": {"sessions": {"default": {"collections": {"projects": [{"item": {"id": "p-1"}, "reads": -1}]}}}}}}"#;
     std::fs::write(&state, text).expect("written");
-    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(["serve", "--port", "0", "--no-reload", "--state-file"])
-        .arg(&state)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs");
+    let output = serve_bundled_with(&state);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(

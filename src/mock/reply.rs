@@ -26,6 +26,20 @@ impl Reply {
         Self::bytes(status, content_type, Bytes::from(bytes))
     }
 
+    /// An RFC 9457 problem+json answer of the mock's own (not the API's).
+    pub fn problem(status: u16, title: &str, detail: &str) -> Self {
+        Self::json(
+            status,
+            "application/problem+json",
+            &serde_json::json!({
+                "type": "about:blank",
+                "title": title,
+                "status": status,
+                "detail": detail,
+            }),
+        )
+    }
+
     /// A body in any media type: JSON types get the value serialised; for
     /// others (`text/html`, `text/plain`) a string value is the body as it
     /// is, so a fixture can answer a framework's HTML error page.

@@ -104,16 +104,7 @@ impl MockService {
                     .ok()
                     .and_then(|s| s.canonical_reason())
                     .unwrap_or("Error");
-                let mut reply = Reply::json(
-                    status,
-                    "application/problem+json",
-                    &serde_json::json!({
-                        "type": "about:blank",
-                        "title": title,
-                        "status": status,
-                        "detail": "chaos: answered by `serve --fault`",
-                    }),
-                );
+                let mut reply = Reply::problem(status, title, "chaos: answered by `serve --fault`");
                 if self.options.cors {
                     cors::decorate(
                         &mut reply,
@@ -408,16 +399,7 @@ enum BodyProblem {
 /// An answer to a request HTTP itself refuses, before any API sees it; the
 /// connection is closed, since what follows on it cannot be trusted.
 fn protocol_error(status: u16, title: &str, detail: String) -> Reply {
-    let mut reply = Reply::json(
-        status,
-        "application/problem+json",
-        &serde_json::json!({
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "detail": detail,
-        }),
-    );
+    let mut reply = Reply::problem(status, title, &detail);
     reply.headers.push(("connection".into(), "close".into()));
     reply
 }

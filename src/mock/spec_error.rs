@@ -52,25 +52,37 @@ pub fn answer(
     } else {
         detail
     };
-    if spec.media.is_empty() {
-        let mut reply = Reply::empty(status);
-        respond::add_headers(
-            documented.api,
-            spec,
-            &mut reply,
-            &documented.cache.patterns,
-            documented.seed,
-        );
-        return Some(reply);
-    }
+    let mut reply = match spec.media.is_empty() {
+        true => Reply::empty(status),
+        false => documented_body(documented, kind, status, spec, detail, violations)?,
+    };
+    respond::add_headers(
+        documented.api,
+        spec,
+        &mut reply,
+        &documented.cache.patterns,
+        documented.seed,
+    );
+    Some(reply)
+}
+
+/// The documented body for the refusal, in the media type the operation
+/// documents for it.
+fn documented_body(
+    documented: &Documented<'_>,
+    kind: ErrorKind,
+    status: u16,
+    spec: &crate::spec::operation::ResponseSpec,
+    detail: &str,
+    violations: &[Violation],
+) -> Option<Reply> {
     let media = crate::contract::media::negotiate(&spec.media, None)?;
     let content_type = if media.name.contains('*') {
         "application/json"
     } else {
         media.name.as_str()
     };
-    let mut reply = if !crate::spec::operation::is_json_media_type(content_type) && !media.is_json()
-    {
+    let reply = if !crate::spec::operation::is_json_media_type(content_type) && !media.is_json() {
         Reply::bytes(status, content_type, detail.to_string().into())
     } else {
         let compiled = media
@@ -103,13 +115,6 @@ pub fn answer(
         };
         Reply::json(status, content_type, &body)
     };
-    respond::add_headers(
-        documented.api,
-        spec,
-        &mut reply,
-        &documented.cache.patterns,
-        documented.seed,
-    );
     Some(reply)
 }
 

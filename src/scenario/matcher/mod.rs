@@ -139,7 +139,7 @@ fn holds_present(matcher: &Matcher, actual: &Value) -> Result<(), Unmet> {
     let held = match matcher {
         Matcher::Equals(_) | Matcher::OneOf(_) => equality::holds(matcher, actual),
         Matcher::Contains(expected) => return contains::holds(actual, expected),
-        Matcher::Regex(_) | Matcher::RegexTemplate(_) => return regex::holds(matcher, actual),
+        Matcher::Regex(_) | Matcher::RegexTemplate(_) => regex::holds(matcher, actual),
         Matcher::Type(_) | Matcher::Format(_) => kind::holds(matcher, actual),
         Matcher::Length(inner) => return length::holds(inner, actual),
         Matcher::Compare(op, bound) => compare::holds(*op, *bound, actual),
