@@ -23,6 +23,37 @@ pub fn set_max_length(bytes: usize) {
     MAX_LENGTH.store(bytes, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// How often an unbounded repetition (`*`, `+`, `{2,}`) repeats at most
+/// beyond its minimum when generating.
+const MAX_REPEAT: u32 = 8;
+
+/// The longest string, in bytes, the generator can make from `hir`, as it
+/// generates (an unbounded repetition goes `max_repeat` past its minimum),
+/// saturating instead of overflowing: nested repetitions multiply.
+fn longest(hir: &regex_syntax::hir::Hir, max_repeat: u32) -> usize {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 0,
+        HirKind::Literal(literal) => literal.0.len(),
+        HirKind::Class(class) => class.maximum_len().unwrap_or(4),
+        HirKind::Capture(capture) => longest(&capture.sub, max_repeat),
+        HirKind::Repetition(repetition) => {
+            let times = repetition
+                .max
+                .unwrap_or_else(|| repetition.min.saturating_add(max_repeat));
+            longest(&repetition.sub, max_repeat).saturating_mul(times as usize)
+        }
+        HirKind::Concat(parts) => parts.iter().fold(0, |sum: usize, part| {
+            sum.saturating_add(longest(part, max_repeat))
+        }),
+        HirKind::Alternation(choices) => choices
+            .iter()
+            .map(|choice| longest(choice, max_repeat))
+            .max()
+            .unwrap_or(0),
+    }
+}
+
 /// Why a pattern cannot generate strings.
 #[derive(Debug, thiserror::Error)]
 pub enum PatternError {
@@ -74,18 +105,11 @@ impl PatternGenerator {
         let limit = MAX_LENGTH.load(std::sync::atomic::Ordering::Relaxed);
         // Checked before the generator is built: it sizes its buffer by the
         // longest string, and multiplies repetitions without a bound.
-        if let Some(length) = hir.properties().maximum_len()
-            && length > limit
-        {
+        let length = longest(&hir, MAX_REPEAT);
+        if length > limit {
             return Err(PatternError::TooLong { length, limit });
         }
-        let regex = rand_regex::Regex::with_hir(hir, 8)?;
-        if regex.capacity() > limit {
-            return Err(PatternError::TooLong {
-                length: regex.capacity(),
-                limit,
-            });
-        }
+        let regex = rand_regex::Regex::with_hir(hir, MAX_REPEAT)?;
         Ok(Self {
             regex: Arc::new(regex),
         })
@@ -151,5 +175,31 @@ impl Patterns {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(pattern.to_string(), compiled.clone());
         compiled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generator_whose_strings_could_be_too_long_is_refused_without_overflowing() {
+        for pattern in ["[a-z]{6}", "p-[0-9]+", "(ab|c)*d", "\\w{1,64}"] {
+            assert!(PatternGenerator::compile(pattern).is_ok(), "{pattern}");
+        }
+        for pattern in [
+            "[a-z]{100000000}",
+            // Nested repetitions multiply past what 64 bits hold.
+            "(((((((a{1000}){1000}){1000}){1000}){1000}){1000}){1000})",
+            "(x{70000})+",
+        ] {
+            assert!(
+                matches!(
+                    PatternGenerator::compile(pattern),
+                    Err(PatternError::TooLong { .. })
+                ),
+                "{pattern}"
+            );
+        }
     }
 }
