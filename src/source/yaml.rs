@@ -57,7 +57,7 @@ fn parse_within(text: &str, max_nodes: usize, max_depth: usize) -> Result<Value,
         ..ValueBuilder::default()
     };
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, false) {
+    if let Err(e) = parser.load(&mut builder, true) {
         return Err(SyntaxError {
             line: e.marker().line(),
             column: e.marker().col() + 1,
