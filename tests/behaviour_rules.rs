@@ -92,11 +92,24 @@ operations:
 "#;
 
 async fn jobs_mock() -> common::RunningPair {
+    jobs_mock_from(FIXTURE).await
+}
+
+/// The jobs spec served with the fixture `text`.
+async fn jobs_mock_from(text: &str) -> common::RunningPair {
     let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
     let mut fixture =
-        Fixture::from_text(Path::new("jobs-fixture.yaml"), FIXTURE).expect("fixture loads");
+        Fixture::from_text(Path::new("jobs-fixture.yaml"), text).expect("fixture loads");
     fixture.bind(&api).expect("fixture fits the spec");
     start(api, fixture).await
+}
+
+/// The `detail` of a problem+json answer.
+fn detail(answer: &common::Answer) -> String {
+    answer.json()["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[tokio::test]
@@ -151,10 +164,7 @@ async fn a_rule_body_the_spec_forbids_is_a_500_naming_the_rule() {
     let (mock, _) = jobs_mock().await;
     let answer = send(mock.addr, "GET", "/health?broken=true", &[], b"").await;
     assert_eq!(answer.status, 500);
-    let detail = answer.json()["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let detail = detail(&answer);
     assert!(detail.contains("/operations/health/rules/0"), "{detail}");
 }
 
@@ -245,12 +255,7 @@ fn undocumented_statuses_load_when_marked() {
 /// The jobs mock with `errors` rules of its own (`fixture_errors` is YAML
 /// under `errors:`).
 async fn jobs_mock_with_errors(fixture_errors: &str) -> common::RunningPair {
-    let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
-    let text = format!("{FIXTURE}errors:\n{fixture_errors}");
-    let mut fixture =
-        Fixture::from_text(Path::new("jobs-fixture.yaml"), &text).expect("fixture loads");
-    fixture.bind(&api).expect("fixture fits the spec");
-    start(api, fixture).await
+    jobs_mock_from(&format!("{FIXTURE}errors:\n{fixture_errors}")).await
 }
 
 #[tokio::test]
@@ -283,10 +288,7 @@ async fn an_error_rule_body_that_breaks_the_spec_is_a_500_naming_the_rule() {
     )
     .await;
     assert_eq!(answer.status, 500, "the spec's 400 needs `message`");
-    let detail = answer.json()["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let detail = detail(&answer);
     assert!(detail.contains("/errors/validation/0"), "{detail}");
     assert!(detail.contains("message"), "{detail}");
 }
@@ -373,11 +375,7 @@ async fn a_template_that_would_loop_for_ever_runs_out_of_fuel_and_names_its_rule
         "body: {ok: \"not a boolean\"}",
         "body: {ok: \"{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\"}",
     );
-    let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
-    let mut fixture =
-        Fixture::from_text(Path::new("jobs-fixture.yaml"), &fixture).expect("fixture loads");
-    fixture.bind(&api).expect("fits the spec");
-    let (mock, _) = start(api, fixture).await;
+    let (mock, _) = jobs_mock_from(&fixture).await;
     let started = std::time::Instant::now();
     let ask = || send(mock.addr, "GET", "/health?broken=true", &[], b"");
     let (first, second) = tokio::join!(ask(), ask());
@@ -388,10 +386,7 @@ async fn a_template_that_would_loop_for_ever_runs_out_of_fuel_and_names_its_rule
     );
     for answer in [first, second] {
         assert_eq!(answer.status, 500);
-        let detail = answer.json()["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let detail = detail(&answer);
         assert!(detail.contains("/operations/health/rules/0"), "{detail}");
         assert!(detail.contains("fuel"), "{detail}");
     }
