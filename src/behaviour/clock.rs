@@ -22,8 +22,8 @@ pub fn real_now_us() -> i64 {
 
 /// `2026-11-22T10:04:05.123456Z`: the precision of Django and PostgreSQL.
 pub fn format_datetime_us(us: i64) -> String {
-    let mut text = format_datetime(us.div_euclid(1_000_000) * 1000);
-    text.pop();
+    let mut text = String::with_capacity(27);
+    push_datetime(&mut text, us.div_euclid(1_000_000) * 1000);
     let micros = us.rem_euclid(1_000_000);
     text.push('.');
     for divisor in [100_000, 10_000, 1000, 100, 10, 1] {
@@ -35,29 +35,37 @@ pub fn format_datetime_us(us: i64) -> String {
 
 /// `2026-11-22T10:04:05Z`.
 pub fn format_datetime(ms: i64) -> String {
-    let seconds = ms.div_euclid(1000);
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let mut text = format_days(days, 20);
-    text.push('T');
-    push_two(&mut text, rest / 3600);
-    text.push(':');
-    push_two(&mut text, rest % 3600 / 60);
-    text.push(':');
-    push_two(&mut text, rest % 60);
+    let mut text = String::with_capacity(20);
+    push_datetime(&mut text, ms);
     text.push('Z');
     text
 }
 
-/// `2026-11-22`.
-pub fn format_date(ms: i64) -> String {
-    format_days(ms.div_euclid(1000).div_euclid(86_400), 10)
+/// Writes `2026-11-22T10:04:05` (no zone). Written digit by digit: every
+/// created item stamps the time, and `format!` cost more than the rest of
+/// a stamp.
+fn push_datetime(text: &mut String, ms: i64) {
+    let seconds = ms.div_euclid(1000);
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    push_days(text, days);
+    text.push('T');
+    push_two(text, rest / 3600);
+    text.push(':');
+    push_two(text, rest % 3600 / 60);
+    text.push(':');
+    push_two(text, rest % 60);
 }
 
-/// The date `days` after the epoch. Written digit by digit: every created
-/// item stamps the time, and `format!` cost more than the rest of a stamp.
-fn format_days(days: i64, capacity: usize) -> String {
+/// `2026-11-22`.
+pub fn format_date(ms: i64) -> String {
+    let mut text = String::with_capacity(10);
+    push_days(&mut text, ms.div_euclid(1000).div_euclid(86_400));
+    text
+}
+
+/// Writes the date `days` after the epoch.
+fn push_days(text: &mut String, days: i64) {
     let (y, m, d) = civil_from_days(days);
-    let mut text = String::with_capacity(capacity);
     if (0..=9999).contains(&y) {
         for divisor in [1000, 100, 10, 1] {
             text.push(digit(y / divisor % 10));
@@ -66,10 +74,9 @@ fn format_days(days: i64, capacity: usize) -> String {
         text.push_str(&format!("{y:04}"));
     }
     text.push('-');
-    push_two(&mut text, i64::from(m));
+    push_two(text, i64::from(m));
     text.push('-');
-    push_two(&mut text, i64::from(d));
-    text
+    push_two(text, i64::from(d));
 }
 
 fn push_two(text: &mut String, n: i64) {

@@ -4,12 +4,13 @@
 //! the write it guards are one step.
 
 use super::Fixture;
+use super::answer_cache::{AnswerKey, Hit, PendingAnswer};
 use super::context::{LentItem, Scope, with_item};
 use super::fixture::ErrorKind;
 use super::model::{Action, CollectionSpec, Generated, OperationBehaviour, Rule};
 use super::store::{CollectionData, Record, Session, Store, key_text, lock};
 use super::template::{Expr, jinja_value};
-use super::view::shown;
+use super::view::{is_ready, shown_with};
 
 mod create;
 mod delete;
@@ -29,6 +30,9 @@ pub use super::request::Request;
 pub enum Outcome {
     Answer(Answer),
     Refuse(Refusal),
+    /// The item has not changed since this read was last answered: the
+    /// answer kept with it is sent again.
+    Kept(Hit),
     /// No rule's condition held: answer from the spec alone.
     NoRuleMatched,
 }
@@ -45,6 +49,9 @@ pub struct Answer {
     pub rule: String,
     /// Problems worth a log line (a condition that failed to evaluate).
     pub notes: Vec<String>,
+    /// Where to keep the answer once it is built and checked, when it
+    /// follows from the stored item alone (`answer_cache`).
+    pub keep: Option<PendingAnswer>,
 }
 
 /// A refusal rendered in the API's error format by the mock.
@@ -95,9 +102,94 @@ pub fn run(
     behaviour: &OperationBehaviour,
     request: &Request<'_>,
 ) -> Outcome {
+    if let Some(hit) = kept_answer(fixture, store, behaviour, request) {
+        return Outcome::Kept(hit);
+    }
     with_runner(fixture, store, request, |runner, session| {
         runner.run(session, behaviour, request)
     })
+}
+
+/// The answer kept with the target item, found without a template
+/// context when the target is named by a path parameter and no collection
+/// limits who sees what: the common read, a lookup.
+fn kept_answer(
+    fixture: &Arc<Fixture>,
+    store: &Store,
+    behaviour: &OperationBehaviour,
+    request: &Request<'_>,
+) -> Option<Hit> {
+    if !store.keeps_answers() {
+        return None;
+    }
+    let target = behaviour.target.as_ref()?;
+    let spec = fixture.model.collection(&target.collection)?;
+    let rule = plain_read(behaviour, spec)?;
+    if fixture
+        .model
+        .collections
+        .iter()
+        .any(|c| c.visible.is_some())
+    {
+        return None;
+    }
+    let key = match target.id.as_ref()?.lookup_names()? {
+        [root, name] if root == "path" => key_text(request.path_params.get(name)?)?,
+        _ => return None,
+    };
+    let name = session_name(fixture, request.headers);
+    let session = store.session(name, |session| {
+        seed(fixture, &Scope::new(fixture, request, name), session)
+    });
+    let mut session = lock(&session);
+    let record = session
+        .collections
+        .get(&target.collection)?
+        .get(&key)
+        .filter(|r| target.include_deleted || !r.deleted)?;
+    let kept = record
+        .answer
+        .hit(&answer_key(rule, spec, record, session.now_ms(), request))?;
+    session.collection_mut(&target.collection).count_read(&key);
+    Some(Hit::new(kept))
+}
+
+/// The operation's rule whose answers may be kept with the target item:
+/// its only rule, a plain `read` of the target (no condition, no body or
+/// header templates), of a collection whose items alone decide how they
+/// are shown.
+fn plain_read<'b>(behaviour: &'b OperationBehaviour, spec: &CollectionSpec) -> Option<&'b Rule> {
+    let [rule] = behaviour.rules.as_slice() else {
+        return None;
+    };
+    let plain = spec.answers_follow_from_item
+        && rule.action == Action::Read
+        && rule.when.is_none()
+        && rule.id.is_none()
+        && rule.collection.as_ref().is_none_or(|c| *c == spec.name)
+        && rule.body.is_none()
+        && rule.headers.is_empty();
+    plain.then_some(rule)
+}
+
+/// What the answer of `rule` for `record` at `now_ms` depends on besides
+/// the item's fields.
+fn answer_key(
+    rule: &Rule,
+    spec: &CollectionSpec,
+    record: &Record,
+    now_ms: i64,
+    request: &Request<'_>,
+) -> AnswerKey {
+    AnswerKey {
+        rule: rule.serial,
+        ready: is_ready(spec, record, now_ms),
+        accept: request
+            .headers
+            .get(hyper::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .map(Into::into),
+    }
 }
 
 /// The checks of `behaviour` that fail for `request`: `(field, message)`
@@ -146,6 +238,7 @@ fn with_runner<R>(
         scope,
         notes: Vec::new(),
         omitted: Default::default(),
+        keep_answers: store.keeps_answers(),
     };
     runner.limit_visibility(&session);
     f(&mut runner, &mut session)
@@ -223,7 +316,8 @@ pub fn identify(
                 continue 'alternatives;
             };
             let found = users.iter().find(|r| {
-                !r.deleted && r.value.get(&how.field).and_then(Value::as_str) == Some(credential)
+                !r.deleted
+                    && r.field(&how.field).as_ref().and_then(Value::as_str) == Some(credential)
             });
             match (found, named) {
                 (Some(user), None) => named = Some(user),
@@ -247,7 +341,7 @@ pub fn identify(
             deny(Denial::Expired, credential);
             continue;
         }
-        if let Some(key) = user.value.get(key_field).and_then(key_text) {
+        if let Some(key) = user.field(key_field).as_ref().and_then(key_text) {
             return Identity::User(key);
         }
     }
@@ -282,13 +376,8 @@ pub fn seed(fixture: &Arc<Fixture>, scope: &Scope, session: &mut Session) {
             let Some(key) = value.get(&spec.key).and_then(key_text) else {
                 continue;
             };
-            let record = Record {
-                value,
-                // Seed items exist "from the start": ready by any measure.
-                created_ms: 0,
-                reads: u32::MAX,
-                deleted: false,
-            };
+            // Seed items exist "from the start": ready by any measure.
+            let record = Record::new(&value, 0, u32::MAX, false);
             session.collection_mut(&spec.name).insert(key, record);
         }
     }
@@ -366,6 +455,9 @@ struct Runner<'f> {
     notes: Vec<String>,
     /// Each collection's `omit` list, worked out once per request.
     omitted: std::cell::RefCell<HashMap<String, Arc<Vec<String>>>>,
+    /// Whether answers of unchanged items are kept and sent again
+    /// (off with `--check-every-answer`).
+    keep_answers: bool,
 }
 
 impl<'f> Runner<'f> {
@@ -378,6 +470,9 @@ impl<'f> Runner<'f> {
         // The target: the item the operation is about.
         let mut target_key = None;
         let mut item = Value::Null;
+        // The key its answer is kept under, when the answer follows from
+        // the item alone.
+        let mut keep_under = None;
         if let Some(target) = &behaviour.target {
             let spec = self.collection_spec(&target.collection);
             let key = match &target.id {
@@ -394,7 +489,18 @@ impl<'f> Runner<'f> {
             });
             match (record, spec) {
                 (Some(record), Some(spec)) => {
-                    item = Value::Object(self.present(session, spec, record));
+                    let now_ms = session.now_ms();
+                    if let Some(rule) = plain_read(behaviour, spec).filter(|_| self.keep_answers) {
+                        let wanted = answer_key(rule, spec, record, now_ms, request);
+                        if let Some(kept) = record.answer.hit(&wanted) {
+                            if let Some(key) = &key {
+                                session.collection_mut(&target.collection).count_read(key);
+                            }
+                            return Outcome::Kept(Hit::new(kept));
+                        }
+                        keep_under = Some(wanted);
+                    }
+                    item = Value::Object(self.present_at(session, spec, record, now_ms));
                     target_key = key;
                 }
                 _ if target.required => {
@@ -432,7 +538,17 @@ impl<'f> Runner<'f> {
                 .clone()
                 .or_else(|| behaviour.target.as_ref().map(|t| t.collection.clone()));
             return match self.act(session, rule, collection, target_key.clone(), item, request) {
-                Ok(answer) => Outcome::Answer(answer),
+                Ok(mut answer) => {
+                    if let (Some(wanted), Some(key), Some(target)) =
+                        (keep_under, &target_key, &behaviour.target)
+                        && answer.notes.is_empty()
+                    {
+                        answer.keep = session
+                            .collection_mut(&target.collection)
+                            .reserve_answer(key, wanted);
+                    }
+                    Outcome::Answer(answer)
+                }
                 Err(refusal) => Outcome::Refuse(refusal),
             };
         }
@@ -454,7 +570,7 @@ impl<'f> Runner<'f> {
                 let data = session.collection(&spec.name);
                 let mut keys = std::collections::HashSet::new();
                 for record in data.iter() {
-                    let Some(key) = record.value.get(&spec.key).and_then(key_text) else {
+                    let Some(key) = record.field(&spec.key).as_ref().and_then(key_text) else {
                         continue;
                     };
                     // Stored fields only: conditions name ids and owners,
@@ -514,7 +630,31 @@ impl<'f> Runner<'f> {
         spec: &CollectionSpec,
         record: &Record,
     ) -> Map<String, Value> {
-        let mut value = shown(spec, record, session.now_ms());
+        self.present_at(session, spec, record, session.now_ms())
+    }
+
+    /// [`Self::present`] as of the session time `now_ms`.
+    fn present_at(
+        &self,
+        session: &Session,
+        spec: &CollectionSpec,
+        record: &Record,
+        now_ms: i64,
+    ) -> Map<String, Value> {
+        self.present_with(session, spec, record, record.fields(), now_ms)
+    }
+
+    /// [`Self::present_at`] for `fields`, the record's fields already at
+    /// hand (a create has just stored them).
+    fn present_with(
+        &self,
+        session: &Session,
+        spec: &CollectionSpec,
+        record: &Record,
+        fields: Map<String, Value>,
+        now_ms: i64,
+    ) -> Map<String, Value> {
+        let mut value = shown_with(spec, record, fields, now_ms);
         if !spec.computed.is_empty() {
             // A field never answered is not worth computing.
             let omitted = self.omitted(session, spec);
@@ -680,6 +820,7 @@ impl<'f> Runner<'f> {
             undocumented: rule.undocumented,
             rule: rule.pointer.clone(),
             notes: std::mem::take(&mut self.notes),
+            keep: None,
         })
     }
 
@@ -770,15 +911,15 @@ fn check_unique(
             !record.deleted
                 && except.is_none_or(|k| {
                     !record
-                        .value
-                        .get(&spec.key)
+                        .field(&spec.key)
+                        .as_ref()
                         .and_then(key_text)
                         .is_some_and(|own| super::uuid_text::same_text(&own, k))
                 })
                 && fields
                     .iter()
                     .zip(&wanted)
-                    .all(|(f, w)| record.value.get(f) == Some(*w))
+                    .all(|(f, w)| record.field(f).as_ref() == Some(*w))
         });
         if clash {
             let mut refusal = Refusal::new(

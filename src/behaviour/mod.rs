@@ -3,9 +3,11 @@
 //! run against per-session state.
 
 pub mod access;
+pub mod answer_cache;
 pub mod bind;
 pub mod bundled;
 pub mod clock;
+pub mod compact;
 pub mod context;
 pub mod conventions;
 pub mod engine;

@@ -72,6 +72,10 @@ pub struct CollectionSpec {
     pub defaults: Vec<(String, Template)>,
     /// Fields computed each time an item is shown (counters over other collections).
     pub computed: Vec<(String, Template)>,
+    /// Whether the item alone decides how it is shown: no `omit`, and
+    /// computed fields that read only `item`. Its plain reads can then be
+    /// answered from the answer kept with it (`answer_cache`).
+    pub answers_follow_from_item: bool,
     pub readiness: Option<Readiness>,
     pub soft_delete: Option<SoftDelete>,
     /// Sets of fields whose values no two live items share.
@@ -185,6 +189,8 @@ pub struct Rule {
     /// The real service answers this but the spec does not document it.
     pub undocumented: bool,
     pub pointer: String,
+    /// Unique to this rule in this process (`answer_cache::next_rule_serial`).
+    pub serial: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

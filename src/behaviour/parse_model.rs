@@ -182,11 +182,14 @@ impl Reader<'_> {
             None => None,
             Some(omit) => Some(self.template(omit, &format!("{pointer}/omit"))?),
         };
+        let answers_follow_from_item =
+            omit.is_none() && computed.iter().all(|(_, t)| t.reads_only(&["item"]));
         Ok(CollectionSpec {
             name: name.to_string(),
             key,
             generated,
             defaults,
+            answers_follow_from_item,
             computed,
             readiness,
             soft_delete,
@@ -497,6 +500,7 @@ impl Reader<'_> {
             undocumented: self
                 .flag(item.get("undocumented"), &format!("{pointer}/undocumented"))?,
             pointer: pointer.to_string(),
+            serial: crate::behaviour::answer_cache::next_rule_serial(),
         })
     }
 

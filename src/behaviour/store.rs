@@ -8,33 +8,96 @@
 //! templates can read them without copying; writes go through
 //! `Arc::make_mut`, which copies only if a reader still holds the old one.
 
+use super::answer_cache::{AnswerKey, AnswerSlot, PendingAnswer};
 use super::clock::real_now_ms;
-use super::uuid_text::index_form;
+use super::compact::CompactItem;
+use super::uuid_text::canonical;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stored item and what the mock knows about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
-    pub value: Map<String, Value>,
+    /// The item's fields, compact (`compact`): read them with
+    /// [`Record::fields`] or [`Record::field`].
+    fields: CompactItem,
     /// Session clock at creation, for readiness.
     pub created_ms: i64,
     /// Retrieves and list appearances, for readiness by reads.
     pub reads: u32,
     /// Soft-deleted: hidden unless asked for.
     pub deleted: bool,
+    /// The last answer of a plain read of this version of the item.
+    pub answer: AnswerSlot,
+}
+
+impl Record {
+    pub fn new(value: &Map<String, Value>, created_ms: i64, reads: u32, deleted: bool) -> Self {
+        Self {
+            fields: CompactItem::new(value),
+            created_ms,
+            reads,
+            deleted,
+            answer: AnswerSlot::default(),
+        }
+    }
+
+    /// The item's fields.
+    pub fn fields(&self) -> Map<String, Value> {
+        self.fields.to_map()
+    }
+
+    /// One field of the item.
+    pub fn field(&self, name: &str) -> Option<Value> {
+        self.fields.get(name)
+    }
+
+    /// Replaces the item's fields.
+    pub fn set_fields(&mut self, value: &Map<String, Value>) {
+        self.fields = CompactItem::new(value);
+        self.answer.clear();
+    }
+}
+
+/// How an item's key is indexed: a UUID by its 16 bytes, whatever its
+/// spelling and with no text kept, any other key as its text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum IndexKey {
+    Uuid([u8; 16]),
+    Text(Box<str>),
+}
+
+impl IndexKey {
+    fn of(key: &str) -> Self {
+        match canonical(key) {
+            Some(hex) => {
+                let mut bytes = [0u8; 16];
+                for (byte, pair) in bytes.iter_mut().zip(hex.chunks(2)) {
+                    let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+                    *byte = (digit(pair[0]) << 4) | digit(pair[1]);
+                }
+                IndexKey::Uuid(bytes)
+            }
+            None => IndexKey::Text(key.into()),
+        }
+    }
 }
 
 /// The items of one collection in one session, in creation order.
+///
+/// Items sit in a list of slots in the order they were made; a removed
+/// item leaves an empty slot until more than half are empty, when the list
+/// is closed up. The index maps each key to its slot.
 #[derive(Debug, Clone, Default)]
 pub struct CollectionData {
-    items: BTreeMap<u64, Record>,
-    by_key: HashMap<String, u64>,
-    next_slot: u64,
+    slots: Vec<Option<Record>>,
+    by_key: HashMap<IndexKey, u32>,
+    /// Slots emptied by removals.
+    empty: usize,
     /// Last value handed out by a `sequence` generator.
     pub sequence: u64,
 }
@@ -42,49 +105,87 @@ pub struct CollectionData {
 impl CollectionData {
     /// The item under `key`; a UUID key is found by any of its spellings.
     pub fn get(&self, key: &str) -> Option<&Record> {
-        self.by_key
-            .get(index_form(key).as_ref())
-            .and_then(|slot| self.items.get(slot))
+        let slot = *self.by_key.get(&IndexKey::of(key))?;
+        self.slots.get(slot as usize)?.as_ref()
     }
 
+    fn slot_mut(&mut self, key: &str) -> Option<&mut Record> {
+        let slot = *self.by_key.get(&IndexKey::of(key))?;
+        self.slots.get_mut(slot as usize)?.as_mut()
+    }
+
+    /// The item under `key`, to change: the answer it kept is forgotten.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Record> {
-        let slot = *self.by_key.get(index_form(key).as_ref())?;
-        self.items.get_mut(&slot)
+        let record = self.slot_mut(key)?;
+        record.answer.clear();
+        Some(record)
+    }
+
+    /// Counts one more read of the item under `key` (readiness by reads),
+    /// which changes none of its fields.
+    pub fn count_read(&mut self, key: &str) {
+        if let Some(record) = self.slot_mut(key) {
+            record.reads = record.reads.saturating_add(1);
+        }
+    }
+
+    /// A place for the answer about to be built for the item under `key`.
+    pub fn reserve_answer(&mut self, key: &str, answer: AnswerKey) -> Option<PendingAnswer> {
+        Some(self.slot_mut(key)?.answer.reserve(answer))
     }
 
     /// Adds or replaces the item under `key`.
     pub fn insert(&mut self, key: String, record: Record) {
-        let key = index_form(&key).into_owned();
-        if let Some(slot) = self.by_key.get(&key) {
-            self.items.insert(*slot, record);
+        let key = IndexKey::of(&key);
+        if let Some(slot) = self.by_key.get(&key)
+            && let Some(place) = self.slots.get_mut(*slot as usize)
+        {
+            *place = Some(record);
             return;
         }
-        let slot = self.next_slot;
-        self.next_slot += 1;
-        self.items.insert(slot, record);
+        // More slots than a u32 counts cannot be filled: `--max-items`
+        // stops far below.
+        let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        self.slots.push(Some(record));
         self.by_key.insert(key, slot);
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Record> {
-        let slot = self.by_key.remove(index_form(key).as_ref())?;
-        self.items.remove(&slot)
+        let slot = self.by_key.remove(&IndexKey::of(key))?;
+        let record = self.slots.get_mut(slot as usize)?.take()?;
+        self.empty += 1;
+        if self.empty > self.slots.len() / 2 {
+            self.close_up();
+        }
+        Some(record)
+    }
+
+    /// Drops the empty slots, keeping the order, and renumbers the index.
+    fn close_up(&mut self) {
+        self.slots.retain(Option::is_some);
+        self.empty = 0;
+        // The keys in the order of their old slots are the order of the
+        // items that remain, so the n-th of them is now in slot n.
+        let mut keys: Vec<(u32, IndexKey)> = self.by_key.drain().map(|(k, s)| (s, k)).collect();
+        keys.sort_unstable_by_key(|(slot, _)| *slot);
+        self.by_key = keys
+            .into_iter()
+            .enumerate()
+            .map(|(new, (_, key))| (key, new as u32))
+            .collect();
     }
 
     /// Items in creation order.
     pub fn iter(&self) -> impl Iterator<Item = &Record> {
-        self.items.values()
-    }
-
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Record> {
-        self.items.values_mut()
+        self.slots.iter().flatten()
     }
 
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.slots.len() - self.empty
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len() == 0
     }
 }
 
@@ -187,7 +288,7 @@ impl Session {
                     .iter()
                     .map(|r| {
                         json!({
-                            "item": r.value,
+                            "item": r.fields(),
                             "created_ms": r.created_ms,
                             "reads": r.reads,
                             "deleted": r.deleted,
@@ -241,7 +342,7 @@ impl Session {
             for (i, entry) in items.iter().enumerate() {
                 let at = format!("{at}[{i}]");
                 let record = self.record(entry, &at)?;
-                let Some(key) = record.value.get(key_field).and_then(key_text) else {
+                let Some(key) = record.field(key_field).as_ref().and_then(key_text) else {
                     return Err(DumpError::new(
                         &at,
                         format!("has an item with no `{key_field}`"),
@@ -250,7 +351,7 @@ impl Session {
                 if data.get(&key).is_some() {
                     return Err(DumpError::new(&at, format!("repeats `{key_field}` {key}")));
                 }
-                if let Some(n) = record.value.get(key_field).and_then(Value::as_u64) {
+                if let Some(n) = record.field(key_field).as_ref().and_then(Value::as_u64) {
                     data.sequence = data.sequence.max(n);
                 }
                 data.insert(key, record);
@@ -313,12 +414,7 @@ impl Session {
                 ));
             }
         };
-        Ok(Record {
-            value: value.clone(),
-            created_ms,
-            reads,
-            deleted,
-        })
+        Ok(Record::new(value, created_ms, reads, deleted))
     }
 }
 
@@ -358,6 +454,9 @@ pub struct StoreLimits {
     /// Sessions kept (`--max-sessions`); past it the session idle longest
     /// is dropped.
     pub max_sessions: usize,
+    /// Build and check every answer, never sending one kept with an
+    /// unchanged item (`--check-every-answer`).
+    pub check_every_answer: bool,
 }
 
 impl Default for StoreLimits {
@@ -365,6 +464,7 @@ impl Default for StoreLimits {
         Self {
             max_items: 1_000_000,
             max_sessions: 10_000,
+            check_every_answer: false,
         }
     }
 }
@@ -408,6 +508,11 @@ impl Store {
             events: Mutex::default(),
             has_events: AtomicBool::new(false),
         }
+    }
+
+    /// Whether answers of unchanged items are kept and sent again.
+    pub fn keeps_answers(&self) -> bool {
+        !self.limits.check_every_answer
     }
 
     /// Takes the lines the store has to log since the last call (cheap
@@ -568,12 +673,12 @@ mod tests {
     use super::*;
 
     fn record(id: &str) -> Record {
-        Record {
-            value: json!({"id": id}).as_object().cloned().unwrap_or_default(),
-            created_ms: 0,
-            reads: 0,
-            deleted: false,
-        }
+        Record::new(
+            json!({"id": id}).as_object().unwrap_or(&Map::new()),
+            0,
+            0,
+            false,
+        )
     }
 
     #[test]
@@ -584,10 +689,10 @@ mod tests {
         }
         data.remove("a");
         data.insert("d".into(), record("d"));
-        let order: Vec<&Value> = data.iter().map(|r| &r.value["id"]).collect();
-        assert_eq!(order, [&json!("b"), &json!("c"), &json!("d")]);
+        let order: Vec<Value> = data.iter().map(|r| r.fields()["id"].clone()).collect();
+        assert_eq!(order, [json!("b"), json!("c"), json!("d")]);
         assert!(data.get("a").is_none());
-        assert_eq!(data.get("c").map(|r| &r.value["id"]), Some(&json!("c")));
+        assert_eq!(data.get("c").and_then(|r| r.field("id")), Some(json!("c")));
     }
 
     #[test]

@@ -53,6 +53,14 @@ impl Template {
         self.root.render(context)
     }
 
+    /// Whether every name the template reads is one of `allowed`: what
+    /// decides if its value follows from those alone.
+    pub fn reads_only(&self, allowed: &[&str]) -> bool {
+        let mut names = std::collections::HashSet::new();
+        self.root.names(&mut names);
+        names.iter().all(|name| allowed.contains(&name.as_str()))
+    }
+
     /// The value, when nothing in it is a template: callers can skip
     /// building a context for it.
     pub fn constant(&self) -> Option<&Value> {
@@ -101,6 +109,12 @@ impl Expr {
     /// The expression as written (without `{{ }}`).
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The names looked up, when the expression is only a name and
+    /// lookups by name (`path.serverId` is `["path", "serverId"]`).
+    pub fn lookup_names(&self) -> Option<&[String]> {
+        self.path.as_deref()
     }
 
     fn eval(&self, context: &JinjaValue) -> Result<JinjaValue, minijinja::Error> {
@@ -152,6 +166,13 @@ impl TextTemplate {
 
     fn render(&self, context: &JinjaValue) -> Result<String, minijinja::Error> {
         self.env.get_template(Self::NAME)?.render(context)
+    }
+
+    fn names(&self) -> std::collections::HashSet<String> {
+        self.env
+            .get_template(Self::NAME)
+            .map(|t| t.undeclared_variables(false))
+            .unwrap_or_default()
     }
 }
 
@@ -234,6 +255,30 @@ impl Node {
 
     fn is_constant(&self) -> bool {
         matches!(self, Node::Constant(_))
+    }
+
+    /// Adds the names the node reads from its context to `names`.
+    fn names(&self, names: &mut std::collections::HashSet<String>) {
+        match self {
+            Node::Constant(_) => {}
+            Node::Expression(expression) => {
+                names.extend(expression.compiled.undeclared_variables(false));
+            }
+            Node::Text(template) => names.extend(template.names()),
+            Node::Array(nodes) => nodes.iter().for_each(|n| n.names(names)),
+            Node::Object(nodes) => nodes.iter().for_each(|(_, n)| n.names(names)),
+            Node::Each {
+                expression,
+                name,
+                body,
+            } => {
+                names.extend(expression.compiled.undeclared_variables(false));
+                let mut inner = std::collections::HashSet::new();
+                body.names(&mut inner);
+                inner.remove(name);
+                names.extend(inner);
+            }
+        }
     }
 
     fn into_constant(self) -> Value {

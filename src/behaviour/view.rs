@@ -21,7 +21,16 @@ pub fn is_ready(spec: &CollectionSpec, record: &Record, now_ms: i64) -> bool {
 
 /// The item as a client sees it now: stored fields plus readiness fields.
 pub fn shown(spec: &CollectionSpec, record: &Record, now_ms: i64) -> Map<String, Value> {
-    let mut value = record.value.clone();
+    shown_with(spec, record, record.fields(), now_ms)
+}
+
+/// [`shown`] for `value`, the record's fields already at hand.
+pub fn shown_with(
+    spec: &CollectionSpec,
+    record: &Record,
+    mut value: Map<String, Value>,
+    now_ms: i64,
+) -> Map<String, Value> {
     if let Some(readiness) = &spec.readiness {
         let overlay = if is_ready(spec, record, now_ms) {
             &readiness.ready
@@ -78,8 +87,8 @@ impl CollectionView {
             return true;
         };
         record
-            .value
-            .get(&self.spec.get().key)
+            .field(&self.spec.get().key)
+            .as_ref()
             .and_then(super::store::key_text)
             .is_some_and(|k| keys.contains(super::uuid_text::index_form(&k).as_ref()))
     }

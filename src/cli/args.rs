@@ -319,6 +319,11 @@ pub struct ServeArgs {
     /// longest (logged).
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub max_sessions: usize,
+    /// Build and check against the schema every answer, even a read of an
+    /// item unchanged since its last answer (which is otherwise sent again
+    /// as it was: built and checked once per version of the item).
+    #[arg(long)]
+    pub check_every_answer: bool,
     /// Keep the mock's state in this file: restored at start, saved after
     /// changes (atomically) and at shutdown.
     #[arg(long, value_name = "FILE")]

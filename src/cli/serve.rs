@@ -90,6 +90,7 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             limits: crate::behaviour::store::StoreLimits {
                 max_items: args.max_items,
                 max_sessions: args.max_sessions,
+                check_every_answer: args.check_every_answer,
             },
             ..MockOptions::default()
         },

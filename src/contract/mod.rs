@@ -55,9 +55,26 @@ pub fn media_errors(
     }
 }
 
+/// [`media_errors`] for a body the caller owns and is about to send: the
+/// common case, a valid body, is checked without copying it.
+pub fn owned_media_errors(
+    api: &Api,
+    media: Option<&crate::spec::operation::MediaType>,
+    body: &mut Value,
+    limit: usize,
+) -> Vec<String> {
+    let schema = media
+        .and_then(|media| media.schema.as_ref())
+        .and_then(|schema| api.compiled(schema).ok());
+    match schema {
+        Some(schema) if !schema.holds(body) => schema_errors(&schema, body, limit),
+        _ => Vec::new(),
+    }
+}
+
 /// The schema errors of `value`, at most `limit`, each worded one way:
 /// what is wrong, then where (`… at `/name``, `/` for the value itself).
-pub fn schema_errors(schema: &SlotSchema<'_>, value: &Value, limit: usize) -> Vec<String> {
+pub fn schema_errors(schema: &SlotSchema<'_, '_>, value: &Value, limit: usize) -> Vec<String> {
     if schema.is_valid(value) {
         return Vec::new();
     }

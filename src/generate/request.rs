@@ -184,7 +184,7 @@ pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequ
 }
 
 fn valid_value(
-    compiled: &SlotSchema<'_>,
+    compiled: &SlotSchema<'_, '_>,
     patterns: &Patterns,
     direction: Direction,
     seed: u64,

@@ -47,6 +47,10 @@ pub fn behave(
             }
             Some(reply)
         }
+        Outcome::Kept(hit) => hit.answer().map(|kept| Reply {
+            headers: kept.headers.clone(),
+            ..Reply::bytes(kept.status, "", kept.body.clone())
+        }),
         Outcome::NoRuleMatched => None,
     }
 }
@@ -66,7 +70,7 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
         .filter(|_| !crate::contract::has_no_body(status));
     let mut reply = match body {
         None => Reply::empty(status),
-        Some(body) => {
+        Some(mut body) => {
             let accept = request
                 .headers
                 .get(hyper::header::ACCEPT)
@@ -89,7 +93,7 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
                         .and_then(|r| crate::contract::media::documented(&r.media, declared)),
                     None => media,
                 };
-                let errors = crate::contract::media_errors(api, sent_as, &body, 5);
+                let errors = crate::contract::owned_media_errors(api, sent_as, &mut body, 5);
                 if !errors.is_empty() {
                     return fixture_broke_spec(&answer.rule, status, &errors, &operation.id);
                 }
@@ -100,6 +104,8 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
     reply.headers.extend(answer.headers);
     if !notes.is_empty() {
         reply.note = Some(notes.join("; "));
+    } else if let Some(keep) = answer.keep {
+        keep.keep(reply.status, reply.headers.clone(), reply.body.clone());
     }
     reply
 }

@@ -81,9 +81,10 @@ pub fn check(
     } else {
         return Ok(None);
     };
+    let mut value = value;
     if let Some(slot) = &media.schema
         && let Ok(compiled) = api.compiled(slot)
-        && !compiled.is_valid(&value)
+        && !compiled.holds(&mut value)
     {
         for error in compiled.errors(&value) {
             let pointer = error.pointer.clone();

@@ -107,7 +107,7 @@ pub fn extract(
             }
             ParameterLocation::Cookie => read_pairs(parameter, raw.cookies, operation),
         };
-        let Some(value) = value else {
+        let Some(mut value) = value else {
             if parameter.required {
                 violations.push(Violation::new(
                     parameter.location.as_str(),
@@ -126,7 +126,7 @@ pub fn extract(
         };
         if let Some(slot) = &parameter.schema
             && let Ok(compiled) = api.compiled(slot)
-            && !compiled.is_valid(&value)
+            && !compiled.holds(&mut value)
         {
             for error in compiled.errors(&value) {
                 violations.push(

@@ -174,7 +174,7 @@ impl Api {
 
     /// The compiled schema of `slot`; the first call for a direction
     /// compiles every schema of that direction at once.
-    pub fn compiled(&self, slot: &SchemaSlot) -> Result<SlotSchema<'_>, &str> {
+    pub fn compiled<'a, 's>(&'a self, slot: &'s SchemaSlot) -> Result<SlotSchema<'a, 's>, &'a str> {
         let direction = slot.direction();
         let index = match direction {
             Direction::Request => 0,

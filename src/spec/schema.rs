@@ -39,7 +39,9 @@ impl std::fmt::Debug for CompiledSchema {
 pub struct SchemaSlot {
     raw: Value,
     direction: Direction,
-    /// Unique among the slots of one spec; the key under `properties`.
+    /// Unique among the slots of one spec, counted from 0.
+    id: usize,
+    /// `id` as text: the key under `properties`.
     key: String,
 }
 
@@ -48,6 +50,7 @@ impl SchemaSlot {
         Self {
             raw,
             direction,
+            id,
             key: id.to_string(),
         }
     }
@@ -67,6 +70,10 @@ impl SchemaSlot {
 pub struct SharedSchemas {
     validator: Option<jsonschema::Validator>,
     document: Value,
+    /// Each slot's normalised schema, by slot id, moved out of the
+    /// document's `properties` once compiled: a request finds its schema
+    /// by index, without formatting or walking a pointer.
+    slot_schemas: Vec<Option<Value>>,
     /// Slots cut out because they do not compile, with the reason.
     broken: HashMap<String, String>,
 }
@@ -108,6 +115,7 @@ impl SharedSchemas {
                 return Self {
                     validator: None,
                     document: Value::Null,
+                    slot_schemas: Vec::new(),
                     broken: HashMap::from([(String::new(), reason.to_string())]),
                 };
             }
@@ -117,6 +125,7 @@ impl SharedSchemas {
                 Ok(validator) => {
                     return Self {
                         validator: Some(validator),
+                        slot_schemas: take_slot_schemas(&mut document),
                         document,
                         broken,
                     };
@@ -138,36 +147,57 @@ impl SharedSchemas {
         Self {
             validator: None,
             document,
+            slot_schemas: Vec::new(),
             broken: HashMap::from([(String::new(), "the schemas do not compile".into())]),
         }
     }
 
     /// The compiled schema of `slot`, or why it could not be compiled.
-    pub fn get<'a>(&'a self, slot: &SchemaSlot) -> Result<SlotSchema<'a>, &'a str> {
-        if let Some(reason) = self.broken.get(&slot.key).or_else(|| self.broken.get("")) {
+    pub fn get<'a, 's>(&'a self, slot: &'s SchemaSlot) -> Result<SlotSchema<'a, 's>, &'a str> {
+        if !self.broken.is_empty()
+            && let Some(reason) = self.broken.get(&slot.key).or_else(|| self.broken.get(""))
+        {
             return Err(reason);
         }
-        let (Some(validator), Some(schema)) = (
-            &self.validator,
-            self.document.pointer(&format!("/properties/{}", slot.key)),
-        ) else {
+        let schema = self.slot_schemas.get(slot.id).and_then(Option::as_ref);
+        let (Some(validator), Some(schema)) = (&self.validator, schema) else {
             return Err("the schema was not compiled");
         };
         Ok(SlotSchema {
             validator,
             document: &self.document,
             schema,
-            key: slot.key.clone(),
+            key: &slot.key,
         })
     }
 }
 
+/// Moves each slot's schema out of the compiled document's `properties`
+/// into a list by slot id. The validator keeps its own compiled form, and
+/// `$ref`s resolve in the spec's parts the document keeps, never in
+/// `properties`.
+fn take_slot_schemas(document: &mut Value) -> Vec<Option<Value>> {
+    let mut schemas = Vec::new();
+    let Some(Value::Object(properties)) = document.get_mut("properties") else {
+        return schemas;
+    };
+    for (key, schema) in std::mem::take(properties) {
+        if let Ok(id) = key.parse::<usize>() {
+            if schemas.len() <= id {
+                schemas.resize(id + 1, None);
+            }
+            schemas[id] = Some(schema);
+        }
+    }
+    schemas
+}
+
 /// One slot's schema within its direction's shared validator.
-pub struct SlotSchema<'a> {
+pub struct SlotSchema<'a, 's> {
     validator: &'a jsonschema::Validator,
     document: &'a Value,
     schema: &'a Value,
-    key: String,
+    key: &'s str,
 }
 
 /// A schema error, owned, with its place in the value that was checked.
@@ -183,7 +213,7 @@ impl std::fmt::Display for SchemaError {
     }
 }
 
-impl<'a> SlotSchema<'a> {
+impl<'a> SlotSchema<'a, '_> {
     /// The document the schema's `$ref`s resolve in.
     pub fn document(&self) -> &'a Value {
         self.document
@@ -195,12 +225,27 @@ impl<'a> SlotSchema<'a> {
     }
 
     pub fn is_valid(&self, value: &Value) -> bool {
-        self.validator.is_valid(&self.wrap(value))
+        self.validator.is_valid(&self.wrap(value.clone()))
+    }
+
+    /// [`Self::is_valid`] for a value the caller owns: it is moved under
+    /// the slot's key and back instead of copied, which on a hot path is
+    /// most of the check's cost.
+    pub fn holds(&self, value: &mut Value) -> bool {
+        let mut wrapped = self.wrap(std::mem::take(value));
+        let valid = self.validator.is_valid(&wrapped);
+        if let Some(inner) = wrapped
+            .as_object_mut()
+            .and_then(|map| map.get_mut(self.key))
+        {
+            *value = std::mem::take(inner);
+        }
+        valid
     }
 
     /// Every error, in the order the validator finds them.
     pub fn errors(&self, value: &Value) -> Vec<SchemaError> {
-        let wrapped = self.wrap(value);
+        let wrapped = self.wrap(value.clone());
         let prefix_len = self.key.len() + 1;
         self.validator
             .iter_errors(&wrapped)
@@ -214,8 +259,8 @@ impl<'a> SlotSchema<'a> {
             .collect()
     }
 
-    fn wrap(&self, value: &Value) -> Value {
-        Value::Object(Map::from_iter([(self.key.clone(), value.clone())]))
+    fn wrap(&self, value: Value) -> Value {
+        Value::Object(Map::from_iter([(self.key.to_string(), value)]))
     }
 }
 

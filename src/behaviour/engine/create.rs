@@ -18,8 +18,11 @@ impl Runner<'_> {
         request: &Request<'_>,
     ) -> Result<Value, Refusal> {
         let input = self.input(session, rule, item, request)?;
-        let key = self.create(session, spec, input)?;
-        Ok(self.present_stored(session, spec, &key))
+        let (record, fields) = self.create(session, spec, input)?;
+        let now_ms = session.now_ms();
+        Ok(Value::Object(
+            self.present_with(session, spec, &record, fields, now_ms),
+        ))
     }
 
     fn create(
@@ -27,7 +30,7 @@ impl Runner<'_> {
         session: &mut Session,
         spec: &CollectionSpec,
         mut value: Map<String, Value>,
-    ) -> Result<String, Refusal> {
+    ) -> Result<(Record, Map<String, Value>), Refusal> {
         if session.item_count() >= session.max_items {
             let mut refusal = Refusal::new(
                 ErrorKind::InsufficientStorage,
@@ -72,15 +75,12 @@ impl Runner<'_> {
             return Err(refusal);
         }
         drop(data);
-        let record = Record {
-            value,
-            created_ms: session.now_ms(),
-            reads: 0,
-            deleted: false,
-        };
+        let record = Record::new(&value, session.now_ms(), 0, false);
         session
             .collection_mut(&spec.name)
-            .insert(key.clone(), record);
-        Ok(key)
+            .insert(key, record.clone());
+        // The new item as stored, without reading it back: what is shown
+        // of it depends only on its fields, age and reads.
+        Ok((record, value))
     }
 }

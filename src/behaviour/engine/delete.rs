@@ -27,7 +27,7 @@ impl Runner<'_> {
         {
             // Back among the live items, it must not share a unique field
             // with one made while it was deleted.
-            let mut value = record.value.clone();
+            let mut value = record.fields();
             for (k, v) in &soft.restored {
                 value.insert(k.clone(), v.clone());
             }
@@ -43,9 +43,11 @@ impl Runner<'_> {
                     } else {
                         &soft.deleted
                     };
+                    let mut value = record.fields();
                     for (k, v) in fields {
-                        record.value.insert(k.clone(), v.clone());
+                        value.insert(k.clone(), v.clone());
                     }
+                    record.set_fields(&value);
                 }
             }
             (None, false) => {

@@ -29,7 +29,7 @@ impl Runner<'_> {
             if record.deleted && !include_deleted {
                 continue;
             }
-            if let Some(key) = record.value.get(&spec.key).and_then(key_text)
+            if let Some(key) = record.field(&spec.key).as_ref().and_then(key_text)
                 && !self.may_see(&spec.name, &key)
             {
                 continue;
@@ -70,9 +70,7 @@ impl Runner<'_> {
                 .iter()
                 .filter_map(|i| i.get(&spec.key).and_then(key_text))
             {
-                if let Some(record) = data.get_mut(&key) {
-                    record.reads = record.reads.saturating_add(1);
-                }
+                data.count_read(&key);
             }
         }
         Ok(page)

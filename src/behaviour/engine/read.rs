@@ -29,8 +29,6 @@ impl Runner<'_> {
         }
         // No view of the collection is held here, so this write doesn't
         // copy it.
-        if let Some(record) = session.collection_mut(&spec.name).get_mut(key) {
-            record.reads = record.reads.saturating_add(1);
-        }
+        session.collection_mut(&spec.name).count_read(key);
     }
 }

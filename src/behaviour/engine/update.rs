@@ -42,14 +42,16 @@ impl Runner<'_> {
                 format!("no {} `{key}`", singular(&spec.name)),
             ));
         };
+        let mut fields = record.fields();
         for (field, value) in patch {
             // The key is the item's identity: an update never moves it.
             if field == spec.key {
                 continue;
             }
-            merge(&mut record.value, field, value);
+            merge(&mut fields, field, value);
         }
-        check_unique(spec, &data, &record.value, Some(key))?;
+        check_unique(spec, &data, &fields, Some(key))?;
+        record.set_fields(&fields);
         drop(data);
         session
             .collection_mut(&spec.name)
