@@ -45,7 +45,9 @@ struct ScopeData {
     /// first use: a clone of a map with one or no entries costs less than
     /// converting it.
     params: [Lazy; 4],
-    body: JinjaValue,
+    /// The body as JSON, for lookups that skip the template machine.
+    body_json: Value,
+    body: OnceLock<JinjaValue>,
     /// `request`, made on first use: most rules never read raw headers.
     request: OnceLock<JinjaValue>,
     vars: OnceLock<JinjaValue>,
@@ -102,7 +104,8 @@ impl Scope {
                     Lazy::new(request.header_params),
                     Lazy::new(request.cookies),
                 ],
-                body: jinja_value(request.body.unwrap_or(&Value::Null)),
+                body_json: request.body.cloned().unwrap_or(Value::Null),
+                body: OnceLock::new(),
                 request: OnceLock::new(),
                 vars: OnceLock::new(),
                 user: request.user.clone(),
@@ -145,6 +148,54 @@ impl Scope {
         }
     }
 
+    /// The request's instant in milliseconds (the session's clock when no
+    /// request fixed one).
+    fn now_ms(&self, session: &Session) -> i64 {
+        match self.data.stamp_us.get() {
+            Some(us) => us.div_euclid(1000),
+            None => session.now_ms(),
+        }
+    }
+
+    /// The value of the name path `names` (`item.id`, `body.name`, `now`)
+    /// as a template would see it with `extra` bound, read straight from
+    /// the JSON; `None` when only the template machine can tell (a
+    /// collection, `request`, `vars`, `user`, something not a mapping on
+    /// the way, or nothing there), and the caller asks it.
+    pub fn direct(
+        &self,
+        session: &Session,
+        names: &[String],
+        extra: &[(&'static str, Bound<'_>)],
+    ) -> Option<Value> {
+        let (root, rest) = names.split_first()?;
+        if let Some((_, bound)) = extra.iter().find(|(name, _)| *name == root.as_str()) {
+            return match bound {
+                Bound::Lent(item) => item.lookup(rest),
+                Bound::Json(value) => walk(value, rest).cloned(),
+            };
+        }
+        let data = &self.data;
+        if data.fixture.model.collection(root).is_some() {
+            return None;
+        }
+        let value = match root.as_str() {
+            "now" if rest.is_empty() => {
+                return Some(Value::String(format_datetime(self.now_ms(session))));
+            }
+            "path" => &data.params[0].map,
+            "query" => &data.params[1].map,
+            "header" => &data.params[2].map,
+            "cookie" => &data.params[3].map,
+            "body" => return walk(&data.body_json, rest).cloned(),
+            "base_url" if rest.is_empty() => return Some(Value::String(data.base_url.clone())),
+            "session" if rest.is_empty() => return Some(Value::String(data.session.clone())),
+            _ => return None,
+        };
+        let (first, rest) = rest.split_first()?;
+        walk(value.get(first)?, rest).cloned()
+    }
+
     /// The context of one template: this scope, the session's collections
     /// and clock as they are now, and `extra` bindings, which shadow the rest.
     pub fn context(&self, session: &Session, extra: &[(&'static str, JinjaValue)]) -> JinjaValue {
@@ -156,10 +207,7 @@ impl Scope {
             .iter()
             .map(|spec| session.collections.get(&spec.name).cloned())
             .collect();
-        let now_ms = match self.data.stamp_us.get() {
-            Some(us) => us.div_euclid(1000),
-            None => session.now_ms(),
-        };
+        let now_ms = self.now_ms(session);
         JinjaValue::from_object(Context {
             scope: self.data.clone(),
             collections,
@@ -177,7 +225,10 @@ impl ScopeData {
             "query" => self.params[1].get(),
             "header" => self.params[2].get(),
             "cookie" => self.params[3].get(),
-            "body" => self.body.clone(),
+            "body" => self
+                .body
+                .get_or_init(|| jinja_value(&self.body_json))
+                .clone(),
             "vars" => self
                 .vars
                 .get_or_init(|| match self.session_vars.get() {
@@ -332,6 +383,23 @@ impl Object for Context {
     }
 }
 
+/// A value bound for one template, as [`Scope::direct`] reads it.
+pub enum Bound<'a> {
+    Lent(&'a LentItem),
+    Json(&'a Value),
+}
+
+/// The value at the name path `names` under `value`, through mappings only
+/// (what a template's lookup by name finds); `None` when something on the
+/// way is not a mapping or the name is not there.
+fn walk<'v>(value: &'v Value, names: &[String]) -> Option<&'v Value> {
+    let mut value = value;
+    for name in names {
+        value = value.as_object()?.get(name)?;
+    }
+    Some(value)
+}
+
 /// An item lent to templates while the engine keeps working on it. A field
 /// becomes a template value only when a template reads it, where converting
 /// the whole item for every template (a computed field, a generated one, a
@@ -363,6 +431,25 @@ impl LentItem {
 
     pub fn insert(&self, field: String, value: Value) {
         lock(&self.0.0).insert(field, value);
+    }
+
+    /// The value at the name path `names` in the item (itself when empty).
+    fn lookup(&self, names: &[String]) -> Option<Value> {
+        let fields = lock(&self.0.0);
+        let (first, rest) = names.split_first()?;
+        walk(fields.get(first)?, rest).cloned()
+    }
+}
+
+/// [`with_item`] that also gives the lent item itself, for lookups that
+/// skip the template machine (`None` when `item` is not a mapping).
+pub fn with_lent_item<R>(
+    item: &mut Value,
+    f: impl FnOnce(Option<&LentItem>, JinjaValue) -> R,
+) -> R {
+    match item {
+        Value::Object(map) => LentItem::lend(map, |lent| f(Some(lent), lent.value())),
+        other => f(None, jinja_value(&*other)),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::Fixture;
 use super::answer_cache::{AnswerKey, Hit, PendingAnswer};
-use super::context::{LentItem, Scope, with_item};
+use super::context::{Bound, LentItem, Scope, with_item, with_lent_item};
 use super::fixture::ErrorKind;
 use super::model::{Action, CollectionSpec, Generated, OperationBehaviour, Rule};
 use super::store::{CollectionData, Record, Session, Store, key_text, lock};
@@ -399,16 +399,23 @@ fn generate(
             .any(|(field, _)| !value.contains_key(field));
         if missing {
             LentItem::lend(value, |item| {
-                let mut context: Option<JinjaValue> = None;
+                let context = std::cell::OnceCell::new();
                 for (field, template) in &spec.defaults {
                     if item.contains(field) {
                         continue;
                     }
                     let made = match template.constant() {
                         Some(value) => value.clone(),
-                        None => template.render(context.get_or_insert_with(|| {
-                            scope.context(session, &[("item", item.value())])
-                        })),
+                        None => template.render_direct(
+                            &|names| scope.direct(session, names, &[("item", Bound::Lent(item))]),
+                            &|| {
+                                context
+                                    .get_or_init(|| {
+                                        scope.context(session, &[("item", item.value())])
+                                    })
+                                    .clone()
+                            },
+                        ),
                     };
                     item.insert(field.clone(), made);
                 }
@@ -420,7 +427,7 @@ fn generate(
         // sees the fields made before it, and all share one `now`. It is
         // dropped before a sequence writes the collection, which would
         // otherwise copy the collection the context still holds.
-        let mut context: Option<JinjaValue> = None;
+        let mut context: std::cell::OnceCell<JinjaValue> = std::cell::OnceCell::new();
         for (field, how) in &spec.generated {
             if !overwrite && item.contains(field) {
                 continue;
@@ -429,20 +436,28 @@ fn generate(
                 Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
                 Generated::UuidHex => Value::String(random_uuid(&mut session.rng).replace('-', "")),
                 Generated::Sequence => {
-                    context = None;
+                    context.take();
                     let data = session.collection_mut(&spec.name);
                     data.sequence += 1;
                     Value::from(data.sequence)
                 }
                 Generated::Pattern(generator) => Value::String(generator.any(&mut session.rng)),
-                Generated::Template(template) => {
-                    match template.constant() {
-                        Some(value) => value.clone(),
-                        None => template.render(context.get_or_insert_with(|| {
-                            scope.context(session, &[("item", item.value())])
-                        })),
+                Generated::Template(template) => match template.constant() {
+                    Some(value) => value.clone(),
+                    None => {
+                        let session = &*session;
+                        template.render_direct(
+                            &|names| scope.direct(session, names, &[("item", Bound::Lent(item))]),
+                            &|| {
+                                context
+                                    .get_or_init(|| {
+                                        scope.context(session, &[("item", item.value())])
+                                    })
+                                    .clone()
+                            },
+                        )
                     }
-                }
+                },
             };
             item.insert(field.clone(), made);
         }
@@ -780,29 +795,40 @@ impl<'f> Runner<'f> {
             items = without(items, &omitted);
         }
         let status = rule.status.unwrap_or(request.default_status);
-        // Most rules answer the item as it is: no template, no context.
-        let mut templated = rule.body.iter().chain(rule.headers.iter().map(|(_, t)| t));
-        let needs_context = templated.any(|t| t.constant().is_none());
+        // Most rules answer the item as it is, or with lookups into it: the
+        // template context is built only for what lookups cannot answer.
         let scope = &self.scope;
-        let rendered = with_item(&mut item, |item| {
-            let context = if needs_context {
-                let extra = [
-                    ("item", item),
-                    ("items", jinja_value(&items)),
-                    ("total", jinja_value(&total)),
-                ];
-                scope.context(session, &extra)
-            } else {
-                JinjaValue::default()
+        let rendered = with_lent_item(&mut item, |lent, jinja_item| {
+            let null = Value::Null;
+            let bound = [
+                ("item", lent.map_or(Bound::Json(&null), Bound::Lent)),
+                ("items", Bound::Json(&items)),
+                ("total", Bound::Json(&total)),
+            ];
+            let direct = |names: &[String]| scope.direct(session, names, &bound);
+            let built = std::cell::OnceCell::new();
+            let context = || {
+                built
+                    .get_or_init(|| {
+                        let extra = [
+                            ("item", jinja_item.clone()),
+                            ("items", jinja_value(&items)),
+                            ("total", jinja_value(&total)),
+                        ];
+                        scope.context(session, &extra)
+                    })
+                    .clone()
             };
             for (name, template) in &rule.headers {
-                let value = match template.render(&context) {
+                let value = match template.render_direct(&direct, &context) {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
                 headers.push((name.clone(), value));
             }
-            rule.body.as_ref().map(|template| template.render(&context))
+            rule.body
+                .as_ref()
+                .map(|template| template.render_direct(&direct, &context))
         });
         let body = match (rendered, rule.action) {
             (Some(body), _) => Some(body),
@@ -833,8 +859,12 @@ impl<'f> Runner<'f> {
         request: &Request<'_>,
     ) -> Result<Map<String, Value>, Refusal> {
         let value = match &rule.set {
-            Some(template) => with_item(item, |item| {
-                template.render(&self.scope.context(session, &[("item", item)]))
+            Some(template) => with_lent_item(item, |lent, jinja_item| {
+                let null = Value::Null;
+                let bound = [("item", lent.map_or(Bound::Json(&null), Bound::Lent))];
+                template.render_direct(&|names| self.scope.direct(session, names, &bound), &|| {
+                    self.scope.context(session, &[("item", jinja_item.clone())])
+                })
             }),
             None => request.body.cloned().unwrap_or(Value::Object(Map::new())),
         };

@@ -53,6 +53,21 @@ impl Template {
         self.root.render(context)
     }
 
+    /// [`Self::render`], reading each `{{ name.path }}` with `direct` first
+    /// and building the template context (`context`) only for what it
+    /// cannot answer: most templates of a create are such lookups
+    /// (`{{ body.name }}`, `{{ item.id }}`, `{{ now }}`), and the context
+    /// cost more than they do.
+    pub fn render_direct(
+        &self,
+        direct: &dyn Fn(&[String]) -> Option<Value>,
+        context: &dyn Fn() -> JinjaValue,
+    ) -> Value {
+        let built = std::cell::OnceCell::new();
+        self.root
+            .render_direct(direct, &|| built.get_or_init(context).clone())
+    }
+
     /// Whether every name the template reads is one of `allowed`: what
     /// decides if its value follows from those alone.
     pub fn reads_only(&self, allowed: &[&str]) -> bool {
@@ -285,6 +300,33 @@ impl Node {
         match self {
             Node::Constant(value) => value,
             _ => Value::Null,
+        }
+    }
+
+    fn render_direct(
+        &self,
+        direct: &dyn Fn(&[String]) -> Option<Value>,
+        context: &dyn Fn() -> JinjaValue,
+    ) -> Value {
+        match self {
+            Node::Constant(value) => value.clone(),
+            Node::Expression(expression) => match expression.path.as_deref().and_then(direct) {
+                Some(value) => value,
+                None => self.render(&context()),
+            },
+            Node::Array(nodes) => Value::Array(
+                nodes
+                    .iter()
+                    .map(|n| n.render_direct(direct, context))
+                    .collect(),
+            ),
+            Node::Object(nodes) => Value::Object(
+                nodes
+                    .iter()
+                    .map(|(k, n)| (k.clone(), n.render_direct(direct, context)))
+                    .collect(),
+            ),
+            Node::Text(_) | Node::Each { .. } => self.render(&context()),
         }
     }
 
