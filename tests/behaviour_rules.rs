@@ -393,3 +393,46 @@ async fn a_template_that_would_loop_for_ever_runs_out_of_fuel_and_names_its_rule
     let sessions = send(mock.addr, "GET", "/__understudy/sessions", &[], b"").await;
     assert_eq!(sessions.status, 200);
 }
+
+#[tokio::test]
+async fn only_requests_that_change_the_state_count_as_changes() {
+    use std::sync::Arc;
+    use understudy::mock::{MockOptions, MockService, RunningMock};
+    // The count is what a state file saves after: reads that change
+    // nothing must not make it serialise the whole state again.
+    let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
+    let mut fixture =
+        Fixture::from_text(Path::new("jobs-fixture.yaml"), FIXTURE).expect("fixture loads");
+    fixture.bind(&api).expect("fixture fits the spec");
+    let service = Arc::new(MockService::new(
+        Arc::new(api),
+        Arc::new(fixture),
+        MockOptions::default(),
+    ));
+    let mock = RunningMock::start_shared(service.clone())
+        .await
+        .expect("mock starts");
+    let json_type = ("content-type", "application/json");
+    let mut last = service.change_count();
+    let mut changed = async |method: &str, target: &str, body: &[u8]| {
+        let answer = send(mock.addr, method, target, &[json_type], body).await;
+        let now = service.change_count();
+        let moved = now != last;
+        last = now;
+        (answer.status, moved)
+    };
+    assert_eq!(
+        changed("POST", "/jobs", br#"{"kind":"build"}"#).await,
+        (201, true),
+        "a create"
+    );
+    // Ready after two reads: the first two move readiness, the rest don't.
+    assert_eq!(changed("GET", "/jobs/1", b"").await, (200, true));
+    assert_eq!(changed("GET", "/jobs/1", b"").await, (200, true));
+    for _ in 0..3 {
+        assert_eq!(changed("GET", "/jobs/1", b"").await, (200, false));
+    }
+    assert_eq!(changed("GET", "/jobs/99", b"").await, (404, false));
+    assert_eq!(changed("POST", "/jobs", b"{}").await, (400, false));
+    assert_eq!(changed("GET", "/health", b"").await, (200, false));
+}

@@ -282,3 +282,105 @@ fn a_state_file_with_values_the_mock_never_writes_is_refused_with_their_place() 
     assert_eq!(std::fs::read_to_string(&state).expect("still there"), text);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_state_file_given_as_a_symbolic_link_stays_one_and_its_target_holds_the_state() {
+    let dir = temp_dir("state-link");
+    let target = dir.join("kept.json");
+    let link = dir.join("state.json");
+    std::os::unix::fs::symlink("kept.json", &link).expect("link made");
+    let server = Server::start(&link, &[]);
+    let id = create(server.addr, "linked").expect("created");
+    let (code, stderr) = server.terminate();
+    assert_eq!(code, Some(0), "{stderr}");
+    let meta = std::fs::symlink_metadata(&link).expect("the link is there");
+    assert!(meta.file_type().is_symlink(), "a save replaced the link");
+    assert_eq!(stored_ids(&target), [id]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `serve_bundled_with`, killed if it has not ended within 10 s: a start
+/// that hangs fails the test instead of holding it.
+fn refused_start(state: &Path) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["serve", "--port", "0", "--no-reload", "--state-file"])
+        .arg(state)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the start with {} hangs", state.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .map(|mut e| e.read_to_string(&mut stderr));
+    (status.code(), stderr)
+}
+
+#[test]
+fn a_state_file_that_is_no_regular_file_is_refused_at_start_without_hanging() {
+    let dir = temp_dir("state-special");
+    let fifo = dir.join("state.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let (code, stderr) = refused_start(&fifo);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(
+            stderr.contains(
+                "state.fifo cannot be used: it is a device, FIFO or socket, not a regular file"
+            ),
+            "{stderr}"
+        );
+    } else {
+        eprintln!("notice: mkfifo is not available; the FIFO case is skipped");
+    }
+    let folder = dir.join("a-folder");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let (code, stderr) = refused_start(&folder);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("it is a folder, not a regular file"),
+        "{stderr}"
+    );
+    let (code, stderr) = refused_start(Path::new("/dev/zero"));
+    assert_eq!(code, Some(2), "{stderr}");
+    let looped = dir.join("loop.json");
+    std::os::unix::fs::symlink("loop.json", &looped).expect("link made");
+    let (code, stderr) = refused_start(&looped);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("symbolic links go round in a loop"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_state_file_whose_folder_takes_no_files_is_refused_at_start() {
+    // A regular file where the folder should be: refused even for root,
+    // whom permission bits would not stop.
+    let dir = temp_dir("state-folder");
+    let not_a_folder = dir.join("plain.txt");
+    std::fs::write(&not_a_folder, "text").expect("written");
+    let (code, stderr) = refused_start(&not_a_folder.join("state.json"));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot make files in its folder"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("plain.txt"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -150,8 +150,20 @@ fn kept_answer(
     let kept = record
         .answer
         .hit(&answer_key(rule, spec, record, session.now_ms(), request))?;
-    session.collection_mut(&target.collection).count_read(&key);
+    noting_changes(store, &mut session, |session| {
+        session.count_read(&target.collection, &key, spec.ready_after_reads());
+    });
     Some(Hit::new(kept))
+}
+
+/// Runs `f` on `session` and tells the store if it changed the state.
+fn noting_changes<R>(store: &Store, session: &mut Session, f: impl FnOnce(&mut Session) -> R) -> R {
+    let before = session.change_stamp();
+    let result = f(session);
+    if session.change_stamp() != before {
+        store.note_change();
+    }
+    result
 }
 
 /// The operation's rule whose answers may be kept with the target item:
@@ -241,7 +253,7 @@ fn with_runner<R>(
         keep_answers: store.keeps_answers(),
     };
     runner.limit_visibility(&session);
-    f(&mut runner, &mut session)
+    noting_changes(store, &mut session, |session| f(&mut runner, session))
 }
 
 /// Who the request's credentials name, by the fixture's `auth`.
@@ -277,10 +289,12 @@ pub fn identify(
         return Identity::Anyone;
     }
     let name = session_name(fixture, headers);
-    let scope = Scope::bare(fixture, "", name);
-    let session = store.session(name, |session| seed(fixture, &scope, session));
+    // A template scope is made only if one is needed (a new session's
+    // seed, `accept_any_as`): most requests name a known user.
+    let session = store.session(name, |session| {
+        seed(fixture, &Scope::bare(fixture, "", name), session)
+    });
     let session = lock(&session);
-    scope.set_session_vars(&session.vars);
     let users = session.collection(&access.users);
     let key_field = fixture
         .model
@@ -348,7 +362,11 @@ pub fn identify(
     let (reason, credential) = worst.unwrap_or((Denial::Missing, String::new()));
     if reason == Denial::Unknown
         && let Some(expression) = &access.accept_any_as
-        && let Ok(value) = expression.evaluate(&scope.context(&session, &[]))
+        && let Ok(value) = expression.evaluate(&{
+            let scope = Scope::bare(fixture, "", name);
+            scope.set_session_vars(&session.vars);
+            scope.context(&session, &[])
+        })
         && let Some(key) = key_text(&value).filter(|k| users.get(k).is_some())
     {
         return Identity::User(key);
@@ -509,7 +527,11 @@ impl<'f> Runner<'f> {
                         let wanted = answer_key(rule, spec, record, now_ms, request);
                         if let Some(kept) = record.answer.hit(&wanted) {
                             if let Some(key) = &key {
-                                session.collection_mut(&target.collection).count_read(key);
+                                session.count_read(
+                                    &target.collection,
+                                    key,
+                                    spec.ready_after_reads(),
+                                );
                             }
                             return Outcome::Kept(Hit::new(kept));
                         }

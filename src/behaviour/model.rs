@@ -95,6 +95,16 @@ pub struct CollectionSpec {
     pub pointer: String,
 }
 
+impl CollectionSpec {
+    /// The reads an item needs to become ready, when readiness goes by reads.
+    pub fn ready_after_reads(&self) -> Option<u32> {
+        match self.readiness.as_ref()?.after {
+            ReadyAfter::Reads(n) => Some(n),
+            ReadyAfter::Millis(_) => None,
+        }
+    }
+}
+
 /// How a server-set field gets its value.
 #[derive(Debug)]
 pub enum Generated {

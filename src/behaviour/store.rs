@@ -98,6 +98,9 @@ pub struct CollectionData {
     by_key: HashMap<IndexKey, u32>,
     /// Slots emptied by removals.
     empty: usize,
+    /// Changes so far (items written, removed, or read towards readiness):
+    /// what tells a request that changed the state from one that did not.
+    changes: u64,
     /// Last value handed out by a `sequence` generator.
     pub sequence: u64,
 }
@@ -116,17 +119,29 @@ impl CollectionData {
 
     /// The item under `key`, to change: the answer it kept is forgotten.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Record> {
+        self.changes += 1;
         let record = self.slot_mut(key)?;
         record.answer.clear();
         Some(record)
     }
 
-    /// Counts one more read of the item under `key` (readiness by reads),
-    /// which changes none of its fields.
-    pub fn count_read(&mut self, key: &str) {
-        if let Some(record) = self.slot_mut(key) {
-            record.reads = record.reads.saturating_add(1);
+    /// Counts one more read of the item under `key`, which changes none
+    /// of its fields. It is a change of state only while the item still
+    /// waits for `ready_after` reads to become ready.
+    pub fn count_read(&mut self, key: &str, ready_after: Option<u32>) {
+        let Some(record) = self.slot_mut(key) else {
+            return;
+        };
+        let moves_readiness = ready_after.is_some_and(|n| record.reads < n);
+        record.reads = record.reads.saturating_add(1);
+        if moves_readiness {
+            self.changes += 1;
         }
+    }
+
+    /// Changes so far; see [`Session::change_stamp`].
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// A place for the answer about to be built for the item under `key`.
@@ -136,6 +151,7 @@ impl CollectionData {
 
     /// Adds or replaces the item under `key`.
     pub fn insert(&mut self, key: String, record: Record) {
+        self.changes += 1;
         let key = IndexKey::of(&key);
         if let Some(slot) = self.by_key.get(&key)
             && let Some(place) = self.slots.get_mut(*slot as usize)
@@ -151,6 +167,7 @@ impl CollectionData {
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Record> {
+        self.changes += 1;
         let slot = self.by_key.remove(&IndexKey::of(key))?;
         let record = self.slots.get_mut(slot as usize)?.take()?;
         self.empty += 1;
@@ -275,6 +292,25 @@ impl Session {
 
     pub fn collection_mut(&mut self, name: &str) -> &mut CollectionData {
         Arc::make_mut(self.collections.entry(name.to_string()).or_default())
+    }
+
+    /// Counts one more read of the item `key` of `collection` (see
+    /// [`CollectionData::count_read`]): done on every read, so without
+    /// making the collection's name a key.
+    pub fn count_read(&mut self, collection: &str, key: &str, ready_after: Option<u32>) {
+        if let Some(data) = self.collections.get_mut(collection) {
+            Arc::make_mut(data).count_read(key, ready_after);
+        }
+    }
+
+    /// A number that moves whenever the session's items change: compared
+    /// before and after a request, it says whether the request changed
+    /// the state (and a state file has something to save).
+    pub fn change_stamp(&self) -> u64 {
+        self.collections
+            .values()
+            .map(|data| data.changes())
+            .fold(self.collections.len() as u64, u64::wrapping_add)
     }
 
     /// The session as JSON, for the admin API's dump.
@@ -492,6 +528,8 @@ pub struct Store {
     /// What the store did on its own (a session dropped), for the log.
     events: Mutex<Vec<String>>,
     has_events: AtomicBool,
+    /// Changes of state so far (see [`Store::note_change`]).
+    changes: AtomicU64,
 }
 
 impl Store {
@@ -507,7 +545,21 @@ impl Store {
             uses: AtomicU64::new(0),
             events: Mutex::default(),
             has_events: AtomicBool::new(false),
+            changes: AtomicU64::new(0),
         }
+    }
+
+    /// Counts one change of state: an item written or removed, a read
+    /// that moves readiness, a session made, dropped or reset. Reads that
+    /// change nothing are not counted, so a state file is not rewritten
+    /// for them.
+    pub fn note_change(&self) {
+        self.changes.fetch_add(1, Ordering::Release);
+    }
+
+    /// Changes of state so far.
+    pub fn change_count(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 
     /// Whether answers of unchanged items are kept and sent again.
@@ -602,6 +654,7 @@ impl Store {
         let mut session = Session::new(name, self.seed.load(Ordering::Relaxed));
         session.max_items = self.limits.max_items;
         init(&mut session);
+        self.note_change();
         let session = Arc::new(Mutex::new(session));
         sessions.insert(
             name.to_string(),
@@ -615,10 +668,12 @@ impl Store {
 
     /// Forgets one session; it starts from the seed data on its next request.
     pub fn reset(&self, name: &str) -> bool {
+        self.note_change();
         write(&self.sessions).remove(name).is_some()
     }
 
     pub fn reset_all(&self) -> usize {
+        self.note_change();
         let mut sessions = write(&self.sessions);
         let n = sessions.len();
         sessions.clear();

@@ -40,6 +40,15 @@ pub enum StateProblem {
     NotStateFile,
     #[error("`{0}` must be a mapping")]
     NotMapping(String),
+    #[error("it is {0}, not a regular file")]
+    NotRegular(&'static str),
+    #[error("its symbolic links go round in a loop")]
+    SymlinkLoop,
+    #[error("cannot make files in its folder {}: {error}", folder.display())]
+    FolderNotWritable {
+        folder: PathBuf,
+        error: std::io::Error,
+    },
     #[error("API `{api}`, {error}")]
     Session {
         api: String,
@@ -79,6 +88,14 @@ impl StateFile {
         path: &Path,
         services: Vec<(String, Arc<MockService>)>,
     ) -> Result<Self, StateFileError> {
+        let refuse = |problem| StateFileError {
+            path: path.to_path_buf(),
+            problem,
+        };
+        // Saves replace the file the path leads to: through a symbolic
+        // link, the link stays and its target is replaced.
+        let path = &followed(path).map_err(refuse)?;
+        can_write_beside(path).map_err(refuse)?;
         remove_stale_temporaries(path);
         let mut file = StateFile {
             path: path.to_path_buf(),
@@ -164,22 +181,29 @@ impl StateFile {
         self.services.iter().map(|(_, s)| s.change_count()).sum()
     }
 
-    /// Writes the state now, on a blocking thread; `Err` says why not.
-    async fn save(&self, last: &mut Vec<u8>) -> Result<(), SaveError> {
-        let bytes = serde_json::to_vec_pretty(&self.snapshot()).map_err(SaveError::Serialise)?;
-        if bytes == *last {
-            return Ok(());
-        }
-        let path = self.path.clone();
-        let written = bytes.clone();
-        tokio::task::spawn_blocking(move || crate::source::atomic_file::write(&path, &written))
-            .await
-            .map_err(SaveError::Writer)?
-            .map_err(|error| SaveError::Write {
-                path: self.path.clone(),
-                error,
+    /// Writes the state now; `Err` says why not. The state is gathered,
+    /// serialised and written on a blocking thread, never on one that
+    /// serves requests: a large state takes a while to serialise.
+    async fn save(self: &Arc<Self>, last: &mut Arc<Vec<u8>>) -> Result<(), SaveError> {
+        let file = self.clone();
+        let previous = last.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let bytes =
+                serde_json::to_vec_pretty(&file.snapshot()).map_err(SaveError::Serialise)?;
+            if bytes == *previous {
+                return Ok(previous);
+            }
+            crate::source::atomic_file::write(&file.path, &bytes).map_err(|error| {
+                SaveError::Write {
+                    path: file.path.clone(),
+                    error,
+                }
             })?;
-        *last = bytes;
+            Ok(Arc::new(bytes))
+        })
+        .await
+        .map_err(SaveError::Writer)??;
+        *last = written;
         Ok(())
     }
 
@@ -193,10 +217,11 @@ impl StateFile {
         flush: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
-        let mut last = Vec::new();
-        let mut written = self.change_count();
+        let this = Arc::new(self);
+        let mut last = Arc::new(Vec::new());
+        let mut written = this.change_count();
         // The file is written at start too, so the generation is recorded.
-        if let Err(e) = self.save(&mut last).await {
+        if let Err(e) = this.save(&mut last).await {
             eprintln!("error: state file: {e}");
         }
         loop {
@@ -208,19 +233,88 @@ impl StateFile {
                 () = tokio::time::sleep(flush) => {}
                 _ = stop.wait_for(|stop| *stop) => break,
             }
-            let count = self.change_count();
+            let count = this.change_count();
             if count != written {
-                match self.save(&mut last).await {
+                match this.save(&mut last).await {
                     Ok(()) => written = count,
                     Err(e) => eprintln!("error: state file: {e}"),
                 }
             }
         }
-        match self.save(&mut last).await {
-            Ok(()) => eprintln!("state saved to {}", self.path.display()),
+        match this.save(&mut last).await {
+            Ok(()) => eprintln!("state saved to {}", this.path.display()),
             Err(e) => eprintln!("error: state file: {e}; the last changes are lost"),
         }
     }
+}
+
+/// Most symbolic links followed from the state file's path.
+const MAX_LINKS: usize = 40;
+
+/// The path of the file `path` leads to through symbolic links (itself
+/// when it is no link); what is there must be a regular file or nothing
+/// yet. A FIFO, device or folder is refused before anything reads it: a
+/// FIFO would hold the start for ever, a device feed it without end.
+fn followed(path: &Path) -> Result<PathBuf, StateProblem> {
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            // Nothing there yet; whether it can be made is checked next.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(path);
+            }
+            Err(e) => return Err(StateProblem::Unreadable(e)),
+        };
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let target = std::fs::read_link(&path).map_err(StateProblem::Unreadable)?;
+            path = match path.parent() {
+                Some(folder) => folder.join(target),
+                None => target,
+            };
+            continue;
+        }
+        if kind.is_file() {
+            return Ok(path);
+        }
+        return Err(StateProblem::NotRegular(if kind.is_dir() {
+            "a folder"
+        } else {
+            "a device, FIFO or socket"
+        }));
+    }
+    Err(StateProblem::SymlinkLoop)
+}
+
+/// Whether the folder of `path` takes new files (each save is a new file
+/// renamed into place): found out at start, not at the first save after
+/// the server has already accepted changes it cannot keep.
+fn can_write_beside(path: &Path) -> Result<(), StateProblem> {
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    let fail = |error| StateProblem::FolderNotWritable {
+        folder: folder.to_path_buf(),
+        error,
+    };
+    std::fs::create_dir_all(folder).map_err(fail)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Named like a save's temporary file, so a crash right here leaves
+    // one that the next start removes.
+    let probe = folder.join(format!(".{name}.{}.probe.tmp", std::process::id()));
+    std::fs::File::create(&probe).map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// A temporary file left by a write that a crash interrupted is never the

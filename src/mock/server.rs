@@ -38,8 +38,6 @@ pub struct MockService {
     /// Per-session state of the fixture's collections.
     pub store: Store,
     journal: Journal,
-    /// Counts requests that may have changed the store, for `--state-file`.
-    changes: std::sync::atomic::AtomicU64,
     /// The pipeline's stages as a mutant sets them.
     pub(super) stages: Stages,
 }
@@ -65,14 +63,13 @@ impl MockService {
             journal: Journal::new(options.journal_size),
             stages: Stages::for_fault(options.fault.as_ref()),
             options,
-            changes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    /// How many times the state may have changed; a saver compares it with
-    /// the count it last wrote.
+    /// How many times the state has changed; a saver compares it with the
+    /// count it last wrote.
     pub fn change_count(&self) -> u64 {
-        self.changes.load(std::sync::atomic::Ordering::Acquire)
+        self.store.change_count()
     }
 
     /// [`MockService::handle`], unless `--fault` or `--latency` chaos
@@ -120,12 +117,12 @@ impl MockService {
         }
     }
 
-    /// Counted only when someone listens, so the hot path stays free of a
-    /// shared counter otherwise.
-    fn note_change(&self) {
-        if let Some(changed) = &self.options.changed {
-            self.changes
-                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    /// Wakes the state saver, if there is one, when the state changed
+    /// since `before` (a change count).
+    fn tell_saver(&self, before: u64) {
+        if let Some(changed) = &self.options.changed
+            && self.store.change_count() != before
+        {
             changed.notify_one();
         }
     }
@@ -143,8 +140,9 @@ impl MockService {
         if previous.state_shape() == next.state_shape() {
             Reloaded::StateKept
         } else {
+            let before = self.store.change_count();
             self.store.reset_all();
-            self.note_change();
+            self.tell_saver(before);
             Reloaded::StateReset
         }
     }
@@ -156,6 +154,7 @@ impl MockService {
         peer: Option<SocketAddr>,
     ) -> Response<Full<Bytes>> {
         let started = Instant::now();
+        let changes_before = self.store.change_count();
         let (parts, incoming) = request.into_parts();
         let declared = parts
             .headers
@@ -236,10 +235,12 @@ impl MockService {
                 "an HTTP/1.1 request needs a `Host` header".into(),
             ),
         };
-        // Reads count too: readiness may go by the number of reads.
-        if !is_admin || parts.method != hyper::Method::GET {
-            self.note_change();
+        // The store counts what requests change; the admin API's writes
+        // (clock, variables, state) change sessions beside it.
+        if is_admin && parts.method != hyper::Method::GET {
+            self.store.note_change();
         }
+        self.tell_saver(changes_before);
         // The admin API is for this machine's tools, never for a page in a
         // browser: it gets no CORS headers, so no other origin reads it.
         if self.options.cors && !is_admin {

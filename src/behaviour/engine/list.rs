@@ -70,7 +70,7 @@ impl Runner<'_> {
                 .iter()
                 .filter_map(|i| i.get(&spec.key).and_then(key_text))
             {
-                data.count_read(&key);
+                data.count_read(&key, spec.ready_after_reads());
             }
         }
         Ok(page)

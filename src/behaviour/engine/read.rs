@@ -29,6 +29,6 @@ impl Runner<'_> {
         }
         // No view of the collection is held here, so this write doesn't
         // copy it.
-        session.collection_mut(&spec.name).count_read(key);
+        session.count_read(&spec.name, key, spec.ready_after_reads());
     }
 }
