@@ -73,6 +73,7 @@ async fn a_recorded_session_replays_against_the_upstream_with_its_snapshots() {
         volatile: fixture.model.volatile_fields(),
         timeout: Duration::from_secs(10),
         body_limit: 1 << 20,
+        max_body: understudy::runner::http::DEFAULT_MAX_BODY,
         write_credentials: false,
         mock_vars: Default::default(),
     };

@@ -178,3 +178,77 @@ fn a_scenario_folder_with_a_link_to_its_parent_is_read_once() {
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{stdout}");
     assert!(stdout.contains("passed"), "{stdout}");
 }
+
+/// A server on an ephemeral port that answers `/__understudy/` with 404
+/// and everything else with a JSON body that never ends, until the client
+/// hangs up. It stops with the test process.
+fn endless_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut head = [0u8; 4096];
+                let n = stream.read(&mut head).unwrap_or(0);
+                let request = String::from_utf8_lossy(&head[..n]);
+                if request.contains("/__understudy/") {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    );
+                    return;
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n[\"x\",\r\n",
+                );
+                let chunk = format!("{:x}\r\n{}\r\n", 8192, "\"x\",".repeat(2048));
+                // At most 1 GiB, in case the client never hangs up.
+                for _ in 0..131_072 {
+                    if stream.write_all(chunk.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn an_answer_longer_than_max_body_fails_its_step_and_is_not_read_further() {
+    let port = endless_server();
+    let dir = std::env::temp_dir().join(format!("understudy-cli-endless-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let scenario = dir.join("endless.yaml");
+    std::fs::write(
+        &scenario,
+        "api: datallog\nscenarios:\n  - name: endless answer\n    steps:\n      - request: GET /platform-api/list-regions\n        expect: {status: 200}\n",
+    )
+    .expect("scenario written");
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = understudy(&[
+        "run",
+        scenario.to_str().expect("utf-8 path"),
+        "--target",
+        &format!("datallog=http://127.0.0.1:{port}"),
+        "--max-body",
+        "1000000",
+        "--timeout",
+        "20s",
+    ]);
+    // Like any answer that never came whole: the scenario could not run.
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "the answer's body is over --max-body (1000000 bytes); the rest was not read"
+        ),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "the run waited for the endless body: {:?}",
+        started.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -422,19 +422,7 @@ fn generate(
                     if item.contains(field) {
                         continue;
                     }
-                    let made = match template.constant() {
-                        Some(value) => value.clone(),
-                        None => template.render_direct(
-                            &|names| scope.direct(session, names, &[("item", Bound::Lent(item))]),
-                            &|| {
-                                context
-                                    .get_or_init(|| {
-                                        scope.context(session, &[("item", item.value())])
-                                    })
-                                    .clone()
-                            },
-                        ),
-                    };
+                    let made = render_for_item(scope, session, template, item, &context);
                     item.insert(field.clone(), made);
                 }
             });
@@ -460,26 +448,36 @@ fn generate(
                     Value::from(data.sequence)
                 }
                 Generated::Pattern(generator) => Value::String(generator.any(&mut session.rng)),
-                Generated::Template(template) => match template.constant() {
-                    Some(value) => value.clone(),
-                    None => {
-                        let session = &*session;
-                        template.render_direct(
-                            &|names| scope.direct(session, names, &[("item", Bound::Lent(item))]),
-                            &|| {
-                                context
-                                    .get_or_init(|| {
-                                        scope.context(session, &[("item", item.value())])
-                                    })
-                                    .clone()
-                            },
-                        )
-                    }
-                },
+                Generated::Template(template) => {
+                    render_for_item(scope, session, template, item, &context)
+                }
             };
             item.insert(field.clone(), made);
         }
     });
+}
+
+/// A template of a new item's field, with the item lent as `item`: its
+/// value when constant, else rendered with lookups first and the shared
+/// `context` built only if they cannot answer.
+fn render_for_item(
+    scope: &Scope,
+    session: &Session,
+    template: &super::Template,
+    item: &LentItem,
+    context: &std::cell::OnceCell<JinjaValue>,
+) -> Value {
+    if let Some(value) = template.constant() {
+        return value.clone();
+    }
+    template.render_direct(
+        &|names| scope.direct(session, names, &[("item", Bound::Lent(item))]),
+        &|| {
+            context
+                .get_or_init(|| scope.context(session, &[("item", item.value())]))
+                .clone()
+        },
+    )
 }
 
 struct Runner<'f> {

@@ -184,6 +184,10 @@ pub struct RecordArgs {
     /// credentials are fixed and not secret; without it they are never written.
     #[arg(long)]
     pub write_credentials: bool,
+    /// Largest upstream answer body read, in bytes; a longer one is
+    /// answered with 502 and not recorded.
+    #[arg(long, default_value_t = crate::runner::http::DEFAULT_MAX_BODY, value_name = "BYTES")]
+    pub max_body: usize,
     /// The fixture variables under which the mock answers as the recorded
     /// service does (written as the scenario's `mock_vars`), e.g.
     /// `--mock-var waldur_server=2024`.
@@ -255,6 +259,10 @@ pub struct RunArgs {
     /// Wait in real time in polls, even against a mock.
     #[arg(long)]
     pub real_time: bool,
+    /// Largest answer body read, in bytes; a longer one fails its step
+    /// and the rest is not read.
+    #[arg(long, default_value_t = crate::runner::http::DEFAULT_MAX_BODY, value_name = "BYTES")]
+    pub max_body: usize,
     /// The folder of snapshots, one folder per API inside.
     #[arg(long, default_value = "snapshots", value_name = "DIR")]
     pub snapshots: PathBuf,

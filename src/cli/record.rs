@@ -117,6 +117,7 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
         volatile: fixture.model.volatile_fields(),
         timeout: record_timeout(&args.timeout)?,
         body_limit: 16 * 1024 * 1024,
+        max_body: args.max_body,
         write_credentials: args.write_credentials,
         mock_vars,
     })

@@ -216,6 +216,7 @@ fn options(args: RunArgs) -> Result<Parsed, String> {
         request_timeout: duration_flag("timeout", &args.timeout)?,
         scenario_timeout: duration_flag("scenario-timeout", &args.scenario_timeout)?,
         real_time: args.real_time,
+        max_body: args.max_body,
         snapshots: crate::snapshot::Settings {
             dir: args.snapshots,
             accept: args.accept,

@@ -46,13 +46,18 @@ pub fn media_errors(
     body: &Value,
     limit: usize,
 ) -> Vec<String> {
-    let schema = media
-        .and_then(|media| media.schema.as_ref())
-        .and_then(|schema| api.compiled(schema).ok());
-    match schema {
+    match media_schema(api, media) {
         Some(schema) => schema_errors(&schema, body, limit),
         None => Vec::new(),
     }
+}
+
+/// The compiled schema of a documented media type, if it has one.
+fn media_schema<'a>(
+    api: &'a Api,
+    media: Option<&'a crate::spec::operation::MediaType>,
+) -> Option<SlotSchema<'a, 'a>> {
+    api.compiled(media?.schema.as_ref()?).ok()
 }
 
 /// [`media_errors`] for a body the caller owns and is about to send: the
@@ -63,11 +68,8 @@ pub fn owned_media_errors(
     body: &mut Value,
     limit: usize,
 ) -> Vec<String> {
-    let schema = media
-        .and_then(|media| media.schema.as_ref())
-        .and_then(|schema| api.compiled(schema).ok());
-    match schema {
-        Some(schema) if !schema.holds(body) => schema_errors(&schema, body, limit),
+    match media_schema(api, media) {
+        Some(schema) if !schema.holds(body) => worded_errors(&schema, body, limit),
         _ => Vec::new(),
     }
 }
@@ -78,6 +80,12 @@ pub fn schema_errors(schema: &SlotSchema<'_, '_>, value: &Value, limit: usize) -
     if schema.is_valid(value) {
         return Vec::new();
     }
+    worded_errors(schema, value, limit)
+}
+
+/// The errors of a value already found invalid, worded as
+/// [`schema_errors`] says.
+fn worded_errors(schema: &SlotSchema<'_, '_>, value: &Value, limit: usize) -> Vec<String> {
     schema
         .errors(value)
         .into_iter()

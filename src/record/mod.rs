@@ -40,6 +40,8 @@ pub struct RecordOptions {
     pub volatile: Vec<String>,
     pub timeout: Duration,
     pub body_limit: usize,
+    /// Bytes of the upstream's answer body read at most (`--max-body`).
+    pub max_body: usize,
     /// Write credentials as fallbacks of their variables (`--write-credentials`).
     pub write_credentials: bool,
     /// The fixture variables the scenario's replay sets on a mock
@@ -64,8 +66,8 @@ impl Recorder {
         recording.mock_vars = options.mock_vars.clone();
         recording.upstream = options.upstream.clone();
         Self {
+            client: HttpClient::new(options.max_body),
             options,
-            client: HttpClient::new(),
             recording: Mutex::new(recording),
             spec_keys,
         }

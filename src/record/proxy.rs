@@ -147,12 +147,12 @@ impl Recorder {
             Ok(response) => response,
             Err(e) => {
                 eprintln!(
-                    "record: {} {target}: the upstream did not answer: {e}",
+                    "record: {} {target}: no usable answer from the upstream: {e}",
                     parts.method
                 );
                 return plain(
                     502,
-                    format!("understudy record: the upstream did not answer: {e}"),
+                    format!("understudy record: no usable answer from the upstream: {e}"),
                 );
             }
         };

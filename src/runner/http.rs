@@ -12,10 +12,16 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use std::time::Duration;
 
+/// The largest answer body read by default (`--max-body`): 32 MiB.
+pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
+
 /// Shared by all scenarios; cloning is cheap.
 #[derive(Clone)]
 pub struct HttpClient {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// Bytes of an answer's body read at most: a server that sends an
+    /// endless or huge body is a failed step, not a run out of memory.
+    max_body: usize,
 }
 
 /// A request ready to send.
@@ -84,6 +90,9 @@ pub enum TransportError {
     Timeout(Duration),
     /// The request could not be built from the scenario's values.
     Invalid(String),
+    /// The answer's body is longer than the limit (`--max-body`) allows;
+    /// what was read of it is dropped.
+    TooLarge(usize),
 }
 
 impl std::fmt::Display for TransportError {
@@ -92,18 +101,23 @@ impl std::fmt::Display for TransportError {
             TransportError::Unreachable(e) => write!(f, "no connection: {e}"),
             TransportError::Timeout(d) => write!(f, "no answer within {} ms", d.as_millis()),
             TransportError::Invalid(e) => write!(f, "cannot build the request: {e}"),
+            TransportError::TooLarge(limit) => write!(
+                f,
+                "the answer's body is over --max-body ({limit} bytes); the rest was not read"
+            ),
         }
     }
 }
 
 impl Default for HttpClient {
     fn default() -> Self {
-        Self::new()
+        Self::new(DEFAULT_MAX_BODY)
     }
 }
 
 impl HttpClient {
-    pub fn new() -> Self {
+    /// A client that reads at most `max_body` bytes of an answer's body.
+    pub fn new(max_body: usize) -> Self {
         let mut http = HttpConnector::new();
         http.set_nodelay(true);
         http.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -117,7 +131,7 @@ impl HttpClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(64)
             .build(connector);
-        Self { client }
+        Self { client, max_body }
     }
 
     pub async fn send(
@@ -147,11 +161,16 @@ impl HttpClient {
                 .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = response
-                .into_body()
+            let body = http_body_util::Limited::new(response.into_body(), self.max_body)
                 .collect()
                 .await
-                .map_err(|e| TransportError::Unreachable(error_chain(&e)))?
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        TransportError::TooLarge(self.max_body)
+                    } else {
+                        TransportError::Unreachable(error_chain(&*e))
+                    }
+                })?
                 .to_bytes();
             let json = if body.is_empty() {
                 None

@@ -61,6 +61,8 @@ pub struct RunOptions {
     /// Keep every normalised response in the report instead of checking
     /// snapshots (for `understudy diff`).
     pub observe: bool,
+    /// Bytes of an answer's body read at most (`--max-body`).
+    pub max_body: usize,
 }
 
 impl Default for RunOptions {
@@ -84,6 +86,7 @@ impl Default for RunOptions {
             env: Arc::new(std::env::vars().collect()),
             snapshots: crate::snapshot::Settings::default(),
             observe: false,
+            max_body: http::DEFAULT_MAX_BODY,
         }
     }
 }
@@ -149,7 +152,7 @@ pub async fn run(
     let started_at =
         crate::behaviour::clock::format_datetime(crate::behaviour::clock::real_now_ms());
     let plan = plan::plan(options)?;
-    let client = http::HttpClient::new();
+    let client = http::HttpClient::new(options.max_body);
     let targets = target::connect(&plan.apis, &options.targets, &client).await?;
     let ctx = Arc::new(RunContext {
         client,
