@@ -154,6 +154,7 @@ mod bodies {
             operation,
             Some("application/json"),
             bytes,
+            understudy::mock::options::DEFAULT_MAX_BODY_VALUES,
             &mut violations,
         );
         assert!(parsed.is_ok(), "the media type is accepted");

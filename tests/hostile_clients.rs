@@ -328,3 +328,45 @@ async fn a_web_page_can_neither_read_nor_change_the_admin_api() {
         Some("http://localhost:3000")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_small_body_of_many_values_is_refused_before_it_is_parsed() {
+    // `[{},{},…]` parses into dozens of times its size: counted first.
+    let mock = datallog(MockOptions {
+        max_body_values: 1000,
+        ..options()
+    })
+    .await;
+    let many = format!("[{}{{}}]", "{},".repeat(2000));
+    let refused = post_raw(mock.addr, many).await;
+    assert!(refused.starts_with("HTTP/1.1 413"), "{refused}");
+    assert!(
+        refused.contains("more than 1000 JSON values (--max-body-values)"),
+        "{refused}"
+    );
+    // Strings holding the counted characters are not counted.
+    let commas = format!(
+        "{{\"name\": \"{}\", \"region\": \"us-east-1\"}}",
+        ",:[{".repeat(1000)
+    );
+    let counted_right = post_raw(mock.addr, commas).await;
+    assert!(
+        !counted_right.starts_with("HTTP/1.1 413"),
+        "{counted_right}"
+    );
+    // The default lets a body of a few hundred thousand values through
+    // to the schema, and refuses 3 million.
+    let roomy = datallog(options()).await;
+    let within = post_raw(roomy.addr, format!("[{}1]", "1,".repeat(300_000))).await;
+    assert!(
+        within.starts_with("HTTP/1.1 400"),
+        "{}",
+        &within[..within.len().min(300)]
+    );
+    let beyond = post_raw(roomy.addr, format!("[{}{{}}]", "{},".repeat(3_000_000))).await;
+    assert!(
+        beyond.starts_with("HTTP/1.1 413"),
+        "{}",
+        &beyond[..beyond.len().min(300)]
+    );
+}

@@ -314,6 +314,10 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub body_limit: usize,
+    /// Most JSON values (objects, arrays, strings, numbers, literals) a
+    /// request body may hold; more get 413 before the body is parsed.
+    #[arg(long, default_value_t = crate::mock::options::DEFAULT_MAX_BODY_VALUES, value_name = "N")]
+    pub max_body_values: usize,
     /// Time a client has to send its headers, and then its body (408).
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub read_timeout: String,

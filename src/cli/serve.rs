@@ -39,11 +39,12 @@ pub fn serve_command(args: ServeArgs) -> i32 {
     };
     if args.max_connections == 0
         || args.body_limit == 0
+        || args.max_body_values == 0
         || args.max_items == 0
         || args.max_sessions == 0
     {
         eprintln!(
-            "error: --max-connections, --body-limit, --max-items and --max-sessions are at least 1\n"
+            "error: --max-connections, --body-limit, --max-body-values, --max-items and --max-sessions are at least 1\n"
         );
         return EXIT_UNUSABLE;
     }
@@ -84,6 +85,7 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             quiet: args.quiet,
             seed: args.seed,
             body_limit: args.body_limit,
+            max_body_values: args.max_body_values,
             read_timeout,
             max_connections: args.max_connections,
             chaos,

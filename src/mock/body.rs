@@ -16,6 +16,7 @@ pub fn check(
     operation: &Operation,
     content_type: Option<&str>,
     bytes: &[u8],
+    max_values: usize,
     violations: &mut Vec<Violation>,
 ) -> Result<Option<Value>, Failure> {
     let Some(spec) = &operation.request_body else {
@@ -56,6 +57,12 @@ pub fn check(
         return Err(failure);
     };
     let value = if media.is_json() || given.as_deref().is_some_and(is_json_media_type) {
+        if super::json_syntax::more_values_than(bytes, max_values) {
+            return Err(Failure::new(
+                ErrorKind::PayloadTooLarge,
+                format!("the body holds more than {max_values} JSON values (--max-body-values)"),
+            ));
+        }
         match serde_json::from_slice::<Value>(bytes) {
             Ok(v) => v,
             Err(e) => {

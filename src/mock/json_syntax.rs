@@ -65,6 +65,43 @@ fn locate(text: &[char], reason: String, offset: usize) -> SyntaxError {
     }
 }
 
+/// Whether the JSON text `bytes` holds more than `limit` values (every
+/// object, array, string, number and literal counts), found by one pass
+/// over the bytes without parsing: a small body of `[{},{},…]` parses
+/// into dozens of times its size, so it is refused before it is parsed.
+/// Text that is not JSON is counted as far as it goes; the parser then
+/// names its mistake.
+pub fn more_values_than(bytes: &[u8], limit: usize) -> bool {
+    // Each value starts a container, follows a `,` or `:`, or is the first
+    // of the text; counting those (outside strings) over-counts only by
+    // keys, which are strings and values too.
+    let mut count: usize = 1;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in bytes {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' | b',' | b':' => {
+                count += 1;
+                if count > limit {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 type Scan = Result<usize, (String, usize)>;
 
 const TOO_DEEP: &str = "too deep";
@@ -296,6 +333,16 @@ mod tests {
             let error = first_error(body.as_bytes()).expect(body);
             assert_eq!(error.python, message, "{body:?}");
         }
+    }
+
+    #[test]
+    fn values_are_counted_outside_strings_only() {
+        // The object, two keys, the array, its two items and "x".
+        assert!(!more_values_than(br#"{"a": [1, 2], "b": "x"}"#, 7));
+        assert!(more_values_than(br#"{"a": [1, 2], "b": "x"}"#, 6));
+        // An escaped quote does not end the string; its commas don't count.
+        assert!(!more_values_than(br#"["a\",[,,:{", "b"]"#, 3));
+        assert!(more_values_than(b"[{},{},{}]", 3));
     }
 
     #[test]

@@ -4,6 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Most JSON values a request body may hold by default (`--max-body-values`).
+pub const DEFAULT_MAX_BODY_VALUES: usize = 1_000_000;
+
 /// How a mock behaves beyond its spec and fixture.
 #[derive(Debug, Clone)]
 pub struct MockOptions {
@@ -15,6 +18,8 @@ pub struct MockOptions {
     pub seed: u64,
     /// Largest request body accepted, in bytes (413 above).
     pub body_limit: usize,
+    /// Most JSON values a request body may hold (`--max-body-values`).
+    pub max_body_values: usize,
     /// How many recent requests the admin API remembers.
     pub journal_size: usize,
     /// How long a client may take to send its headers, and then its body;
@@ -22,7 +27,7 @@ pub struct MockOptions {
     pub read_timeout: Duration,
     /// Connections served at once; more wait to be accepted.
     pub max_connections: usize,
-    /// Told of every request that may have changed the state (for
+    /// Told of every request that changed the state (for
     /// `--state-file`); shared by all the APIs of one server.
     pub changed: Option<Arc<tokio::sync::Notify>>,
     /// The one contract-breaking fault of a mutant (`serve --mutant`).
@@ -41,6 +46,7 @@ impl Default for MockOptions {
             quiet: true,
             seed: 0,
             body_limit: 10 * 1024 * 1024,
+            max_body_values: DEFAULT_MAX_BODY_VALUES,
             journal_size: 1000,
             read_timeout: Duration::from_secs(10),
             max_connections: 1024,

@@ -294,7 +294,14 @@ impl<'a> Call<'a> {
             .headers
             .get(hyper::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        body::check(&self.loaded.api, operation, content_type, bytes, violations)
+        body::check(
+            &self.loaded.api,
+            operation,
+            content_type,
+            bytes,
+            self.setup.options.max_body_values,
+            violations,
+        )
     }
 
     /// The fixture's own `checks` of a body the spec accepts as a whole,

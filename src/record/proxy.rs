@@ -209,7 +209,14 @@ impl Recorder {
             .get(hyper::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         let mut problems: Vec<String> = Vec::new();
-        if let Err(failure) = body::check(api, operation, content_type, bytes, &mut violations) {
+        if let Err(failure) = body::check(
+            api,
+            operation,
+            content_type,
+            bytes,
+            crate::mock::options::DEFAULT_MAX_BODY_VALUES,
+            &mut violations,
+        ) {
             problems.push(format!("request: {}", failure.detail));
         }
         problems.extend(violations.iter().map(|v| format!("request: {}", v.message)));
