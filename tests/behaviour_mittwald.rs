@@ -238,3 +238,30 @@ async fn servers_and_articles_come_from_the_seed() {
     let articles = send(mock.addr, "GET", "/v2/articles", &[], b"").await;
     assert_eq!(articles.json().as_array().map(Vec::len), Some(3));
 }
+
+#[tokio::test]
+async fn an_invalid_value_is_quoted_cut_short_not_echoed_whole() {
+    let (mock, _) = start_bundled("mittwald").await;
+    let huge: Vec<String> = vec!["abcdefgh".to_string(); 50_000];
+    let answer = call(
+        mock.addr,
+        "POST",
+        &format!("/v2/servers/{SERVER}/projects"),
+        json!({"description": huge}),
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.body.len() < 2_000,
+        "{} bytes echoed",
+        answer.body.len()
+    );
+    let message = answer.json()["validationErrors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.ends_with("… (550001 bytes) is not of type \"string\""),
+        "{message}"
+    );
+}

@@ -207,9 +207,26 @@ pub struct SchemaError {
     pub error: jsonschema::ValidationError<'static>,
 }
 
+/// Longest text of the checked value an error quotes: the value is a
+/// client's, and echoing a megabyte of it into an answer and a log line
+/// helps nobody.
+const QUOTE_LIMIT: usize = 200;
+
+/// The validator's message, with the value it quotes cut to
+/// [`QUOTE_LIMIT`] bytes and its length said.
 impl std::fmt::Display for SchemaError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.error.fmt(f)
+        let text = self.error.to_string();
+        let instance = self.error.instance().to_string();
+        if instance.len() <= QUOTE_LIMIT {
+            return f.write_str(&text);
+        }
+        let mut end = QUOTE_LIMIT;
+        while !instance.is_char_boundary(end) {
+            end -= 1;
+        }
+        let cut = format!("{}… ({} bytes)", &instance[..end], instance.len());
+        f.write_str(&text.replacen(&instance, &cut, 1))
     }
 }
 
