@@ -228,12 +228,13 @@ fn sigkill_during_writes_never_leaves_a_torn_file_or_loses_saved_data() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// `serve` of the mittwald mock with `state`, for a start that is refused:
-/// its exit and output. One API on an ephemeral port, so tests running at
-/// the same time never ask for the same port (with `--port 0` the bundled
-/// APIs' second and third would ask for ports 1 and 2).
-fn serve_mittwald_with(state: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_understudy"))
+/// `serve` of the mittwald mock with `state`, not yet started. One API on
+/// an ephemeral port, so tests running at the same time never ask for the
+/// same port (with `--port 0` the bundled APIs' second and third would ask
+/// for ports 1 and 2).
+fn serve_mittwald_with(state: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_understudy"));
+    command
         .args([
             "serve",
             "--spec",
@@ -246,9 +247,8 @@ fn serve_mittwald_with(state: &Path) -> std::process::Output {
             "--state-file",
         ])
         .arg(state)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
 }
 
 #[test]
@@ -256,7 +256,7 @@ fn a_corrupt_state_file_stops_the_start_and_is_left_untouched() {
     let dir = temp_dir("state-corrupt");
     let state = dir.join("state.json");
     std::fs::write(&state, "{\"understudy_state\": 1, \"apis\": {").expect("written");
-    let output = serve_mittwald_with(&state);
+    let output = serve_mittwald_with(&state).output().expect("runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -281,7 +281,7 @@ fn a_state_file_with_values_the_mock_never_writes_is_refused_with_their_place() 
     let state = dir.join("state.json");
     let text = r#"{"understudy_state": 1, "generation": 1, "apis": {"mittwald": {"sessions": {"default": {"collections": {"projects": [{"item": {"id": "p-1"}, "reads": -1}]}}}}}}"#;
     std::fs::write(&state, text).expect("written");
-    let output = serve_mittwald_with(&state);
+    let output = serve_mittwald_with(&state).output().expect("runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -311,25 +311,11 @@ fn a_state_file_given_as_a_symbolic_link_stays_one_and_its_target_holds_the_stat
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A start of the mittwald mock with `state` that must end by itself,
-/// killed if it has not within 10 s: a start that hangs fails the test
-/// instead of holding it. One API on an ephemeral port: tests running at
-/// the same time never ask for the same port.
+/// A start with `state` (see [`serve_mittwald_with`]) that must end by
+/// itself, killed if it has not within 10 s: a start that hangs fails the
+/// test instead of holding it.
 fn refused_start(state: &Path) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args([
-            "serve",
-            "--spec",
-            "specs/mittwald.json",
-            "--fixture",
-            "fixtures/mittwald.yaml",
-            "--port",
-            "0",
-            "--no-reload",
-            "--state-file",
-        ])
-        .arg(state)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut child = serve_mittwald_with(state)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
