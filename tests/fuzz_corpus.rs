@@ -48,6 +48,11 @@ fn request_corpus() {
 }
 
 #[test]
+fn request_structured_corpus() {
+    replay("request_structured", harness::request_structured);
+}
+
+#[test]
 fn scenario_load_corpus() {
     replay("scenario_load", harness::scenario_load);
 }

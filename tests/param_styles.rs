@@ -265,15 +265,26 @@ fn read_back(case: &Case) -> Value {
         In::Header => "header",
         In::Cookie => "cookie",
     };
+    // A path parameter is the template's own; in any other place, the
+    // template's `{x}` is declared as a plain path parameter.
+    let mut parameters = vec![json!({
+        "name": "p", "in": location, "required": true,
+        "style": case.style, "explode": case.explode,
+        "schema": case.shape.schema(),
+    })];
+    let template = if case.location == In::Path {
+        "/t/{p}"
+    } else {
+        parameters.push(
+            json!({"name": "x", "in": "path", "required": true, "schema": {"type": "string"}}),
+        );
+        "/t/{x}"
+    };
     let spec = json!({
         "openapi": "3.1.0",
         "info": {"title": "t", "version": "1"},
-        "paths": {"/t/{p}": {"get": {
-            "parameters": [{
-                "name": "p", "in": location, "required": true,
-                "style": case.style, "explode": case.explode,
-                "schema": case.shape.schema(),
-            }],
+        "paths": {template: {"get": {
+            "parameters": parameters,
             "responses": {"200": {"description": "ok"}},
         }}},
     });

@@ -15,7 +15,7 @@ use super::uuid_text::canonical;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -56,6 +56,16 @@ impl Record {
         self.fields.get(name)
     }
 
+    /// The item as a state dump holds it.
+    pub fn dump(&self) -> Value {
+        json!({
+            "item": self.fields(),
+            "created_ms": self.created_ms,
+            "reads": self.reads,
+            "deleted": self.deleted,
+        })
+    }
+
     /// Replaces the item's fields.
     pub fn set_fields(&mut self, value: &Map<String, Value>) {
         self.fields = CompactItem::new(value);
@@ -85,6 +95,17 @@ impl IndexKey {
             None => IndexKey::Text(key.into()),
         }
     }
+
+    /// A text that [`IndexKey::of`] turns back into this key.
+    fn text(&self) -> String {
+        match self {
+            IndexKey::Uuid(bytes) => {
+                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                super::uuid_text::hyphenated(&hex)
+            }
+            IndexKey::Text(text) => text.to_string(),
+        }
+    }
 }
 
 /// The items of one collection in one session, in creation order.
@@ -103,9 +124,71 @@ pub struct CollectionData {
     changes: u64,
     /// Last value handed out by a `sequence` generator.
     pub sequence: u64,
+    /// With a state file: the keys of items changed since the journal
+    /// last took them. Shared by the copies `Arc::make_mut` makes, so the
+    /// journal takes them from the live copy without copying it, whoever
+    /// else (a snapshot being written) still holds the old one.
+    changed_keys: Option<Arc<Mutex<HashSet<IndexKey>>>>,
+}
+
+/// The changes of one collection since the journal last took them.
+#[derive(Debug, Default)]
+pub struct CollectionChanges {
+    /// Items written since, as they are now.
+    pub written: Vec<Record>,
+    /// Keys of items removed since.
+    pub removed: Vec<String>,
+}
+
+impl CollectionChanges {
+    pub fn is_empty(&self) -> bool {
+        self.written.is_empty() && self.removed.is_empty()
+    }
 }
 
 impl CollectionData {
+    /// An empty collection that keeps the keys of changed items when
+    /// `journaled` (see [`CollectionData::take_changes`]).
+    pub fn journaled(journaled: bool) -> Self {
+        Self {
+            changed_keys: journaled.then(Arc::default),
+            ..Self::default()
+        }
+    }
+
+    fn mark_changed(&self, key: &IndexKey) {
+        if let Some(keys) = &self.changed_keys {
+            lock(keys).insert(key.clone());
+        }
+    }
+
+    fn forget_changes(&self) {
+        if let Some(keys) = &self.changed_keys {
+            lock(keys).clear();
+        }
+    }
+
+    /// The items written and removed since the last call, as they are now.
+    /// Takes `&self`: see `changed_keys`.
+    pub fn take_changes(&self) -> CollectionChanges {
+        let Some(keys) = &self.changed_keys else {
+            return CollectionChanges::default();
+        };
+        let keys = std::mem::take(&mut *lock(keys));
+        let mut changes = CollectionChanges::default();
+        for key in keys {
+            match self
+                .by_key
+                .get(&key)
+                .and_then(|slot| self.slots.get(*slot as usize))
+            {
+                Some(Some(record)) => changes.written.push(record.clone()),
+                _ => changes.removed.push(key.text()),
+            }
+        }
+        changes
+    }
+
     /// The item under `key`; a UUID key is found by any of its spellings.
     pub fn get(&self, key: &str) -> Option<&Record> {
         let slot = *self.by_key.get(&IndexKey::of(key))?;
@@ -120,6 +203,9 @@ impl CollectionData {
     /// The item under `key`, to change: the answer it kept is forgotten.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Record> {
         self.changes += 1;
+        if self.changed_keys.is_some() {
+            self.mark_changed(&IndexKey::of(key));
+        }
         let record = self.slot_mut(key)?;
         record.answer.clear();
         Some(record)
@@ -136,6 +222,7 @@ impl CollectionData {
         record.reads = record.reads.saturating_add(1);
         if moves_readiness {
             self.changes += 1;
+            self.mark_changed(&IndexKey::of(key));
         }
     }
 
@@ -153,6 +240,7 @@ impl CollectionData {
     pub fn insert(&mut self, key: String, record: Record) {
         self.changes += 1;
         let key = IndexKey::of(&key);
+        self.mark_changed(&key);
         if let Some(slot) = self.by_key.get(&key)
             && let Some(place) = self.slots.get_mut(*slot as usize)
         {
@@ -168,7 +256,9 @@ impl CollectionData {
 
     pub fn remove(&mut self, key: &str) -> Option<Record> {
         self.changes += 1;
-        let slot = self.by_key.remove(&IndexKey::of(key))?;
+        let key = IndexKey::of(key);
+        self.mark_changed(&key);
+        let slot = self.by_key.remove(&key)?;
         let record = self.slots.get_mut(slot as usize)?.take()?;
         self.empty += 1;
         if self.empty > self.slots.len() / 2 {
@@ -239,6 +329,63 @@ pub struct Session {
     pub max_items: usize,
     /// Whether the refusal at `max_items` has been logged (once a session).
     pub full_reported: bool,
+    /// With a state file, what the journal has yet to take (see
+    /// [`Session::take_changes`]).
+    journal: SessionJournal,
+}
+
+/// What a session's journal has taken and has yet to take.
+#[derive(Debug, Default)]
+struct SessionJournal {
+    /// Changes are kept for a state file's journal.
+    on: bool,
+    /// The whole session is to be written: it is new, or was replaced.
+    whole: bool,
+    /// Clock offset and variables as last taken.
+    taken_clock_offset_ms: i64,
+    taken_vars: Map<String, Value>,
+}
+
+/// A session's state, with its collections shared rather than copied:
+/// taken under the session's lock, turned into JSON outside it.
+#[derive(Debug)]
+pub struct SessionParts {
+    pub name: String,
+    pub clock_offset_ms: i64,
+    pub vars: Map<String, Value>,
+    pub collections: Vec<(String, Arc<CollectionData>)>,
+}
+
+impl SessionParts {
+    /// The session as [`Session::dump`] gives it.
+    pub fn dump(&self) -> Value {
+        let mut collections: Vec<&(String, Arc<CollectionData>)> =
+            self.collections.iter().collect();
+        collections.sort_by(|a, b| a.0.cmp(&b.0));
+        let collections: Map<String, Value> = collections
+            .into_iter()
+            .map(|(name, data)| (name.clone(), data.iter().map(Record::dump).collect()))
+            .collect();
+        json!({
+            "session": self.name,
+            "clock_offset_ms": self.clock_offset_ms,
+            "vars": self.vars,
+            "collections": collections,
+        })
+    }
+}
+
+/// What changed in a session since its journal last took its changes.
+#[derive(Debug)]
+pub enum SessionChanges {
+    /// The session is new or was replaced: all of it.
+    Whole(SessionParts),
+    /// Some items, the clock or the variables.
+    Some {
+        clock_offset_ms: i64,
+        vars: Map<String, Value>,
+        collections: Vec<(String, CollectionChanges)>,
+    },
 }
 
 impl Session {
@@ -253,7 +400,78 @@ impl Session {
             last_stamp_us: i64::MIN,
             max_items: usize::MAX,
             full_reported: false,
+            journal: SessionJournal::default(),
         }
+    }
+
+    /// Keeps what changes for a state file's journal from now on, starting
+    /// with the whole session when `whole`.
+    pub fn journal_changes(&mut self, whole: bool) {
+        self.journal = SessionJournal {
+            on: true,
+            whole,
+            taken_clock_offset_ms: self.clock_offset_ms,
+            taken_vars: self.vars.clone(),
+        };
+        // What is there now is taken whole or already on disk.
+        for data in self.collections.values_mut() {
+            match &data.changed_keys {
+                Some(_) => data.forget_changes(),
+                None => Arc::make_mut(data).changed_keys = Some(Arc::default()),
+            }
+        }
+    }
+
+    /// The session's state with its collections shared, not copied.
+    pub fn parts(&self) -> SessionParts {
+        SessionParts {
+            name: self.name.clone(),
+            clock_offset_ms: self.clock_offset_ms,
+            vars: self.vars.clone(),
+            collections: self
+                .collections
+                .iter()
+                .map(|(name, data)| (name.clone(), data.clone()))
+                .collect(),
+        }
+    }
+
+    /// What changed since the last call, `None` when nothing did (or no
+    /// journal is kept).
+    pub fn take_changes(&mut self) -> Option<SessionChanges> {
+        if !self.journal.on {
+            return None;
+        }
+        if self.journal.whole {
+            self.journal.whole = false;
+            for data in self.collections.values() {
+                data.forget_changes();
+            }
+            self.journal.taken_clock_offset_ms = self.clock_offset_ms;
+            self.journal.taken_vars = self.vars.clone();
+            return Some(SessionChanges::Whole(self.parts()));
+        }
+        let mut collections: Vec<(String, CollectionChanges)> = self
+            .collections
+            .iter()
+            .map(|(name, data)| (name.clone(), data.take_changes()))
+            .filter(|(_, changes)| !changes.is_empty())
+            .collect();
+        collections.sort_by(|a, b| a.0.cmp(&b.0));
+        let meta_changed = self.journal.taken_clock_offset_ms != self.clock_offset_ms
+            || self.journal.taken_vars != self.vars;
+        if collections.is_empty() && !meta_changed {
+            return None;
+        }
+        if meta_changed {
+            self.journal.taken_clock_offset_ms = self.clock_offset_ms;
+            self.journal.taken_vars = self.vars.clone();
+        }
+        Some(SessionChanges::Some {
+            clock_offset_ms: self.clock_offset_ms,
+            vars: self.vars.clone(),
+            collections,
+        })
     }
 
     /// Items stored in every collection, deleted ones included (they are
@@ -291,7 +509,12 @@ impl Session {
     }
 
     pub fn collection_mut(&mut self, name: &str) -> &mut CollectionData {
-        Arc::make_mut(self.collections.entry(name.to_string()).or_default())
+        let journaled = self.journal.on;
+        Arc::make_mut(
+            self.collections
+                .entry(name.to_string())
+                .or_insert_with(|| Arc::new(CollectionData::journaled(journaled))),
+        )
     }
 
     /// Counts one more read of the item `key` of `collection` (see
@@ -315,31 +538,7 @@ impl Session {
 
     /// The session as JSON, for the admin API's dump.
     pub fn dump(&self) -> Value {
-        let mut names: Vec<&String> = self.collections.keys().collect();
-        names.sort();
-        let collections: Map<String, Value> = names
-            .into_iter()
-            .map(|name| {
-                let items: Vec<Value> = self.collections[name]
-                    .iter()
-                    .map(|r| {
-                        json!({
-                            "item": r.fields(),
-                            "created_ms": r.created_ms,
-                            "reads": r.reads,
-                            "deleted": r.deleted,
-                        })
-                    })
-                    .collect();
-                (name.clone(), Value::Array(items))
-            })
-            .collect();
-        json!({
-            "session": self.name,
-            "clock_offset_ms": self.clock_offset_ms,
-            "vars": self.vars,
-            "collections": collections,
-        })
+        self.parts().dump()
     }
 
     /// Replaces the state with a dump; `keys` gives each collection's key
@@ -374,7 +573,7 @@ impl Session {
             let Value::Array(items) = items else {
                 return Err(DumpError::new(&at, "must be a list"));
             };
-            let mut data = CollectionData::default();
+            let mut data = CollectionData::journaled(self.journal.on);
             for (i, entry) in items.iter().enumerate() {
                 let at = format!("{at}[{i}]");
                 let record = self.record(entry, &at)?;
@@ -407,6 +606,8 @@ impl Session {
         self.collections = collections;
         self.clock_offset_ms = offset;
         self.vars = vars;
+        // Replaced whole: the journal writes it whole.
+        self.journal.whole = self.journal.on;
         Ok(())
     }
 
@@ -493,6 +694,20 @@ pub struct StoreLimits {
     /// Build and check every answer, never sending one kept with an
     /// unchanged item (`--check-every-answer`).
     pub check_every_answer: bool,
+    /// Keep what changes for a state file's journal (`--state-file`).
+    pub journal: bool,
+}
+
+/// A session and its name.
+pub type NamedSession = (String, Arc<Mutex<Session>>);
+
+/// A change to a store's set of sessions, for a state file's journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionsChange {
+    /// The session was reset or dropped.
+    Forgot(String),
+    /// Every session was reset.
+    ForgotAll,
 }
 
 impl Default for StoreLimits {
@@ -501,6 +716,7 @@ impl Default for StoreLimits {
             max_items: 1_000_000,
             max_sessions: 10_000,
             check_every_answer: false,
+            journal: false,
         }
     }
 }
@@ -530,6 +746,10 @@ pub struct Store {
     has_events: AtomicBool,
     /// Changes of state so far (see [`Store::note_change`]).
     changes: AtomicU64,
+    /// Sessions forgotten since the journal last asked, in order; kept
+    /// only with `limits.journal`. Written under the sessions' write lock,
+    /// so they and the sessions a journal finds agree.
+    forgotten: Mutex<Vec<SessionsChange>>,
 }
 
 impl Store {
@@ -546,7 +766,27 @@ impl Store {
             events: Mutex::default(),
             has_events: AtomicBool::new(false),
             changes: AtomicU64::new(0),
+            forgotten: Mutex::default(),
         }
+    }
+
+    fn forgot(&self, change: SessionsChange) {
+        if self.limits.journal {
+            lock(&self.forgotten).push(change);
+        }
+    }
+
+    /// For a state file's journal: the sessions forgotten since the last
+    /// call, and every session now, taken at one moment.
+    pub fn journal_view(&self) -> (Vec<SessionsChange>, Vec<NamedSession>) {
+        let sessions = read(&self.sessions);
+        let forgotten = std::mem::take(&mut *lock(&self.forgotten));
+        let mut now: Vec<NamedSession> = sessions
+            .iter()
+            .map(|(name, entry)| (name.clone(), entry.session.clone()))
+            .collect();
+        now.sort_by(|a, b| a.0.cmp(&b.0));
+        (forgotten, now)
     }
 
     /// Counts one change of state: an item written or removed, a read
@@ -593,7 +833,12 @@ impl Store {
             .collect();
         let mut dumps: Vec<(String, Value)> = sessions
             .into_iter()
-            .map(|(name, session)| (name, lock(&session).dump()))
+            .map(|(name, session)| {
+                // The collections are shared under the lock and turned
+                // into JSON after it, so requests wait only for the former.
+                let parts = lock(&session).parts();
+                (name, parts.dump())
+            })
             .collect();
         dumps.sort_by(|a, b| a.0.cmp(&b.0));
         dumps.into_iter().collect()
@@ -614,10 +859,17 @@ impl Store {
         for (name, dump) in dumps {
             let mut session = Session::new(name, seed);
             session.max_items = self.limits.max_items;
+            if self.limits.journal {
+                session.journal_changes(false);
+            }
             session.load(dump, keys).map_err(|e| DumpError {
                 session: Some(name.clone()),
                 ..e
             })?;
+            if self.limits.journal {
+                // What was restored is in the file already.
+                session.journal_changes(false);
+            }
             restored.insert(
                 name.clone(),
                 Entry {
@@ -646,6 +898,7 @@ impl Store {
             && let Some(dropped) = idle_longest(&sessions)
         {
             sessions.remove(&dropped);
+            self.forgot(SessionsChange::Forgot(dropped.clone()));
             self.event(format!(
                 "dropped session `{dropped}`, idle longest, to keep --max-sessions {}",
                 self.limits.max_sessions
@@ -653,6 +906,9 @@ impl Store {
         }
         let mut session = Session::new(name, self.seed.load(Ordering::Relaxed));
         session.max_items = self.limits.max_items;
+        if self.limits.journal {
+            session.journal_changes(true);
+        }
         init(&mut session);
         self.note_change();
         let session = Arc::new(Mutex::new(session));
@@ -669,12 +925,15 @@ impl Store {
     /// Forgets one session; it starts from the seed data on its next request.
     pub fn reset(&self, name: &str) -> bool {
         self.note_change();
-        write(&self.sessions).remove(name).is_some()
+        let mut sessions = write(&self.sessions);
+        self.forgot(SessionsChange::Forgot(name.to_string()));
+        sessions.remove(name).is_some()
     }
 
     pub fn reset_all(&self) -> usize {
         self.note_change();
         let mut sessions = write(&self.sessions);
+        self.forgot(SessionsChange::ForgotAll);
         let n = sessions.len();
         sessions.clear();
         n

@@ -336,12 +336,14 @@ pub struct ServeArgs {
     /// as it was: built and checked once per version of the item).
     #[arg(long)]
     pub check_every_answer: bool,
-    /// Keep the mock's state in this file: restored at start, saved after
-    /// changes (atomically) and at shutdown.
+    /// Keep the mock's state in this file: restored at start, changes
+    /// appended to its journal (FILE.journal.N) as they happen, the whole
+    /// state written now and then and at shutdown.
     #[arg(long, value_name = "FILE")]
     pub state_file: Option<PathBuf>,
-    /// Longest time a change waits before the state file is written; a
-    /// crash loses at most this much. Ignored without --state-file.
+    /// Longest time a change waits before it is in the state file's
+    /// journal; a crash loses at most this much. Ignored without
+    /// --state-file.
     #[arg(long, default_value = "200ms", value_name = "DURATION")]
     pub state_flush: String,
     /// Serve a mutant: the mock broken in one way, as `understudy mutate`

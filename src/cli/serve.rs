@@ -7,6 +7,7 @@ use super::common::{
     EXIT_UNUSABLE, describe_reload, duration_flag, parse_var, render_error, runtime,
 };
 use crate::behaviour::bundled::BUNDLED;
+use crate::behaviour::store::StoreLimits;
 use crate::mock::MockOptions;
 use crate::mock::fault::{Chaos, Fault};
 use crate::mock::reload::Sources;
@@ -89,10 +90,11 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             read_timeout,
             max_connections: args.max_connections,
             chaos,
-            limits: crate::behaviour::store::StoreLimits {
+            limits: StoreLimits {
                 max_items: args.max_items,
                 max_sessions: args.max_sessions,
                 check_every_answer: args.check_every_answer,
+                ..StoreLimits::default()
             },
             ..MockOptions::default()
         },

@@ -56,6 +56,7 @@ pub fn generate(
         direction,
         attempt,
         rng: StdRng::seed_from_u64(attempt.seed),
+        anchors: Default::default(),
     };
     generator.value(schema, 0)
 }
@@ -99,6 +100,21 @@ struct Generator<'a> {
     direction: Direction,
     attempt: Attempt,
     rng: StdRng,
+    anchors: std::cell::RefCell<std::collections::HashMap<String, Option<&'a Value>>>,
+}
+
+fn find_anchor<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
+    match value {
+        Value::Object(map) => {
+            let names = |key: &str| map.get(key).and_then(Value::as_str) == Some(name);
+            if names("$dynamicAnchor") || names("$anchor") {
+                return Some(value);
+            }
+            map.values().find_map(|child| find_anchor(child, name))
+        }
+        Value::Array(items) => items.iter().find_map(|item| find_anchor(item, name)),
+        _ => None,
+    }
 }
 
 impl<'a> Generator<'a> {
@@ -108,15 +124,36 @@ impl<'a> Generator<'a> {
     {
         let mut node = schema;
         for _ in 0..32 {
-            match node.get("$ref").and_then(Value::as_str) {
-                Some(r) => match crate::spec::refs::resolve_pointer(self.document, r) {
-                    Ok(target) => node = target,
-                    Err(_) => return node,
-                },
-                None => break,
+            let reference = node
+                .get("$ref")
+                .or_else(|| node.get("$dynamicRef"))
+                .and_then(Value::as_str);
+            let Some(reference) = reference else { break };
+            let target = match reference.strip_prefix('#') {
+                Some(name) if !name.is_empty() && !name.starts_with('/') => self.anchor(name),
+                _ => crate::spec::refs::resolve_pointer(self.document, reference).ok(),
+            };
+            match target {
+                Some(target) => node = target,
+                None => return node,
             }
         }
         node
+    }
+
+    /// The schema that names `name` as its `$dynamicAnchor` or `$anchor`,
+    /// found once per generator. A `$dynamicRef` goes to the first such
+    /// schema in the document: generation follows the static resolution,
+    /// which is what the dynamic one gives unless a spec extends a
+    /// recursive schema under the same anchor name.
+    fn anchor(&self, name: &str) -> Option<&'a Value> {
+        let mut anchors = self.anchors.borrow_mut();
+        if let Some(found) = anchors.get(name) {
+            return *found;
+        }
+        let found = find_anchor(self.document, name);
+        anchors.insert(name.to_string(), found);
+        found
     }
 
     fn value(&mut self, schema: &Value, depth: usize) -> Value {
@@ -587,6 +624,24 @@ mod tests {
             }
         }
         panic!("no valid value for {schema}");
+    }
+
+    #[test]
+    fn a_dynamic_reference_generates_the_schema_its_anchor_names() {
+        let root = json!({"components": {"schemas": {
+            "Forest": {"type": "array", "minItems": 2, "items": {"$dynamicRef": "#node"}},
+            "Tree": {"$dynamicAnchor": "node", "type": "object", "required": ["name"],
+                "properties": {"name": {"type": "string"},
+                    "children": {"type": "array", "items": {"$dynamicRef": "#node"}}}}
+        }}});
+        // Only the anchor leads to `Tree`: no `$ref` names it.
+        let schema = json!({"$ref": "#/components/schemas/Forest"});
+        let value = generate_valid(root, schema, Direction::Response);
+        let forest = value.as_array().expect("an array");
+        assert!(
+            forest.iter().all(|tree| tree["name"].is_string()),
+            "{value}"
+        );
     }
 
     #[test]

@@ -181,6 +181,20 @@ impl Patterns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn nested_stars_generate_strings_that_match() {
+        // A pattern a backtracking matcher takes exponential time on, and
+        // which once generated `""` (it needs at least one `b`).
+        let generator = PatternGenerator::compile("(a*)*b+.*").expect("compiles");
+        let matcher = regex::Regex::new("^(a*)*b+.*$").expect("a regex");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..200 {
+            let sample = generator.any(&mut rng);
+            assert!(matcher.is_match(&sample), "{sample:?}");
+        }
+    }
 
     #[test]
     fn a_generator_whose_strings_could_be_too_long_is_refused_without_overflowing() {

@@ -31,6 +31,7 @@ pub mod respond;
 pub mod serve;
 pub mod server;
 pub mod spec_error;
+pub mod state_journal;
 pub mod violation;
 
 pub use options::MockOptions;

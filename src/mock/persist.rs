@@ -1,18 +1,22 @@
 //! `serve --state-file`: the mock's sessions kept on disk across restarts.
 //!
-//! Requests never touch the disk. Each one that may change state bumps a
-//! counter; one saver task writes the whole state at most once per
-//! `flush` interval, and once more after the last request at shutdown.
-//! Writes go through [`crate::source::atomic_file`] (temporary file, fsync,
-//! rename), so a crash or `kill -9` at any moment leaves the previous file
-//! or the next one, never a torn one. What a crash can lose is the last
-//! interval's changes, which is the price of not writing on every request.
+//! Requests never touch the disk. Each one that changes the state bumps a
+//! counter and wakes one saver task, which every quarter `flush` interval
+//! appends what changed to the journal and syncs it (see
+//! [`super::state_journal`]), so a crash loses at most the last interval
+//! whatever the size of the state. Now and then, and after the last
+//! request at shutdown, the whole state is written as the snapshot through
+//! [`crate::source::atomic_file`] (temporary file, fsync, rename), so a
+//! crash or `kill -9` at any moment leaves the previous snapshot or the
+//! next one, never a torn one, and the journals that follow it.
 //!
 //! The file holds every served API by its label. An API in the file that
 //! is not served this time is carried over untouched, so serving one API
 //! of several does not erase the others' state.
 
 use super::server::MockService;
+use super::state_journal::{JournalError, JournalWriter, Replay, journals};
+use crate::behaviour::store::lock;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,6 +53,10 @@ pub enum StateProblem {
         folder: PathBuf,
         error: std::io::Error,
     },
+    #[error("its journal cannot be replayed: {0}")]
+    Journal(JournalError),
+    #[error("cannot write its journal: {0}")]
+    JournalNotWritable(std::io::Error),
     #[error("API `{api}`, {error}")]
     Session {
         api: String,
@@ -78,6 +86,8 @@ pub struct StateFile {
     generation: u64,
     /// APIs in the file that are not served now, written back unchanged.
     carried: Map<String, Value>,
+    /// The journal this run appends to.
+    writer: Arc<std::sync::Mutex<JournalWriter>>,
 }
 
 impl StateFile {
@@ -102,26 +112,63 @@ impl StateFile {
             services,
             generation: 0,
             carried: Map::new(),
+            writer: Arc::new(std::sync::Mutex::new(JournalWriter::new(path, 0))),
         };
         let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(file),
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(file.problem(StateProblem::Unreadable(e))),
         };
-        let saved: Value =
-            serde_json::from_str(&text).map_err(|e| file.problem(StateProblem::NotJson(e)))?;
+        let saved: Value = match text {
+            Some(text) => crate::source::strict_json::from_str(&text)
+                .map_err(|e| file.problem(StateProblem::NotJson(e)))?,
+            None => json!({"understudy_state": FORMAT, "apis": {}}),
+        };
         if saved.get("understudy_state").and_then(Value::as_u64) != Some(FORMAT) {
             return Err(file.problem(StateProblem::NotStateFile));
         }
+        // A new file starts at generation 0; every start after adds one.
         file.generation = saved
             .get("generation")
             .and_then(Value::as_u64)
-            .unwrap_or(0)
-            .wrapping_add(1);
+            .map_or(0, |g| g.wrapping_add(1));
         let Some(Value::Object(apis)) = saved.get("apis") else {
             return Err(file.problem(StateProblem::NotMapping("apis".into())));
         };
-        for (label, state) in apis {
+        // The journals the snapshot does not hold yet, in order.
+        let mut apis = apis.clone();
+        let from = saved.get("journal").and_then(Value::as_u64).unwrap_or(0);
+        let pending: Vec<(u64, PathBuf)> = journals(path)
+            .into_iter()
+            .filter(|(number, _)| *number >= from)
+            .collect();
+        let mut replay = Replay::default();
+        for (i, (_, journal)) in pending.iter().enumerate() {
+            let text = std::fs::read_to_string(journal)
+                .map_err(|e| file.problem(StateProblem::Unreadable(e)))?;
+            replay
+                .apply(&mut apis, journal, &text, i + 1 == pending.len())
+                .map_err(|e| file.problem(StateProblem::Journal(e)))?;
+        }
+        file.generation = file
+            .generation
+            .max(replay.generation.map_or(0, |g| g.wrapping_add(1)));
+        replay.finish(&mut apis);
+        let first_journal = pending
+            .last()
+            .map_or(from, |(number, _)| number + 1)
+            .max(from);
+        // This run's generation is on disk before anything is served: a
+        // crash before the first snapshot must not start the next run
+        // with the same random sources, which would make the same ids.
+        let mut writer = JournalWriter::new(path, first_journal);
+        let mut line = json!({"generation": file.generation}).to_string();
+        line.push('\n');
+        writer
+            .append(line.as_bytes())
+            .map_err(|e| file.problem(StateProblem::JournalNotWritable(e)))?;
+        file.writer = Arc::new(std::sync::Mutex::new(writer));
+        for (label, state) in &apis {
             let Some((_, service)) = file.services.iter().find(|(l, _)| l == label) else {
                 file.carried.insert(label.clone(), state.clone());
                 continue;
@@ -164,8 +211,9 @@ impl StateFile {
         }
     }
 
-    /// The whole state as the file holds it.
-    fn snapshot(&self) -> Value {
+    /// The whole state as the file holds it, the journals from `journal`
+    /// on to be replayed over it.
+    fn snapshot(&self, journal: u64) -> Value {
         let mut apis = self.carried.clone();
         for (label, service) in &self.services {
             apis.insert(label.clone(), json!({"sessions": service.store.dump_all()}));
@@ -173,6 +221,7 @@ impl StateFile {
         json!({
             "understudy_state": FORMAT,
             "generation": self.generation,
+            "journal": journal,
             "apis": apis,
         })
     }
@@ -181,35 +230,65 @@ impl StateFile {
         self.services.iter().map(|(_, s)| s.change_count()).sum()
     }
 
-    /// Writes the state now; `Err` says why not. The state is gathered,
-    /// serialised and written on a blocking thread, never on one that
-    /// serves requests: a large state takes a while to serialise.
-    async fn save(self: &Arc<Self>, last: &mut Arc<Vec<u8>>) -> Result<(), SaveError> {
+    /// Appends the changes since the last call to the journal; returns
+    /// the file to sync. On a blocking thread: never on one that serves
+    /// requests.
+    async fn journal(
+        self: &Arc<Self>,
+        writer: &Arc<std::sync::Mutex<JournalWriter>>,
+    ) -> Result<Option<std::fs::File>, SaveError> {
         let file = self.clone();
-        let previous = last.clone();
-        let written = tokio::task::spawn_blocking(move || {
+        let writer = writer.clone();
+        tokio::task::spawn_blocking(move || {
+            // Taken and written under one lock, so lines taken before a
+            // rotation never land in a journal after it.
+            let mut writer = lock(&writer);
+            let lines = super::state_journal::take_lines(&file.services);
+            writer.write(&lines).map_err(|error| SaveError::Write {
+                path: super::state_journal::journal_path(&file.path, writer.number()),
+                error,
+            })
+        })
+        .await
+        .map_err(SaveError::Writer)?
+    }
+
+    /// Starts a new journal, writes the whole state as the snapshot and
+    /// deletes the journals it holds. On a blocking thread; returns the
+    /// snapshot's size.
+    async fn compact(
+        self: &Arc<Self>,
+        writer: &Arc<std::sync::Mutex<JournalWriter>>,
+    ) -> Result<u64, SaveError> {
+        let file = self.clone();
+        let writer = writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let from = lock(&writer).rotate();
             let bytes =
-                serde_json::to_vec_pretty(&file.snapshot()).map_err(SaveError::Serialise)?;
-            if bytes == *previous {
-                return Ok(previous);
-            }
+                serde_json::to_vec_pretty(&file.snapshot(from)).map_err(SaveError::Serialise)?;
             crate::source::atomic_file::write(&file.path, &bytes).map_err(|error| {
                 SaveError::Write {
                     path: file.path.clone(),
                     error,
                 }
             })?;
-            Ok(Arc::new(bytes))
+            for (number, journal) in journals(&file.path) {
+                if number < from {
+                    let _ = std::fs::remove_file(journal);
+                }
+            }
+            Ok(bytes.len() as u64)
         })
         .await
-        .map_err(SaveError::Writer)??;
-        *last = written;
-        Ok(())
+        .map_err(SaveError::Writer)?
     }
 
-    /// Saves after changes, at most once per `flush`, until `stop` turns
-    /// true; then saves what is left and returns. Failed writes are
-    /// reported and retried with the next change.
+    /// Journals changes every quarter `flush` until `stop` turns true, and
+    /// writes a new snapshot when the journal has grown past the last
+    /// snapshot's size (at least [`MIN_JOURNAL_BEFORE_SNAPSHOT`]); then
+    /// journals what is left, writes the snapshot and returns. A failed
+    /// journal write is reported and followed by a snapshot, which holds
+    /// what the journal could not.
     /// `changed` is the notifier given to the services' options.
     pub async fn keep(
         self,
@@ -218,35 +297,121 @@ impl StateFile {
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
         let this = Arc::new(self);
-        let mut last = Arc::new(Vec::new());
+        let writer = this.writer.clone();
         let mut written = this.change_count();
-        // The file is written at start too, so the generation is recorded.
-        if let Err(e) = this.save(&mut last).await {
-            eprintln!("error: state file: {e}");
-        }
+        let mut snapshot_size = std::fs::metadata(&this.path).map_or(0, |m| m.len());
+        // A snapshot at start: the generation is recorded, and the journals
+        // replayed at start are folded into it. In the background, like
+        // every snapshot, so changes are journaled from the first request.
+        let mut compacting: Option<tokio::task::JoinHandle<Result<u64, SaveError>>> = {
+            let file = this.clone();
+            let writer = writer.clone();
+            Some(tokio::spawn(async move { file.compact(&writer).await }))
+        };
+        // One sync of the journal at a time; a write while one runs asks
+        // for another after it.
+        let mut syncing: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
+        let mut unsynced: Option<std::fs::File> = None;
+        // Ticks at a fixed rate while changes come, so a slow write or sync
+        // does not push the next one later; waits for a change when idle.
+        // A quarter: the rest of the interval is for taking and writing them
+        // while the machine is busy.
+        let mut ticker = tokio::time::interval((flush / 4).max(Duration::from_millis(1)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                () = changed.notified() => {}
-                _ = stop.wait_for(|stop| *stop) => break,
+            if this.change_count() == written {
+                // Idle: what was written last is synced before waiting.
+                report_sync(syncing.take()).await;
+                if let Some(file) = unsynced.take() {
+                    report_sync(Some(tokio::task::spawn_blocking(move || file.sync_data()))).await;
+                }
+                tokio::select! {
+                    () = changed.notified() => {}
+                    _ = stop.wait_for(|stop| *stop) => break,
+                }
+                ticker.reset();
             }
             tokio::select! {
-                () = tokio::time::sleep(flush) => {}
+                _ = ticker.tick() => {}
                 _ = stop.wait_for(|stop| *stop) => break,
             }
-            let count = this.change_count();
-            if count != written {
-                match this.save(&mut last).await {
-                    Ok(()) => written = count,
-                    Err(e) => eprintln!("error: state file: {e}"),
+            if compacting.as_ref().is_some_and(|c| c.is_finished())
+                && let Some(task) = compacting.take()
+            {
+                match task.await {
+                    Ok(Ok(size)) => snapshot_size = size,
+                    Ok(Err(e)) => eprintln!("error: state file: {e}"),
+                    Err(e) => eprintln!("error: state file: {}", SaveError::Writer(e)),
                 }
             }
+            let count = this.change_count();
+            if count == written {
+                continue;
+            }
+            let journaled = this.journal(&writer).await;
+            written = count;
+            if let Ok(Some(file)) = &journaled {
+                unsynced = file.try_clone().ok();
+            }
+            if syncing.as_ref().is_none_or(|s| s.is_finished()) {
+                report_sync(syncing.take()).await;
+                if let Some(file) = unsynced.take() {
+                    syncing = Some(tokio::task::spawn_blocking(move || file.sync_data()));
+                }
+            }
+            let grown = lock(&writer).bytes() > snapshot_size.max(MIN_JOURNAL_BEFORE_SNAPSHOT);
+            if let Err(e) = &journaled {
+                eprintln!("error: state file: {e}; writing a snapshot instead");
+            }
+            if (journaled.is_err() || grown) && compacting.is_none() {
+                let file = this.clone();
+                let writer = writer.clone();
+                compacting = Some(tokio::spawn(async move { file.compact(&writer).await }));
+            }
         }
-        match this.save(&mut last).await {
-            Ok(()) => eprintln!("state saved to {}", this.path.display()),
-            Err(e) => eprintln!("error: state file: {e}; the last changes are lost"),
+        let snapshot_done = match compacting.take() {
+            Some(task) => matches!(task.await, Ok(Ok(_))),
+            None => false,
+        };
+        report_sync(syncing.take()).await;
+        let journaled = match this.journal(&writer).await {
+            Ok(Some(file)) => file.sync_data().map_err(|error| SaveError::Write {
+                path: this.path.clone(),
+                error,
+            }),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        // A snapshot that just finished with nothing journaled since is
+        // the state: no second one (a large state takes seconds).
+        if snapshot_done && journaled.is_ok() && lock(&writer).bytes() == 0 {
+            eprintln!("state saved to {}", this.path.display());
+            return;
+        }
+        match (this.compact(&writer).await, journaled) {
+            (Ok(_), _) => eprintln!("state saved to {}", this.path.display()),
+            (Err(e), Ok(())) => eprintln!(
+                "error: state file: {e}; the last changes are in its journal and are \
+                 replayed at the next start"
+            ),
+            (Err(e), Err(_)) => eprintln!("error: state file: {e}; the last changes are lost"),
         }
     }
 }
+
+/// Waits for a sync of the journal and reports its failure.
+async fn report_sync(sync: Option<tokio::task::JoinHandle<std::io::Result<()>>>) {
+    if let Some(sync) = sync
+        && let Ok(Err(e)) = sync.await
+    {
+        eprintln!("error: state file: cannot sync its journal: {e}");
+    }
+}
+
+/// The least a journal grows before the whole state is written again as
+/// the snapshot: below it, replaying the journal at start costs less than
+/// writing a large state often.
+const MIN_JOURNAL_BEFORE_SNAPSHOT: u64 = 32 * 1024 * 1024;
 
 /// Most symbolic links followed from the state file's path.
 const MAX_LINKS: usize = 40;

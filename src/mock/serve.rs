@@ -106,6 +106,10 @@ pub async fn serve(
         let options = MockOptions {
             label: s.label.clone(),
             changed: settings.state.as_ref().map(|_| changed.clone()),
+            limits: crate::behaviour::store::StoreLimits {
+                journal: settings.state.is_some(),
+                ..settings.options.limits
+            },
             fault: settings
                 .mutant
                 .as_ref()

@@ -50,7 +50,7 @@ impl SourceDocument {
     pub fn parse(path: &Path, text: Arc<str>) -> Result<Self, SourceError> {
         let looks_like_json = text.trim_start().starts_with('{');
         let (value, text) = if looks_like_json {
-            let value = serde_json::from_str(&text).map_err(|e| SourceError::Syntax {
+            let value = super::strict_json::from_str(&text).map_err(|e| SourceError::Syntax {
                 at: SourceLocation::at(path, Some(e.line()), Some(e.column())),
                 message: format!("invalid JSON: {}", strip_position(&e.to_string())),
             })?;

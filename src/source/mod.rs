@@ -7,6 +7,7 @@ mod document;
 mod duration;
 mod location;
 pub mod reader;
+pub mod strict_json;
 pub mod yaml;
 
 pub use document::{SourceDocument, SourceError};

@@ -101,6 +101,12 @@ fn build(mut document: SourceDocument) -> Result<Api, SpecError> {
                 ));
             }
             let item_pointer = format!("/paths/{}", escape(template));
+            if let Some(problem) = super::router::template_problem(template) {
+                return Err(reader.invalid(
+                    &item_pointer,
+                    &format!("path `{template}` is not a valid template: {problem}"),
+                ));
+            }
             let item = deref(root, item).ok_or_else(|| {
                 reader.invalid(&item_pointer, "the path item `$ref` does not resolve")
             })?;
@@ -410,18 +416,16 @@ impl Reader<'_> {
                 .iter()
                 .any(|p| p.location == ParameterLocation::Path && p.name == name)
             {
-                // Undeclared path parameters are still captured, as plain strings.
-                parameters.push(Parameter {
-                    name,
-                    location: ParameterLocation::Path,
-                    required: true,
-                    style: Style::Simple,
-                    explode: false,
-                    shape: ParameterShape::Primitive(Scalar::String),
-                    json_content: false,
-                    schema: None,
-                    example: None,
-                });
+                // OpenAPI: every template parameter "MUST" be declared;
+                // an undeclared one has no type to check or generate.
+                return Err(self.invalid(
+                    pointer,
+                    &format!(
+                        "path parameter `{name}` of `{template}` is not declared: add \
+                         `{{name: {name}, in: path, required: true, schema: {{type: string}}}}` \
+                         to the operation's or the path's `parameters`"
+                    ),
+                ));
             }
         }
 

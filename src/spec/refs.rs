@@ -277,6 +277,17 @@ fn check_node(bundle: &Bundle, value: &Value, pointer: &mut String) -> Result<()
                         reason: bundle.as_written(&reason.to_string()),
                     });
                 }
+                if let Some(cycle) = reference_cycle(&bundle.root, reference) {
+                    let cycle: Vec<String> = cycle.iter().map(|r| bundle.as_written(r)).collect();
+                    return Err(SpecError::Invalid {
+                        at: bundle.locate(&format!("{pointer}/$ref")),
+                        message: format!(
+                            "`$ref` cycle: {}; references that lead only to each other \
+                             describe nothing",
+                            cycle.join(" → ")
+                        ),
+                    });
+                }
             }
             for (key, child) in map {
                 if key == "$ref" || is_literal_payload(key, child) {
@@ -300,6 +311,26 @@ fn check_node(bundle: &Bundle, value: &Value, pointer: &mut String) -> Result<()
         _ => {}
     }
     Ok(())
+}
+
+/// The chain of references from `reference` back to one already on it,
+/// when following `$ref`s alone never reaches a node without one (`A` is
+/// `$ref: B` and `B` is `$ref: A`, in one file or across files). Such a
+/// chain has no schema at its end: validators and generators would follow
+/// it forever.
+fn reference_cycle(root: &Value, reference: &str) -> Option<Vec<String>> {
+    let mut chain = vec![reference.to_string()];
+    let mut node = resolve_pointer(root, reference).ok()?;
+    while let Some(Value::String(next)) = node.get("$ref") {
+        if let Some(start) = chain.iter().position(|seen| seen == next) {
+            let mut cycle = chain.split_off(start);
+            cycle.push(next.clone());
+            return Some(cycle);
+        }
+        chain.push(next.clone());
+        node = resolve_pointer(root, next).ok()?;
+    }
+    None
 }
 
 /// Why a local reference does not lead to a node.

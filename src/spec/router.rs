@@ -189,6 +189,44 @@ impl SegmentPattern {
     }
 }
 
+/// What is wrong with a path template's braces, if anything: each `{` must
+/// close with a `}` in the same segment around a non-empty name, and a name
+/// may appear once. Checked at load, so that `/a/{id` is refused instead of
+/// being served as the literal text it happens to match.
+pub fn template_problem(template: &str) -> Option<String> {
+    let mut names: Vec<&str> = Vec::new();
+    for segment in split(template) {
+        let mut rest = segment;
+        loop {
+            let open = rest.find('{');
+            let close = rest.find('}');
+            match (open, close) {
+                (None, None) => break,
+                (None, Some(_)) => return Some(format!("`}}` without a `{{` in `{segment}`")),
+                (Some(open), Some(close)) if close < open => {
+                    return Some(format!("`}}` without a `{{` in `{segment}`"));
+                }
+                (Some(_), None) => return Some(format!("`{{` is not closed in `{segment}`")),
+                (Some(open), Some(close)) => {
+                    let name = &rest[open + 1..close];
+                    if name.is_empty() {
+                        return Some(format!("an empty parameter name `{{}}` in `{segment}`"));
+                    }
+                    if name.contains('{') {
+                        return Some(format!("`{{` inside a parameter name in `{segment}`"));
+                    }
+                    if names.contains(&name) {
+                        return Some(format!("parameter `{name}` appears twice"));
+                    }
+                    names.push(name);
+                    rest = &rest[close + 1..];
+                }
+            }
+        }
+    }
+    None
+}
+
 /// The `{names}` of a template, in order.
 pub fn template_names(template: &str) -> Vec<String> {
     let mut names = Vec::new();
@@ -218,6 +256,34 @@ mod tests {
     fn route(r: &Router, path: &str) -> Option<(String, Vec<(String, String)>)> {
         r.find(path)
             .map(|m| (r.template(m.template).to_string(), m.params))
+    }
+
+    #[test]
+    fn broken_templates_are_named() {
+        for (template, problem) in [
+            ("/a/{id", "`{` is not closed in `{id`"),
+            ("/a/id}", "`}` without a `{` in `id}`"),
+            ("/a/{id}/b/{x}y}", "`}` without a `{` in `{x}y}`"),
+            ("/a/{}", "an empty parameter name `{}` in `{}`"),
+            ("/a/{{id}}", "`{` inside a parameter name in `{{id}}`"),
+            ("/a/{id/b}", "`{` is not closed in `{id`"),
+            ("/a/{id}/b/{id}", "parameter `id` appears twice"),
+        ] {
+            assert_eq!(
+                template_problem(template).as_deref(),
+                Some(problem),
+                "{template}"
+            );
+        }
+        for fine in [
+            "/",
+            "/a",
+            "/a/{id}",
+            "/a/{id}.{format}/b",
+            "/a/x{id}y/{other}",
+        ] {
+            assert_eq!(template_problem(fine), None, "{fine}");
+        }
     }
 
     #[test]

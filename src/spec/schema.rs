@@ -383,17 +383,96 @@ fn self_contained(
     let mut pending = Vec::new();
     collect_refs(schema, &mut pending);
     let mut seen = HashSet::new();
+    let mut anchored = 0usize;
     while let Some(reference) = pending.pop() {
         if !seen.insert(reference.clone()) || reference == "#" {
             continue;
         }
+        // `#name` names an anchor: the schema that defines it is copied
+        // like any other, from where it is in the spec.
+        let reference = match reference.strip_prefix('#') {
+            Some(name) if !name.starts_with('/') => match anchor_pointer(root, name) {
+                Some(pointer) => format!("#{pointer}"),
+                None => continue,
+            },
+            _ => reference,
+        };
         let target = resolve_pointer(root, &reference)?;
         collect_refs(target, &mut pending);
         let mut copy = target.clone();
         normalize(&mut copy, root, dialect, direction);
-        insert_at(&mut document, &reference[1..], copy);
+        if defines_anchor(&copy) {
+            // The validator finds `$anchor`s and `$dynamicAnchor`s only where
+            // JSON Schema keeps subschemas, and `components/schemas` is not
+            // such a place: the copy goes under `$defs`, and its own place
+            // refers to it there.
+            let key = format!("understudy-anchored-{anchored}");
+            anchored += 1;
+            insert_at(&mut document, &format!("/$defs/{key}"), copy);
+            insert_at(
+                &mut document,
+                &reference[1..],
+                serde_json::json!({"$ref": format!("#/$defs/{key}")}),
+            );
+        } else {
+            insert_at(&mut document, &reference[1..], copy);
+        }
     }
     Ok(document)
+}
+
+/// The JSON pointer of the first schema in `root` that defines the anchor
+/// `name` (as `$dynamicAnchor` or `$anchor`).
+fn anchor_pointer(root: &Value, name: &str) -> Option<String> {
+    fn walk(value: &Value, name: &str, pointer: &mut String) -> bool {
+        match value {
+            Value::Object(map) => {
+                let names = |key: &str| map.get(key).and_then(Value::as_str) == Some(name);
+                if names("$dynamicAnchor") || names("$anchor") {
+                    return true;
+                }
+                for (key, child) in map {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    if walk(child, name, pointer) {
+                        return true;
+                    }
+                    pointer.truncate(len);
+                }
+                false
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&i.to_string());
+                    if walk(child, name, pointer) {
+                        return true;
+                    }
+                    pointer.truncate(len);
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+    let mut pointer = String::new();
+    walk(root, name, &mut pointer).then_some(pointer)
+}
+
+/// Whether `schema` names an anchor a `$dynamicRef` or `$ref` (`#name`) may
+/// lead to.
+fn defines_anchor(schema: &Value) -> bool {
+    match schema {
+        Value::Object(map) => {
+            map.contains_key("$dynamicAnchor")
+                || map.contains_key("$anchor")
+                || map.values().any(defines_anchor)
+        }
+        Value::Array(items) => items.iter().any(defines_anchor),
+        _ => false,
+    }
 }
 
 fn collect_refs(value: &Value, out: &mut Vec<String>) {
@@ -401,7 +480,9 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
         Value::Object(map) => {
             for (key, child) in map {
                 match (key.as_str(), child) {
-                    ("$ref", Value::String(r)) if r.starts_with('#') => out.push(r.clone()),
+                    ("$ref" | "$dynamicRef", Value::String(r)) if r.starts_with('#') => {
+                        out.push(r.clone())
+                    }
                     ("example" | "examples" | "default" | "const" | "enum", _) => {}
                     _ => collect_refs(child, out),
                 }
@@ -469,6 +550,33 @@ mod tests {
         assert!(compiled.validator.is_valid(&json!({"b": "x"})));
         assert!(!compiled.validator.is_valid(&json!({"b": 1})));
         assert!(!compiled.validator.is_valid(&json!({})));
+    }
+
+    #[test]
+    fn dynamic_references_validate() {
+        let root = json!({"components": {"schemas": {
+            "Tree": {"$dynamicAnchor": "node", "type": "object", "required": ["name", "children"],
+                "properties": {"name": {"type": "string"},
+                    "children": {"type": "array", "items": {"$dynamicRef": "#node"}}}}
+        }}});
+        let compiled = compile(
+            &json!({"$ref": "#/components/schemas/Tree"}),
+            &root,
+            Dialect::OpenApi31,
+            Direction::Response,
+        )
+        .expect("compiles");
+        assert!(!compiled.validator.is_valid(&json!({})));
+        assert!(
+            compiled
+                .validator
+                .is_valid(&json!({"name": "a", "children": [{"name": "b", "children": []}]}))
+        );
+        assert!(
+            !compiled
+                .validator
+                .is_valid(&json!({"name": "a", "children": [{"name": "b"}]}))
+        );
     }
 
     #[test]
