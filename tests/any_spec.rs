@@ -432,31 +432,3 @@ fn an_unsatisfiable_enum_in_discords_spec_is_a_load_warning() {
         "{warnings:?}"
     );
 }
-
-#[tokio::test]
-async fn a_schema_with_no_finite_value_is_warned_of_and_answered_without_a_crash() {
-    // It used to overflow the worker's stack and abort the whole process.
-    let (mut server, addr) = common::spawn_binary(&[
-        std::ffi::OsStr::new("serve"),
-        std::ffi::OsStr::new("tests/data/infinite/node.yaml"),
-        std::ffi::OsStr::new("--port"),
-        std::ffi::OsStr::new("0"),
-        std::ffi::OsStr::new("--no-reload"),
-    ]);
-    for _ in 0..2 {
-        let answer = send(addr, "GET", "/n", &[], b"").await;
-        assert_eq!(answer.status, 200);
-    }
-    let _ = server.kill();
-    let _ = server.wait();
-    let mut log = String::new();
-    let _ = std::io::Read::read_to_string(&mut server.stderr.take().expect("stderr"), &mut log);
-    assert!(
-        log.contains("every `Node` must contain another (required `child` is a `Node`)"),
-        "{log}"
-    );
-    assert!(
-        log.contains("node.yaml:16"),
-        "the warning names the line: {log}"
-    );
-}

@@ -131,3 +131,49 @@ fn the_corpus_has_at_least_fifty_cases() {
         .sum();
     assert!(count >= 50, "only {count} cases under tests/bad-input");
 }
+
+/// A FIFO given as a spec, fixture or scenario is refused at once: reading
+/// it would wait for a writer for ever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_given_as_an_input_file_is_refused_without_hanging() {
+    let dir = std::env::temp_dir().join(format!("understudy-fifo-input-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let fifo = dir.join("input.yaml");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let fifo = fifo.to_string_lossy().into_owned();
+    for args in [
+        vec![
+            "serve",
+            "--port",
+            "0",
+            "--no-reload",
+            "--spec",
+            fifo.as_str(),
+        ],
+        vec![
+            "serve",
+            "--port",
+            "0",
+            "--no-reload",
+            "--fixture",
+            fifo.as_str(),
+        ],
+        vec!["run", fifo.as_str()],
+    ] {
+        let Some((code, stderr)) = understudy(&args) else {
+            panic!("`understudy {}` hung on a FIFO", args.join(" "));
+        };
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains("not a regular file") && stderr.contains(&fifo),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

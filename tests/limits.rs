@@ -230,3 +230,32 @@ async fn every_log_line_has_the_time_and_a_refusal_its_reason() {
     let reason = lines.get(at + 1).copied().unwrap_or_default();
     assert!(reason.contains("note:") && reason.len() > 12, "{log}");
 }
+
+#[tokio::test]
+async fn max_quoted_length_cuts_the_invalid_value_an_answer_and_the_log_quote() {
+    let (server, addr) = serve_mittwald(&["--max-quoted-length", "16"]);
+    let long = "x".repeat(5_000);
+    let answer = send_json(
+        addr,
+        "POST",
+        &format!("{SERVER}/projects"),
+        &[TOKEN],
+        json!({"description": [long]}),
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    let message = answer.json()["validationErrors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The quote is cut at 16 bytes (`["xxxxxxxxxxxxxx`) and its length said.
+    assert!(
+        message.starts_with("[\"xxxxxxxxxxxxxx… (5004 bytes)"),
+        "{message}"
+    );
+    let log = stop(server);
+    assert!(
+        !log.contains(&"x".repeat(17)),
+        "the log quotes more:\n{log}"
+    );
+}

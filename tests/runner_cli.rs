@@ -252,3 +252,37 @@ fn an_answer_longer_than_max_body_fails_its_step_and_is_not_read_further() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Forty lines of `vars`, each repeating the one before twice, would fill
+/// in to 2^39 bytes. Under a 2 GiB address-space cap (so a regression
+/// fails fast instead of swapping), the run stops at the variable that
+/// passes `--max-filled-length`, names it and the scenario's line.
+#[cfg(unix)]
+#[test]
+fn variables_that_double_each_other_stop_at_the_fill_limit() {
+    let output = Command::new("sh")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 2097152; exec '{}' run \
+             tests/data/vars-doubling.yaml",
+            env!("CARGO_BIN_EXE_understudy")
+        ))
+        .output()
+        .expect("the shell runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        matches!(output.status.code(), Some(1 | 2)),
+        "{:?}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(!stderr.contains("memory allocation"), "{stderr}");
+    assert!(
+        stdout.contains("tests/data/vars-doubling.yaml:")
+            && stdout
+                .contains("var `v23`: filling in `${…}` makes a text of more than 16777216 bytes"),
+        "{stdout}\n{stderr}"
+    );
+}

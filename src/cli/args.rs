@@ -31,6 +31,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N",
           default_value_t = crate::generate::pattern::DEFAULT_MAX_LENGTH)]
     pub max_generated_length: usize,
+    /// Longest text filling in a scenario's `${…}` references may make.
+    #[arg(long, global = true, value_name = "BYTES",
+          default_value_t = crate::scenario::variables::DEFAULT_MAX_FILLED_LENGTH)]
+    pub max_filled_length: usize,
+    /// Longest part of a client's invalid value quoted back in an error
+    /// answer or a log line (the rest is cut, its length said).
+    #[arg(long, global = true, value_name = "BYTES",
+          default_value_t = crate::spec::schema::DEFAULT_QUOTE_LIMIT)]
+    pub max_quoted_length: usize,
 }
 
 #[derive(Subcommand, Debug)]

@@ -19,6 +19,8 @@ pub fn main() -> i32 {
     crate::source::yaml::set_limits(cli.max_yaml_nodes, cli.max_yaml_depth);
     crate::behaviour::template::set_fuel(cli.template_fuel);
     crate::generate::pattern::set_max_length(cli.max_generated_length);
+    crate::scenario::variables::set_max_filled_length(cli.max_filled_length);
+    crate::spec::schema::set_quote_limit(cli.max_quoted_length);
     match cli.command {
         Command::Serve(mut args) => {
             args.spec = args.spec.take().or(args.spec_file.take());

@@ -122,23 +122,20 @@ impl Violation {
 /// The JSON Schema type name of a value.
 pub use crate::spec::schema::json_type;
 
-/// Longest text quoted back in an error: the request is the client's, and
-/// echoing a megabyte of it into every answer and log line helps nobody.
-const QUOTE_LIMIT: usize = 200;
-
-/// Scalars as they are (text cut at [`QUOTE_LIMIT`]); lists and mappings
-/// only when small, else `null`.
+/// Scalars as they are (text cut at `--max-quoted-length`); lists and
+/// mappings only when small, else `null`.
 fn quoted(value: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
+    let limit = crate::spec::schema::quote_limit();
     match value {
-        Value::String(s) if s.len() > QUOTE_LIMIT => {
-            let mut end = QUOTE_LIMIT;
+        Value::String(s) if s.len() > limit => {
+            let mut end = limit;
             while !s.is_char_boundary(end) {
                 end -= 1;
             }
             Value::String(format!("{}…", &s[..end]))
         }
-        Value::Array(_) | Value::Object(_) if value.to_string().len() > QUOTE_LIMIT => Value::Null,
+        Value::Array(_) | Value::Object(_) if value.to_string().len() > limit => Value::Null,
         other => other.clone(),
     }
 }

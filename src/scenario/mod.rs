@@ -222,7 +222,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
                     error,
                 }
             })?;
-        } else if path.is_file() {
+        } else if path.exists() {
+            // A file, or something that is no regular file (a FIFO), which
+            // reading it refuses with the reason.
             found.push(path.clone());
         } else {
             return Err(DiscoverError::Missing(path.clone()));

@@ -46,6 +46,24 @@ pub enum VarError {
         "the environment variable {0} is not set (write `${{env.{0}:-fallback}}` for a default)"
     )]
     EnvUnset(String),
+    #[error(
+        "filling in `${{…}}` makes a text of more than {0} bytes (--max-filled-length); \
+         do variables double each other?"
+    )]
+    TooLong(usize),
+}
+
+/// The default of `--max-filled-length`.
+pub const DEFAULT_MAX_FILLED_LENGTH: usize = 16 * 1024 * 1024;
+
+static MAX_FILLED_LENGTH: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_FILLED_LENGTH);
+
+/// Sets the longest text filling in references may make (the CLI's
+/// `--max-filled-length`, set once at start): `vars` that each repeat the
+/// one before twice grow to 2^39 bytes in 40 lines.
+pub fn set_max_filled_length(bytes: usize) {
+    MAX_FILLED_LENGTH.store(bytes, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Splits `text` into literal parts and references; `Err` names the problem.
@@ -152,6 +170,8 @@ pub struct Variables {
     values: HashMap<String, Value>,
     env: Arc<HashMap<String, String>>,
     secrets: Vec<String>,
+    /// Longest text (and largest value) filling in may make.
+    limit: usize,
 }
 
 impl Variables {
@@ -161,6 +181,7 @@ impl Variables {
             values: HashMap::new(),
             env,
             secrets: Vec::new(),
+            limit: MAX_FILLED_LENGTH.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -191,27 +212,56 @@ impl Variables {
 
     /// `value` with every `${…}` in its strings (and keys) filled in.
     pub fn fill(&mut self, value: &Value) -> Result<Value, VarError> {
-        Ok(match value {
-            Value::String(s) => self.fill_text(s)?,
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|i| self.fill(i))
-                    .collect::<Result<_, _>>()?,
-            ),
+        let limit = self.limit;
+        Ok(self.fill_weighed(value, limit)?.0)
+    }
+
+    /// [`Variables::fill`], with the filled value's size in bytes (its
+    /// texts, and one per value): a list of references to a list doubles
+    /// as surely as a text does.
+    fn fill_weighed(&mut self, value: &Value, limit: usize) -> Result<(Value, usize), VarError> {
+        let (filled, weight) = match value {
+            Value::String(s) => {
+                let filled = self.fill_text(s)?;
+                let weight = weight(&filled, limit);
+                (filled, weight)
+            }
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut total = 1usize;
+                for item in items {
+                    let (filled, weight) = self.fill_weighed(item, limit)?;
+                    total = total.saturating_add(weight);
+                    if total > limit {
+                        return Err(VarError::TooLong(limit));
+                    }
+                    out.push(filled);
+                }
+                (Value::Array(out), total)
+            }
             Value::Object(map) => {
                 let mut out = serde_json::Map::new();
+                let mut total = 1usize;
                 for (k, v) in map {
                     let key = match self.fill_text(k)? {
                         Value::String(s) => s,
                         other => other.to_string(),
                     };
-                    out.insert(key, self.fill(v)?);
+                    let (filled, weight) = self.fill_weighed(v, limit)?;
+                    total = total.saturating_add(weight).saturating_add(key.len());
+                    if total > limit {
+                        return Err(VarError::TooLong(limit));
+                    }
+                    out.insert(key, filled);
                 }
-                Value::Object(out)
+                (Value::Object(out), total)
             }
-            other => other.clone(),
-        })
+            other => (other.clone(), 1),
+        };
+        if weight > limit {
+            return Err(VarError::TooLong(limit));
+        }
+        Ok((filled, weight))
     }
 
     /// A string with its references filled in, as text.
@@ -230,15 +280,24 @@ impl Variables {
         if let [Piece::Ref(reference)] = pieces.as_slice() {
             return self.resolve(reference);
         }
+        let limit = self.limit;
         let mut out = String::new();
         for piece in &pieces {
-            match piece {
-                Piece::Text(t) => out.push_str(t),
-                Piece::Ref(r) => match self.resolve(r)? {
-                    Value::String(s) => out.push_str(&s),
-                    other => out.push_str(&other.to_string()),
-                },
+            let resolved;
+            let text = match piece {
+                Piece::Text(t) => t.as_str(),
+                Piece::Ref(r) => {
+                    resolved = match self.resolve(r)? {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    resolved.as_str()
+                }
+            };
+            if out.len().saturating_add(text.len()) > limit {
+                return Err(VarError::TooLong(limit));
             }
+            out.push_str(text);
         }
         Ok(Value::String(out))
     }
@@ -262,6 +321,37 @@ impl Variables {
                     .ok_or_else(|| VarError::EnvUnset(name.clone())),
             },
         }
+    }
+}
+
+/// The size of `value` in bytes (its texts, and one per value), counted
+/// only up to just past `limit`.
+fn weight(value: &Value, limit: usize) -> usize {
+    match value {
+        Value::String(s) => s.len().saturating_add(1),
+        Value::Array(items) => {
+            let mut total = 1usize;
+            for item in items {
+                total = total.saturating_add(weight(item, limit));
+                if total > limit {
+                    break;
+                }
+            }
+            total
+        }
+        Value::Object(map) => {
+            let mut total = 1usize;
+            for (key, item) in map {
+                total = total
+                    .saturating_add(key.len())
+                    .saturating_add(weight(item, limit));
+                if total > limit {
+                    break;
+                }
+            }
+            total
+        }
+        _ => 1,
     }
 }
 
@@ -322,6 +412,39 @@ mod tests {
         let err = v.fill_string("${env.ABSENT}").expect_err("unset");
         assert_eq!(err, VarError::EnvUnset("ABSENT".into()));
         assert!(err.to_string().contains("ABSENT is not set"), "{err}");
+    }
+
+    #[test]
+    fn texts_and_lists_that_double_stop_at_the_limit() {
+        let mut v = vars(&[]);
+        v.limit = 1 << 16;
+        v.set("t0", json!("xx"));
+        v.set("l0", json!(["xx"]));
+        let mut failed = (None, None);
+        for i in 1..40 {
+            let text = v.fill(&json!(format!("${{t{}}}${{t{}}}", i - 1, i - 1)));
+            match text {
+                Ok(value) => v.set(&format!("t{i}"), value),
+                Err(e) => {
+                    failed.0.get_or_insert((i, e));
+                }
+            }
+            let list = v.fill(&json!([
+                format!("${{l{}}}", i - 1),
+                format!("${{l{}}}", i - 1)
+            ]));
+            match list {
+                Ok(value) => v.set(&format!("l{i}"), value),
+                Err(e) => {
+                    failed.1.get_or_insert((i, e));
+                }
+            }
+        }
+        // 2 bytes doubled 15 times is 64 KiB: the 15th text is refused.
+        assert_eq!(failed.0, Some((15, VarError::TooLong(1 << 16))));
+        let (at, error) = failed.1.expect("the list is refused");
+        assert!(at < 20, "refused only at {at}");
+        assert_eq!(error, VarError::TooLong(1 << 16));
     }
 
     #[test]

@@ -38,10 +38,24 @@ impl SourceError {
 
 impl SourceDocument {
     pub fn read(path: &Path) -> Result<Self, SourceError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SourceError::Read {
+        let fail = |reason: String| SourceError::Read {
             path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        // Only regular files: a FIFO would hold the start for ever and a
+        // device (`/dev/zero`) feed it without end.
+        let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(fail(
+                if meta.is_dir() {
+                    "it is a folder, not a file"
+                } else {
+                    "it is a device, FIFO or socket, not a regular file"
+                }
+                .to_string(),
+            ));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
         Self::parse(path, text.into())
     }
 

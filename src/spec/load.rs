@@ -69,6 +69,11 @@ fn build(mut document: SourceDocument) -> Result<Api, SpecError> {
         .unwrap_or("API")
         .to_string();
     let base_paths = base_paths(root);
+    // A component that can only be infinite describes nothing a client
+    // could send or a server answer: the spec is refused, with its line.
+    if let Some((pointer, message)) = super::infinite::infinite_schemas(root).into_iter().next() {
+        return Err(reader.invalid(&pointer, &message));
+    }
     let warnings = conversion_notes
         .into_iter()
         .chain(

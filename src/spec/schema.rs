@@ -207,21 +207,35 @@ pub struct SchemaError {
     pub error: jsonschema::ValidationError<'static>,
 }
 
-/// Longest text of the checked value an error quotes: the value is a
-/// client's, and echoing a megabyte of it into an answer and a log line
-/// helps nobody.
-const QUOTE_LIMIT: usize = 200;
+/// The default of `--max-quoted-length`.
+pub const DEFAULT_QUOTE_LIMIT: usize = 200;
+
+static QUOTE_LIMIT: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(DEFAULT_QUOTE_LIMIT);
+
+/// Sets the longest text of a checked value an error quotes (the CLI's
+/// `--max-quoted-length`, set once at start): the value is a client's,
+/// and echoing a megabyte of it into an answer and a log line helps nobody.
+pub fn set_quote_limit(bytes: usize) {
+    QUOTE_LIMIT.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The longest text of a checked value an error quotes.
+pub fn quote_limit() -> usize {
+    QUOTE_LIMIT.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// The validator's message, with the value it quotes cut to
-/// [`QUOTE_LIMIT`] bytes and its length said.
+/// [`quote_limit`] bytes and its length said.
 impl std::fmt::Display for SchemaError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = self.error.to_string();
         let instance = self.error.instance().to_string();
-        if instance.len() <= QUOTE_LIMIT {
+        let limit = quote_limit();
+        if instance.len() <= limit {
             return f.write_str(&text);
         }
-        let mut end = QUOTE_LIMIT;
+        let mut end = limit;
         while !instance.is_char_boundary(end) {
             end -= 1;
         }
