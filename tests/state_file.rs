@@ -115,12 +115,9 @@ fn create(addr: SocketAddr, description: &str) -> Option<String> {
     body["id"].as_str().map(str::to_string)
 }
 
-/// The ids of the stored projects in the default session.
-fn stored_ids(state: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(state).expect("the state file exists");
-    let saved: Value = serde_json::from_str(&text).expect("the state file is whole JSON");
-    assert_eq!(saved["understudy_state"], 1);
-    saved["apis"]["mittwald"]["sessions"]["default"]["collections"]["projects"]
+/// The ids of the stored projects in the default session of `apis`.
+fn project_ids(apis: &Value) -> Vec<String> {
+    apis["mittwald"]["sessions"]["default"]["collections"]["projects"]
         .as_array()
         .map(|items| {
             items
@@ -131,35 +128,28 @@ fn stored_ids(state: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn saved(state: &Path) -> Value {
+    let text = std::fs::read_to_string(state).expect("the state file exists");
+    let saved: Value = serde_json::from_str(&text).expect("the state file is whole JSON");
+    assert_eq!(saved["understudy_state"], 1);
+    saved
+}
+
+/// The ids of the stored projects in the default session, as saved in the
+/// snapshot.
+fn stored_ids(state: &Path) -> Vec<String> {
+    project_ids(&saved(state)["apis"])
+}
+
 /// The ids of the stored projects in the default session as a start would
 /// recover them: the snapshot, then the journals it does not hold yet.
 fn recovered_ids(state: &Path) -> Vec<String> {
-    use understudy::mock::state_journal::{Replay, journals};
-    let text = std::fs::read_to_string(state).expect("the state file exists");
-    let saved: Value = serde_json::from_str(&text).expect("the state file is whole JSON");
+    let saved = saved(state);
     let mut apis = saved["apis"].as_object().cloned().unwrap_or_default();
     let from = saved["journal"].as_u64().unwrap_or(0);
-    let pending: Vec<(u64, PathBuf)> = journals(state)
-        .into_iter()
-        .filter(|(number, _)| *number >= from)
-        .collect();
-    let mut replay = Replay::default();
-    for (i, (_, journal)) in pending.iter().enumerate() {
-        let text = std::fs::read_to_string(journal).expect("a readable journal");
-        replay
-            .apply(&mut apis, journal, &text, i + 1 == pending.len())
-            .expect("the journal replays");
-    }
-    replay.finish(&mut apis);
-    apis["mittwald"]["sessions"]["default"]["collections"]["projects"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i["item"]["id"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    understudy::mock::state_journal::replay_journals(state, &mut apis, from)
+        .expect("the journals replay");
+    project_ids(&Value::Object(apis))
 }
 
 fn temp_dir(name: &str) -> PathBuf {

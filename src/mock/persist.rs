@@ -15,7 +15,7 @@
 //! of several does not erase the others' state.
 
 use super::server::MockService;
-use super::state_journal::{JournalError, JournalWriter, Replay, journals};
+use super::state_journal::{JournalWriter, ReplayError, journals, replay_journals};
 use crate::behaviour::store::lock;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
@@ -54,7 +54,7 @@ pub enum StateProblem {
         error: std::io::Error,
     },
     #[error("its journal cannot be replayed: {0}")]
-    Journal(JournalError),
+    Journal(ReplayError),
     #[error("cannot write its journal: {0}")]
     JournalNotWritable(std::io::Error),
     #[error("API `{api}`, {error}")]
@@ -138,26 +138,12 @@ impl StateFile {
         // The journals the snapshot does not hold yet, in order.
         let mut apis = apis.clone();
         let from = saved.get("journal").and_then(Value::as_u64).unwrap_or(0);
-        let pending: Vec<(u64, PathBuf)> = journals(path)
-            .into_iter()
-            .filter(|(number, _)| *number >= from)
-            .collect();
-        let mut replay = Replay::default();
-        for (i, (_, journal)) in pending.iter().enumerate() {
-            let text = std::fs::read_to_string(journal)
-                .map_err(|e| file.problem(StateProblem::Unreadable(e)))?;
-            replay
-                .apply(&mut apis, journal, &text, i + 1 == pending.len())
-                .map_err(|e| file.problem(StateProblem::Journal(e)))?;
-        }
+        let replayed = replay_journals(path, &mut apis, from)
+            .map_err(|e| file.problem(StateProblem::Journal(e)))?;
         file.generation = file
             .generation
-            .max(replay.generation.map_or(0, |g| g.wrapping_add(1)));
-        replay.finish(&mut apis);
-        let first_journal = pending
-            .last()
-            .map_or(from, |(number, _)| number + 1)
-            .max(from);
+            .max(replayed.generation.map_or(0, |g| g.wrapping_add(1)));
+        let first_journal = replayed.last.map_or(from, |number| number + 1).max(from);
         // This run's generation is on disk before anything is served: a
         // crash before the first snapshot must not start the next run
         // with the same random sources, which would make the same ids.

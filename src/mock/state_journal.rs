@@ -215,6 +215,54 @@ pub struct JournalError {
     pub problem: String,
 }
 
+/// What replaying the journals found.
+#[derive(Debug, Default)]
+pub struct Replayed {
+    /// The number of the last journal replayed.
+    pub last: Option<u64>,
+    /// The highest generation a journal names.
+    pub generation: Option<u64>,
+}
+
+/// A journal that cannot be read or replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("{}: cannot read it: {error}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Line(#[from] JournalError),
+}
+
+/// Replays over the snapshot's `apis` every journal of `state` numbered
+/// `from` or later, in order: what a start recovers.
+pub fn replay_journals(
+    state: &Path,
+    apis: &mut Map<String, Value>,
+    from: u64,
+) -> Result<Replayed, ReplayError> {
+    let pending: Vec<(u64, PathBuf)> = journals(state)
+        .into_iter()
+        .filter(|(number, _)| *number >= from)
+        .collect();
+    let mut replay = Replay::default();
+    for (i, (_, journal)) in pending.iter().enumerate() {
+        let text = std::fs::read_to_string(journal).map_err(|error| ReplayError::Unreadable {
+            path: journal.clone(),
+            error,
+        })?;
+        replay.apply(apis, journal, &text, i + 1 == pending.len())?;
+    }
+    let generation = replay.generation;
+    replay.finish(apis);
+    Ok(Replayed {
+        last: pending.last().map(|(number, _)| *number),
+        generation,
+    })
+}
+
 /// Replays journals over the snapshot's `apis`.
 #[derive(Default)]
 pub struct Replay {
