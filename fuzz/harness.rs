@@ -175,21 +175,37 @@ impl Choices<'_> {
     }
 }
 
+/// The mutant services made so far, by API and mutant index.
+type Mutants = std::sync::Mutex<std::collections::HashMap<(usize, usize), Arc<MockService>>>;
+static MUTANTS: OnceLock<Mutants> = OnceLock::new();
+
 /// Each bundled API with every mutant of it, each made on first use.
 fn mutant_service(api: usize, mutant: usize) -> Option<Arc<MockService>> {
-    use std::collections::HashMap;
     use std::sync::Mutex;
-    /// By API and mutant index.
-    type Made = Mutex<HashMap<(usize, usize), Arc<MockService>>>;
-    static MADE: OnceLock<Made> = OnceLock::new();
-    let made = MADE.get_or_init(Mutex::default);
+    static COUNTS: OnceLock<Vec<usize>> = OnceLock::new();
+    // One service per mutant, not per input byte: the cache is bounded by
+    // the number of mutants (a few hundred).
+    let counts = COUNTS.get_or_init(|| {
+        understudy::behaviour::bundled::BUNDLED
+            .iter()
+            .map(|b| {
+                b.load()
+                    .map(|(spec, fixture)| {
+                        understudy::mutate::derive::mutants(&spec, &fixture).len()
+                    })
+                    .unwrap_or(0)
+            })
+            .collect()
+    });
+    let mutant = mutant % counts.get(api).copied().unwrap_or(0).max(1);
+    let made = MUTANTS.get_or_init(Mutex::default);
     if let Some(service) = made.lock().ok()?.get(&(api, mutant)) {
         return Some(service.clone());
     }
     let bundled = understudy::behaviour::bundled::BUNDLED.get(api)?;
     let (spec, mut fixture) = bundled.load().ok()?;
     let faults = understudy::mutate::derive::mutants(&spec, &fixture);
-    let fault = faults.get(mutant % faults.len().max(1))?.clone();
+    let fault = faults.get(mutant)?.clone();
     fault.apply_to_fixture(&mut fixture);
     let service = Arc::new(MockService::new(
         Arc::new(spec),
@@ -197,6 +213,8 @@ fn mutant_service(api: usize, mutant: usize) -> Option<Arc<MockService>> {
         MockOptions {
             quiet: true,
             fault: Some(fault),
+            // The request log of each of hundreds of mutants: small.
+            journal_size: 16,
             ..MockOptions::default()
         },
     ));
@@ -366,13 +384,22 @@ pub fn request_structured(data: &[u8]) {
         ChaosAction::Serve { .. } => {}
     }
 
+    // State grows with every create, in every mutant's store too; start
+    // them all again now and then.
     static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     if CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2000 == 1999 {
-        service.store.reset_all();
-        for service in services {
+        for service in services.iter().chain(made_mutants().iter()) {
             service.store.reset_all();
         }
     }
+}
+
+/// Every mutant service made so far.
+fn made_mutants() -> Vec<Arc<MockService>> {
+    MUTANTS
+        .get()
+        .and_then(|made| made.lock().ok().map(|m| m.values().cloned().collect()))
+        .unwrap_or_default()
 }
 
 /// A scenario file as bytes: parsed and its variables checked.
