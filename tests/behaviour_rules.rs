@@ -43,6 +43,20 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Job'}
         '404': {description: missing}
+    patch:
+      operationId: updateJob
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, properties: {kind: {type: string}}}
+      responses:
+        '200':
+          description: updated
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Job'}
   /health:
     get:
       operationId: health
@@ -392,6 +406,155 @@ async fn a_template_that_would_loop_for_ever_runs_out_of_fuel_and_names_its_rule
     }
     let sessions = send(mock.addr, "GET", "/__understudy/sessions", &[], b"").await;
     assert_eq!(sessions.status, 200);
+}
+
+/// A loop that runs out of `--template-fuel`.
+const ENDLESS: &str =
+    "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}";
+
+/// The jobs fixture with `rules` for creating and updating a job, and
+/// `generate` lines added to the collection's.
+fn jobs_fixture_with(generate: &str, create: &str, update: &str) -> String {
+    FIXTURE
+        .replace(
+            "      code: {pattern: \"J-[0-9]{4}\"}\n",
+            &format!("      code: {{pattern: \"J-[0-9]{{4}}\"}}\n{generate}"),
+        )
+        .replace(
+            "      - action: create\n        collection: jobs\n",
+            &format!("      - action: create\n        collection: jobs\n{create}"),
+        )
+        + &format!("  updateJob:\n    target: jobs\n    rules:\n      - action: update\n{update}")
+}
+
+/// Asserts a 500 that names where the template is, in the fixture file,
+/// and that it ran out of fuel.
+fn assert_template_failed(answer: &common::Answer, at: &str) {
+    assert_eq!(
+        answer.status,
+        500,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let problem = answer.json();
+    assert_eq!(problem["at"], at, "{problem}");
+    let detail = detail(answer);
+    assert!(detail.starts_with("jobs-fixture.yaml:"), "{detail}");
+    assert!(detail.contains(at) && detail.contains("fuel"), "{detail}");
+}
+
+#[tokio::test]
+async fn a_template_that_fails_where_any_string_fits_answers_500_and_stores_nothing() {
+    // The error's text used to become the field's value: `kind` is a free
+    // string, so the create answered 201 and stored "template error: …".
+    let generate = format!("      kind: \"{ENDLESS}\"\n");
+    let (mock, _) = jobs_mock_from(&jobs_fixture_with(&generate, "", "")).await;
+    let json_type = ("content-type", "application/json");
+    let created = send(
+        mock.addr,
+        "POST",
+        "/jobs",
+        &[json_type],
+        br#"{"kind":"build"}"#,
+    )
+    .await;
+    assert_template_failed(&created, "/collections/jobs/generate/kind");
+    let read = send(mock.addr, "GET", "/jobs/1", &[], b"").await;
+    assert_eq!(read.status, 404, "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_rule_whose_answer_fails_after_it_wrote_leaves_the_item_as_it_was() {
+    // The answer is rendered after the write: the write is undone.
+    let body = format!(
+        "        body: {{id: \"{{{{ item.id }}}}\", code: \"{{{{ item.code }}}}\", state: queued, kind: \"{ENDLESS}\"}}\n"
+    );
+    let with_body = |create: bool| {
+        let (create, update) = if create {
+            (body.as_str(), "")
+        } else {
+            ("", body.as_str())
+        };
+        jobs_fixture_with("", create, update)
+    };
+    let json_type = ("content-type", "application/json");
+    let (mock, _) = jobs_mock_from(&with_body(true)).await;
+    let created = send(
+        mock.addr,
+        "POST",
+        "/jobs",
+        &[json_type],
+        br#"{"kind":"build"}"#,
+    )
+    .await;
+    assert_template_failed(&created, "/operations/createJob/rules/0/body/kind");
+    assert_eq!(
+        send(mock.addr, "GET", "/jobs/1", &[], b"").await.status,
+        404
+    );
+
+    let (mock, _) = jobs_mock_from(&with_body(false)).await;
+    let created = send(
+        mock.addr,
+        "POST",
+        "/jobs",
+        &[json_type],
+        br#"{"kind":"build"}"#,
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let updated = send(
+        mock.addr,
+        "PATCH",
+        "/jobs/1",
+        &[json_type],
+        br#"{"kind":"test"}"#,
+    )
+    .await;
+    assert_template_failed(&updated, "/operations/updateJob/rules/0/body/kind");
+    let read = send(mock.addr, "GET", "/jobs/1", &[], b"").await;
+    assert_eq!(read.json()["kind"], "build", "the update was undone");
+}
+
+#[tokio::test]
+async fn an_error_rule_whose_template_fails_answers_500_naming_it() {
+    let fixture =
+        format!("{FIXTURE}errors:\n  validation:\n    - body: {{message: \"{ENDLESS}\"}}\n");
+    let (mock, _) = jobs_mock_from(&fixture).await;
+    let json_type = ("content-type", "application/json");
+    let refused = send(mock.addr, "POST", "/jobs", &[json_type], b"{}").await;
+    assert_template_failed(&refused, "/errors/validation/0/body/message");
+}
+
+#[test]
+fn a_seed_item_whose_template_fails_is_left_out_and_the_log_says_so() {
+    use std::sync::Arc;
+    let text = jobs_fixture_with(&format!("      kind: \"{ENDLESS}\"\n"), "", "").replace(
+        "    ready:\n",
+        "    seed:\n      - {id: 7, code: J-0007, state: done, kind: given}\n      - {id: 8, code: J-0008, state: done}\n    ready:\n",
+    );
+    let api = Api::from_text(Path::new("jobs.yaml"), SPEC).expect("spec loads");
+    let mut fixture = Fixture::from_text(Path::new("jobs-fixture.yaml"), &text).expect("loads");
+    fixture.bind(&api).expect("fits the spec");
+    let store = understudy::behaviour::Store::new(1);
+    let session = understudy::behaviour::engine::session(&Arc::new(fixture), &store, "s", "");
+    let session = session.lock().expect("not poisoned");
+    let jobs = session.collection("jobs");
+    assert!(
+        jobs.get("7").is_some(),
+        "the seed item that names its kind is kept"
+    );
+    assert!(
+        jobs.get("8").is_none(),
+        "the one whose kind is generated is left out"
+    );
+    let events = store.take_events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        events[0].contains("session `s` was seeded without an item")
+            && events[0].contains("/collections/jobs/generate/kind"),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use super::context::{Bound, LentItem, Scope, with_item, with_lent_item};
 use super::fixture::ErrorKind;
 use super::model::{Action, CollectionSpec, Generated, OperationBehaviour, Rule};
 use super::store::{CollectionData, Record, Session, Store, key_text, lock};
-use super::template::{Expr, jinja_value};
+use super::template::{Expr, RenderError, jinja_value};
 use super::view::{is_ready, shown_with};
 
 mod create;
@@ -35,6 +35,37 @@ pub enum Outcome {
     Kept(Hit),
     /// No rule's condition held: answer from the spec alone.
     NoRuleMatched,
+    /// A template of the fixture failed while the rule ran: nothing it
+    /// would have written is kept.
+    Broken(RenderError),
+}
+
+/// Why a rule stopped before its answer: a refusal in the API's error
+/// shape, or a fixture template that failed.
+#[derive(Debug)]
+enum Stop {
+    Refuse(Refusal),
+    Broken(RenderError),
+}
+
+impl From<Refusal> for Stop {
+    fn from(refusal: Refusal) -> Self {
+        Stop::Refuse(refusal)
+    }
+}
+
+impl From<RenderError> for Stop {
+    fn from(error: RenderError) -> Self {
+        Stop::Broken(error)
+    }
+}
+
+/// A write of the running rule, undone if a later template fails: the
+/// item as it was before, `None` for one the rule created.
+struct Undo {
+    collection: String,
+    key: String,
+    before: Option<Record>,
 }
 
 #[derive(Debug)]
@@ -138,7 +169,7 @@ fn kept_answer(
         _ => return None,
     };
     let name = session_name(fixture, request.headers);
-    let session = store.session(name, |session| {
+    let session = seeded(store, name, |session| {
         seed(fixture, &Scope::new(fixture, request, name), session)
     });
     let mut session = lock(&session);
@@ -212,9 +243,9 @@ pub fn check(
     behaviour: &OperationBehaviour,
     request: &Request<'_>,
     already: &[String],
-) -> Vec<(String, Value)> {
+) -> Result<Vec<(String, Value)>, RenderError> {
     if behaviour.checks.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     with_runner(fixture, store, request, |runner, session| {
         let mut failed: Vec<(String, Value)> = Vec::new();
@@ -224,10 +255,10 @@ pub fn check(
             }
             let context = runner.scope.context(session, &[]);
             if check.when.holds(&context).unwrap_or(false) {
-                failed.push((check.field.clone(), check.message.render(&context)));
+                failed.push((check.field.clone(), check.message.render(&context)?));
             }
         }
-        failed
+        Ok(failed)
     })
 }
 
@@ -241,7 +272,7 @@ fn with_runner<R>(
 ) -> R {
     let name = session_name(fixture, request.headers);
     let scope = Scope::new(fixture, request, name);
-    let session = store.session(name, |session| seed(fixture, &scope, session));
+    let session = seeded(store, name, |session| seed(fixture, &scope, session));
     let mut session = lock(&session);
     scope.set_session_vars(&session.vars);
     scope.set_stamp(session.stamp_us());
@@ -251,6 +282,7 @@ fn with_runner<R>(
         notes: Vec::new(),
         omitted: Default::default(),
         keep_answers: store.keeps_answers(),
+        undo: Vec::new(),
     };
     runner.limit_visibility(&session);
     noting_changes(store, &mut session, |session| f(&mut runner, session))
@@ -291,7 +323,7 @@ pub fn identify(
     let name = session_name(fixture, headers);
     // A template scope is made only if one is needed (a new session's
     // seed, `accept_any_as`): most requests name a known user.
-    let session = store.session(name, |session| {
+    let session = seeded(store, name, |session| {
         seed(fixture, &Scope::bare(fixture, "", name), session)
     });
     let session = lock(&session);
@@ -382,15 +414,37 @@ pub fn session(
     base_url: &str,
 ) -> Arc<std::sync::Mutex<Session>> {
     let scope = Scope::bare(fixture, base_url, name);
-    store.session(name, |session| seed(fixture, &scope, session))
+    seeded(store, name, |session| seed(fixture, &scope, session))
 }
 
-/// Fills a new session with each collection's seed items.
-pub fn seed(fixture: &Arc<Fixture>, scope: &Scope, session: &mut Session) {
+/// The session `name`, filled by `init` when it is new. A seed item whose
+/// template failed is left out of it, and the log says why.
+fn seeded(
+    store: &Store,
+    name: &str,
+    init: impl FnOnce(&mut Session) -> Vec<RenderError>,
+) -> Arc<std::sync::Mutex<Session>> {
+    let mut failed = Vec::new();
+    let session = store.session(name, |session| failed = init(session));
+    for error in failed {
+        store.event(format!(
+            "session `{name}` was seeded without an item: {error}"
+        ));
+    }
+    session
+}
+
+/// Fills a new session with each collection's seed items; those whose
+/// templates fail are left out, and returned.
+fn seed(fixture: &Arc<Fixture>, scope: &Scope, session: &mut Session) -> Vec<RenderError> {
+    let mut failed = Vec::new();
     for spec in &fixture.model.collections {
         for item in &spec.seed {
             let mut value = item.clone();
-            generate(scope, session, spec, &mut value, false);
+            if let Err(error) = generate(scope, session, spec, &mut value, false) {
+                failed.push(error);
+                continue;
+            }
             let Some(key) = value.get(&spec.key).and_then(key_text) else {
                 continue;
             };
@@ -399,6 +453,7 @@ pub fn seed(fixture: &Arc<Fixture>, scope: &Scope, session: &mut Session) {
             session.collection_mut(&spec.name).insert(key, record);
         }
     }
+    failed
 }
 
 /// Sets the server-made fields of a new item. `overwrite: false` keeps
@@ -409,7 +464,7 @@ fn generate(
     spec: &CollectionSpec,
     value: &mut Map<String, Value>,
     overwrite: bool,
-) {
+) -> Result<(), RenderError> {
     if !spec.defaults.is_empty() {
         let missing = spec
             .defaults
@@ -422,10 +477,11 @@ fn generate(
                     if item.contains(field) {
                         continue;
                     }
-                    let made = render_for_item(scope, session, template, item, &context);
+                    let made = render_for_item(scope, session, template, item, &context)?;
                     item.insert(field.clone(), made);
                 }
-            });
+                Ok(())
+            })?;
         }
     }
     LentItem::lend(value, |item| {
@@ -449,12 +505,13 @@ fn generate(
                 }
                 Generated::Pattern(generator) => Value::String(generator.any(&mut session.rng)),
                 Generated::Template(template) => {
-                    render_for_item(scope, session, template, item, &context)
+                    render_for_item(scope, session, template, item, &context)?
                 }
             };
             item.insert(field.clone(), made);
         }
-    });
+        Ok(())
+    })
 }
 
 /// A template of a new item's field, with the item lent as `item`: its
@@ -466,9 +523,9 @@ fn render_for_item(
     template: &super::Template,
     item: &LentItem,
     context: &std::cell::OnceCell<JinjaValue>,
-) -> Value {
+) -> Result<Value, RenderError> {
     if let Some(value) = template.constant() {
-        return value.clone();
+        return Ok(value.clone());
     }
     template.render_direct(
         &|names| scope.direct(session, names, &[("item", Bound::Lent(item))]),
@@ -489,6 +546,8 @@ struct Runner<'f> {
     /// Whether answers of unchanged items are kept and sent again
     /// (off with `--check-every-answer`).
     keep_answers: bool,
+    /// The rule's writes so far, newest last.
+    undo: Vec<Undo>,
 }
 
 impl<'f> Runner<'f> {
@@ -535,7 +594,10 @@ impl<'f> Runner<'f> {
                         }
                         keep_under = Some(wanted);
                     }
-                    item = Value::Object(self.present_at(session, spec, record, now_ms));
+                    item = match self.present_at(session, spec, record, now_ms) {
+                        Ok(shown) => Value::Object(shown),
+                        Err(error) => return Outcome::Broken(error),
+                    };
                     target_key = key;
                 }
                 _ if target.required => {
@@ -584,10 +646,38 @@ impl<'f> Runner<'f> {
                     }
                     Outcome::Answer(answer)
                 }
-                Err(refusal) => Outcome::Refuse(refusal),
+                Err(Stop::Refuse(refusal)) => Outcome::Refuse(refusal),
+                Err(Stop::Broken(error)) => {
+                    self.undo_writes(session);
+                    Outcome::Broken(error)
+                }
             };
         }
         Outcome::NoRuleMatched
+    }
+
+    /// Puts back what the rule wrote, newest first: a rule whose template
+    /// failed leaves the session as it found it.
+    fn undo_writes(&mut self, session: &mut Session) {
+        while let Some(undo) = self.undo.pop() {
+            let data = session.collection_mut(&undo.collection);
+            match undo.before {
+                Some(record) => data.insert(undo.key, record),
+                None => {
+                    data.remove(&undo.key);
+                }
+            }
+        }
+    }
+
+    /// Notes a write of `key` in `collection`, to undo if the rule fails
+    /// later; `before` is the item as it was (`None`: new).
+    fn wrote(&mut self, collection: &str, key: &str, before: Option<Record>) {
+        self.undo.push(Undo {
+            collection: collection.to_string(),
+            key: key.to_string(),
+            before,
+        });
     }
 
     /// Works out, once per request, which items of each collection with a
@@ -664,7 +754,7 @@ impl<'f> Runner<'f> {
         session: &Session,
         spec: &CollectionSpec,
         record: &Record,
-    ) -> Map<String, Value> {
+    ) -> Result<Map<String, Value>, RenderError> {
         self.present_at(session, spec, record, session.now_ms())
     }
 
@@ -675,7 +765,7 @@ impl<'f> Runner<'f> {
         spec: &CollectionSpec,
         record: &Record,
         now_ms: i64,
-    ) -> Map<String, Value> {
+    ) -> Result<Map<String, Value>, RenderError> {
         self.present_with(session, spec, record, record.fields(), now_ms)
     }
 
@@ -688,61 +778,76 @@ impl<'f> Runner<'f> {
         record: &Record,
         fields: Map<String, Value>,
         now_ms: i64,
-    ) -> Map<String, Value> {
+    ) -> Result<Map<String, Value>, RenderError> {
         let mut value = shown_with(spec, record, fields, now_ms);
         if !spec.computed.is_empty() {
             // A field never answered is not worth computing.
-            let omitted = self.omitted(session, spec);
+            let omitted = self.omitted(session, spec)?;
             LentItem::lend(&mut value, |item| {
                 let context = self.scope.context(session, &[("item", item.value())]);
                 for (field, template) in &spec.computed {
                     if !omitted.contains(field) {
-                        item.insert(field.clone(), template.render(&context));
+                        item.insert(field.clone(), template.render(&context)?);
                     }
                 }
-            });
+                Ok::<_, RenderError>(())
+            })?;
         }
-        value
+        Ok(value)
     }
 
     /// The fields the collection leaves out of answers (`omit`).
-    fn omitted(&self, session: &Session, spec: &CollectionSpec) -> Arc<Vec<String>> {
+    fn omitted(
+        &self,
+        session: &Session,
+        spec: &CollectionSpec,
+    ) -> Result<Arc<Vec<String>>, RenderError> {
         if spec.omit.is_none() {
-            return Arc::default();
+            return Ok(Arc::default());
         }
         if let Some(known) = self.omitted.borrow().get(&spec.name) {
-            return known.clone();
+            return Ok(known.clone());
         }
-        let list = Arc::new(self.omit_list(session, spec));
+        let list = Arc::new(self.omit_list(session, spec)?);
         self.omitted
             .borrow_mut()
             .insert(spec.name.clone(), list.clone());
-        list
+        Ok(list)
     }
 
-    fn omit_list(&self, session: &Session, spec: &CollectionSpec) -> Vec<String> {
+    fn omit_list(
+        &self,
+        session: &Session,
+        spec: &CollectionSpec,
+    ) -> Result<Vec<String>, RenderError> {
         let Some(template) = &spec.omit else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let rendered = match template.constant() {
             Some(value) => value.clone(),
-            None => template.render(&self.scope.context(session, &[])),
+            None => template.render(&self.scope.context(session, &[]))?,
         };
-        match rendered {
+        Ok(match rendered {
             Value::Array(names) => names
                 .into_iter()
                 .filter_map(|n| n.as_str().map(String::from))
                 .collect(),
             Value::String(name) if !name.is_empty() => vec![name],
             _ => Vec::new(),
-        }
+        })
     }
 
     /// The stored item under `key` as answered; `null` if there is none.
-    fn present_stored(&self, session: &Session, spec: &CollectionSpec, key: &str) -> Value {
+    fn present_stored(
+        &self,
+        session: &Session,
+        spec: &CollectionSpec,
+        key: &str,
+    ) -> Result<Value, RenderError> {
         let data = session.collection(&spec.name);
-        data.get(key).map_or(Value::Null, |record| {
-            Value::Object(self.present(session, spec, record))
+        Ok(match data.get(key) {
+            Some(record) => Value::Object(self.present(session, spec, record)?),
+            None => Value::Null,
         })
     }
 
@@ -754,7 +859,7 @@ impl<'f> Runner<'f> {
         target_key: Option<String>,
         mut item: Value,
         request: &Request<'_>,
-    ) -> Result<Answer, Refusal> {
+    ) -> Result<Answer, Stop> {
         let mut items = Value::Null;
         let mut total = Value::Null;
         let mut headers = Vec::new();
@@ -776,7 +881,8 @@ impl<'f> Runner<'f> {
                             return Err(Refusal::not_found(
                                 name,
                                 format!("no {} `{}`", singular(name), key.unwrap_or_default()),
-                            ));
+                            )
+                            .into());
                         }
                     }
                 }
@@ -789,7 +895,7 @@ impl<'f> Runner<'f> {
                     item = self.act_create(session, spec, rule, &mut item, request)?
                 }
                 Action::Read => {
-                    self.act_read(session, spec, key.as_deref(), reads_target, &mut item)
+                    self.act_read(session, spec, key.as_deref(), reads_target, &mut item)?
                 }
                 Action::Update => {
                     item = self.act_update(session, spec, rule, key, &mut item, request)?;
@@ -808,9 +914,10 @@ impl<'f> Runner<'f> {
         }
         // The answer. Fields a collection never answers (`omit`) are not
         // in the list a body template sees either.
-        let omitted = spec
-            .map(|spec| self.omitted(session, spec))
-            .unwrap_or_default();
+        let omitted = match spec {
+            Some(spec) => self.omitted(session, spec)?,
+            None => Arc::default(),
+        };
         if rule.body.is_some() && !omitted.is_empty() {
             items = without(items, &omitted);
         }
@@ -840,7 +947,7 @@ impl<'f> Runner<'f> {
                     .clone()
             };
             for (name, template) in &rule.headers {
-                let value = match template.render_direct(&direct, &context) {
+                let value = match template.render_direct(&direct, &context)? {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
@@ -849,7 +956,8 @@ impl<'f> Runner<'f> {
             rule.body
                 .as_ref()
                 .map(|template| template.render_direct(&direct, &context))
-        });
+                .transpose()
+        })?;
         let body = match (rendered, rule.action) {
             (Some(body), _) => Some(body),
             (None, Action::List) => Some(without(items, &omitted)),
@@ -877,27 +985,38 @@ impl<'f> Runner<'f> {
         rule: &Rule,
         item: &mut Value,
         request: &Request<'_>,
-    ) -> Result<Map<String, Value>, Refusal> {
+    ) -> Result<Map<String, Value>, Stop> {
         let value = match &rule.set {
-            Some(template) => with_lent_item(item, |lent, jinja_item| {
-                let null = Value::Null;
-                let bound = [("item", lent.map_or(Bound::Json(&null), Bound::Lent))];
-                template.render_direct(&|names| self.scope.direct(session, names, &bound), &|| {
-                    self.scope.context(session, &[("item", jinja_item.clone())])
-                })
-            }),
+            Some(template) => {
+                let value = with_lent_item(item, |lent, jinja_item| {
+                    let null = Value::Null;
+                    let bound = [("item", lent.map_or(Bound::Json(&null), Bound::Lent))];
+                    let direct = |names: &[String]| self.scope.direct(session, names, &bound);
+                    template.render_direct(&direct, &|| {
+                        self.scope.context(session, &[("item", jinja_item.clone())])
+                    })
+                })?;
+                // A `set` that is not a mapping is the fixture's mistake.
+                if !matches!(value, Value::Object(_) | Value::Null) {
+                    return Err(Stop::Broken(RenderError {
+                        at: format!("{}/set", rule.pointer),
+                        message: format!("the fields to write must be a mapping, got {value}"),
+                    }));
+                }
+                value
+            }
             None => request.body.cloned().unwrap_or(Value::Object(Map::new())),
         };
         match value {
             Value::Object(map) => Ok(map),
             Value::Null => Ok(Map::new()),
-            other => Err(Refusal::new(
+            other => Err(Stop::Refuse(Refusal::new(
                 ErrorKind::Validation,
                 format!(
                     "{}: the fields to write must be a mapping, got {other}",
                     rule.pointer
                 ),
-            )),
+            ))),
         }
     }
 }

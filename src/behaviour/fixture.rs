@@ -211,9 +211,10 @@ impl Reader<'_> {
                 if !template.is_string() {
                     return Err(self.invalid(&pointer, "a message must be a string (a template)"));
                 }
-                let template = Template::new(template.clone()).map_err(|(inner, e)| {
-                    self.invalid(&format!("{pointer}{inner}"), format!("template error: {e}"))
-                })?;
+                let template =
+                    Template::new(template.clone(), &pointer).map_err(|(inner, e)| {
+                        self.invalid(&format!("{pointer}{inner}"), format!("template error: {e}"))
+                    })?;
                 messages.insert(keyword.clone(), template);
             }
         }
@@ -274,12 +275,13 @@ impl Reader<'_> {
             let Some(body) = item.get("body") else {
                 return Err(self.invalid(&pointer, "an error rule needs a `body`"));
             };
-            let body = Template::new(body.clone()).map_err(|(inner, e)| {
-                self.invalid(
-                    &format!("{pointer}/body{inner}"),
-                    format!("template error: {e}"),
-                )
-            })?;
+            let body =
+                Template::new(body.clone(), &format!("{pointer}/body")).map_err(|(inner, e)| {
+                    self.invalid(
+                        &format!("{pointer}/body{inner}"),
+                        format!("template error: {e}"),
+                    )
+                })?;
             rules.push(ErrorRule {
                 when,
                 status,

@@ -685,7 +685,7 @@ impl Reader<'_> {
     }
 
     pub(super) fn template(&self, value: &Value, at: &str) -> Result<Template, FixtureError> {
-        Template::new(value.clone()).map_err(|(inner, e)| {
+        Template::new(value.clone(), at).map_err(|(inner, e)| {
             self.invalid(&format!("{at}{inner}"), format!("template error: {e}"))
         })
     }

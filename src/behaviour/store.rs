@@ -820,7 +820,7 @@ impl Store {
         self.uses.fetch_add(1, Ordering::Relaxed)
     }
 
-    fn event(&self, line: String) {
+    pub fn event(&self, line: String) {
         lock(&self.events).push(line);
         self.has_events.store(true, Ordering::Release);
     }

@@ -18,6 +18,26 @@ pub struct Template {
     root: Node,
 }
 
+/// A template that failed to evaluate (out of fuel, a filter given the
+/// wrong type, a loop over a number): a bug in the fixture, answered as
+/// such rather than sent as if it were the API's data.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the template at {at} failed: {message}")]
+pub struct RenderError {
+    /// Where in the fixture the failing part is (a JSON pointer).
+    pub at: String,
+    pub message: String,
+}
+
+impl RenderError {
+    fn new(at: &str, error: minijinja::Error) -> Self {
+        Self {
+            at: at.to_string(),
+            message: error.to_string(),
+        }
+    }
+}
+
 /// A template taken apart and compiled once at load, so rendering never
 /// looks at a string twice to learn what it is. Parts with no template in
 /// them are kept whole as constants.
@@ -25,31 +45,39 @@ pub struct Template {
 enum Node {
     Constant(Value),
     /// `"{{ expr }}"`: the expression's value, with its type.
-    Expression(Expr),
+    Expression {
+        expression: Expr,
+        at: Arc<str>,
+    },
     /// Any other string with `{{`/`{%`: rendered as text.
-    Text(Arc<TextTemplate>),
+    Text {
+        template: Arc<TextTemplate>,
+        at: Arc<str>,
+    },
     Array(Vec<Node>),
     Object(Vec<(String, Node)>),
     Each {
         expression: Expr,
         name: String,
         body: Box<Node>,
+        at: Arc<str>,
     },
 }
 
 impl Template {
-    /// Compiles every string of `value` against the one [`environment`]; an
-    /// error names the pointer (its keys escaped, so a key with `/` still
-    /// leads to its line) and says why.
-    pub fn new(value: Value) -> Result<Self, (String, String)> {
+    /// Compiles every string of `value`, found at `at` in its fixture,
+    /// against the one [`environment`]; an error names the pointer below
+    /// `at` (its keys escaped, so a key with `/` still leads to its line)
+    /// and says why.
+    pub fn new(value: Value, at: &str) -> Result<Self, (String, String)> {
         Ok(Self {
-            root: Node::compile(value, &mut String::new())?,
+            root: Node::compile(value, at, &mut String::new())?,
         })
     }
 
-    /// Renders with `context`; an evaluation error becomes the message string
-    /// in place, so a broken template is visible in the response, never a crash.
-    pub fn render(&self, context: &JinjaValue) -> Value {
+    /// Renders with `context`; an evaluation error names the part of the
+    /// template that failed.
+    pub fn render(&self, context: &JinjaValue) -> Result<Value, RenderError> {
         self.root.render(context)
     }
 
@@ -62,7 +90,7 @@ impl Template {
         &self,
         direct: &dyn Fn(&[String]) -> Option<Value>,
         context: &dyn Fn() -> JinjaValue,
-    ) -> Value {
+    ) -> Result<Value, RenderError> {
         let built = std::cell::OnceCell::new();
         self.root
             .render_direct(direct, &|| built.get_or_init(context).clone())
@@ -202,17 +230,24 @@ impl std::fmt::Debug for TextTemplate {
 }
 
 impl Node {
-    /// Compiles `value`; `pointer` is where it is, for errors.
-    fn compile(value: Value, pointer: &mut String) -> Result<Node, (String, String)> {
+    /// Compiles `value`; `pointer` is where it is below `base`, the
+    /// template's place in its fixture.
+    fn compile(value: Value, base: &str, pointer: &mut String) -> Result<Node, (String, String)> {
         let fail = |pointer: &str, e: String| (pointer.to_string(), e);
+        let at = |pointer: &str| Arc::from(format!("{base}{pointer}"));
         Ok(match value {
             Value::String(text) => match whole_expression(&text) {
-                Some(expression) => Node::Expression(
-                    Expr::compile(expression).map_err(|e| fail(pointer, e.to_string()))?,
-                ),
-                None if is_template(&text) => Node::Text(Arc::new(
-                    TextTemplate::compile(text).map_err(|e| fail(pointer, e.to_string()))?,
-                )),
+                Some(expression) => Node::Expression {
+                    expression: Expr::compile(expression)
+                        .map_err(|e| fail(pointer, e.to_string()))?,
+                    at: at(pointer),
+                },
+                None if is_template(&text) => Node::Text {
+                    template: Arc::new(
+                        TextTemplate::compile(text).map_err(|e| fail(pointer, e.to_string()))?,
+                    ),
+                    at: at(pointer),
+                },
                 None => Node::Constant(Value::String(text)),
             },
             Value::Array(items) => {
@@ -220,7 +255,7 @@ impl Node {
                 for (i, item) in items.into_iter().enumerate() {
                     let len = pointer.len();
                     pointer.push_str(&format!("/{i}"));
-                    nodes.push(Node::compile(item, pointer)?);
+                    nodes.push(Node::compile(item, base, pointer)?);
                     pointer.truncate(len);
                 }
                 match nodes.iter().all(Node::is_constant) {
@@ -237,12 +272,13 @@ impl Node {
                 let name = each.name.to_string();
                 let len = pointer.len();
                 pointer.push_str("/yield");
-                let body = Node::compile(each.body.clone(), pointer)?;
+                let body = Node::compile(each.body.clone(), base, pointer)?;
                 pointer.truncate(len);
                 Node::Each {
                     expression,
                     name,
                     body: Box::new(body),
+                    at: at(&format!("{pointer}/$each")),
                 }
             }
             Value::Object(map) => {
@@ -251,7 +287,7 @@ impl Node {
                     let len = pointer.len();
                     pointer.push('/');
                     pointer.push_str(&crate::source::reader::escape(&key));
-                    nodes.push((key, Node::compile(value, pointer)?));
+                    nodes.push((key, Node::compile(value, base, pointer)?));
                     pointer.truncate(len);
                 }
                 match nodes.iter().all(|(_, n)| n.is_constant()) {
@@ -276,16 +312,17 @@ impl Node {
     fn names(&self, names: &mut std::collections::HashSet<String>) {
         match self {
             Node::Constant(_) => {}
-            Node::Expression(expression) => {
+            Node::Expression { expression, .. } => {
                 names.extend(expression.compiled.undeclared_variables(false));
             }
-            Node::Text(template) => names.extend(template.names()),
+            Node::Text { template, .. } => names.extend(template.names()),
             Node::Array(nodes) => nodes.iter().for_each(|n| n.names(names)),
             Node::Object(nodes) => nodes.iter().for_each(|(_, n)| n.names(names)),
             Node::Each {
                 expression,
                 name,
                 body,
+                ..
             } => {
                 names.extend(expression.compiled.undeclared_variables(false));
                 let mut inner = std::collections::HashSet::new();
@@ -307,59 +344,65 @@ impl Node {
         &self,
         direct: &dyn Fn(&[String]) -> Option<Value>,
         context: &dyn Fn() -> JinjaValue,
-    ) -> Value {
-        match self {
+    ) -> Result<Value, RenderError> {
+        Ok(match self {
             Node::Constant(value) => value.clone(),
-            Node::Expression(expression) => match expression.path.as_deref().and_then(direct) {
-                Some(value) => value,
-                None => self.render(&context()),
-            },
+            Node::Expression { expression, .. } => {
+                match expression.path.as_deref().and_then(direct) {
+                    Some(value) => value,
+                    None => self.render(&context())?,
+                }
+            }
             Node::Array(nodes) => Value::Array(
                 nodes
                     .iter()
                     .map(|n| n.render_direct(direct, context))
-                    .collect(),
+                    .collect::<Result<_, _>>()?,
             ),
             Node::Object(nodes) => Value::Object(
                 nodes
                     .iter()
-                    .map(|(k, n)| (k.clone(), n.render_direct(direct, context)))
-                    .collect(),
+                    .map(|(k, n)| Ok((k.clone(), n.render_direct(direct, context)?)))
+                    .collect::<Result<_, RenderError>>()?,
             ),
-            Node::Text(_) | Node::Each { .. } => self.render(&context()),
-        }
+            Node::Text { .. } | Node::Each { .. } => self.render(&context())?,
+        })
     }
 
-    fn render(&self, context: &JinjaValue) -> Value {
-        match self {
+    fn render(&self, context: &JinjaValue) -> Result<Value, RenderError> {
+        Ok(match self {
             Node::Constant(value) => value.clone(),
-            Node::Expression(expression) => expression
+            Node::Expression { expression, at } => expression
                 .eval(context)
                 .map(|v| serde_json::to_value(&v).unwrap_or(Value::Null))
-                .unwrap_or_else(|e| Value::String(format!("template error: {e}"))),
-            Node::Text(template) => Value::String(
+                .map_err(|e| RenderError::new(at, e))?,
+            Node::Text { template, at } => Value::String(
                 template
                     .render(context)
-                    .unwrap_or_else(|e| format!("template error: {e}")),
+                    .map_err(|e| RenderError::new(at, e))?,
             ),
-            Node::Array(nodes) => Value::Array(nodes.iter().map(|n| n.render(context)).collect()),
+            Node::Array(nodes) => Value::Array(
+                nodes
+                    .iter()
+                    .map(|n| n.render(context))
+                    .collect::<Result<_, _>>()?,
+            ),
             Node::Object(nodes) => Value::Object(
                 nodes
                     .iter()
-                    .map(|(k, n)| (k.clone(), n.render(context)))
-                    .collect(),
+                    .map(|(k, n)| Ok((k.clone(), n.render(context)?)))
+                    .collect::<Result<_, RenderError>>()?,
             ),
             Node::Each {
                 expression,
                 name,
                 body,
+                at,
             } => {
-                let list = expression.eval(context);
-                let items: Vec<JinjaValue> =
-                    match list.and_then(|l| l.try_iter().map(|i| i.collect())) {
-                        Ok(items) => items,
-                        Err(e) => return Value::String(format!("template error: {e}")),
-                    };
+                let items: Vec<JinjaValue> = expression
+                    .eval(context)
+                    .and_then(|l| l.try_iter().map(|i| i.collect()))
+                    .map_err(|e| RenderError::new(at, e))?;
                 Value::Array(
                     items
                         .into_iter()
@@ -371,10 +414,10 @@ impl Node {
                             let scope = minijinja::context! { ..binding, ..context.clone() };
                             body.render(&scope)
                         })
-                        .collect(),
+                        .collect::<Result<_, _>>()?,
                 )
             }
-        }
+        })
     }
 }
 
@@ -740,32 +783,49 @@ mod tests {
     fn whole_expressions_keep_their_type_and_text_is_rendered() {
         let t = Template::new(
             json!({"list": "{{ names }}", "text": "Missing: {{ names | join(', ') }}", "n": 1}),
+            "",
         )
         .expect("valid");
         let ctx = jinja_value(json!({"names": ["a", "b"]}));
         assert_eq!(
-            t.render(&ctx),
+            t.render(&ctx).expect("renders"),
             json!({"list": ["a", "b"], "text": "Missing: a, b", "n": 1})
         );
     }
 
     #[test]
     fn each_yields_one_item_per_element() {
-        let t = Template::new(json!({"errors": {"$each": "violations", "as": "v", "yield": {"type": "{{ v.keyword }}", "at": "{{ v.field }}", "api": "{{ api }}"}}}))
+        let t = Template::new(json!({"errors": {"$each": "violations", "as": "v", "yield": {"type": "{{ v.keyword }}", "at": "{{ v.field }}", "api": "{{ api }}"}}}), "")
             .expect("valid");
         let ctx = jinja_value(
             json!({"api": "x", "violations": [{"keyword": "required", "field": "a"}, {"keyword": "type", "field": "b"}]}),
         );
         assert_eq!(
-            t.render(&ctx),
+            t.render(&ctx).expect("renders"),
             json!({"errors": [{"type": "required", "at": "a", "api": "x"}, {"type": "type", "at": "b", "api": "x"}]})
         );
     }
 
     #[test]
+    fn a_failing_part_is_named_by_its_place_in_the_fixture() {
+        let t = Template::new(
+            json!({"ok": "{{ 1 }}", "list": [{"$each": "5", "yield": "{{ item }}"}], "x": "a {{ 'b' | int + [] }}"}),
+            "/operations/op/rules/0/body",
+        )
+        .expect("valid");
+        let error = t.render(&jinja_value(json!({}))).expect_err("fails");
+        assert_eq!(error.at, "/operations/op/rules/0/body/list/0/$each");
+        let t = Template::new(json!({"x": "a {{ 'b' | int + [] }}"}), "/r").expect("valid");
+        let error = t.render(&jinja_value(json!({}))).expect_err("fails");
+        assert_eq!(error.at, "/r/x");
+        let direct = t.render_direct(&|_| None, &|| jinja_value(json!({})));
+        assert_eq!(direct.expect_err("fails too").at, "/r/x");
+    }
+
+    #[test]
     fn broken_templates_are_refused_with_their_pointer() {
         let (pointer, _) =
-            Template::new(json!({"a": {"b": "{{ x | }}"}})).expect_err("syntax error");
+            Template::new(json!({"a": {"b": "{{ x | }}"}}), "").expect_err("syntax error");
         assert_eq!(pointer, "/a/b");
     }
 
@@ -796,16 +856,17 @@ mod tests {
 
     #[test]
     fn group_by_field_shapes_drf_errors() {
-        let t = Template::new(json!(
-            "{{ violations | group_by_field('non_field_errors') }}"
-        ))
+        let t = Template::new(
+            json!("{{ violations | group_by_field('non_field_errors') }}"),
+            "",
+        )
         .expect("valid");
         let ctx = jinja_value(json!({"violations": [
             {"field": "name", "message": "This field is required."},
             {"field": "", "message": "Invalid data."}
         ]}));
         assert_eq!(
-            t.render(&ctx),
+            t.render(&ctx).expect("renders"),
             json!({"name": ["This field is required."], "non_field_errors": ["Invalid data."]})
         );
     }

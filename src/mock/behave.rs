@@ -52,6 +52,11 @@ pub fn behave(
             ..Reply::bytes(kept.status, "", kept.body.clone())
         }),
         Outcome::NoRuleMatched => None,
+        Outcome::Broken(error) => Some(refuse::fixture_template_failed(
+            fixture,
+            &error,
+            &documented.operation.id,
+        )),
     }
 }
 

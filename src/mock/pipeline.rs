@@ -23,6 +23,7 @@ use super::violation::Violation;
 use super::{auth, body, cors};
 use crate::behaviour::ErrorKind;
 use crate::behaviour::engine::{Identity, Request as BehaviourRequest, check, identify};
+use crate::behaviour::template::RenderError;
 use crate::spec::{Api, Operation, Route};
 use hyper::http::request::Parts;
 use serde_json::Value;
@@ -136,8 +137,10 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> R
         default_status: respond::default_response(operation).map_or(200, |r| r.status.code()),
         user,
     });
-    if let (Some(behaviour), Some(request)) = (behaviour, &request) {
-        call.fixture_checks(behaviour, request, &mut violations);
+    if let (Some(behaviour), Some(request)) = (behaviour, &request)
+        && let Err(error) = call.fixture_checks(behaviour, request, &mut violations)
+    {
+        return refuse::fixture_template_failed(&loaded.fixture, &error, &operation.id);
     }
     if !violations.is_empty()
         && setup.stages.accept_invalid.as_deref() != Some(operation.id.as_str())
@@ -311,14 +314,14 @@ impl<'a> Call<'a> {
         behaviour: &crate::behaviour::model::OperationBehaviour,
         request: &BehaviourRequest<'_>,
         violations: &mut Vec<Violation>,
-    ) {
+    ) -> Result<(), RenderError> {
         if behaviour.checks.is_empty()
             || request.body.is_none()
             || violations
                 .iter()
                 .any(|v| v.location == "body" && v.field.is_empty())
         {
-            return;
+            return Ok(());
         }
         let already: Vec<String> = violations
             .iter()
@@ -326,9 +329,10 @@ impl<'a> Call<'a> {
             .map(|v| v.field.clone())
             .collect();
         let fixture = &self.loaded.fixture;
-        for (field, message) in check(fixture, self.setup.store, behaviour, request, &already) {
+        for (field, message) in check(fixture, self.setup.store, behaviour, request, &already)? {
             violations.push(Violation::checked(field, message));
         }
+        Ok(())
     }
 
     /// The spec's answer: its example, or a body generated from its schema.

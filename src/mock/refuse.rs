@@ -12,7 +12,7 @@ use super::failure::Failure;
 use super::reply::Reply;
 use super::spec_error::{Documented, answer};
 use super::violation::Violation;
-use crate::behaviour::template::jinja_value;
+use crate::behaviour::template::{RenderError, jinja_value};
 use crate::behaviour::{ErrorKind, Fixture};
 use serde_json::{Value, json};
 
@@ -25,7 +25,10 @@ pub fn render(
     path: &str,
     documented: Option<&Documented<'_>>,
 ) -> Reply {
-    reword(fixture, &mut failure.violations);
+    let operation = documented.map_or("", |d| d.operation.id.as_str());
+    if let Err(error) = reword(fixture, &mut failure.violations) {
+        return fixture_template_failed(fixture, &error, operation);
+    }
     let status = failure.kind.default_status();
     let missing: Vec<&str> = failure
         .violations
@@ -62,7 +65,10 @@ pub fn render(
         })
     }) {
         Some(rule) => {
-            let body = rule.body.render(&context);
+            let body = match rule.body.render(&context) {
+                Ok(body) => body,
+                Err(error) => return fixture_template_failed(fixture, &error, operation),
+            };
             let status = rule.status.unwrap_or(status);
             if let Some(documented) = documented
                 && let Some(errors) = breaks_spec(documented, status, &rule.content_type, &body)
@@ -165,9 +171,9 @@ fn problem(failure: &Failure, status: u16) -> Value {
 }
 
 /// Applies the fixture's `messages`: `field.keyword` first, then `keyword`.
-fn reword(fixture: &Fixture, violations: &mut [Violation]) {
+fn reword(fixture: &Fixture, violations: &mut [Violation]) -> Result<(), RenderError> {
     if fixture.messages.is_empty() {
-        return;
+        return Ok(());
     }
     for v in violations.iter_mut() {
         let specific = format!("{}.{}", v.field, v.keyword);
@@ -179,11 +185,41 @@ fn reword(fixture: &Fixture, violations: &mut [Violation]) {
             continue;
         };
         let context = jinja_value(json!({"v": v}));
-        match template.render(&context) {
+        match template.render(&context)? {
             Value::String(s) => v.message = s,
             other => v.message = other.to_string(),
         }
     }
+    Ok(())
+}
+
+/// The 500 for a fixture template that failed while answering (out of
+/// `--template-fuel`, a filter given the wrong type): where it is in the
+/// fixture and why, never a body built around the error.
+pub(super) fn fixture_template_failed(
+    fixture: &Fixture,
+    error: &RenderError,
+    operation: &str,
+) -> Reply {
+    let place = match &fixture.source {
+        Some(document) => document.locate(&error.at).to_string(),
+        None => "the fixture".to_string(),
+    };
+    let answering = match operation {
+        "" => String::new(),
+        id => format!(" answering `{id}`"),
+    };
+    let detail = format!("{place}: {error}{answering}");
+    let body = json!({
+        "type": "about:blank",
+        "title": "A fixture template failed",
+        "status": 500,
+        "detail": detail,
+        "at": error.at,
+    });
+    let mut reply = Reply::json(500, "application/problem+json", &body);
+    reply.note = Some(detail);
+    reply
 }
 
 /// The 500 for a fixture rule (an operation rule or an error rule) whose

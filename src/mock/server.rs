@@ -332,8 +332,12 @@ fn add_convention_headers(loaded: &Loaded, parts: &hyper::http::request::Parts, 
             continue;
         }
         let value = match template.render(&context) {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(error) => {
+                *reply = super::refuse::fixture_template_failed(&loaded.fixture, &error, "");
+                return;
+            }
         };
         if !value.is_empty() {
             reply.headers.push((name.clone(), value));

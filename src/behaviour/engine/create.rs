@@ -2,7 +2,7 @@
 //! new item, with generated fields filled, unless the session is full, the
 //! key is taken or a unique field clashes.
 
-use super::{ErrorKind, Refusal, Request, Runner, check_unique, generate, singular};
+use super::{ErrorKind, Refusal, Request, Runner, Stop, check_unique, generate, singular};
 use crate::behaviour::model::{CollectionSpec, Rule};
 use crate::behaviour::store::{Record, Session, key_text};
 use serde_json::{Map, Value};
@@ -16,12 +16,12 @@ impl Runner<'_> {
         rule: &Rule,
         item: &mut Value,
         request: &Request<'_>,
-    ) -> Result<Value, Refusal> {
+    ) -> Result<Value, Stop> {
         let input = self.input(session, rule, item, request)?;
         let (record, fields) = self.create(session, spec, input)?;
         let now_ms = session.now_ms();
         Ok(Value::Object(
-            self.present_with(session, spec, &record, fields, now_ms),
+            self.present_with(session, spec, &record, fields, now_ms)?,
         ))
     }
 
@@ -30,7 +30,7 @@ impl Runner<'_> {
         session: &mut Session,
         spec: &CollectionSpec,
         mut value: Map<String, Value>,
-    ) -> Result<(Record, Map<String, Value>), Refusal> {
+    ) -> Result<(Record, Map<String, Value>), Stop> {
         if session.item_count() >= session.max_items {
             let mut refusal = Refusal::new(
                 ErrorKind::InsufficientStorage,
@@ -46,11 +46,11 @@ impl Runner<'_> {
                     session.name, session.max_items
                 ));
             }
-            return Err(refusal);
+            return Err(refusal.into());
         }
-        generate(&self.scope, session, spec, &mut value, true);
+        generate(&self.scope, session, spec, &mut value, true)?;
         let Some(key) = value.get(&spec.key).and_then(key_text) else {
-            return Err(Refusal::new(
+            return Err(Stop::Refuse(Refusal::new(
                 ErrorKind::Validation,
                 format!(
                     "a new {} has no `{}`: give the collection `generate: {{{}: uuid}}`",
@@ -58,7 +58,7 @@ impl Runner<'_> {
                     spec.key,
                     spec.key
                 ),
-            ));
+            )));
         };
         let data = session.collection(&spec.name);
         check_unique(spec, &data, &value, None)?;
@@ -72,9 +72,10 @@ impl Runner<'_> {
                 ),
             );
             refusal.fields.insert(spec.key.clone(), Value::String(key));
-            return Err(refusal);
+            return Err(refusal.into());
         }
         drop(data);
+        self.wrote(&spec.name, &key, None);
         let record = Record::new(&value, session.now_ms(), 0, false);
         session
             .collection_mut(&spec.name)

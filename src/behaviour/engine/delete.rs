@@ -2,7 +2,7 @@
 //! `soft_delete` marked deleted (and back again on restore, provided its
 //! unique fields are still free).
 
-use super::{ErrorKind, Refusal, Runner, check_unique};
+use super::{ErrorKind, Refusal, Runner, Stop, check_unique};
 use crate::behaviour::model::CollectionSpec;
 use crate::behaviour::store::Session;
 use serde_json::Value;
@@ -11,15 +11,15 @@ impl Runner<'_> {
     /// Deletes (or restores) the target; `item` shows it afterwards while
     /// it is still stored (soft deletes).
     pub(super) fn act_delete(
-        &self,
+        &mut self,
         session: &mut Session,
         spec: &CollectionSpec,
         key: Option<String>,
         restore: bool,
         item: &mut Value,
-    ) -> Result<(), Refusal> {
+    ) -> Result<(), Stop> {
         let Some(key) = key else {
-            return Err(Refusal::new(ErrorKind::NotFound, "no such item".into()));
+            return Err(Refusal::new(ErrorKind::NotFound, "no such item".into()).into());
         };
         let name = spec.name.as_str();
         if let (Some(soft), true) = (&spec.soft_delete, restore)
@@ -32,6 +32,9 @@ impl Runner<'_> {
                 value.insert(k.clone(), v.clone());
             }
             check_unique(spec, &session.collection(name), &value, Some(&key))?;
+        }
+        if let Some(before) = session.collection(name).get(&key).cloned() {
+            self.wrote(name, &key, Some(before));
         }
         let data = session.collection_mut(name);
         match (&spec.soft_delete, restore) {
@@ -56,7 +59,7 @@ impl Runner<'_> {
             (None, true) => {}
         }
         if let Some(record) = session.collection(name).get(&key) {
-            *item = Value::Object(self.present(session, spec, record));
+            *item = Value::Object(self.present(session, spec, record)?);
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! `action: list`: the items the request may see, kept by the rule's
 //! filter and the query's filters, ordered and cut into the asked page.
 
-use super::{ErrorKind, Refusal, Request, Runner};
+use super::{ErrorKind, Refusal, Request, Runner, Stop};
 use crate::behaviour::context::LentItem;
 use crate::behaviour::list::{ListRequest, Page, apply_filters, apply_order, paginate};
 use crate::behaviour::model::{CollectionSpec, Rule};
@@ -15,7 +15,7 @@ impl Runner<'_> {
         spec: &CollectionSpec,
         rule: &Rule,
         request: &Request<'_>,
-    ) -> Result<Page, Refusal> {
+    ) -> Result<Page, Stop> {
         let include_deleted = match &rule.list.include_deleted {
             Some(expression) => {
                 let context = self.scope.context(session, &[]);
@@ -34,7 +34,7 @@ impl Runner<'_> {
             {
                 continue;
             }
-            let mut shown = self.present(session, spec, record);
+            let mut shown = self.present(session, spec, record)?;
             if let Some(filter) = &rule.list.filter {
                 let scope = &self.scope;
                 let held = LentItem::lend(&mut shown, |item| {

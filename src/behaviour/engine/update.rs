@@ -1,7 +1,7 @@
 //! `action: update`: the request's fields (or the rule's `set`) merged into
 //! the target item; its key never moves and unique fields stay unique.
 
-use super::{ErrorKind, Refusal, Request, Runner, check_unique, merge, singular};
+use super::{ErrorKind, Refusal, Request, Runner, Stop, check_unique, merge, singular};
 use crate::behaviour::model::{CollectionSpec, Rule};
 use crate::behaviour::store::Session;
 use serde_json::{Map, Value};
@@ -16,16 +16,13 @@ impl Runner<'_> {
         key: Option<String>,
         item: &mut Value,
         request: &Request<'_>,
-    ) -> Result<Value, Refusal> {
+    ) -> Result<Value, Stop> {
         let patch = self.input(session, rule, item, request)?;
         let Some(key) = key else {
-            return Err(Refusal::new(
-                ErrorKind::NotFound,
-                "nothing to update".into(),
-            ));
+            return Err(Refusal::new(ErrorKind::NotFound, "nothing to update".into()).into());
         };
         self.update(session, spec, &key, patch)?;
-        Ok(self.present_stored(session, spec, &key))
+        Ok(self.present_stored(session, spec, &key)?)
     }
 
     fn update(
@@ -51,8 +48,10 @@ impl Runner<'_> {
             merge(&mut fields, field, value);
         }
         check_unique(spec, &data, &fields, Some(key))?;
+        let before = record.clone();
         record.set_fields(&fields);
         drop(data);
+        self.wrote(&spec.name, key, Some(before));
         session
             .collection_mut(&spec.name)
             .insert(key.to_string(), record);
