@@ -4,31 +4,12 @@
 
 mod common;
 
-use common::{send, send_json, spawn_binary};
+use common::{send, send_json, spawn_mittwald as serve_mittwald};
 use serde_json::json;
-use std::ffi::OsStr;
 use std::io::Read;
 
 const SERVER: &str = "/v2/servers/8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
 const TOKEN: (&str, &str) = ("x-access-token", "mock-token");
-
-fn serve_mittwald(extra: &[&str]) -> (std::process::Child, std::net::SocketAddr) {
-    let mut args: Vec<&OsStr> = [
-        "serve",
-        "--spec",
-        "specs/mittwald.json",
-        "--fixture",
-        "fixtures/mittwald.yaml",
-        "--port",
-        "0",
-        "--no-reload",
-    ]
-    .iter()
-    .map(OsStr::new)
-    .collect();
-    args.extend(extra.iter().map(OsStr::new));
-    spawn_binary(&args)
-}
 
 /// Stops the server and returns what it logged.
 fn stop(mut server: std::process::Child) -> String {

@@ -12,6 +12,8 @@
 //! | `GET /__understudy/requests` (`?limit=N`) | the last requests answered |
 //! | `GET /__understudy/sessions` | the sessions that exist |
 //! | `GET`/`PUT /__understudy/vars` | reads / sets the session's own values of fixture variables |
+//! | `GET /__understudy/operations` | the spec's operations, and which the fixture gives rules |
+//! | `GET /__understudy/` from a browser | the inspector page ([`super::inspector`]) |
 //!
 //! The session is the `?session=` parameter, else the session header, else `default`.
 
@@ -22,6 +24,7 @@ use crate::behaviour::engine::{self, session_name};
 use crate::behaviour::store::{MAX_CLOCK_OFFSET_MS, lock};
 use crate::behaviour::{Fixture, Store};
 use crate::source::parse_duration;
+use crate::spec::Api;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,6 +54,9 @@ pub fn is_loopback_host(host: &str) -> bool {
 
 /// What the admin API needs from the mock.
 pub struct Admin<'a> {
+    pub api: &'a Api,
+    /// The name the mock's log gives the API.
+    pub label: &'a str,
     pub fixture: &'a Arc<Fixture>,
     pub store: &'a Store,
     pub journal: &'a Journal,
@@ -108,10 +114,12 @@ pub fn handle(
     let get = *method == hyper::Method::GET;
     let post = *method == hyper::Method::POST;
     match rest.trim_end_matches('/') {
+        "" if get && super::inspector::wanted(headers) => super::inspector::page(),
         "" if get => ok(json!({
-            "endpoints": ["POST /reset", "GET /state", "PUT /state", "GET /clock", "POST /clock", "GET /requests", "GET /sessions", "GET /vars", "PUT /vars"],
+            "endpoints": ["POST /reset", "GET /state", "PUT /state", "GET /clock", "POST /clock", "GET /requests", "GET /sessions", "GET /vars", "PUT /vars", "GET /operations"],
             "session_header": admin.fixture.model.session_header,
         })),
+        "/operations" if get => ok(super::inspector::operations(admin)),
         "/reset" if post => {
             if param("all") == Some("true") {
                 let n = admin.store.reset_all();
@@ -202,7 +210,8 @@ pub fn handle(
             ok(json!({"requests": admin.journal.recent(limit, only)}))
         }
         "/sessions" if get => ok(json!({"sessions": admin.store.names()})),
-        "" | "/reset" | "/state" | "/clock" | "/requests" | "/sessions" | "/vars" => error(
+        "" | "/reset" | "/state" | "/clock" | "/requests" | "/sessions" | "/vars"
+        | "/operations" => error(
             405,
             &format!("`{method}` is not an admin operation on this path"),
         ),
@@ -234,7 +243,14 @@ mod tests {
         let fixture = Arc::new(Fixture::default());
         let store = Store::default();
         let journal = Journal::new(10);
+        let api = Api::from_text(
+            std::path::Path::new("empty.yaml"),
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        )
+        .expect("spec loads");
         let admin = Admin {
+            api: &api,
+            label: "t",
             fixture: &fixture,
             store: &store,
             journal: &journal,

@@ -27,6 +27,10 @@ pub struct Entry {
     /// Log notes (undocumented answers, fixture problems).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why the request was refused: each violation's message, as the log
+    /// line lists them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 fn as_datetime<S: serde::Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
@@ -94,6 +98,7 @@ mod tests {
             status: 200,
             millis: 0.1,
             note: None,
+            reasons: Vec::new(),
         }
     }
 

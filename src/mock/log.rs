@@ -30,7 +30,7 @@ pub fn request(label: &str, method: &str, path: &str, reply: &Reply, elapsed: Du
         paint("2", &format!("{:.1}ms", elapsed.as_secs_f64() * 1000.0)),
     );
     for v in &reply.violations {
-        line.push_str(&format!("\n    {} {}", paint("33", "✗"), v.message));
+        line.push_str(&format!("\n    {} {}", paint("33", "✗"), v.reason()));
     }
     if let Some(note) = &reply.note {
         line.push_str(&format!("\n    {} {}", paint("36", "note:"), note));

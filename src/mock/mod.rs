@@ -16,6 +16,7 @@ pub mod cors;
 pub mod failure;
 pub mod fault;
 pub mod form;
+pub mod inspector;
 pub mod journal;
 pub mod json_syntax;
 pub mod loaded;

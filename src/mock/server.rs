@@ -12,6 +12,7 @@ use super::params;
 use super::pipeline::{self, Stages, all_methods, base_url};
 use super::refuse;
 use super::reply::Reply;
+use super::violation::Violation;
 use super::{cors, log};
 use crate::behaviour::engine::session_name;
 use crate::behaviour::{ErrorKind, Fixture, Store};
@@ -188,6 +189,8 @@ impl MockService {
         let mut reply = match body {
             Ok(bytes) if is_admin => {
                 let admin = Admin {
+                    api: &loaded.api,
+                    label: &self.options.label,
                     fixture: &loaded.fixture,
                     store: &self.store,
                     journal: &self.journal,
@@ -258,6 +261,7 @@ impl MockService {
                 status: reply.status,
                 millis: started.elapsed().as_secs_f64() * 1000.0,
                 note: reply.note.clone(),
+                reasons: reply.violations.iter().map(Violation::reason).collect(),
             });
         }
         let events = self.store.take_events();

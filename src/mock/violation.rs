@@ -42,6 +42,19 @@ pub struct Violation {
 }
 
 impl Violation {
+    /// The message with the place it concerns in front (`body
+    /// /description: …`, `query `limit`: …`), for the log line and the
+    /// inspector, where an API's own wording may not name the field.
+    pub fn reason(&self) -> String {
+        match (self.location, self.name.as_deref(), self.pointer.as_str()) {
+            ("body", _, "") if self.field.is_empty() => format!("body: {}", self.message),
+            ("body", _, "") => format!("body /{}: {}", self.field, self.message),
+            ("body", _, pointer) => format!("body {pointer}: {}", self.message),
+            (location, Some(name), _) => format!("{location} `{name}`: {}", self.message),
+            (location, None, _) => format!("{location}: {}", self.message),
+        }
+    }
+
     pub fn new(
         location: &'static str,
         name: Option<String>,

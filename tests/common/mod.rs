@@ -12,6 +12,8 @@ use understudy::behaviour::Fixture;
 use understudy::mock::{MockOptions, MockService, RunningMock};
 use understudy::spec::Api;
 
+pub mod browser;
+
 pub struct Answer {
     pub status: u16,
     pub headers: hyper::HeaderMap,
@@ -161,6 +163,26 @@ pub fn spawn_binary(args: &[&std::ffi::OsStr]) -> (std::process::Child, SocketAd
         panic!("the server did not start: {stderr}");
     };
     (child, url.parse().expect("an address"))
+}
+
+/// The binary serving the bundled mittwald spec and fixture on a free
+/// port, with `extra` flags; `wait_within` or `kill` ends it.
+pub fn spawn_mittwald(extra: &[&str]) -> (std::process::Child, SocketAddr) {
+    let args: Vec<&std::ffi::OsStr> = [
+        "serve",
+        "--spec",
+        "specs/mittwald.json",
+        "--fixture",
+        "fixtures/mittwald.yaml",
+        "--port",
+        "0",
+        "--no-reload",
+    ]
+    .iter()
+    .chain(extra)
+    .map(std::ffi::OsStr::new)
+    .collect();
+    spawn_binary(&args)
 }
 
 /// Waits for `child` to exit, at most `limit`; past it the child is killed
