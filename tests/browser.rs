@@ -287,3 +287,63 @@ async fn the_inspector_page_is_for_this_machine_and_never_framed() {
     assert_eq!(create["method"], "POST");
     assert!(create["rules"].as_u64().is_some_and(|n| n >= 1), "{create}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_report_reads_from_disk_with_the_failure_open() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("understudy-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let scenario = dir.join("wrong.yaml");
+    std::fs::write(
+        &scenario,
+        "api: datallog\nheaders: {Authorization: Token mock-token, x-api-key: mock-key}\nscenarios:\n  - name: a create expected to fail\n    steps:\n      - name: create without a name\n        request: {method: POST, path: /api/create-project, json: {region: us-east-1, docker_version: python-3.10}}\n        expect: {status: 200}\n  - name: a passing create\n    steps:\n      - name: create\n        request: {method: POST, path: /api/create-project, json: {region: us-east-1, docker_version: python-3.10, name: html-report}}\n        expect: {status: 200}\n",
+    )
+    .expect("scenario written");
+    let html = dir.join("run.html");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--color", "never", "--report"])
+        .arg(format!("html={}", html.display()))
+        .arg(&scenario)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    browser.goto(&format!("file://{}", html.display())).await;
+    let shown = browser
+        .eval(
+            "return [...document.querySelectorAll('details.scenario')].map((d) => ({
+                 open: d.open, failed: d.classList.contains('failed'),
+                 text: d.innerText }))",
+        )
+        .await;
+    browser
+        .screenshot(&screenshot_path("html-report.png"))
+        .await;
+    let shown = shown.as_array().expect("scenarios").clone();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    let failed = shown
+        .iter()
+        .find(|s| s["failed"] == true)
+        .expect("the failure");
+    assert_eq!(failed["open"], true, "a failure is open");
+    let text = failed["text"].as_str().unwrap_or_default();
+    assert!(text.contains("expected 200, got 400"), "{text}");
+    assert!(
+        text.contains("Missing required field(s): name"),
+        "the response: {text}"
+    );
+    let passed = shown
+        .iter()
+        .find(|s| s["failed"] == false)
+        .expect("the pass");
+    assert_eq!(passed["open"], false, "a pass is folded");
+    browser.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -139,8 +139,11 @@ async fn two_mocks_drift_by_exactly_the_differences_made() {
 async fn the_diff_command_prints_the_drift_and_exits_1() {
     let left = mittwald(|t| t).await;
     let right = mittwald(drifted).await;
+    let html = std::env::temp_dir().join(format!("understudy-drift-{}.html", std::process::id()));
     let args = vec![
         "diff".to_string(),
+        "--report".into(),
+        format!("html={}", html.display()),
         "--color".into(),
         "never".into(),
         "--target".into(),
@@ -164,6 +167,16 @@ async fn the_diff_command_prints_the_drift_and_exits_1() {
         "{stdout}"
     );
     assert!(stdout.contains("steps differ"), "{stdout}");
+    let page = std::fs::read_to_string(&html).expect("the HTML drift report is written");
+    let _ = std::fs::remove_file(&html);
+    assert!(page.contains("steps differ"), "{page}");
+    assert!(
+        page.contains(
+            "<span class=\"del\">-  &quot;clusterDomain&quot;: &quot;project.host&quot;,</span>"
+        ),
+        "the content diff, marked: {page}"
+    );
+    assert!(page.contains("<h4>left: response</h4>") && page.contains("<h4>right: response</h4>"));
 
     let output = tokio::task::spawn_blocking(|| {
         std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))

@@ -21,11 +21,12 @@ fn understudy(args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
-fn passing_scenarios_exit_0_and_write_both_reports() {
+fn passing_scenarios_exit_0_and_write_every_report() {
     let dir = std::env::temp_dir().join(format!("understudy-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch folder");
     let junit = dir.join("junit.xml");
     let json = dir.join("run.json");
+    let html = dir.join("run.html");
     let (code, stdout, stderr) = understudy(&[
         "run",
         "scenarios/datallog",
@@ -33,6 +34,8 @@ fn passing_scenarios_exit_0_and_write_both_reports() {
         &format!("junit={}", junit.display()),
         "--report",
         &format!("json={}", json.display()),
+        "--report",
+        &format!("html={}", html.display()),
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("scenarios: 10 passed"), "{stdout}");
@@ -44,6 +47,25 @@ fn passing_scenarios_exit_0_and_write_both_reports() {
     let text = std::fs::read_to_string(&json).expect("the JSON report is written");
     let report = understudy::report::json::parse(&text).expect("the JSON report parses");
     assert_eq!(report.scenarios.len(), 10);
+    let page = std::fs::read_to_string(&html).expect("the HTML report is written");
+    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(page.contains("10 passed · 0 failed"), "{page}");
+    // Each scenario, each with its exchanges.
+    for scenario in &report.scenarios {
+        let name = scenario
+            .name
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;");
+        assert!(page.contains(&name), "{name}");
+    }
+    assert!(page.contains("POST http://127.0.0.1:"), "the requests sent");
+    assert!(
+        !page.contains("src=") && !page.contains("href="),
+        "self-contained"
+    );
 }
 
 #[test]
@@ -63,9 +85,13 @@ fn an_unreachable_target_exits_2_and_still_writes_every_report_with_the_error() 
         &format!("junit={}", junit.display()),
         "--report",
         &format!("json={}", json.display()),
+        "--report",
+        &format!("html={}", dir.join("run.html").display()),
         "scenarios/datallog",
     ]);
     assert_eq!(code, 2, "{stderr}");
+    let page = std::fs::read_to_string(dir.join("run.html")).expect("the HTML report is written");
+    assert!(page.contains("cannot reach the target"), "{page}");
     assert!(stderr.contains("cannot reach the target"), "{stderr}");
     let xml = std::fs::read_to_string(&junit).expect("the JUnit report is written");
     assert!(xml.contains("<error"), "{xml}");
@@ -88,7 +114,7 @@ fn bad_arguments_exit_2() {
     for args in [
         &["run", "--shard", "3/2", "scenarios"][..],
         &["run", "--target", "ftp://x", "scenarios"][..],
-        &["run", "--report", "html=x.html", "scenarios"][..],
+        &["run", "--report", "pdf=x.pdf", "scenarios"][..],
         &["run", "scenarios/nowhere"][..],
     ] {
         let (code, _, stderr) = understudy(args);

@@ -256,7 +256,8 @@ pub struct RunArgs {
     /// `--mock-var waldur_server=2024`.
     #[arg(long = "mock-var", value_name = "NAME=VALUE")]
     pub mock_vars: Vec<String>,
-    /// Write a report: `junit=FILE` or `json=FILE` (repeatable).
+    /// Write a report: `junit=FILE`, `json=FILE` or `html=FILE` (one
+    /// self-contained page); repeatable. `diff` writes `json` and `html`.
     #[arg(long = "report", value_name = "FORMAT=FILE")]
     pub reports: Vec<String>,
     /// Time limit per request.

@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 pub enum ReportFile {
     Junit(PathBuf),
     Json(PathBuf),
+    /// One self-contained page for a person (`report::html`).
+    Html(PathBuf),
 }
 
 impl std::str::FromStr for ReportFile {
@@ -24,7 +26,10 @@ impl std::str::FromStr for ReportFile {
         match text.split_once('=') {
             Some(("junit", path)) if !path.is_empty() => Ok(ReportFile::Junit(path.into())),
             Some(("json", path)) if !path.is_empty() => Ok(ReportFile::Json(path.into())),
-            _ => Err(format!("`--report {text}`: write junit=FILE or json=FILE")),
+            Some(("html", path)) if !path.is_empty() => Ok(ReportFile::Html(path.into())),
+            _ => Err(format!(
+                "`--report {text}`: write junit=FILE, json=FILE or html=FILE"
+            )),
         }
     }
 }
@@ -63,6 +68,7 @@ fn write_reports(report: &report::Report, reports: &[ReportFile]) -> Result<(), 
     for file in reports {
         let (path, text) = match file {
             ReportFile::Json(path) => (path, report::json::render(report)),
+            ReportFile::Html(path) => (path, report::html::run(report)),
             ReportFile::Junit(path) => match report::junit::render(report) {
                 Ok(text) => (path, text),
                 Err(e) => {
@@ -108,9 +114,9 @@ async fn run_with_marks(
 /// `understudy diff`: the scenarios against `--target` (or the mocks) and
 /// against `--against`, then where the two differ.
 pub fn diff_command(args: DiffArgs) -> i32 {
-    if args.run.accept || !args.run.reports.iter().all(|r| r.starts_with("json=")) {
+    if args.run.accept || args.run.reports.iter().any(|r| r.starts_with("junit=")) {
         eprintln!(
-            "error: `understudy diff` writes no snapshots and no JUnit: drop --accept, and use --report json=FILE for the drift as JSON"
+            "error: `understudy diff` writes no snapshots and no JUnit: drop --accept, and use --report json=FILE or html=FILE for the drift"
         );
         return EXIT_UNUSABLE;
     }
@@ -157,12 +163,20 @@ pub fn diff_command(args: DiffArgs) -> i32 {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    print!("{}", drift::render(&found, &side(&left), &side(&right)));
+    let (left_side, right_side) = (side(&left), side(&right));
+    print!("{}", drift::render(&found, &left_side, &right_side));
     for file in &reports {
-        let ReportFile::Json(path) = file else {
-            continue;
+        let (path, text) = match file {
+            ReportFile::Json(path) => (
+                path,
+                serde_json::to_string_pretty(&found).unwrap_or_default(),
+            ),
+            ReportFile::Html(path) => (
+                path,
+                report::html::diff(&left, &right, &found, &left_side, &right_side),
+            ),
+            ReportFile::Junit(_) => continue,
         };
-        let text = serde_json::to_string_pretty(&found).unwrap_or_default();
         if let Err(e) = crate::source::atomic_file::write(path, text.as_bytes()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return EXIT_UNUSABLE;

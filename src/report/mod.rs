@@ -2,6 +2,7 @@
 //! writers here (terminal, JUnit XML, JSON) only read it. Secrets are
 //! already blanked out by the time a value reaches this model.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod terminal;
@@ -98,6 +99,48 @@ pub struct ResponseReport {
 pub enum Body {
     Json(Value),
     Text(String),
+}
+
+impl Body {
+    /// The body as a person reads it: JSON pretty-printed, text with its
+    /// control characters made [`visible`], cut after `limit` bytes with a
+    /// line that says how long it was.
+    pub fn shown(&self, limit: usize) -> String {
+        let text = match self {
+            Body::Json(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+            Body::Text(t) => visible(t).into_owned(),
+        };
+        if text.len() <= limit {
+            return text;
+        }
+        let mut cut = limit;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}\n… ({} bytes in all)", &text[..cut], text.len())
+    }
+}
+
+/// `text` with control characters (an ANSI escape in a response, a
+/// carriage return) written as `\u{1b}`, so what a server sends cannot
+/// recolour, move or clear a terminal, nor hide in a page; new lines and
+/// tabs stay.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// One check that did not hold.

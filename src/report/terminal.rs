@@ -2,7 +2,7 @@
 //! then each failure with its step, the request sent, the response, and a
 //! diff of expected against actual.
 
-use super::{Body, Failure, Outcome, Report, ScenarioReport, StepReport};
+use super::{Failure, Outcome, Report, ScenarioReport, StepReport};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -157,17 +157,17 @@ fn describe_step(
             out,
             "    {} {}",
             p.paint(BOLD, &request.method),
-            visible(&request.url)
+            super::visible(&request.url)
         );
         for (name, value) in &request.headers {
             let _ = writeln!(
                 out,
                 "    {}",
-                p.paint(DIM, &visible(&format!("{name}: {value}")))
+                p.paint(DIM, &super::visible(&format!("{name}: {value}")))
             );
         }
         if let Some(body) = &request.body {
-            for line in body_text(body).lines() {
+            for line in body.shown(BODY_LIMIT).lines() {
                 let _ = writeln!(out, "    {}", p.paint(DIM, line));
             }
         }
@@ -180,7 +180,7 @@ fn describe_step(
             .unwrap_or_default();
         let _ = writeln!(out, "    ← {}{}", response.status, p.paint(DIM, &operation));
         if let Some(body) = &response.body {
-            for line in body_text(body).lines().take(40) {
+            for line in body.shown(BODY_LIMIT).lines().take(40) {
                 let _ = writeln!(out, "      {}", p.paint(DIM, line));
             }
         }
@@ -199,8 +199,8 @@ fn describe_failure(out: &mut String, p: &Paint, failure: &Failure) {
         out,
         "    {} {}{line}: {}",
         p.paint(RED, "✗"),
-        p.paint(BOLD, &visible(&failure.check.to_string())),
-        visible(&failure.message)
+        p.paint(BOLD, &super::visible(&failure.check.to_string())),
+        super::visible(&failure.message)
     );
     let (Some(expected), Some(actual)) = (&failure.expected, &failure.actual) else {
         return;
@@ -245,52 +245,22 @@ fn pretty(value: &Value) -> String {
     text
 }
 
-/// `text` with control characters (an ANSI escape in a response, a
-/// carriage return) written as `\u{1b}`, so what a server sends cannot
-/// recolour, move or clear the terminal; new lines and tabs stay.
-fn visible(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-fn body_text(body: &Body) -> String {
-    let text = match body {
-        Body::Json(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
-        Body::Text(t) => visible(t).into_owned(),
-    };
-    if text.len() > BODY_LIMIT {
-        let mut cut = BODY_LIMIT;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        format!("{}\n… ({} bytes in all)", &text[..cut], text.len())
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Body;
 
     #[test]
     fn control_characters_a_server_sends_are_shown_not_obeyed() {
-        assert_eq!(visible("plain\ttext\nnext"), "plain\ttext\nnext");
-        assert_eq!(visible("\u{1b}[2Jgone\r"), "\\u{1b}[2Jgone\\u{d}");
+        assert_eq!(
+            crate::report::visible("plain\ttext\nnext"),
+            "plain\ttext\nnext"
+        );
+        assert_eq!(
+            crate::report::visible("\u{1b}[2Jgone\r"),
+            "\\u{1b}[2Jgone\\u{d}"
+        );
         let body = Body::Text("\u{1b}[31mred\u{1b}[0m".into());
-        assert_eq!(body_text(&body), "\\u{1b}[31mred\\u{1b}[0m");
+        assert_eq!(body.shown(BODY_LIMIT), "\\u{1b}[31mred\\u{1b}[0m");
     }
 }

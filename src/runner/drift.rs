@@ -262,32 +262,33 @@ pub fn render(drift: &Drift, left: &str, right: &str) -> String {
 }
 
 fn describe(out: &mut String, difference: &Difference) {
-    let _ = match difference {
-        Difference::Outcome { left, right, why } => writeln!(
-            out,
-            "    outcome: left {}, right {} ({why})",
-            outcome_word(*left),
-            outcome_word(*right)
-        ),
-        Difference::Status { left, right } => {
-            writeln!(out, "    status: left {left}, right {right}")
+    let _ = writeln!(out, "    {}", difference.headline());
+    if let Difference::Content { diff } = difference {
+        for line in diff.lines() {
+            let _ = writeln!(out, "      {line}");
         }
-        Difference::Shape {
-            pointer,
-            left,
-            right,
-        } => writeln!(out, "    shape {pointer}: left {left}, right {right}"),
-        Difference::MoreShape { count } => {
-            writeln!(out, "    … and {count} more shape differences")
+    }
+}
+
+impl Difference {
+    /// The difference in one line; a content difference's diff follows it.
+    pub fn headline(&self) -> String {
+        match self {
+            Difference::Outcome { left, right, why } => format!(
+                "outcome: left {}, right {} ({why})",
+                outcome_word(*left),
+                outcome_word(*right)
+            ),
+            Difference::Status { left, right } => format!("status: left {left}, right {right}"),
+            Difference::Shape {
+                pointer,
+                left,
+                right,
+            } => format!("shape {pointer}: left {left}, right {right}"),
+            Difference::MoreShape { count } => format!("… and {count} more shape differences"),
+            Difference::Content { .. } => "content:".to_string(),
         }
-        Difference::Content { diff } => {
-            let _ = writeln!(out, "    content:");
-            for line in diff.lines() {
-                let _ = writeln!(out, "      {line}");
-            }
-            Ok(())
-        }
-    };
+    }
 }
 
 fn outcome_word(outcome: Outcome) -> &'static str {
