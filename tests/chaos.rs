@@ -93,3 +93,55 @@ async fn latency_delays_every_answer() {
     assert_eq!(answer.status, 401);
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
+
+/// Serves the bundled mittwald API with `extra` flags; the banner up to
+/// `ready`, the status of one `GET /v2/servers`, and the log.
+fn serve_and_ask(extra: &[&str]) -> (Vec<String>, String, String) {
+    let args = common::mittwald_args(extra);
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let (mut server, addr, banner) = common::spawn_binary_with_banner(&args);
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream
+        .write_all(b"GET /v2/servers HTTP/1.1\r\nhost: 127.0.0.1\r\nx-access-token: mock-token\r\nconnection: close\r\n\r\n")
+        .expect("sends");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status_line = answer.lines().next().unwrap_or_default().to_string();
+    let _ = server.kill();
+    let _ = server.wait();
+    let mut log = String::new();
+    let _ = server.stderr.take().map(|mut e| e.read_to_string(&mut log));
+    (banner, status_line, log)
+}
+
+#[test]
+fn chaos_and_a_mutant_are_named_in_the_banner_and_marked_in_the_log() {
+    let (banner, status, log) = serve_and_ask(&["--fault", "503=100%", "--latency", "5ms"]);
+    assert!(
+        banner.iter().any(|l| l
+            == "chaos: status 503 for 100% of requests, 5ms of latency (--fault, --latency); the admin API is spared"),
+        "{banner:#?}"
+    );
+    assert!(status.contains("503"), "{status}");
+    assert!(
+        log.contains("GET /v2/servers → 503")
+            && log.contains("chaos: 503 answered by --fault; chaos: delayed 5 ms by --latency"),
+        "{log}"
+    );
+
+    let (banner, status, log) = serve_and_ask(&["--mutant", "mittwald/no-auth"]);
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.starts_with("mutant: mittwald/no-auth (")),
+        "{banner:#?}"
+    );
+    assert!(status.contains("200"), "{status}");
+    assert!(
+        log.contains("mittwald [mutant no-auth] GET /v2/servers → 200"),
+        "{log}"
+    );
+}

@@ -33,7 +33,7 @@ fn survivors(report: &mutate::MutationReport) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bundled_suite_kills_every_mutant_of_the_three_apis() {
-    let report = mutate::run(&options(vec![root().join("scenarios")]))
+    let report = mutate::run(&options(vec![root().join("scenarios")]), &|_| {})
         .await
         .expect("the suite runs");
     let survivors = survivors(&report);
@@ -70,7 +70,7 @@ async fn without_the_scenario_of_a_refusal_that_mutant_survives_and_is_named() {
         }
         std::fs::write(dir.join(path.file_name().expect("a name")), text).expect("copied");
     }
-    let report = mutate::run(&options(vec![dir.clone()]))
+    let report = mutate::run(&options(vec![dir.clone()]), &|_| {})
         .await
         .expect("the suite runs");
     let _ = std::fs::remove_dir_all(&dir);

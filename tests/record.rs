@@ -25,6 +25,16 @@ impl Drop for Scratch {
     }
 }
 
+/// A child process, killed when the test ends however it ends.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -206,5 +216,72 @@ async fn a_recorded_session_replays_against_the_upstream_with_its_snapshots() {
             .iter()
             .any(|p| p.to_string_lossy().ends_with(".snap.new")),
         "no snapshot was proposed anew"
+    );
+}
+
+#[test]
+fn the_record_command_logs_one_line_per_exchange() {
+    use std::io::Read;
+    let scratch =
+        Scratch(std::env::temp_dir().join(format!("understudy-record-log-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    let (upstream, upstream_addr) = common::spawn_mittwald(&[]);
+    let upstream = Stopped(upstream);
+    let out = scratch.0.join("recorded");
+    let snapshots = scratch.0.join("snapshots");
+    let args: Vec<std::ffi::OsString> = vec![
+        "record".into(),
+        "--upstream".into(),
+        format!("http://{upstream_addr}").into(),
+        "--api".into(),
+        "mittwald".into(),
+        "--port".into(),
+        "0".into(),
+        "--out".into(),
+        out.into(),
+        "--snapshots".into(),
+        snapshots.into(),
+    ];
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let (mut proxy, addr) = common::spawn_binary(&args);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let auth = [("x-access-token", "mock-token")];
+    runtime.block_on(async {
+        let created = common::send_json(
+            addr,
+            "POST",
+            &format!("{SERVER}/projects"),
+            &auth,
+            json!({"description": 7}),
+        )
+        .await;
+        assert_eq!(created.status, 400);
+        let listed = common::send(addr, "GET", "/v2/servers", &auth, b"").await;
+        assert_eq!(listed.status, 200);
+    });
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    drop(upstream);
+    let mut log = String::new();
+    let _ = proxy.stderr.take().map(|mut e| e.read_to_string(&mut log));
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("recorded step"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines[0].ends_with(&format!(
+            "mittwald recorded step 1: POST {SERVER}/projects → 400 (1 problem)"
+        )),
+        "{log}"
+    );
+    assert!(
+        lines[1].ends_with("mittwald recorded step 2: GET /v2/servers → 200"),
+        "{log}"
+    );
+    // Each line starts with the time, as the mock's do.
+    assert!(
+        lines[0].as_bytes()[2] == b':' && lines[0].as_bytes()[8] == b'.',
+        "{log}"
     );
 }

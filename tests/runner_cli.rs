@@ -175,6 +175,13 @@ fn mutate_only_matching_no_mutant_is_an_error_and_takes_the_ids_its_report_print
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("1 of 1"), "{stdout}");
+    // Progress comes before the report: the baseline, then a mark per mutant.
+    assert!(
+        stdout.starts_with(
+            "running the suite against the unmutated datallog mock\ntrying 1 mutant (1 at a time): . killed, S survived\n.\n"
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]

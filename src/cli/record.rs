@@ -30,7 +30,7 @@ pub fn record_command(args: RecordArgs) -> i32 {
             }
         };
         println!(
-            "understudy recording: {} → {upstream}\nwriting {} after every exchange; Ctrl-C to stop",
+            "understudy recording: {} → {upstream}\nwriting {} after every exchange\nready; Ctrl-C to stop",
             running.url(),
             out.display()
         );

@@ -79,6 +79,22 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
+    // Modes that break answers on purpose, said before `ready` so that no
+    // one mistakes them for the API's behaviour.
+    let mut modes = Vec::new();
+    if !chaos.is_off() {
+        modes.push(format!(
+            "chaos: {} (--fault, --latency); the admin API is spared",
+            chaos.describe()
+        ));
+    }
+    if let Some((label, fault)) = &mutant {
+        modes.push(format!(
+            "mutant: {label}/{} ({}); {label}'s answers break the contract on purpose",
+            fault.id(),
+            fault.describe()
+        ));
+    }
     let settings = Settings {
         host: args.host.clone(),
         options: MockOptions {
@@ -120,10 +136,15 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             "state in {} ({sessions} session(s) restored)",
             path.display()
         ),
-        Event::Ready => println!(
-            "ready in {} ms; Ctrl-C to stop",
-            started.elapsed().as_millis()
-        ),
+        Event::Ready => {
+            for mode in &modes {
+                println!("{mode}");
+            }
+            println!(
+                "ready in {} ms; Ctrl-C to stop",
+                started.elapsed().as_millis()
+            )
+        }
         Event::Reload { label, event } => eprintln!("{}", describe_reload(label, event)),
         Event::Stopped => eprintln!("stopped"),
     });

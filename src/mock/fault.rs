@@ -415,6 +415,31 @@ impl Chaos {
         self.statuses.is_empty() && self.reset == 0.0 && self.latency.is_none()
     }
 
+    /// What the chaos does, in words, for the banner: `status 500 for 10%
+    /// of requests, no answer for 5%, 100ms to 2s of latency`.
+    pub fn describe(&self) -> String {
+        let percent = |share: f64| format!("{}%", (share * 1000.0).round() / 10.0);
+        let mut parts: Vec<String> = self
+            .statuses
+            .iter()
+            .map(|(status, share)| format!("status {status} for {} of requests", percent(*share)))
+            .collect();
+        if self.reset > 0.0 {
+            parts.push(format!(
+                "no answer (connection closed) for {}",
+                percent(self.reset)
+            ));
+        }
+        if let Some((low, high)) = self.latency {
+            parts.push(if low == high {
+                format!("{low:?} of latency")
+            } else {
+                format!("{low:?} to {high:?} of latency")
+            });
+        }
+        parts.join(", ")
+    }
+
     /// Adds one `--fault` value: `STATUS=PERCENT%` or `reset=PERCENT%`.
     pub fn add_fault(&mut self, text: &str) -> Result<(), FaultError> {
         let wrong = |problem| FaultError::Chaos {

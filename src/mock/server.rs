@@ -41,6 +41,8 @@ pub struct MockService {
     journal: Journal,
     /// The pipeline's stages as a mutant sets them.
     pub(super) stages: Stages,
+    /// The API's name in log lines, marked when a mutant is served.
+    log_label: String,
 }
 
 /// What a reload did to the stored state.
@@ -63,6 +65,10 @@ impl MockService {
             ),
             journal: Journal::new(options.journal_size),
             stages: Stages::for_fault(options.fault.as_ref()),
+            log_label: match &options.fault {
+                Some(fault) => format!("{} [mutant {}]", options.label, fault.id()),
+                None => options.label.clone(),
+            },
             options,
         }
     }
@@ -94,26 +100,41 @@ impl MockService {
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
         }
+        let delayed = delay.map(|d| format!("chaos: delayed {} ms by --latency", d.as_millis()));
         match action {
-            ChaosAction::Serve { .. } => Ok(self.handle(request, peer).await),
-            ChaosAction::Reset { .. } => Err(ChaosReset),
+            ChaosAction::Serve { .. } => Ok(self.handle_noted(request, peer, delayed).await),
+            ChaosAction::Reset { .. } => {
+                if !self.options.quiet {
+                    log::event(
+                        &self.log_label,
+                        &format!(
+                            "{} {} → closed without an answer (chaos: --fault reset)",
+                            request.method(),
+                            request.uri().path()
+                        ),
+                    );
+                }
+                Err(ChaosReset)
+            }
             ChaosAction::Status { status, .. } => {
+                let started = Instant::now();
                 let title = hyper::StatusCode::from_u16(status)
                     .ok()
                     .and_then(|s| s.canonical_reason())
                     .unwrap_or("Error");
                 let mut reply = Reply::problem(status, title, "chaos: answered by `serve --fault`");
+                let loaded = self.current();
                 if self.options.cors {
-                    cors::decorate(
-                        &mut reply,
-                        request.headers(),
-                        &self.current().exposed_headers,
-                    );
+                    cors::decorate(&mut reply, request.headers(), &loaded.exposed_headers);
                 }
-                Ok(into_response(
-                    reply,
-                    request.method() == hyper::Method::HEAD,
-                ))
+                let mut note = format!("chaos: {status} answered by --fault");
+                if let Some(delayed) = delayed {
+                    note = format!("{note}; {delayed}");
+                }
+                reply.note = Some(note);
+                let (parts, _) = request.into_parts();
+                self.tell(&loaded, &parts, &reply, started);
+                Ok(into_response(reply, parts.method == hyper::Method::HEAD))
             }
         }
     }
@@ -153,6 +174,17 @@ impl MockService {
         &self,
         request: Request<Incoming>,
         peer: Option<SocketAddr>,
+    ) -> Response<Full<Bytes>> {
+        self.handle_noted(request, peer, None).await
+    }
+
+    /// [`Self::handle`], with `chaos` (what chaos did to the request) in
+    /// front of the answer's log note.
+    async fn handle_noted(
+        &self,
+        request: Request<Incoming>,
+        peer: Option<SocketAddr>,
+        chaos: Option<String>,
     ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let changes_before = self.store.change_count();
@@ -249,35 +281,75 @@ impl MockService {
         if self.options.cors && !is_admin {
             cors::decorate(&mut reply, &parts.headers, &loaded.exposed_headers);
         }
-        if !is_admin {
-            self.journal.record(Entry {
-                at_ms: 0,
-                session: session_name(&loaded.fixture, &parts.headers).to_string(),
-                method: parts.method.to_string(),
-                target: parts
-                    .uri
-                    .path_and_query()
-                    .map_or_else(|| path.clone(), |p| p.to_string()),
-                status: reply.status,
-                millis: started.elapsed().as_secs_f64() * 1000.0,
-                note: reply.note.clone(),
-                reasons: reply.violations.iter().map(Violation::reason).collect(),
+        if let Some(chaos) = chaos {
+            reply.note = Some(match reply.note.take() {
+                Some(note) => format!("{chaos}; {note}"),
+                None => chaos,
             });
         }
-        let events = self.store.take_events();
-        if !self.options.quiet {
-            log::request(
-                &self.options.label,
-                parts.method.as_str(),
-                &path,
-                &reply,
-                started.elapsed(),
-            );
-            for event in events {
-                log::event(&self.options.label, &event);
+        if is_admin {
+            // Not journaled: the journal is the API's requests.
+            if !self.options.quiet {
+                log::request(
+                    &self.log_label,
+                    parts.method.as_str(),
+                    &path,
+                    &reply,
+                    started.elapsed(),
+                );
             }
+            self.tell_events();
+        } else {
+            self.tell(&loaded, &parts, &reply, started);
         }
         into_response(reply, parts.method == hyper::Method::HEAD)
+    }
+
+    /// Journals the answer of an API request and logs it, with what the
+    /// store did on its own meanwhile.
+    fn tell(
+        &self,
+        loaded: &Loaded,
+        parts: &hyper::http::request::Parts,
+        reply: &Reply,
+        started: Instant,
+    ) {
+        let path = parts.uri.path();
+        self.journal.record(Entry {
+            at_ms: 0,
+            session: session_name(&loaded.fixture, &parts.headers).to_string(),
+            method: parts.method.to_string(),
+            target: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| path.to_string(), |p| p.to_string()),
+            status: reply.status,
+            millis: started.elapsed().as_secs_f64() * 1000.0,
+            note: reply.note.clone(),
+            reasons: reply.violations.iter().map(Violation::reason).collect(),
+        });
+        if !self.options.quiet {
+            log::request(
+                &self.log_label,
+                parts.method.as_str(),
+                path,
+                reply,
+                started.elapsed(),
+            );
+        }
+        self.tell_events();
+    }
+
+    /// Logs what the store did on its own (a session dropped, a seed item
+    /// left out).
+    fn tell_events(&self) {
+        // Taken even when quiet, so they never pile up.
+        let events = self.store.take_events();
+        if !self.options.quiet {
+            for event in events {
+                log::event(&self.log_label, &event);
+            }
+        }
     }
 
     /// The pipeline over a fully read request.

@@ -43,6 +43,17 @@ pub struct MutateOptions {
     pub only: Option<String>,
 }
 
+/// How far a mutation run has got, for a progress line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// The suite runs against the unmutated mock of `api` first.
+    Baseline { api: String },
+    /// `mutants` are about to be tried.
+    Trying { mutants: usize, jobs: usize },
+    /// One more mutant was tried.
+    Tried { killed: bool },
+}
+
 /// One mutant's fate.
 #[derive(Debug, Clone)]
 pub struct MutantResult {
@@ -109,7 +120,10 @@ struct Group {
 }
 
 /// Runs the suite against every mutant of every API its scenarios use.
-pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
+pub async fn run(
+    options: &MutateOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<MutationReport, RunError> {
     let started = Instant::now();
     let groups = groups(options)?;
     // Mutants first: `--only` is checked before any suite runs, and with
@@ -146,6 +160,9 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
             continue;
         }
         let before = Instant::now();
+        progress(Progress::Baseline {
+            api: group.label.clone(),
+        });
         if let Some(failed) = run_suite(options, group, None).await? {
             return Err(RunError::unusable(format!(
                 "the suite fails against the unmutated {} mock (scenario `{failed}`); \
@@ -156,6 +173,10 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
         }
         baseline += before.elapsed();
     }
+    progress(Progress::Trying {
+        mutants: work.len(),
+        jobs: options.jobs.clamp(1, work.len().max(1)),
+    });
     let gate = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
     let mut results = Vec::new();
     let mut running = tokio::task::JoinSet::new();
@@ -172,12 +193,16 @@ pub async fn run(options: &MutateOptions) -> Result<MutationReport, RunError> {
     while let Some(joined) = running.join_next().await {
         let (index, api, fault, outcome) = joined
             .map_err(|e| RunError::unusable(format!("a mutant's run stopped unexpectedly: {e}")))?;
+        let killed_by = outcome?;
+        progress(Progress::Tried {
+            killed: killed_by.is_some(),
+        });
         results.push((
             index,
             MutantResult {
                 api,
                 fault,
-                killed_by: outcome?,
+                killed_by,
             },
         ));
     }

@@ -16,8 +16,9 @@ pub fn terminal(report: &MutationReport) -> String {
     }
     let _ = writeln!(
         out,
-        "{} mutants of {} API{} in {:.1} s (the suite alone: {:.2} s per API)\n",
+        "{} mutant{} of {} API{} in {:.1} s (the suite alone: {:.2} s per API)\n",
         report.mutants.len(),
+        if report.mutants.len() == 1 { "" } else { "s" },
         apis.len(),
         if apis.len() == 1 { "" } else { "s" },
         report.duration.as_secs_f64(),

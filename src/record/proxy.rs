@@ -240,10 +240,24 @@ impl Recorder {
             }
         }
         let request = format!("{} {}", exchange.method, exchange.path);
+        let (status, problems) = (exchange.status, exchange.problems.len());
+        let number = recording.add(exchange.clone(), &self.spec_keys);
+        // One line per exchange, as the mock logs a request, then what in
+        // it breaks the spec.
+        crate::mock::log::event(
+            &self.options.label,
+            &format!(
+                "recorded step {number}: {request} → {status}{}",
+                match problems {
+                    0 => String::new(),
+                    1 => " (1 problem)".to_string(),
+                    n => format!(" ({n} problems)"),
+                }
+            ),
+        );
         for problem in &exchange.problems {
             eprintln!("record: {request}: {problem}");
         }
-        let number = recording.add(exchange, &self.spec_keys);
         let text = recording.to_yaml(
             &self.options.api_line,
             &self.options.upstream,

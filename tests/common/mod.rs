@@ -129,6 +129,14 @@ pub fn real_spec(file: &str) -> Option<PathBuf> {
 /// waits for its `ready` line and returns it with the first API's address.
 /// Its stderr stays piped for the test to read.
 pub fn spawn_binary(args: &[&std::ffi::OsStr]) -> (std::process::Child, SocketAddr) {
+    let (child, addr, _) = spawn_binary_with_banner(args);
+    (child, addr)
+}
+
+/// [`spawn_binary`], with the lines it printed up to `ready` included.
+pub fn spawn_binary_with_banner(
+    args: &[&std::ffi::OsStr],
+) -> (std::process::Child, SocketAddr, Vec<String>) {
     use std::io::{BufRead, Read};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))
         .args(args)
@@ -139,11 +147,13 @@ pub fn spawn_binary(args: &[&std::ffi::OsStr]) -> (std::process::Child, SocketAd
         .expect("the server starts");
     let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout"));
     let mut url = None;
+    let mut banner = Vec::new();
     for _ in 0..10 {
         let mut line = String::new();
         if lines.read_line(&mut line).unwrap_or(0) == 0 {
             break;
         }
+        banner.push(line.trim_end().to_string());
         if url.is_none()
             && let Some(at) = line.find("http://127.0.0.1:")
         {
@@ -162,13 +172,13 @@ pub fn spawn_binary(args: &[&std::ffi::OsStr]) -> (std::process::Child, SocketAd
             .map(|mut e| e.read_to_string(&mut stderr));
         panic!("the server did not start: {stderr}");
     };
-    (child, url.parse().expect("an address"))
+    (child, url.parse().expect("an address"), banner)
 }
 
-/// The binary serving the bundled mittwald spec and fixture on a free
-/// port, with `extra` flags; `wait_within` or `kill` ends it.
-pub fn spawn_mittwald(extra: &[&str]) -> (std::process::Child, SocketAddr) {
-    let args: Vec<&std::ffi::OsStr> = [
+/// The arguments that serve the bundled mittwald spec and fixture on a
+/// free port, with `extra` flags.
+pub fn mittwald_args(extra: &[&str]) -> Vec<std::ffi::OsString> {
+    [
         "serve",
         "--spec",
         "specs/mittwald.json",
@@ -180,9 +190,14 @@ pub fn spawn_mittwald(extra: &[&str]) -> (std::process::Child, SocketAddr) {
     ]
     .iter()
     .chain(extra)
-    .map(std::ffi::OsStr::new)
-    .collect();
-    spawn_binary(&args)
+    .map(std::ffi::OsString::from)
+    .collect()
+}
+
+/// The binary serving [`mittwald_args`]; `wait_within` or `kill` ends it.
+pub fn spawn_mittwald(extra: &[&str]) -> (std::process::Child, SocketAddr) {
+    let args = mittwald_args(extra);
+    spawn_binary(&args.iter().map(|a| a.as_os_str()).collect::<Vec<_>>())
 }
 
 /// Waits for `child` to exit, at most `limit`; past it the child is killed
