@@ -306,9 +306,10 @@ fn variables_that_double_each_other_stop_at_the_fill_limit() {
         .expect("the shell runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        matches!(output.status.code(), Some(1 | 2)),
-        "{:?}\n{stdout}\n{stderr}",
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "unusable input: {:?}\n{stdout}\n{stderr}",
         output.status
     );
     assert!(!stderr.contains("memory allocation"), "{stderr}");
@@ -318,4 +319,33 @@ fn variables_that_double_each_other_stop_at_the_fill_limit() {
                 .contains("var `v23`: filling in `${…}` makes a text of more than 16777216 bytes"),
         "{stdout}\n{stderr}"
     );
+}
+
+#[test]
+fn an_unset_environment_variable_is_unusable_input_and_exits_2() {
+    let dir = std::env::temp_dir().join(format!("understudy-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let in_vars = dir.join("in-vars.yaml");
+    std::fs::write(
+        &in_vars,
+        "api: datallog\nvars: {token: \"${env.UNDERSTUDY_SURELY_UNSET}\"}\nheaders: {Authorization: \"Token ${token}\", x-api-key: mock-key}\nscenarios:\n  - name: needs a token\n    steps:\n      - request: {method: POST, path: /api/create-project, json: {name: x}}\n        expect: {status: 400}\n",
+    )
+    .expect("scenario written");
+    let in_step = dir.join("in-step.yaml");
+    std::fs::write(
+        &in_step,
+        "api: datallog\nheaders: {Authorization: Token mock-token, x-api-key: mock-key}\nscenarios:\n  - name: needs a path\n    steps:\n      - request: {method: GET, path: \"/api/${env.UNDERSTUDY_SURELY_UNSET}\"}\n        expect: {status: 404}\n",
+    )
+    .expect("scenario written");
+    for file in [&in_vars, &in_step] {
+        let (code, stdout, stderr) =
+            understudy(&["run", "--color", "never", &file.display().to_string()]);
+        assert_eq!(code, 2, "{file:?}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("the environment variable UNDERSTUDY_SURELY_UNSET is not set"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("1 could not run"), "{stdout}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

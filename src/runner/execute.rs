@@ -54,6 +54,16 @@ enum SetupError {
     AdminSilent(String),
 }
 
+impl SetupError {
+    /// Whether the scenario cannot run here at all (exit 2).
+    fn is_unusable_input(&self) -> bool {
+        match self {
+            SetupError::Var { error, .. } => error.is_unusable_input(),
+            SetupError::MockVarsRefused { .. } | SetupError::AdminSilent(_) => true,
+        }
+    }
+}
+
 /// Why a step's request could not be built.
 #[derive(Debug, thiserror::Error)]
 enum RequestError {
@@ -93,8 +103,12 @@ pub async fn run_scenario(
     if setup.is_ok() && place.target.is_mock() {
         setup = set_mock_vars(ctx, place, scenario).await;
     }
+    let mut unusable = false;
     match setup {
-        Err(problem) => error = Some(problem.to_string()),
+        Err(problem) => {
+            unusable = problem.is_unusable_input();
+            error = Some(problem.to_string());
+        }
         Ok(()) => {
             let limit = scenario.timeout.unwrap_or(ctx.scenario_timeout);
             let all = async {
@@ -130,7 +144,7 @@ pub async fn run_scenario(
             .admin(hyper::Method::POST, "reset", &place.session, "");
         let _ = ctx.client.send(&reset, ctx.request_timeout).await;
     }
-    let outcome = if steps.iter().any(|s| s.outcome == Outcome::Error) {
+    let outcome = if unusable || steps.iter().any(|s| s.outcome == Outcome::Error) {
         Outcome::Error
     } else if error.is_some() || steps.iter().any(|s| s.outcome == Outcome::Failed) {
         Outcome::Failed
@@ -243,12 +257,17 @@ async fn run_step(
             report
                 .failures
                 .push(Failure::new(Check::Request, problem.to_string()));
-            report.outcome = Outcome::Failed;
+            report.outcome = match &problem {
+                RequestError::Var(e) if !e.is_unusable_input() => Outcome::Failed,
+                _ => Outcome::Error,
+            };
             return report;
         }
     };
     report.request = Some(request_report(&outgoing));
     let timeout = step.timeout.unwrap_or(ctx.request_timeout);
+    // Whether the scenario itself, not the server, stopped the step.
+    let mut unusable = false;
     let mut round = 0;
     let response = loop {
         round += 1;
@@ -262,10 +281,14 @@ async fn run_step(
         if let Some(response) = &response {
             match step.expect.filled(vars) {
                 Ok(expect) => exchange.add_all(assert::check(&expect, response)),
-                Err(why) => exchange.add(Failure::new(Check::Expect, why.to_string())),
+                Err(why) => {
+                    exchange.unusable |= why.is_unusable_input();
+                    exchange.add(Failure::new(Check::Expect, why.to_string()));
+                }
             }
         }
         report.attempts += exchange.attempts;
+        unusable |= exchange.unusable;
         report.response = exchange.response.take();
         report.notes = exchange.notes;
         report.failures = exchange.failures;
@@ -305,7 +328,7 @@ async fn run_step(
         report.failures.extend(failure);
         report.notes.extend(note);
     }
-    report.outcome = if report.failures.iter().any(|f| f.check == Check::Transport) {
+    report.outcome = if unusable || report.failures.iter().any(|f| f.check == Check::Transport) {
         Outcome::Error
     } else if report.failures.is_empty() {
         Outcome::Passed
@@ -415,6 +438,8 @@ struct Exchange {
     response: Option<ResponseReport>,
     failures: Vec<Failure>,
     notes: Vec<String>,
+    /// A failure came from the scenario, not the answer (exit 2).
+    unusable: bool,
 }
 
 impl Exchange {
@@ -495,6 +520,7 @@ async fn poll_until(
         let condition = match &condition {
             Ok(c) => c,
             Err(why) => {
+                exchange.unusable |= why.is_unusable_input();
                 exchange.add(Failure::new(Check::Expect, why.to_string()));
                 return Some(response);
             }

@@ -53,6 +53,15 @@ pub enum VarError {
     TooLong(usize),
 }
 
+impl VarError {
+    /// Whether the scenario or its environment is at fault (exit 2), not
+    /// the server: a name undefined at run time is a capture the server's
+    /// answer did not give, which is a check that failed (exit 1).
+    pub fn is_unusable_input(&self) -> bool {
+        !matches!(self, VarError::Undefined(_))
+    }
+}
+
 /// The default of `--max-filled-length`.
 pub const DEFAULT_MAX_FILLED_LENGTH: usize = 16 * 1024 * 1024;
 

@@ -217,6 +217,14 @@ pub enum FillError {
     Path(String),
 }
 
+impl FillError {
+    /// See [`VarError::is_unusable_input`]; a regex or path made from a
+    /// captured value depends on the server's answer.
+    pub fn is_unusable_input(&self) -> bool {
+        matches!(self, FillError::Var(e) if e.is_unusable_input())
+    }
+}
+
 impl Matcher {
     /// Whether any value in it holds `${…}` (else it is used as read).
     pub fn is_template(&self) -> bool {
