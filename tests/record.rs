@@ -189,6 +189,7 @@ async fn a_recorded_session_replays_against_the_upstream_with_its_snapshots() {
             snapshots: understudy::snapshot::Settings {
                 dir: snapshots.clone(),
                 accept: false,
+                accept_new: false,
                 ci: true,
                 read_only: false,
             },

@@ -33,6 +33,7 @@ async fn every_bundled_scenario_passes_against_the_bundled_mocks() {
         snapshots: understudy::snapshot::Settings {
             dir: repo("snapshots"),
             accept: false,
+            accept_new: false,
             ci: true,
             read_only: false,
         },

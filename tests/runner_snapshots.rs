@@ -64,6 +64,7 @@ impl Scratch {
             snapshots: Settings {
                 dir: self.dir.join("snapshots"),
                 accept,
+                accept_new: false,
                 ci,
                 read_only: false,
             },
@@ -205,5 +206,127 @@ async fn a_broken_snapshot_file_fails_the_step_and_names_the_file() {
         read(&scratch.snapshot()),
         "not a snapshot\n",
         "left as it was"
+    );
+}
+
+/// The binary with `args` in `dir`, `input` on its standard input and the
+/// environment's snapshot switches cleared but for `update`.
+fn understudy_in(
+    dir: &Path,
+    args: &[&str],
+    update: Option<&str>,
+    input: &str,
+) -> (i32, String, String) {
+    use std::io::Write;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_understudy"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CI")
+        .env_remove("INSTA_UPDATE")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(update) = update {
+        command.env("INSTA_UPDATE", update);
+    }
+    let mut child = command.spawn().expect("the binary runs");
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes());
+    let output = child.wait_with_output().expect("it ends");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn snapshots_are_reviewed_accepted_and_rejected_without_cargo() {
+    // A folder with no Cargo.toml, as an API project's is.
+    let scratch = Scratch::new("cli");
+    let dir = scratch.dir.clone();
+    scratch.scenario("first");
+    let run = |update: Option<&str>| understudy_in(&dir, &["run", "projects.yaml"], update, "");
+
+    let (code, stdout, stderr) = run(None);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(scratch.pending().exists());
+    let (code, stdout, _) = understudy_in(&dir, &["snapshots", "list"], None, "");
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains(
+            "new      snapshots/mittwald/projects__a-new-project-snapshotted__project.snap"
+        ),
+        "{stdout}"
+    );
+
+    // Review, answered on standard input: the diff is shown, `a` accepts.
+    let (code, stdout, _) = understudy_in(&dir, &["snapshots", "review"], None, "a\n");
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("[1/1] new snapshots/mittwald/"), "{stdout}");
+    assert!(
+        stdout.contains("+  \"description\": \"first [run_id]\","),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("accepted 1, rejected 0, skipped 0"),
+        "{stdout}"
+    );
+    assert!(scratch.snapshot().exists() && !scratch.pending().exists());
+
+    // A change is proposed; `reject` throws the proposal away.
+    scratch.scenario("second");
+    let (code, stdout, _) = run(None);
+    assert_eq!(code, 1, "a changed snapshot fails: {stdout}");
+    let (code, stdout, _) = understudy_in(&dir, &["snapshots", "reject", "mittwald/"], None, "");
+    assert_eq!(code, 0);
+    assert!(stdout.contains("rejected snapshots/mittwald/"), "{stdout}");
+    assert!(!scratch.pending().exists());
+    assert!(read(&scratch.snapshot()).contains("first [run_id]"));
+
+    // Skipped in review, then accepted by `accept`.
+    run(None);
+    let (_, stdout, _) = understudy_in(&dir, &["snapshots", "review"], None, "x\ns\n");
+    assert!(
+        stdout.contains("a, r, s or q > "),
+        "an unknown answer asks again: {stdout}"
+    );
+    assert!(
+        stdout.contains("accepted 0, rejected 0, skipped 1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-  \"description\": \"first [run_id]\","),
+        "{stdout}"
+    );
+    let (code, _, _) = understudy_in(&dir, &["snapshots", "accept"], None, "");
+    assert_eq!(code, 0);
+    assert!(read(&scratch.snapshot()).contains("second [run_id]"));
+
+    // INSTA_UPDATE, read as insta reads it.
+    scratch.scenario("third");
+    let (code, stdout, _) = run(Some("no"));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(!scratch.pending().exists(), "`no` writes nothing");
+    let (code, stdout, _) = run(Some("always"));
+    assert_eq!(code, 0, "{stdout}");
+    assert!(read(&scratch.snapshot()).contains("third [run_id]"));
+    assert!(!scratch.pending().exists());
+    let (code, _, stderr) = run(Some("sometimes"));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`INSTA_UPDATE=sometimes`: write always, unseen, new, no or auto"),
+        "{stderr}"
+    );
+    let (code, stdout, _) = understudy_in(&dir, &["snapshots", "list"], None, "");
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("no proposed snapshots under snapshots"),
+        "{stdout}"
     );
 }

@@ -104,6 +104,44 @@ that fails against the unmutated mock.")]
 The vendor's files are third-party: keep them out of the repository and
 pass their folder with --upstream.")]
     Extract(ExtractArgs),
+    /// Review, accept or reject proposed snapshots (`.snap.new`), in any
+    /// project: `cargo insta` works only inside a Rust package.
+    #[command(after_help = "Examples:
+  understudy snapshots list                    # what a run proposed, new or changed
+  understudy snapshots review                  # each diff, then a accept, r reject, s skip, q quit
+  understudy snapshots accept mittwald/        # every proposal whose path contains the text
+  understudy snapshots reject
+
+`run` reads INSTA_UPDATE as insta does: always (write in place, as --accept),
+unseen (new ones in place), new (propose .snap.new, the default), no (write nothing).")]
+    Snapshots(SnapshotsArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct SnapshotsArgs {
+    #[command(subcommand)]
+    pub action: SnapshotAction,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum SnapshotAction {
+    /// List the proposals, new or changed.
+    List(SnapshotSelection),
+    /// Show each proposal's diff and ask: accept, reject, skip or quit.
+    Review(SnapshotSelection),
+    /// Make every selected proposal the snapshot.
+    Accept(SnapshotSelection),
+    /// Delete every selected proposal; the snapshots stay as they were.
+    Reject(SnapshotSelection),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct SnapshotSelection {
+    /// Only proposals whose path contains this text.
+    pub filter: Option<String>,
+    /// The folder of snapshots.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub snapshots: PathBuf,
 }
 
 #[derive(clap::Args, Debug, Clone)]

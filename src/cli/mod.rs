@@ -8,6 +8,7 @@ mod mutate;
 mod record;
 mod run;
 mod serve;
+mod snapshots;
 
 pub use args::{Cli, Command};
 use clap::Parser;
@@ -31,5 +32,6 @@ pub fn main() -> i32 {
         Command::Record(args) => record::record_command(*args),
         Command::Mutate(args) => mutate::mutate_command(*args),
         Command::Extract(args) => extract::extract_command(args),
+        Command::Snapshots(args) => snapshots::snapshots_command(args),
     }
 }

@@ -234,9 +234,20 @@ fn options(args: RunArgs) -> Result<Parsed, String> {
         snapshots: crate::snapshot::Settings {
             dir: args.snapshots,
             accept: args.accept,
+            accept_new: false,
             ci: crate::snapshot::ci_from(std::env::var("CI").ok().as_deref()),
             read_only: false,
-        },
+        }
+        // `--accept` wins over the environment.
+        .with_update(
+            if args.accept {
+                None
+            } else {
+                std::env::var("INSTA_UPDATE").ok()
+            }
+            .as_deref(),
+        )
+        .map_err(|e| format!("error: {e}\n"))?,
         ..RunOptions::default()
     };
     Ok((options, reports, color))

@@ -310,6 +310,7 @@ async fn run_suite(
         snapshots: crate::snapshot::Settings {
             dir: options.snapshots.clone(),
             accept: false,
+            accept_new: false,
             ci: true,
             read_only: true,
         },

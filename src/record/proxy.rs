@@ -290,6 +290,7 @@ impl Recorder {
         let settings = snapshot::Settings {
             dir: self.options.snapshots.clone(),
             accept: true,
+            accept_new: false,
             ci: false,
             read_only: false,
         };

@@ -9,6 +9,7 @@
 
 pub mod file;
 pub mod normalize;
+pub mod pending;
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,8 @@ pub struct Settings {
     pub dir: PathBuf,
     /// Write new and changed snapshots in place instead of as `.snap.new`.
     pub accept: bool,
+    /// Write new snapshots in place (changed ones are still proposed).
+    pub accept_new: bool,
     /// Running in CI: a new snapshot is a failure, not a proposal.
     pub ci: bool,
     /// Compare only, never write (mutants run the suite hundreds of times
@@ -33,9 +36,31 @@ impl Default for Settings {
         Self {
             dir: PathBuf::from("snapshots"),
             accept: false,
+            accept_new: false,
             ci: false,
             read_only: false,
         }
+    }
+}
+
+impl Settings {
+    /// Applies `INSTA_UPDATE`, read as insta reads it, so one switch works
+    /// for both: `always` writes every snapshot in place (as `--accept`),
+    /// `unseen` only new ones, `new` proposes `.snap.new` files (the
+    /// default), `no` writes nothing; `auto` or unset keeps the default.
+    pub fn with_update(mut self, value: Option<&str>) -> Result<Self, String> {
+        match value.map(str::trim) {
+            None | Some("" | "auto" | "new") => {}
+            Some("always") => self.accept = true,
+            Some("unseen") => self.accept_new = true,
+            Some("no") => self.read_only = true,
+            Some(other) => {
+                return Err(format!(
+                    "`INSTA_UPDATE={other}`: write always, unseen, new, no or auto"
+                ));
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -124,7 +149,8 @@ pub fn check(settings: &Settings, key: &Key<'_>, contents: &str) -> Verdict {
             },
         };
     }
-    let (target, verdict) = match (settings.accept, stored) {
+    let in_place = settings.accept || (settings.accept_new && stored.is_none());
+    let (target, verdict) = match (in_place, stored) {
         (true, _) => (&path, Verdict::Accepted { path: path.clone() }),
         (false, None) => (
             &pending,
@@ -144,7 +170,7 @@ pub fn check(settings: &Settings, key: &Key<'_>, contents: &str) -> Verdict {
     if let Err(e) = file::write(target, &source, key.request, &contents) {
         return Verdict::Broken(format!("cannot write {}: {e}", target.display()));
     }
-    if settings.accept {
+    if in_place {
         let _ = std::fs::remove_file(&pending);
     }
     verdict
@@ -190,6 +216,7 @@ mod tests {
         Settings {
             dir,
             accept,
+            accept_new: false,
             ci: false,
             read_only: false,
         }
@@ -215,6 +242,26 @@ mod tests {
         );
         assert_eq!(slug("../../etc"), "etc");
         assert_eq!(slug("¿?"), "unnamed");
+    }
+
+    #[test]
+    fn unseen_writes_new_snapshots_in_place_and_proposes_changes() {
+        let settings = settings("unseen", false)
+            .with_update(Some("unseen"))
+            .expect("a known value");
+        let key = key();
+        let path = key.path(&settings);
+        assert_eq!(
+            check(&settings, &key, "status: 200\n"),
+            Verdict::Accepted { path: path.clone() }
+        );
+        assert!(matches!(
+            check(&settings, &key, "status: 201\n"),
+            Verdict::Changed { .. }
+        ));
+        assert!(pending_path(&path).exists());
+        assert!(settings.clone().with_update(Some("auto")).is_ok());
+        assert!(settings.with_update(Some("yes")).is_err());
     }
 
     #[test]
