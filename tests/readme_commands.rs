@@ -51,7 +51,9 @@ fn readme_commands() -> Vec<(usize, Vec<String>)> {
                 let args = words(span);
                 let whole = args.len() >= 3
                     && !args.last().is_some_and(|a| a.starts_with("--"))
-                    && !args.iter().any(|a| a.contains("NAME") || a == "URL" || a.contains('…'));
+                    && !args
+                        .iter()
+                        .any(|a| a.contains("NAME") || a == "URL" || a.contains('…'));
                 if i % 2 == 1 && span.starts_with("understudy ") && whole {
                     commands.push((number, args));
                 }
@@ -117,10 +119,14 @@ fn every_command_in_the_readme_parses() {
     );
     let mut wrong = Vec::new();
     for (line, args) in &commands {
-        let parsed = Cli::try_parse_from(args).map(|_| ()).or_else(|e| match e.kind() {
-            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => Ok(()),
-            _ => Err(e),
-        });
+        let parsed = Cli::try_parse_from(args)
+            .map(|_| ())
+            .or_else(|e| match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Ok(())
+                }
+                _ => Err(e),
+            });
         if let Err(e) = parsed {
             wrong.push(format!(
                 "README.md:{line}: `{}`: {}",
@@ -131,9 +137,19 @@ fn every_command_in_the_readme_parses() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // Every subcommand is shown at least once.
-    for subcommand in ["serve", "run", "diff", "record", "mutate", "extract", "snapshots"] {
+    for subcommand in [
+        "serve",
+        "run",
+        "diff",
+        "record",
+        "mutate",
+        "extract",
+        "snapshots",
+    ] {
         assert!(
-            commands.iter().any(|(_, a)| a.get(1).map(String::as_str) == Some(subcommand)),
+            commands
+                .iter()
+                .any(|(_, a)| a.get(1).map(String::as_str) == Some(subcommand)),
             "no README example of `understudy {subcommand}`"
         );
     }
@@ -141,10 +157,7 @@ fn every_command_in_the_readme_parses() {
 
 #[test]
 fn the_readme_commands_that_run_offline_do_what_it_says() {
-    let wanted = [
-        "understudy run scenarios/",
-        "understudy snapshots list",
-    ];
+    let wanted = ["understudy run scenarios/", "understudy snapshots list"];
     let commands = readme_commands();
     for command in wanted {
         let (line, args) = commands

@@ -56,14 +56,24 @@ impl Record {
         self.fields.get(name)
     }
 
-    /// The item as a state dump holds it.
+    /// The item as a state dump holds it. A seed item, ready by any
+    /// measure, says `"seed": true` rather than a count of reads no
+    /// client made.
     pub fn dump(&self) -> Value {
-        json!({
+        let mut entry = json!({
             "item": self.fields(),
             "created_ms": self.created_ms,
-            "reads": self.reads,
             "deleted": self.deleted,
-        })
+        });
+        entry[if self.reads == u32::MAX {
+            "seed"
+        } else {
+            "reads"
+        }] = match self.reads {
+            u32::MAX => Value::Bool(true),
+            reads => Value::from(reads),
+        };
+        entry
     }
 
     /// Replaces the item's fields.
@@ -629,9 +639,16 @@ impl Session {
                     )
                 })?,
         };
-        let reads = match entry.get("reads") {
-            None => 0,
-            Some(v) => v
+        let reads = match (entry.get("reads"), entry.get("seed")) {
+            (None, Some(Value::Bool(true))) => u32::MAX,
+            (None, None | Some(Value::Bool(false))) => 0,
+            (Some(_), Some(_)) | (None, Some(_)) => {
+                return Err(DumpError::new(
+                    format!("{at}.seed"),
+                    "must be true (a seed item, ready by any measure), without `reads`",
+                ));
+            }
+            (Some(v), None) => v
                 .as_u64()
                 .and_then(|r| u32::try_from(r).ok())
                 .ok_or_else(|| {
@@ -1068,6 +1085,14 @@ mod tests {
                 json!({"clock_offset_ms": i64::MAX, "collections": {}}),
                 "clock_offset_ms",
             ),
+            (
+                entry(json!({"seed": "yes"})),
+                "collections.projects[0].seed",
+            ),
+            (
+                entry(json!({"seed": true, "reads": 2})),
+                "collections.projects[0].seed",
+            ),
         ] {
             let mut session = Session::new("s", 1);
             let error = session.load(&dump, &keys).expect_err("out of range");
@@ -1085,5 +1110,30 @@ mod tests {
             record.map(|r| (r.reads, r.deleted, r.created_ms)),
             Some((3, true, 10))
         );
+    }
+
+    #[test]
+    fn a_seed_item_is_dumped_as_one_and_loads_back_ready() {
+        let seeded = Record::new(
+            &Map::from_iter([("id".into(), json!("s1"))]),
+            0,
+            u32::MAX,
+            false,
+        );
+        let dumped = seeded.dump();
+        assert_eq!(dumped["seed"], true, "{dumped}");
+        assert!(
+            dumped.get("reads").is_none(),
+            "no count of reads nobody made: {dumped}"
+        );
+        let keys = HashMap::from([("servers".to_string(), "id".to_string())]);
+        let mut session = Session::new("s", 1);
+        session
+            .load(&json!({"collections": {"servers": [dumped]}}), &keys)
+            .expect("loads");
+        let back = session.collection("servers").get("s1").map(|r| r.reads);
+        assert_eq!(back, Some(u32::MAX));
+        let made = Record::new(&Map::from_iter([("id".into(), json!("p1"))]), 0, 2, false);
+        assert_eq!(made.dump()["reads"], 2);
     }
 }

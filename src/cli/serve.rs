@@ -263,7 +263,8 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
                 api,
                 fixture,
                 port: args.port.saturating_add(i as u16),
-                source: bundled.spec_path.to_string(),
+                // Embedded in the binary: no file is read, wherever it runs.
+                source: format!("bundled {}", bundled.spec_path),
                 sources: None,
             });
         }
