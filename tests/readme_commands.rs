@@ -3,7 +3,10 @@
 //! here before it fails a reader), and those that run offline and end by
 //! themselves are run.
 
+mod common;
+
 use clap::Parser;
+use std::ffi::OsStr;
 use understudy::cli::Cli;
 
 /// Every `understudy …` command in the README: the lines of its `sh`
@@ -179,4 +182,106 @@ fn the_readme_commands_that_run_offline_do_what_it_says() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+/// The README's command `command`, with each `(from, to)` replaced in its
+/// arguments (a port the test's own server listens on).
+fn readme_command(command: &str, replace: &[(&str, &str)]) -> (usize, Vec<String>) {
+    let (line, args) = readme_commands()
+        .into_iter()
+        .find(|(_, a)| a.join(" ") == command)
+        .unwrap_or_else(|| panic!("the README no longer shows `{command}`"));
+    let args = args
+        .into_iter()
+        .skip(1)
+        .map(|a| replace.iter().fold(a, |a, (from, to)| a.replace(from, to)))
+        .collect();
+    (line, args)
+}
+
+/// The bundled `api` served by the binary on a free port.
+fn serve_bundled(api: &str) -> (std::process::Child, std::net::SocketAddr) {
+    let spec = match api {
+        "datallog" => "specs/datallog.yaml".to_string(),
+        other => format!("specs/{other}.json"),
+    };
+    let fixture = format!("fixtures/{api}.yaml");
+    let args = [
+        "serve",
+        "--spec",
+        &spec,
+        "--fixture",
+        &fixture,
+        "--port",
+        "0",
+        "--no-reload",
+        "--quiet",
+    ];
+    common::spawn_binary(&args.iter().map(OsStr::new).collect::<Vec<_>>())
+}
+
+#[test]
+fn the_readme_commands_against_local_servers_do_what_it_says() {
+    let (mut datallog, at) = serve_bundled("datallog");
+    let (line, args) = readme_command(
+        "understudy run --target http://127.0.0.1:8080 scenarios/datallog",
+        &[("127.0.0.1:8080", &at.to_string())],
+    );
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    let _ = datallog.kill();
+    let _ = datallog.wait();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "README.md:{line}: {stdout}");
+    assert!(stdout.contains("10 scenarios: 10 passed"), "{stdout}");
+
+    // The mock against another instance of itself: no drift.
+    let (mut left, l) = serve_bundled("mittwald");
+    let (mut right, r) = serve_bundled("mittwald");
+    let (line, args) = readme_command(
+        "understudy diff --target http://127.0.0.1:4010 --against http://127.0.0.1:5010 scenarios/mittwald",
+        &[
+            ("127.0.0.1:4010", &l.to_string()),
+            ("127.0.0.1:5010", &r.to_string()),
+        ],
+    );
+    let diff = std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    for server in [&mut left, &mut right] {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+    let stdout = String::from_utf8_lossy(&diff.stdout);
+    assert_eq!(diff.status.code(), Some(0), "README.md:{line}: {stdout}");
+    assert!(stdout.contains("no drift"), "{stdout}");
+
+    // Chaos: named in the banner; the port moved off the default.
+    let (line, mut args) = readme_command(
+        "understudy serve --fault 500=10% --fault reset=2% --latency 100ms..800ms",
+        &[],
+    );
+    args.extend([
+        "--port".into(),
+        "0".into(),
+        "--spec".into(),
+        "specs/datallog.yaml".into(),
+    ]);
+    let (mut chaos, _, banner) =
+        common::spawn_binary_with_banner(&args.iter().map(OsStr::new).collect::<Vec<_>>());
+    let _ = chaos.kill();
+    let _ = chaos.wait();
+    assert!(
+        banner.iter().any(|l| l.starts_with(
+            "chaos: status 500 for 10% of requests, no answer (connection closed) for 2%, 100ms to 800ms of latency"
+        )),
+        "README.md:{line}: {banner:#?}"
+    );
 }
