@@ -427,6 +427,19 @@ fn jobs_fixture_with(generate: &str, create: &str, update: &str) -> String {
         + &format!("  updateJob:\n    target: jobs\n    rules:\n      - action: update\n{update}")
 }
 
+/// `POST /jobs` of a build job.
+async fn create_build_job(mock: &understudy::mock::RunningMock) -> common::Answer {
+    let json_type = ("content-type", "application/json");
+    send(
+        mock.addr,
+        "POST",
+        "/jobs",
+        &[json_type],
+        br#"{"kind":"build"}"#,
+    )
+    .await
+}
+
 /// Asserts a 500 that names where the template is, in the fixture file,
 /// and that it ran out of fuel.
 fn assert_template_failed(answer: &common::Answer, at: &str) {
@@ -449,15 +462,7 @@ async fn a_template_that_fails_where_any_string_fits_answers_500_and_stores_noth
     // string, so the create answered 201 and stored "template error: …".
     let generate = format!("      kind: \"{ENDLESS}\"\n");
     let (mock, _) = jobs_mock_from(&jobs_fixture_with(&generate, "", "")).await;
-    let json_type = ("content-type", "application/json");
-    let created = send(
-        mock.addr,
-        "POST",
-        "/jobs",
-        &[json_type],
-        br#"{"kind":"build"}"#,
-    )
-    .await;
+    let created = create_build_job(&mock).await;
     assert_template_failed(&created, "/collections/jobs/generate/kind");
     let read = send(mock.addr, "GET", "/jobs/1", &[], b"").await;
     assert_eq!(read.status, 404, "nothing was stored");
@@ -479,14 +484,7 @@ async fn a_rule_whose_answer_fails_after_it_wrote_leaves_the_item_as_it_was() {
     };
     let json_type = ("content-type", "application/json");
     let (mock, _) = jobs_mock_from(&with_body(true)).await;
-    let created = send(
-        mock.addr,
-        "POST",
-        "/jobs",
-        &[json_type],
-        br#"{"kind":"build"}"#,
-    )
-    .await;
+    let created = create_build_job(&mock).await;
     assert_template_failed(&created, "/operations/createJob/rules/0/body/kind");
     assert_eq!(
         send(mock.addr, "GET", "/jobs/1", &[], b"").await.status,
@@ -494,14 +492,7 @@ async fn a_rule_whose_answer_fails_after_it_wrote_leaves_the_item_as_it_was() {
     );
 
     let (mock, _) = jobs_mock_from(&with_body(false)).await;
-    let created = send(
-        mock.addr,
-        "POST",
-        "/jobs",
-        &[json_type],
-        br#"{"kind":"build"}"#,
-    )
-    .await;
+    let created = create_build_job(&mock).await;
     assert_eq!(created.status, 201);
     let updated = send(
         mock.addr,

@@ -317,10 +317,13 @@ async fn the_html_report_reads_from_disk_with_the_failure_open() {
     );
     browser.goto(&format!("file://{}", html.display())).await;
     let shown = browser
-        .eval(
-            "return [...document.querySelectorAll('details.scenario')].map((d) => ({
+        .wait_for(
+            "const found = [...document.querySelectorAll('details.scenario')].map((d) => ({
                  open: d.open, failed: d.classList.contains('failed'),
-                 text: d.innerText }))",
+                 text: d.innerText }));
+             return found.length ? found : null;",
+            Duration::from_secs(10),
+            "the report's scenarios",
         )
         .await;
     browser

@@ -66,6 +66,18 @@ fn readme_commands() -> Vec<(usize, Vec<String>)> {
     commands
 }
 
+/// The binary with `args`, from the crate's folder as the README's
+/// commands are typed, with no snapshot switch from the environment.
+fn understudy(args: &[String]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("INSTA_UPDATE")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
 /// `line` without a `#` comment (one after a space, outside quotes).
 fn strip_comment(line: &str) -> String {
     let mut quote = None;
@@ -167,13 +179,7 @@ fn the_readme_commands_that_run_offline_do_what_it_says() {
             .iter()
             .find(|(_, a)| a.join(" ") == command)
             .unwrap_or_else(|| panic!("the README no longer shows `{command}`"));
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))
-            .args(&args[1..])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env_remove("INSTA_UPDATE")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("the binary runs");
+        let output = understudy(&args[1..]);
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(
             output.status.code(),
@@ -227,12 +233,7 @@ fn the_readme_commands_against_local_servers_do_what_it_says() {
         "understudy run --target http://127.0.0.1:8080 scenarios/datallog",
         &[("127.0.0.1:8080", &at.to_string())],
     );
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs");
+    let run = understudy(&args);
     let _ = datallog.kill();
     let _ = datallog.wait();
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -249,12 +250,7 @@ fn the_readme_commands_against_local_servers_do_what_it_says() {
             ("127.0.0.1:5010", &r.to_string()),
         ],
     );
-    let diff = std::process::Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs");
+    let diff = understudy(&args);
     for server in [&mut left, &mut right] {
         let _ = server.kill();
         let _ = server.wait();

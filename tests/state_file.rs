@@ -22,23 +22,10 @@ struct Server {
 impl Server {
     /// The mittwald mock keeping its state in `state`.
     fn start(state: &Path, extra: &[&str]) -> Server {
-        let mut args: Vec<&OsStr> = [
-            "serve",
-            "--spec",
-            "specs/mittwald.json",
-            "--fixture",
-            "fixtures/mittwald.yaml",
-            "--port",
-            "0",
-            "--no-reload",
-            "--quiet",
-            "--state-file",
-        ]
-        .iter()
-        .map(OsStr::new)
-        .collect();
-        args.push(state.as_os_str());
-        args.extend(extra.iter().map(OsStr::new));
+        let state = state.to_str().expect("a UTF-8 scratch path");
+        let flags = [&["--quiet", "--state-file", state][..], extra].concat();
+        let args = common::mittwald_args(&flags);
+        let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
         let (child, addr) = common::spawn_binary(&args);
         Server { child, addr }
     }
@@ -400,17 +387,7 @@ fn under_heavy_writes_a_kill_loses_nothing_acknowledged_before_the_flush_interva
 fn serve_mittwald_with(state: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_understudy"));
     command
-        .args([
-            "serve",
-            "--spec",
-            "specs/mittwald.json",
-            "--fixture",
-            "fixtures/mittwald.yaml",
-            "--port",
-            "0",
-            "--no-reload",
-            "--state-file",
-        ])
+        .args(common::mittwald_args(&["--state-file"]))
         .arg(state)
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     command

@@ -289,33 +289,39 @@ fn shown(value: &Value) -> String {
 }
 
 fn request_block(step: &StepReport) -> String {
-    let Some(request) = &step.request else {
-        return "<pre>(no request was sent)</pre>".to_string();
-    };
-    let mut text = format!("{} {}\n", request.method, request.url);
-    for (name, value) in &request.headers {
-        let _ = writeln!(text, "{name}: {value}");
+    match &step.request {
+        Some(request) => message_block(
+            format!("{} {}", request.method, request.url),
+            &request.headers,
+            request.body.as_ref(),
+        ),
+        None => "<pre>(no request was sent)</pre>".to_string(),
     }
-    if let Some(body) = &request.body {
-        text.push('\n');
-        text.push_str(&body.shown(BODY_LIMIT));
-    }
-    format!("<pre>{}</pre>", escape(&super::visible(&text)))
 }
 
 fn response_block(step: Option<&StepReport>) -> String {
     let Some(response) = step.and_then(|s| s.response.as_ref()) else {
         return "<pre>(no response)</pre>".to_string();
     };
-    let mut text = format!("{}", response.status);
-    if let Some(operation) = &response.operation {
-        let _ = write!(text, " ({operation})");
-    }
+    let first = match &response.operation {
+        Some(operation) => format!("{} ({operation})", response.status),
+        None => response.status.to_string(),
+    };
+    message_block(first, &response.headers, response.body.as_ref())
+}
+
+/// An HTTP message as text: its first line, headers, then the body.
+fn message_block(
+    first: String,
+    headers: &[(String, String)],
+    body: Option<&super::Body>,
+) -> String {
+    let mut text = first;
     text.push('\n');
-    for (name, value) in &response.headers {
+    for (name, value) in headers {
         let _ = writeln!(text, "{name}: {value}");
     }
-    if let Some(body) = &response.body {
+    if let Some(body) = body {
         text.push('\n');
         text.push_str(&body.shown(BODY_LIMIT));
     }

@@ -50,6 +50,11 @@ impl Browser {
             profile,
         };
         browser.wait_for_driver().await;
+        // Its port was free when asked; had another taken it since, the
+        // driver would have exited and this test would drive another's.
+        if let Ok(Some(status)) = browser.driver.try_wait() {
+            panic!("chromedriver on port {port} exited at start: {status}");
+        }
         // The flags keep a headless browser from reaching for Google's
         // services, which this machine's closed network refuses.
         let args = [
@@ -193,13 +198,21 @@ impl Drop for Browser {
     }
 }
 
-/// A port no one listens on now, below the kernel's ephemeral range.
+/// A port no one listens on now, below the kernel's ephemeral range,
+/// and never one this process handed out before (tests run at once, and
+/// a driver may not have bound its port yet when the next asks).
 pub fn free_port() -> u16 {
-    let start = 20_000 + (std::process::id() % 10_000) as u16;
-    (start..32_000)
-        .chain(20_000..start)
-        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 10_000) as u16;
+    loop {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(offset < 2_000, "no free port");
+        let port = 20_000 + (base - 20_000 + offset) % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Standard base64 (WebDriver's screenshots).
