@@ -69,6 +69,7 @@ async fn edits_apply_without_a_restart_and_broken_edits_are_refused() {
         fixture: Some(fixture_path.clone()),
         vars: Vec::new(),
         overlays: Vec::new(),
+        stateless: false,
     };
     let (api, loaded) = sources.load().expect("loads");
     let service = Arc::new(MockService::new(

@@ -355,6 +355,8 @@ impl Object for Context {
                     .unwrap_or(self.now_ms.saturating_mul(1000)),
             ))),
             "today" => Some(JinjaValue::from(format_date(self.now_ms))),
+            // Seconds since 1970, for APIs whose times are numbers (Stripe's `created`).
+            "now_unix" => Some(JinjaValue::from(self.now_ms.div_euclid(1000))),
             "user" => Some(self.scope.user_value.get_or_init(|| self.user()).clone()),
             _ => self.scope.get(name),
         }
@@ -366,7 +368,7 @@ impl Object for Context {
             .iter()
             .map(|(n, _)| *n)
             .chain(SCOPE_NAMES)
-            .chain(["today"])
+            .chain(["today", "now_unix"])
             .map(JinjaValue::from)
             .collect();
         names.extend(

@@ -113,6 +113,9 @@ pub struct Fixture {
     pub conventions: super::conventions::Conventions,
     /// The parsed file, kept to point at lines when binding to a spec fails.
     pub source: Option<std::sync::Arc<SourceDocument>>,
+    /// For a fixture inferred from the spec: what was inferred and what
+    /// was left to the spec alone, for the start's log.
+    pub inferred: Vec<String>,
 }
 
 impl std::fmt::Debug for Fixture {
@@ -139,6 +142,7 @@ impl Default for Fixture {
             },
             conventions: Default::default(),
             source: None,
+            inferred: Vec::new(),
         }
     }
 }
@@ -239,6 +243,7 @@ impl Reader<'_> {
             model,
             conventions,
             source: None,
+            inferred: Vec::new(),
         })
     }
 

@@ -207,13 +207,14 @@ pub fn paginate(
             max_size,
             count_header,
             link,
+            empty_past_end,
         } => {
             let size = number(size_param)
                 .filter(|s| *s > 0)
                 .map_or(*default_size, |s| (s as usize).min(*max_size));
             let last = total.div_ceil(size).max(1);
             let page = number(page_param).unwrap_or(1);
-            if page < 1 || page as usize > last {
+            if page < 1 || (page as usize > last && !empty_past_end) {
                 return Err(NoSuchPage { page, last, size });
             }
             let page = page as usize;
@@ -435,6 +436,7 @@ mod tests {
                 max_size: 100,
                 count_header: Some("X-Result-Count".into()),
                 link: LinkStyle::Plain,
+                empty_past_end: false,
             }),
             ..ListSpec::default()
         };

@@ -12,6 +12,7 @@ pub mod context;
 pub mod conventions;
 pub mod engine;
 pub mod fixture;
+pub mod infer;
 pub mod list;
 pub mod model;
 pub mod parse_model;

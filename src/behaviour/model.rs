@@ -321,6 +321,9 @@ pub enum Paginate {
         max_size: usize,
         count_header: Option<String>,
         link: LinkStyle,
+        /// A page past the last is an empty page (`past_end: empty`)
+        /// instead of a 404, as Django answers it.
+        empty_past_end: bool,
     },
     /// `?limit=10&skip=20` with a total-count header.
     Offset {

@@ -632,6 +632,7 @@ impl Reader<'_> {
                         "max_size",
                         "count_header",
                         "link",
+                        "past_end",
                     ],
                 )?;
                 Ok(Paginate::Page {
@@ -648,6 +649,17 @@ impl Reader<'_> {
                     )?,
                     max_size: self.count_or(p.get("max_size"), 1000, &format!("{at}/max_size"))?,
                     count_header,
+                    empty_past_end: match p.get("past_end").and_then(Value::as_str) {
+                        None if p.get("past_end").is_none() => false,
+                        Some("not_found") => false,
+                        Some("empty") => true,
+                        _ => {
+                            return Err(self.invalid(
+                                &format!("{at}/past_end"),
+                                "`past_end` is `not_found` (a 404, the default) or `empty`",
+                            ));
+                        }
+                    },
                     link: match p.get("link") {
                         None | Some(Value::Bool(true)) => LinkStyle::Plain,
                         Some(Value::Bool(false)) => LinkStyle::None,

@@ -115,6 +115,30 @@ pass their folder with --upstream.")]
 `run` reads INSTA_UPDATE as insta does: always (write in place, as --accept),
 unseen (new ones in place), new (propose .snap.new, the default), no (write nothing).")]
     Snapshots(SnapshotsArgs),
+    /// Write the fixture inferred from a spec (what `serve` does with no
+    /// --fixture) as a file to start from, with comments saying why.
+    #[command(after_help = "Examples:
+  understudy init --spec openapi.yaml                          # print it
+  understudy init --spec specs/shop.yaml --out fixtures/shop.yaml
+  understudy serve --fixture fixtures/shop.yaml                # the same behaviour, now yours to edit")]
+    Init(InitArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct InitArgs {
+    /// The OpenAPI file to infer from.
+    #[arg(long)]
+    pub spec: PathBuf,
+    /// Where to write the fixture (default: standard output); its `spec:`
+    /// names the spec relative to it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overlays applied to the spec first (repeatable).
+    #[arg(long = "overlay", value_name = "FILE")]
+    pub overlays: Vec<PathBuf>,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -266,6 +290,10 @@ pub struct RunArgs {
     /// The fixture of the in-process mock of --spec.
     #[arg(long)]
     pub fixture: Option<PathBuf>,
+    /// With --spec and no --fixture: a mock that answers from the spec
+    /// alone, without resources inferred from it.
+    #[arg(long)]
+    pub stateless: bool,
     /// An OpenAPI Overlay applied to the spec before it is checked
     /// (repeatable; applied in order, before a fixture's own `overlays:`).
     #[arg(long = "overlay", value_name = "FILE")]
@@ -334,6 +362,10 @@ pub struct ServeArgs {
     /// Fixture file declaring the API's behaviour and error format.
     #[arg(long)]
     pub fixture: Option<PathBuf>,
+    /// With no --fixture: answer from the spec alone, without inferring
+    /// resources (a create is then not remembered).
+    #[arg(long)]
+    pub stateless: bool,
     /// An OpenAPI Overlay applied to the spec before it is checked
     /// (repeatable; applied in order, before a fixture's own `overlays:`).
     #[arg(long = "overlay", value_name = "FILE")]

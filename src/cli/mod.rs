@@ -4,6 +4,7 @@
 pub mod args;
 pub mod common;
 mod extract;
+mod init;
 mod mutate;
 mod record;
 mod run;
@@ -33,5 +34,6 @@ pub fn main() -> i32 {
         Command::Mutate(args) => mutate::mutate_command(*args),
         Command::Extract(args) => extract::extract_command(args),
         Command::Snapshots(args) => snapshots::snapshots_command(args),
+        Command::Init(args) => init::init_command(args),
     }
 }

@@ -83,6 +83,7 @@ fn options(args: RecordArgs) -> Result<RecordOptions, String> {
                 Some(spec.clone()),
                 args.fixture.clone(),
                 &args.overlays,
+                false,
             )
             .map_err(|e| super::common::render_error(&e, e.location().as_ref()))?;
             let label = spec

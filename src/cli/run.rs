@@ -219,6 +219,7 @@ fn options(args: RunArgs) -> Result<Parsed, String> {
         targets: args.targets,
         spec: args.spec,
         fixture: args.fixture,
+        stateless: args.stateless,
         overlays: args.overlays,
         jobs: args.jobs,
         shard: args.shard,

@@ -270,9 +270,13 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         }
         return Ok(served);
     }
-    let (sources, api, fixture) =
-        Sources::open(args.spec.clone(), args.fixture.clone(), &args.overlays)
-            .map_err(|e| render_error(&e, e.location().as_ref()))?;
+    let (sources, api, fixture) = Sources::open(
+        args.spec.clone(),
+        args.fixture.clone(),
+        &args.overlays,
+        args.stateless,
+    )
+    .map_err(|e| render_error(&e, e.location().as_ref()))?;
     if let Some(first) = api.warnings.first().filter(|_| args.strict) {
         return Err(format!(
             "{}  (refused by --strict; {} such problem(s) in all)\n",
@@ -291,6 +295,10 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "api".into());
+    // What inference made of a spec served without a fixture.
+    for line in &fixture.inferred {
+        crate::mock::log::event(&label, line);
+    }
     Ok(vec![Served {
         label,
         api,

@@ -78,6 +78,9 @@ pub struct Sources {
     pub vars: Vec<(String, Value)>,
     /// `--overlay` files, applied to the spec before the fixture's own `overlays:`.
     pub overlays: Vec<PathBuf>,
+    /// `--stateless`: with no fixture, answer from the spec alone instead
+    /// of inferring resources from it.
+    pub stateless: bool,
 }
 
 impl Sources {
@@ -87,6 +90,7 @@ impl Sources {
         spec: Option<PathBuf>,
         fixture: Option<PathBuf>,
         overlays: &[PathBuf],
+        stateless: bool,
     ) -> Result<(Sources, Api, Fixture), LoadError> {
         let loaded = read_fixture(fixture.as_deref())?;
         let Some(spec) = spec.or_else(|| loaded.spec.clone()) else {
@@ -102,6 +106,7 @@ impl Sources {
             fixture,
             vars: Vec::new(),
             overlays: overlays.to_vec(),
+            stateless,
         };
         let (api, loaded) = sources.finish(loaded)?;
         Ok((sources, api, loaded))
@@ -134,7 +139,16 @@ impl Sources {
                 (e, _) => LoadError::from(e),
             }
         })?;
-        fixture.bind(&api)?;
+        if self.fixture.is_none() && !self.stateless {
+            // No fixture: resources inferred from the spec, as `init` writes them.
+            let name = self.spec.file_name().map_or_else(
+                || self.spec.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            fixture = crate::behaviour::infer::fixture(&api, &name);
+        } else {
+            fixture.bind(&api)?;
+        }
         for (name, value) in &self.vars {
             fixture.model.vars.insert(name.clone(), value.clone());
         }

@@ -107,6 +107,7 @@ fn documented_body(
         let body = match (base, &compiled) {
             (Some(mut body), Some(_)) => {
                 name_the_kind(&mut body, kind, &fits);
+                state_the_status(&mut body, status, &fits);
                 carry(&mut body, detail, violations, &fits);
                 body
             }
@@ -289,6 +290,34 @@ fn code_words(kind: ErrorKind) -> &'static [&'static str] {
             "invalid_input",
             "invalid_request_error",
         ],
+    }
+}
+
+/// Property names that hold the answer's HTTP status as a number
+/// (RFC 9457's `status`, Google's `code`).
+const STATUS_KEYS: &[&str] = &["status", "status_code", "statuscode", "http_status", "code"];
+
+/// Sets each number named like a status to the answer's status, where the
+/// schema takes it: `{"title": …, "status": 404}`, not the example's 49.
+fn state_the_status(body: &mut Value, status: u16, fits: &dyn Fn(&Value) -> bool) {
+    let mut places = Vec::new();
+    each_property(body, MAX_DEPTH, &mut |pointer, lower, child| {
+        if child.is_number() && STATUS_KEYS.contains(&lower) {
+            places.push(pointer.to_string());
+        }
+    });
+    for pointer in places {
+        let Some(current) = body.pointer(&pointer).cloned() else {
+            continue;
+        };
+        if let Some(slot) = body.pointer_mut(&pointer) {
+            *slot = Value::from(status);
+        }
+        if !fits(body)
+            && let Some(slot) = body.pointer_mut(&pointer)
+        {
+            *slot = current;
+        }
     }
 }
 

@@ -239,8 +239,12 @@ fn groups(options: &MutateOptions) -> Result<Vec<Group>, RunError> {
                     _ => &[],
                 };
                 let overlays = [options.overlays.as_slice(), own].concat();
-                let (sources, _, _) =
-                    Sources::open(Some(spec.clone()), options.fixture.clone(), &overlays)?;
+                let (sources, _, _) = Sources::open(
+                    Some(spec.clone()),
+                    options.fixture.clone(),
+                    &overlays,
+                    false,
+                )?;
                 let label = spec
                     .file_stem()
                     .map_or_else(|| "api".into(), |s| s.to_string_lossy().into_owned());

@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub spec: Option<PathBuf>,
     /// The fixture for an in-process mock of `spec`.
     pub fixture: Option<PathBuf>,
+    /// With `spec` and no `fixture`: no resources inferred.
+    pub stateless: bool,
     /// Overlays applied to `spec` first.
     pub overlays: Vec<PathBuf>,
     pub jobs: usize,
@@ -72,6 +74,7 @@ impl Default for RunOptions {
             targets: Vec::new(),
             spec: None,
             fixture: None,
+            stateless: false,
             overlays: Vec::new(),
             jobs: 8,
             shard: None,

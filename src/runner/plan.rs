@@ -126,8 +126,12 @@ fn load_api(choice: &ApiChoice, options: &RunOptions) -> Result<PlannedApi, RunE
             overlays,
         } => {
             let overlays = [options.overlays.as_slice(), overlays].concat();
-            let (_, api, fixture) =
-                Sources::open(Some(spec.clone()), options.fixture.clone(), &overlays)?;
+            let (_, api, fixture) = Sources::open(
+                Some(spec.clone()),
+                options.fixture.clone(),
+                &overlays,
+                options.stateless,
+            )?;
             let label = spec
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
