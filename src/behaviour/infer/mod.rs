@@ -153,7 +153,9 @@ pub fn infer(api: &Api) -> Inference {
     let mut inference = Inference::default();
     let mut used = std::collections::HashSet::new();
     for (item_path, item_ops) in &by_path {
-        let Some((collection_path, last)) = item_path.rsplit_once('/') else {
+        // Django's paths end in a slash: `/api/customers/{uuid}/`.
+        let slash = if item_path.ends_with('/') { "/" } else { "" };
+        let Some((collection_path, last)) = item_path.trim_end_matches('/').rsplit_once('/') else {
             continue;
         };
         let Some(param) = last.strip_prefix('{').and_then(|l| l.strip_suffix('}')) else {
@@ -163,7 +165,10 @@ pub fn infer(api: &Api) -> Inference {
         if literal.is_empty() || literal.starts_with('{') {
             continue;
         }
-        let list_ops = by_path.get(collection_path).cloned().unwrap_or_default();
+        let list_ops = by_path
+            .get(format!("{collection_path}{slash}").as_str())
+            .cloned()
+            .unwrap_or_default();
         let name = collection_name(collection_path, literal, &used);
         match resource(api, collection_path, &name, param, item_ops, &list_ops) {
             Ok(resource) => {
