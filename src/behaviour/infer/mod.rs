@@ -730,6 +730,39 @@ mod tests {
     }
 
     #[test]
+    fn django_paths_with_a_trailing_slash_are_collections_too() {
+        let api = Api::from_text(
+            std::path::Path::new("t.yaml"),
+            r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /api/things/:
+    get:
+      responses: {'200': {description: ok, content: {application/json: {schema: {type: array, items: {$ref: '#/components/schemas/Thing'}}}}}}
+    post:
+      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+      responses: {'201': {description: made, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}}
+  /api/things/{uuid}/:
+    get:
+      parameters: [{name: uuid, in: path, required: true, schema: {type: string}}]
+      responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}}
+components:
+  schemas:
+    Thing: {type: object, required: [uuid, name], properties: {uuid: {type: string, readOnly: true}, name: {type: string}}}
+"#,
+        )
+        .expect("loads");
+        let inference = checked(&api, "t.yaml");
+        assert_eq!(inference.resources.len(), 1, "{:?}", inference.stateless);
+        assert_eq!(
+            inference.resources[0].summary,
+            "things: POST /api/things/, GET /api/things/{uuid}/, list GET /api/things/"
+        );
+        assert_eq!(inference.resources[0].collection["key"], "uuid");
+    }
+
+    #[test]
     fn singulars_name_key_fields() {
         assert_eq!(shapes::singular("projects"), "project");
         assert_eq!(shapes::singular("policies"), "policy");
