@@ -259,6 +259,49 @@ fn the_readme_commands_against_local_servers_do_what_it_says() {
     assert_eq!(diff.status.code(), Some(0), "README.md:{line}: {stdout}");
     assert!(stdout.contains("no drift"), "{stdout}");
 
+    // Recording through the proxy into a scratch folder, from a local
+    // upstream, on a free port.
+    let (mut upstream, up) = serve_bundled("mittwald");
+    let scratch =
+        std::env::temp_dir().join(format!("understudy-readme-rec-{}", std::process::id()));
+    let port = common::browser::free_port().to_string();
+    let (line, mut args) = readme_command(
+        "understudy record --upstream http://127.0.0.1:8000 --spec openapi.yaml --port 4020",
+        &[
+            ("http://127.0.0.1:8000", &format!("http://{up}")),
+            ("openapi.yaml", "specs/mittwald.json"),
+            ("4020", &port),
+        ],
+    );
+    let out = scratch.join("recorded");
+    let snapshots = scratch.join("snapshots");
+    args.extend([
+        "--out".into(),
+        out.display().to_string(),
+        "--snapshots".into(),
+        snapshots.display().to_string(),
+    ]);
+    let (mut proxy, at) = common::spawn_binary(&args.iter().map(OsStr::new).collect::<Vec<_>>());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let answer = runtime.block_on(common::send(
+        at,
+        "GET",
+        "/v2/servers",
+        &[("x-access-token", "mock-token")],
+        b"",
+    ));
+    for server in [&mut proxy, &mut upstream] {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+    assert_eq!(answer.status, 200, "README.md:{line}");
+    let recorded = std::fs::read_to_string(out.join("recording.yaml")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(
+        recorded.contains(r#""path":"/v2/servers""#),
+        "README.md:{line}: {recorded}"
+    );
+
     // Chaos: named in the banner; the port moved off the default.
     let (line, mut args) = readme_command(
         "understudy serve --fault 500=10% --fault reset=2% --latency 100ms..800ms",
