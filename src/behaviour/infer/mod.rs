@@ -14,7 +14,8 @@
 //!   (`/servers/{id}`); it is named by that literal segment;
 //! - the item's schema is the item GET's success answer, else the PUT's
 //!   or PATCH's, else the create's; the key is the first of the item
-//!   path's parameter, `id`, `uuid`, `<singular>_id` that the item has;
+//!   path's parameter, `id`, `uuid`, `<singular>_id`, `name` that the item
+//!   has;
 //! - an answer carries the item bare or under one property whose object
 //!   has the key (`{server: {…}}`); a list answer is a bare array, or an
 //!   object with one array of such items (`{servers: […], meta: …}`);
@@ -211,7 +212,18 @@ fn collection_name(
     literal: &str,
     used: &std::collections::HashSet<String>,
 ) -> String {
-    let clean = |s: &str| s.replace(['-', '.'], "_");
+    // A collection's name is a template name: letters, digits and `_`,
+    // not starting with a digit (Stripe's `/v1/3d_secure`).
+    let clean = |s: &str| {
+        let name: String = s
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        match name.starts_with(|c: char| c.is_ascii_digit()) {
+            true => format!("x_{name}"),
+            false => name,
+        }
+    };
     let last = clean(literal);
     if !used.contains(&last) {
         return last;
@@ -288,6 +300,8 @@ fn resource(
         "uuid".into(),
         format!("{singular}_id"),
         format!("{singular}Id"),
+        // `{username}`, `{pool_name}`, `{tag_id}` of items keyed by name.
+        "name".into(),
     ];
     // An answer that is the item itself wins over one with an object
     // inside that happens to have such a property (Stripe's customer has
