@@ -5,6 +5,7 @@
 use crate::mock::reload::ReloadEvent;
 use crate::mock::server::Reloaded;
 use crate::source::SourceLocation;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 /// Exit code for unusable input (spec, fixture, arguments, ports).
@@ -73,4 +74,72 @@ pub fn describe_reload(label: &str, event: &ReloadEvent) -> String {
 /// A run that could not start, as a person reads it.
 pub fn render_run_error(error: &crate::runner::RunError) -> String {
     render_error(error, error.location().as_ref())
+}
+
+/// `path` as seen from `folder` (the scenario's `spec:` is read from its
+/// own folder); absolute when the two share nothing.
+pub fn relative_to(path: &Path, folder: &Path) -> PathBuf {
+    let absolute = |p: &Path| {
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
+        p.components().fold(PathBuf::new(), |mut acc, c| {
+            match c {
+                Component::ParentDir => {
+                    acc.pop();
+                }
+                Component::CurDir => {}
+                other => acc.push(other),
+            }
+            acc
+        })
+    };
+    let (path, folder) = (absolute(path), absolute(folder));
+    let common = path
+        .components()
+        .zip(folder.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common <= 1 {
+        return path;
+    }
+    let mut relative = PathBuf::new();
+    for _ in folder.components().skip(common) {
+        relative.push("..");
+    }
+    for part in path.components().skip(common) {
+        relative.push(part);
+    }
+    relative
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_paths_are_written_from_the_scenario_folder() {
+        assert_eq!(
+            relative_to(
+                Path::new("/w/p/specs/api.yaml"),
+                Path::new("/w/p/scenarios/recorded")
+            ),
+            PathBuf::from("../../specs/api.yaml")
+        );
+        assert_eq!(
+            relative_to(Path::new("/w/p/a.yaml"), Path::new("/w/p")),
+            PathBuf::from("a.yaml")
+        );
+        assert_eq!(
+            relative_to(Path::new("/x/a.yaml"), Path::new("/y")),
+            PathBuf::from("/x/a.yaml")
+        );
+        // A fixture written by `init` names its spec from its own folder.
+        assert_eq!(
+            relative_to(Path::new("/p/a.yaml"), Path::new("/p/x/./y/..")),
+            PathBuf::from("../a.yaml")
+        );
+    }
 }

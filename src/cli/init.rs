@@ -6,7 +6,7 @@ use super::args::InitArgs;
 use super::common::{EXIT_UNUSABLE, render_error};
 use crate::behaviour::infer;
 use crate::mock::reload::Sources;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 pub fn init_command(args: InitArgs) -> i32 {
     let (_, api, _) = match Sources::open(Some(args.spec.clone()), None, &args.overlays, true) {
@@ -23,7 +23,7 @@ pub fn init_command(args: InitArgs) -> i32 {
     let inference = infer::checked(&api, &name);
     // The fixture names its spec relative to itself, as `spec:` is read.
     let spec_line = match &args.out {
-        Some(out) => relative(out.parent().unwrap_or(Path::new("")), &args.spec),
+        Some(out) => super::common::relative_to(&args.spec, out.parent().unwrap_or(Path::new(""))),
         None => args.spec.clone(),
     };
     let text = infer::render(&inference, Some(&spec_line.to_string_lossy()), &name);
@@ -63,63 +63,4 @@ pub fn init_command(args: InitArgs) -> i32 {
         out.display()
     );
     0
-}
-
-/// `to` as seen from the folder `from`: both made absolute first, then
-/// `..` for each folder of `from` not shared.
-fn relative(from: &Path, to: &Path) -> PathBuf {
-    let absolute = |p: &Path| {
-        let joined = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        };
-        // `a/./b/../c` → `a/c`, without touching the disk.
-        let mut clean = PathBuf::new();
-        for part in joined.components() {
-            match part {
-                Component::CurDir => {}
-                Component::ParentDir => {
-                    clean.pop();
-                }
-                other => clean.push(other),
-            }
-        }
-        clean
-    };
-    let (from, to) = (absolute(from), absolute(to));
-    let shared = from
-        .components()
-        .zip(to.components())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let mut path = PathBuf::new();
-    for _ in from.components().skip(shared) {
-        path.push("..");
-    }
-    for part in to.components().skip(shared) {
-        path.push(part);
-    }
-    path
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_spec_is_named_from_the_fixtures_folder() {
-        assert_eq!(
-            relative(Path::new("/p/fixtures"), Path::new("/p/specs/a.yaml")),
-            PathBuf::from("../specs/a.yaml")
-        );
-        assert_eq!(
-            relative(Path::new("/p"), Path::new("/p/a.yaml")),
-            PathBuf::from("a.yaml")
-        );
-        assert_eq!(
-            relative(Path::new("/p/x/./y/.."), Path::new("/p/a.yaml")),
-            PathBuf::from("../a.yaml")
-        );
-    }
 }

@@ -2,9 +2,9 @@
 //! until Ctrl-C.
 
 use super::args::RecordArgs;
-use super::common::EXIT_UNUSABLE;
+use super::common::{EXIT_UNUSABLE, relative_to};
 use crate::record::{RecordOptions, Recorder, RunningRecorder};
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -137,67 +137,9 @@ fn record_timeout(text: &str) -> Result<Duration, String> {
     Ok(timeout)
 }
 
-/// `path` as seen from `folder` (the scenario's `spec:` is read from its
-/// own folder); absolute when the two share nothing.
-fn relative_to(path: &Path, folder: &Path) -> PathBuf {
-    let absolute = |p: &Path| {
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        };
-        p.components().fold(PathBuf::new(), |mut acc, c| {
-            match c {
-                Component::ParentDir => {
-                    acc.pop();
-                }
-                Component::CurDir => {}
-                other => acc.push(other),
-            }
-            acc
-        })
-    };
-    let (path, folder) = (absolute(path), absolute(folder));
-    let common = path
-        .components()
-        .zip(folder.components())
-        .take_while(|(a, b)| a == b)
-        .count();
-    if common <= 1 {
-        return path;
-    }
-    let mut relative = PathBuf::new();
-    for _ in folder.components().skip(common) {
-        relative.push("..");
-    }
-    for part in path.components().skip(common) {
-        relative.push(part);
-    }
-    relative
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spec_paths_are_written_from_the_scenario_folder() {
-        assert_eq!(
-            relative_to(
-                Path::new("/w/p/specs/api.yaml"),
-                Path::new("/w/p/scenarios/recorded")
-            ),
-            PathBuf::from("../../specs/api.yaml")
-        );
-        assert_eq!(
-            relative_to(Path::new("/w/p/a.yaml"), Path::new("/w/p")),
-            PathBuf::from("a.yaml")
-        );
-        assert_eq!(
-            relative_to(Path::new("/x/a.yaml"), Path::new("/y")),
-            PathBuf::from("/x/a.yaml")
-        );
-    }
 
     #[test]
     fn the_timeout_is_a_duration_as_run_takes_it() {
