@@ -777,6 +777,34 @@ components:
     }
 
     #[test]
+    fn a_schema_made_of_itself_ends() {
+        // `$ref` cycles load; reading their type must not recurse for ever.
+        let api = Api::from_text(
+            std::path::Path::new("t.yaml"),
+            r#"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /loops:
+    post:
+      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Loop'}}}}
+      responses: {'201': {description: made, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}}
+  /loops/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}}
+components:
+  schemas:
+    Loop: {oneOf: [{$ref: '#/components/schemas/Loop'}, {type: string}]}
+    Thing: {type: object, required: [id], properties: {id: {type: string}, loop: {$ref: '#/components/schemas/Loop'}}}
+"#,
+        )
+        .expect("loads");
+        let inference = checked(&api, "t.yaml");
+        assert_eq!(inference.resources.len(), 1, "{:?}", inference.stateless);
+    }
+
+    #[test]
     fn singulars_name_key_fields() {
         assert_eq!(shapes::singular("projects"), "project");
         assert_eq!(shapes::singular("policies"), "policy");

@@ -95,6 +95,15 @@ fn collect(
 /// The JSON type a property's schema names (`string`, `integer`, …), with
 /// `$ref`s followed and a nullable type list read for its first non-null.
 pub fn type_of(api: &Api, schema: &Value) -> Option<String> {
+    type_at(api, schema, 0)
+}
+
+/// [`type_of`] `depth` compositions down: a schema that is `allOf` itself
+/// (cycles through `$ref` load) stops at the bound instead of recursing.
+fn type_at(api: &Api, schema: &Value, depth: usize) -> Option<String> {
+    if depth > 16 {
+        return None;
+    }
     let schema = api.deref(schema)?;
     match schema.get("type") {
         Some(Value::String(t)) => Some(t.clone()),
@@ -107,7 +116,7 @@ pub fn type_of(api: &Api, schema: &Value) -> Option<String> {
         _ => {
             for key in ["allOf", "oneOf", "anyOf"] {
                 if let Some(Value::Array(parts)) = schema.get(key)
-                    && let Some(t) = parts.iter().find_map(|p| type_of(api, p))
+                    && let Some(t) = parts.iter().find_map(|p| type_at(api, p, depth + 1))
                 {
                     return Some(t);
                 }
