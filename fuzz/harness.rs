@@ -32,6 +32,9 @@ pub fn spec_load(data: &[u8]) {
         let _ = api.route(&operation.method, &path);
         let _ = understudy::generate::request::sample_request(&api, operation, 1);
     }
+    // What `serve` does with a spec and no fixture: infer its resources,
+    // write them as fixture text, load and bind that.
+    let _ = understudy::behaviour::infer::checked(&api, "spec.yaml");
 }
 
 /// The three bundled APIs, made once per fuzzing process.
