@@ -71,8 +71,16 @@ pub struct InferredOperation {
 /// spec in the fixture's comments and errors.
 pub fn fixture(api: &Api, name: &str) -> Fixture {
     let inference = checked(api, name);
-    let mut fixture = load(api, name, &inference).unwrap_or_default();
-    fixture.inferred = log_lines(&inference);
+    let mut lines = log_lines(&inference);
+    // Each resource binds alone (`checked`); together they should too, and
+    // if not, the spec is served as it is and the log says why.
+    let mut fixture = load(api, name, &inference).unwrap_or_else(|why| {
+        lines = vec![format!(
+            "inferred nothing: the resources do not load together: {why}"
+        )];
+        Fixture::default()
+    });
+    fixture.inferred = lines;
     fixture
 }
 
