@@ -70,11 +70,11 @@ pub struct InferredOperation {
 /// say what was inferred and what was left to the spec. `name` names the
 /// spec in the fixture's comments and errors.
 pub fn fixture(api: &Api, name: &str) -> Fixture {
-    let inference = checked(api, name);
+    let (inference, loaded) = checked_and_loaded(api, name);
     let mut lines = log_lines(&inference);
     // Each resource binds alone (`checked`); together they should too, and
     // if not, the spec is served as it is and the log says why.
-    let mut fixture = load(api, name, &inference).unwrap_or_else(|why| {
+    let mut fixture = loaded.unwrap_or_else(|why| {
         lines = vec![format!(
             "inferred nothing: the resources do not load together: {why}"
         )];
@@ -89,9 +89,16 @@ pub fn fixture(api: &Api, name: &str) -> Fixture {
 /// inference never stops a spec from serving. What `serve` loads and
 /// what `init` writes.
 pub fn checked(api: &Api, name: &str) -> Inference {
+    checked_and_loaded(api, name).0
+}
+
+/// [`checked`], and its fixture loaded: the load that tests the whole
+/// inference is the one kept, so a start reads the text once when all
+/// binds.
+fn checked_and_loaded(api: &Api, name: &str) -> (Inference, Result<Fixture, String>) {
     let mut inference = infer(api);
-    if load(api, name, &inference).is_ok() {
-        return inference;
+    if let Ok(fixture) = load(api, name, &inference) {
+        return (inference, Ok(fixture));
     }
     let mut kept = Vec::new();
     for resource in std::mem::take(&mut inference.resources) {
@@ -114,7 +121,8 @@ pub fn checked(api: &Api, name: &str) -> Inference {
         }
     }
     inference.resources = kept;
-    inference
+    let loaded = load(api, name, &inference);
+    (inference, loaded)
 }
 
 /// The inference's fixture, read from its text as a written one is.
