@@ -37,15 +37,18 @@ fn run(spec: &Path, scenario: &str, extra: &[&str]) -> (Option<i32>, String) {
 fn small_specs_of_each_shape_round_trip_with_no_fixture() {
     for (spec, scenario, steps) in [
         // Envelopes, page pagination, a filter, a field that does not fit.
-        ("pets.openapi.yaml", "pets.yaml", "9 steps"),
+        ("pets.openapi.yaml", "pets.yaml", "12 steps"),
         // Bare items and lists, offset pagination, PUT, nested products.
         ("shop.openapi.yaml", "shop.yaml", "13 steps"),
+        // Keys named by the client (PUT creates), JSON Merge Patch, cursor
+        // pagination, errors documented only as `default`, a singleton.
+        ("notes.openapi.yaml", "notes.yaml", "16 steps"),
     ] {
         let spec = PathBuf::from("tests/data/infer").join(spec);
         let (code, out) = run(&spec, scenario, &[]);
         assert_eq!(code, Some(0), "{scenario}: {out}");
         assert!(
-            out.contains(&format!("1 scenario: 1 passed; {steps}")),
+            out.contains(&format!("passed; {steps}")) && !out.contains("failed"),
             "{out}"
         );
     }
@@ -185,7 +188,7 @@ fn real_specs_round_trip_with_no_fixture() {
         (
             &stripe,
             "stripe-spec3-2020-03-02.yaml",
-            "1 scenario: 1 passed; 7 steps",
+            "1 scenario: 1 passed; 10 steps",
         ),
     ] {
         let (code, out) = run(spec, scenario, &[]);
@@ -193,4 +196,117 @@ fn real_specs_round_trip_with_no_fixture() {
         assert!(out.contains(expected), "{scenario}: {out}");
     }
     let _ = std::fs::remove_dir_all(&unpacked);
+}
+
+#[test]
+fn a_fixture_composes_with_inference_and_only_what_it_names_follows_it() {
+    let spec = PathBuf::from("tests/data/infer/shop.openapi.yaml");
+    let fixture = "tests/data/infer/shop-fixture.yaml";
+    let (code, out) = run(&spec, "shop-composed.yaml", &["--fixture", fixture]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("1 scenario: 1 passed; 8 steps"), "{out}");
+
+    // Without inference only the fixture's create remembers: the read of
+    // the new store is the spec's example.
+    let (code, out) = run(
+        &spec,
+        "shop-composed.yaml",
+        &["--fixture", fixture, "--stateless"],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("expected \"Berlin\""), "{out}");
+
+    // `infer: false` in the fixture does the same.
+    let dir = std::env::temp_dir().join(format!("understudy-compose-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let off = dir.join("shop-fixture.yaml");
+    let text = std::fs::read_to_string(fixture).expect("fixture") + "infer: false\n";
+    std::fs::write(&off, text).expect("written");
+    let (code, out) = run(
+        &spec,
+        "shop-composed.yaml",
+        &["--fixture", off.to_str().expect("utf-8 path")],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // The start says what was inferred beside the fixture, and on which
+    // collection.
+    let args = ["serve", "--fixture", fixture, "--port", "0", "--no-reload"];
+    let (mut server, _, _) = common::spawn_binary_with_banner(
+        &args.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>(),
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    let mut log = String::new();
+    let _ = std::io::Read::read_to_string(&mut server.stderr.take().expect("stderr"), &mut log);
+    assert!(
+        log.contains(
+            "inferred stores (the fixture's collection): GET/PUT/DELETE /v1/stores/{store_id}, list GET /v1/stores (limit, offset)"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("inferred products: POST /v1/stores/{store_id}/products"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_key_never_stored_gets_the_spec_answer_where_the_spec_documents_no_404() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/infer/things.openapi.yaml");
+    let api = understudy::spec::Api::load(&path).expect("loads");
+    let fixture = understudy::behaviour::infer::fixture(&api, "things.openapi.yaml");
+    let (mock, _) = common::start(api, fixture).await;
+    let addr = mock.addr;
+
+    // The spec's own example id: the spec's example, as with no fixture.
+    let example = common::send(addr, "GET", "/things/ex-1", &[], b"").await;
+    assert_eq!(example.status, 200);
+    assert_eq!(example.json()["name"], "Example");
+
+    let made = common::send_json(
+        addr,
+        "POST",
+        "/things",
+        &[],
+        serde_json::json!({"name": "a"}),
+    )
+    .await;
+    assert_eq!(made.status, 201);
+    let id = made.json()["id"].as_str().expect("an id").to_string();
+    let read = common::send(addr, "GET", &format!("/things/{id}"), &[], b"").await;
+    assert_eq!(read.json()["name"], "a");
+
+    // Deleted: gone, even though the spec lists no 404 (problem+json).
+    let gone = common::send(addr, "DELETE", &format!("/things/{id}"), &[], b"").await;
+    assert_eq!(gone.status, 204);
+    let after = common::send(addr, "GET", &format!("/things/{id}"), &[], b"").await;
+    assert_eq!(after.status, 404);
+    assert_eq!(
+        after.header("content-type"),
+        Some("application/problem+json")
+    );
+
+    // The request journal says why each was answered so.
+    let journal = common::send(addr, "GET", "/__understudy/requests", &[], b"").await;
+    let notes: Vec<String> = journal.json()["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("no thing `ex-1` was ever stored")
+                && n.contains("answered from the spec alone")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("undocumented 404: the spec documents no 404")),
+        "{notes:?}"
+    );
 }

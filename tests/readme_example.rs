@@ -44,6 +44,12 @@ paths:
       operationId: getProject
       responses:
         '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Project'}}}}
+    put:
+      operationId: replaceProject
+      requestBody: {content: {application/json: {schema: {type: object, required: [name], properties: {name: {type: string}, serverId: {type: string}}}}}}
+      responses:
+        '200': {description: replaced, content: {application/json: {schema: {$ref: '#/components/schemas/Project'}}}}
+        '201': {description: created, content: {application/json: {schema: {$ref: '#/components/schemas/Project'}}}}
     patch:
       operationId: updateProject
       requestBody: {content: {application/json: {schema: {type: object}}}}
@@ -166,6 +172,43 @@ async fn the_readme_fixture_loads_and_behaves() {
         })
         .unwrap_or_default();
     assert_eq!(names, ["api", "db"]);
+
+    // PUT replaces an item (what the server made stays) or creates one
+    // under the path's key.
+    let before = project.json();
+    let replaced = send(
+        mock.addr,
+        "PUT",
+        &format!("/projects/{id}"),
+        &[json],
+        br#"{"name":"web","serverId":"srv-1"}"#,
+    )
+    .await;
+    assert_eq!(
+        replaced.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&replaced.body)
+    );
+    assert_eq!(replaced.json()["createdAt"], before["createdAt"]);
+    assert_eq!(replaced.json()["id"], before["id"]);
+    let made = send(
+        mock.addr,
+        "PUT",
+        "/projects/p-new",
+        &[json],
+        br#"{"name":"fresh"}"#,
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    assert_eq!(made.json()["id"], "p-new");
+    assert_eq!(made.json()["serverId"], "srv-1");
+    assert_eq!(
+        send(mock.addr, "GET", "/projects/p-new", &[], b"")
+            .await
+            .json()["name"],
+        "fresh"
+    );
 
     assert_eq!(
         send(mock.addr, "DELETE", &format!("/projects/{id}"), &[], b"")

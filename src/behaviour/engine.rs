@@ -35,6 +35,9 @@ pub enum Outcome {
     Kept(Hit),
     /// No rule's condition held: answer from the spec alone.
     NoRuleMatched,
+    /// The target's key was never stored and the target says `unknown:
+    /// spec`: answer from the spec alone, with this note for the log.
+    Unknown(String),
     /// A template of the fixture failed while the rule ran: nothing it
     /// would have written is kept.
     Broken(RenderError),
@@ -601,7 +604,21 @@ impl<'f> Runner<'f> {
                     target_key = key;
                 }
                 _ if target.required => {
-                    return Outcome::Refuse(Refusal::not_found(
+                    let removed = key.as_ref().is_some_and(|k| {
+                        session
+                            .collections
+                            .get(&target.collection)
+                            .is_some_and(|c| c.was_removed(k))
+                    });
+                    if target.unknown_from_spec && !removed {
+                        return Outcome::Unknown(format!(
+                            "no {} `{}` was ever stored in session `{}`: answered from the spec alone (`unknown: spec`)",
+                            singular(&target.collection),
+                            key.unwrap_or_default(),
+                            session.name
+                        ));
+                    }
+                    let mut refusal = Refusal::not_found(
                         &target.collection,
                         format!(
                             "no {} `{}` in session `{}`",
@@ -609,7 +626,14 @@ impl<'f> Runner<'f> {
                             key.unwrap_or_default(),
                             session.name
                         ),
-                    ));
+                    );
+                    if target.unknown_from_spec {
+                        refusal.note = Some(format!(
+                            "undocumented 404: the spec documents no 404 for this operation, but {}",
+                            refusal.detail
+                        ));
+                    }
+                    return Outcome::Refuse(refusal);
                 }
                 _ => {}
             }
@@ -748,6 +772,34 @@ impl<'f> Runner<'f> {
         }
     }
 
+    /// [`Self::key`] as the value the expression gives (a number stays a
+    /// number), for the key of a new item.
+    fn key_value(
+        &mut self,
+        session: &Session,
+        expression: &Expr,
+        extra: &[(&'static str, JinjaValue)],
+    ) -> Option<Value> {
+        let context = self.scope.context(session, extra);
+        match expression.evaluate(&context) {
+            Ok(value) if key_text(&value).is_some() => Some(value),
+            Ok(value) => {
+                self.notes.push(format!(
+                    "key expression `{}` gave {value}, not a key; the key was generated",
+                    expression.source()
+                ));
+                None
+            }
+            Err(e) => {
+                self.notes.push(format!(
+                    "key expression `{}` failed: {e}; the key was generated",
+                    expression.source()
+                ));
+                None
+            }
+        }
+    }
+
     /// An item as answered: readiness applied, computed fields added.
     fn present(
         &self,
@@ -862,6 +914,7 @@ impl<'f> Runner<'f> {
     ) -> Result<Answer, Stop> {
         let mut items = Value::Null;
         let mut total = Value::Null;
+        let mut paging = Value::Null;
         let mut headers = Vec::new();
         let spec = collection.as_deref().and_then(|c| self.collection_spec(c));
         if let (Some(spec), Some(name)) = (spec, collection.as_deref()) {
@@ -892,7 +945,14 @@ impl<'f> Runner<'f> {
             match rule.action {
                 Action::Respond => {}
                 Action::Create => {
-                    item = self.act_create(session, spec, rule, &mut item, request)?
+                    // `id` on a create names the new item's key.
+                    let key = match &rule.id {
+                        Some(expression) => with_item(&mut item, |item| {
+                            self.key_value(session, expression, &[("item", item)])
+                        }),
+                        None => None,
+                    };
+                    item = self.act_create(session, spec, rule, key, &mut item, request)?
                 }
                 Action::Read => {
                     self.act_read(session, spec, key.as_deref(), reads_target, &mut item)?
@@ -907,6 +967,7 @@ impl<'f> Runner<'f> {
                 Action::List => {
                     let page = self.list(session, spec, rule, request)?;
                     total = Value::from(page.total);
+                    paging = page.paging;
                     headers = page.headers;
                     items = Value::Array(page.items.into_iter().map(Value::Object).collect());
                 }
@@ -931,6 +992,7 @@ impl<'f> Runner<'f> {
                 ("item", lent.map_or(Bound::Json(&null), Bound::Lent)),
                 ("items", Bound::Json(&items)),
                 ("total", Bound::Json(&total)),
+                ("paging", Bound::Json(&paging)),
             ];
             let direct = |names: &[String]| scope.direct(session, names, &bound);
             let built = std::cell::OnceCell::new();
@@ -941,6 +1003,7 @@ impl<'f> Runner<'f> {
                             ("item", jinja_item.clone()),
                             ("items", jinja_value(&items)),
                             ("total", jinja_value(&total)),
+                            ("paging", jinja_value(&paging)),
                         ];
                         scope.context(session, &extra)
                     })

@@ -116,6 +116,9 @@ pub struct Fixture {
     /// For a fixture inferred from the spec: what was inferred and what
     /// was left to the spec alone, for the start's log.
     pub inferred: Vec<String>,
+    /// `infer:` (default true): the spec's resources this fixture does
+    /// not describe are inferred beside it.
+    pub infer: bool,
 }
 
 impl std::fmt::Debug for Fixture {
@@ -143,6 +146,7 @@ impl Default for Fixture {
             conventions: Default::default(),
             source: None,
             inferred: Vec::new(),
+            infer: true,
         }
     }
 }
@@ -155,6 +159,12 @@ impl Fixture {
     /// Loads a fixture from text in memory; `path` names it in errors.
     pub fn from_text(path: &Path, text: &str) -> Result<Fixture, FixtureError> {
         Self::read(SourceDocument::parse(path, std::sync::Arc::from(text))?)
+    }
+
+    /// Reads a fixture from a parsed document (one composed from several
+    /// files names each part's own file in errors).
+    pub fn from_document(document: SourceDocument) -> Result<Fixture, FixtureError> {
+        Self::read(document)
     }
 
     fn read(document: SourceDocument) -> Result<Fixture, FixtureError> {
@@ -184,8 +194,19 @@ impl Reader<'_> {
                 "headers",
                 "trailing_slash",
                 "ignore_invalid",
+                "infer",
             ],
         )?;
+        let infer = match root.get("infer") {
+            None => true,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(self.invalid(
+                    "/infer",
+                    "`infer` is true (the default: operations the fixture does not name are inferred from the spec) or false",
+                ));
+            }
+        };
         let spec = match root.get("spec") {
             None => None,
             Some(Value::String(s)) => Some(
@@ -244,6 +265,7 @@ impl Reader<'_> {
             conventions,
             source: None,
             inferred: Vec::new(),
+            infer,
         })
     }
 

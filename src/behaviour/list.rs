@@ -2,9 +2,10 @@
 
 use super::clock::parse_timestamp;
 use super::model::{FilterOp, LinkStyle, ListSpec, Paginate, QueryFilter};
+use super::store::key_text;
 use super::view::same;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::cmp::Ordering;
 
 /// One page of a list and the headers that describe it.
@@ -13,6 +14,10 @@ pub struct Page {
     pub items: Vec<Map<String, Value>>,
     pub total: usize,
     pub headers: Vec<(String, String)>,
+    /// Where the page stands, for the answer's envelope (`paging` in
+    /// templates): `has_more`, and per style `page`, `pages`, `next_page`,
+    /// `previous_page`, `size`; `offset`, `next_offset`; `next_cursor`.
+    pub paging: Value,
 }
 
 /// The request a list answers, as far as paging links need it.
@@ -23,6 +28,8 @@ pub struct ListRequest<'a> {
     pub raw_query: &'a [(String, String)],
     /// `http://host/path` of the request, without the query.
     pub url: String,
+    /// The collection's key field: a cursor names the item it follows.
+    pub key: &'a str,
 }
 
 /// Keeps the items every present filter accepts.
@@ -177,11 +184,12 @@ pub fn apply_order(items: &mut [Map<String, Value>], spec: &ListSpec, query: &Ma
 
 /// A page the request asked for that the list does not have.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("page {page} does not exist: there are {last} pages of {size}")]
-pub struct NoSuchPage {
-    pub page: i64,
-    pub last: usize,
-    pub size: usize,
+pub enum NoSuchPage {
+    #[error("page {page} does not exist: there are {last} pages of {size}")]
+    Number { page: i64, last: usize, size: usize },
+    /// A cursor that names no listed item: the client made it up.
+    #[error("`{param}` names no item of this list: `{cursor}`")]
+    Cursor { param: String, cursor: String },
 }
 
 /// Cuts the page the request asks for; `Err` names a page that does not exist.
@@ -196,6 +204,7 @@ pub fn paginate(
             items,
             total,
             headers: Vec::new(),
+            paging: json!({"has_more": false}),
         });
     };
     let number = |name: &str| request.query.get(name).and_then(Value::as_i64);
@@ -215,7 +224,7 @@ pub fn paginate(
             let last = total.div_ceil(size).max(1);
             let page = number(page_param).unwrap_or(1);
             if page < 1 || (page as usize > last && !empty_past_end) {
-                return Err(NoSuchPage { page, last, size });
+                return Err(NoSuchPage::Number { page, last, size });
             }
             let page = page as usize;
             let items: Vec<_> = items
@@ -239,10 +248,19 @@ pub fn paginate(
                 links.push(format!("<{}>; rel=\"last\"", href(last)));
                 headers.push(("link".into(), links.join(", ")));
             }
+            let paging = json!({
+                "page": page,
+                "size": size,
+                "pages": last,
+                "has_more": page < last,
+                "next_page": (page < last).then_some(page + 1),
+                "previous_page": (page > 1).then(|| (page - 1).min(last)),
+            });
             Ok(Page {
                 items,
                 total,
                 headers,
+                paging,
             })
         }
         Paginate::Offset {
@@ -262,10 +280,64 @@ pub fn paginate(
                 .iter()
                 .map(|name| (name.to_ascii_lowercase(), total.to_string()))
                 .collect();
+            let next = skip.saturating_add(items.len());
+            let paging = json!({
+                "offset": skip,
+                "size": items.len(),
+                "has_more": next < total,
+                "next_offset": (next < total).then_some(next),
+            });
             Ok(Page {
                 items,
                 total,
                 headers,
+                paging,
+            })
+        }
+        Paginate::Cursor {
+            cursor_param,
+            limit_param,
+            default_limit,
+            max_limit,
+        } => {
+            let limit = number(limit_param)
+                .filter(|l| *l > 0)
+                .map_or(*default_limit, |l| (l as usize).min(*max_limit));
+            let start = match request.query.get(cursor_param) {
+                None => 0,
+                Some(cursor) => {
+                    let cursor = match cursor {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    let at = items.iter().position(|item| {
+                        item.get(request.key).and_then(key_text).as_deref() == Some(&cursor)
+                    });
+                    match at {
+                        Some(at) => at + 1,
+                        None => {
+                            return Err(NoSuchPage::Cursor {
+                                param: cursor_param.clone(),
+                                cursor,
+                            });
+                        }
+                    }
+                }
+            };
+            let items: Vec<_> = items.into_iter().skip(start).take(limit).collect();
+            let has_more = start + items.len() < total;
+            let next_cursor = match has_more {
+                true => items
+                    .last()
+                    .and_then(|item| item.get(request.key))
+                    .and_then(key_text),
+                false => None,
+            };
+            Ok(Page {
+                items,
+                total,
+                headers: Vec::new(),
+                paging: json!({"size": limit, "has_more": has_more, "next_cursor": next_cursor}),
             })
         }
     }
@@ -449,6 +521,7 @@ mod tests {
             query: &q,
             raw_query: &raw,
             url: "http://h/api/projects/".into(),
+            key: "id",
         };
         let page = paginate(items(), &spec, &request).expect("page 2 exists");
         assert_eq!(names(&page.items), ["Gamma"]);
@@ -485,6 +558,7 @@ mod tests {
             query: &q,
             raw_query: &[],
             url: String::new(),
+            key: "id",
         };
         let page = paginate(items(), &spec, &request).expect("offsets always work");
         assert_eq!(names(&page.items), ["beta"]);

@@ -178,6 +178,11 @@ pub struct Target {
     pub include_deleted: bool,
     /// Answer 404 when missing (default); otherwise `item` is none.
     pub required: bool,
+    /// `unknown: spec`: a key the session never stored (nor deleted) is
+    /// answered from the spec alone, as with no fixture, so requests built
+    /// from the spec's examples keep getting answers the spec allows where
+    /// it documents no 404. A deleted item is still not found.
+    pub unknown_from_spec: bool,
 }
 
 /// One rule: when its condition holds, do its action and answer.
@@ -188,7 +193,13 @@ pub struct Rule {
     /// Collection acted on; default: the target's.
     pub collection: Option<String>,
     /// Expression for the key of the item acted on; default: the target.
+    /// On a create, the new item's key instead of a generated one (a PUT
+    /// to `/things/{name}` creates `name`).
     pub id: Option<Expr>,
+    /// On an update: the written fields replace the item's (PUT) instead
+    /// of merging into them; the server's generated fields stay, and
+    /// defaults fill what the request leaves out.
+    pub replace: bool,
     /// Fields to write (create, update); default: the request body.
     pub set: Option<Template>,
     pub list: ListSpec,
@@ -332,6 +343,16 @@ pub enum Paginate {
         default_limit: Option<usize>,
         count_header: Option<String>,
     },
+    /// `?starting_after=<key>&limit=10`: a page starts after the item the
+    /// cursor names (the key of the last item of the page before), as
+    /// Stripe pages; `paging.next_cursor` and `paging.has_more` say where
+    /// the next page starts.
+    Cursor {
+        cursor_param: String,
+        limit_param: String,
+        default_limit: usize,
+        max_limit: usize,
+    },
 }
 
 impl Paginate {
@@ -341,6 +362,7 @@ impl Paginate {
             Paginate::Page { count_header, .. } | Paginate::Offset { count_header, .. } => {
                 count_header.as_deref()
             }
+            Paginate::Cursor { .. } => None,
         }
     }
 

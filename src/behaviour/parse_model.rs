@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// Names every template sees; a collection may not take one of them.
-pub const RESERVED_NAMES: [&str; 16] = [
-    "request", "path", "query", "header", "cookie", "body", "vars", "now", "now_us", "today",
-    "base_url", "session", "item", "items", "total", "user",
+pub const RESERVED_NAMES: [&str; 18] = [
+    "request", "path", "query", "header", "cookie", "body", "vars", "now", "now_us", "now_unix",
+    "today", "base_url", "session", "item", "items", "total", "paging", "user",
 ];
 
 impl Reader<'_> {
@@ -327,6 +327,7 @@ impl Reader<'_> {
                     id: None,
                     include_deleted: false,
                     required: true,
+                    unknown_from_spec: false,
                 })
             }
             Some(map @ Value::Object(_)) => {
@@ -334,7 +335,7 @@ impl Reader<'_> {
                 self.keys_known(
                     map,
                     &at,
-                    &["collection", "id", "include_deleted", "required"],
+                    &["collection", "id", "include_deleted", "required", "unknown"],
                 )?;
                 let Some(Value::String(collection)) = map.get("collection") else {
                     return Err(self.invalid(&at, "`target` needs a `collection`"));
@@ -348,6 +349,16 @@ impl Reader<'_> {
                     required: match map.get("required") {
                         None => true,
                         Some(v) => self.flag(Some(v), &format!("{at}/required"))?,
+                    },
+                    unknown_from_spec: match map.get("unknown").map(|v| v.as_str()) {
+                        None | Some(Some("not_found")) => false,
+                        Some(Some("spec")) => true,
+                        Some(_) => {
+                            return Err(self.invalid(
+                                &format!("{at}/unknown"),
+                                "`unknown` is `not_found` (the default: a key never stored is not found) or `spec` (answered from the spec alone, as with no fixture)",
+                            ));
+                        }
                     },
                 })
             }
@@ -445,6 +456,7 @@ impl Reader<'_> {
                 "body",
                 "content_type",
                 "undocumented",
+                "replace",
             ],
         )?;
         let action = self
@@ -469,6 +481,13 @@ impl Reader<'_> {
                 format!("`{key}` only applies to `action: list`"),
             ));
         }
+        let replace = self.flag(item.get("replace"), &format!("{pointer}/replace"))?;
+        if replace && action != Action::Update {
+            return Err(self.invalid(
+                &format!("{pointer}/replace"),
+                "`replace` only applies to `action: update`",
+            ));
+        }
         let status = self.status(item, pointer)?;
         let headers = self.header_templates(
             item.get("headers"),
@@ -485,6 +504,7 @@ impl Reader<'_> {
             action,
             collection,
             id: self.expression(item.get("id"), &format!("{pointer}/id"))?,
+            replace,
             set: match item.get("set") {
                 None => None,
                 Some(set) => Some(self.template(set, &format!("{pointer}/set"))?),
@@ -689,9 +709,36 @@ impl Reader<'_> {
                     count_header,
                 })
             }
+            "cursor" => {
+                self.keys_known(
+                    p,
+                    at,
+                    &["style", "cursor", "limit", "default_limit", "max_limit"],
+                )?;
+                Ok(Paginate::Cursor {
+                    cursor_param: self.string_or(
+                        p.get("cursor"),
+                        "starting_after",
+                        &format!("{at}/cursor"),
+                    )?,
+                    limit_param: self.string_or(p.get("limit"), "limit", &format!("{at}/limit"))?,
+                    default_limit: self.count_or(
+                        p.get("default_limit"),
+                        10,
+                        &format!("{at}/default_limit"),
+                    )?,
+                    max_limit: self.count_or(
+                        p.get("max_limit"),
+                        1000,
+                        &format!("{at}/max_limit"),
+                    )?,
+                })
+            }
             other => Err(self.invalid(
                 &format!("{at}/style"),
-                format!("unknown pagination style `{other}`; expected `page` or `offset`"),
+                format!(
+                    "unknown pagination style `{other}`; expected `page`, `offset` or `cursor`"
+                ),
             )),
         }
     }

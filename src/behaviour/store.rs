@@ -139,7 +139,15 @@ pub struct CollectionData {
     /// journal takes them from the live copy without copying it, whoever
     /// else (a snapshot being written) still holds the old one.
     changed_keys: Option<Arc<Mutex<HashSet<IndexKey>>>>,
+    /// Keys of items removed, up to [`GONE_REMEMBERED`]: what tells a
+    /// deleted item (not found) from a key never stored (`unknown: spec`).
+    /// Not kept in the state file.
+    gone: HashSet<IndexKey>,
 }
+
+/// How many removed keys a collection remembers per session; past it, a
+/// removed key counts as never stored.
+pub const GONE_REMEMBERED: usize = 10_000;
 
 /// The changes of one collection since the journal last took them.
 #[derive(Debug, Default)]
@@ -251,6 +259,9 @@ impl CollectionData {
         self.changes += 1;
         let key = IndexKey::of(&key);
         self.mark_changed(&key);
+        if !self.gone.is_empty() {
+            self.gone.remove(&key);
+        }
         if let Some(slot) = self.by_key.get(&key)
             && let Some(place) = self.slots.get_mut(*slot as usize)
         {
@@ -264,12 +275,20 @@ impl CollectionData {
         self.by_key.insert(key, slot);
     }
 
+    /// Whether an item of this key was removed (and not made again).
+    pub fn was_removed(&self, key: &str) -> bool {
+        !self.gone.is_empty() && self.gone.contains(&IndexKey::of(key))
+    }
+
     pub fn remove(&mut self, key: &str) -> Option<Record> {
         self.changes += 1;
         let key = IndexKey::of(key);
         self.mark_changed(&key);
         let slot = self.by_key.remove(&key)?;
         let record = self.slots.get_mut(slot as usize)?.take()?;
+        if self.gone.len() < GONE_REMEMBERED {
+            self.gone.insert(key);
+        }
         self.empty += 1;
         if self.empty > self.slots.len() / 2 {
             self.close_up();

@@ -290,8 +290,8 @@ pub struct RunArgs {
     /// The fixture of the in-process mock of --spec.
     #[arg(long)]
     pub fixture: Option<PathBuf>,
-    /// With --spec and no --fixture: a mock that answers from the spec
-    /// alone, without resources inferred from it.
+    /// No resources inferred from the spec: with no --fixture the mock
+    /// answers from the spec alone; with one, only what it names is stateful.
     #[arg(long)]
     pub stateless: bool,
     /// An OpenAPI Overlay applied to the spec before it is checked
@@ -362,8 +362,9 @@ pub struct ServeArgs {
     /// Fixture file declaring the API's behaviour and error format.
     #[arg(long)]
     pub fixture: Option<PathBuf>,
-    /// With no --fixture: answer from the spec alone, without inferring
-    /// resources (a create is then not remembered).
+    /// No resources inferred from the spec: with no --fixture answer from
+    /// the spec alone (a create is not remembered); with one, the
+    /// operations it does not name are answered from the spec alone.
     #[arg(long)]
     pub stateless: bool,
     /// An OpenAPI Overlay applied to the spec before it is checked

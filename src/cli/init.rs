@@ -28,7 +28,7 @@ pub fn init_command(args: InitArgs) -> i32 {
     };
     let text = infer::render(&inference, Some(&spec_line.to_string_lossy()), &name);
     for resource in &inference.resources {
-        eprintln!("inferred {}", resource.summary);
+        eprintln!("inferred {}", resource.summary());
     }
     if !inference.stateless.is_empty() {
         eprintln!(

@@ -15,15 +15,40 @@ use crate::spec::{Api, Operation};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Runs the rules; `None` when no rule matched and the spec should answer.
+/// What the rules decided.
+pub enum Behaved {
+    Reply(Reply),
+    /// The spec answers, as with no fixture; the note says why, if not
+    /// simply because no rule matched.
+    Spec(Option<String>),
+}
+
+/// Runs the rules.
 pub fn behave(
     fixture: &Arc<Fixture>,
     store: &Store,
     documented: &Documented<'_>,
     behaviour: &OperationBehaviour,
     request: &Request<'_>,
+) -> Behaved {
+    let reply = match engine::run(fixture, store, behaviour, request) {
+        Outcome::NoRuleMatched => return Behaved::Spec(None),
+        Outcome::Unknown(note) => return Behaved::Spec(Some(note)),
+        other => decided(fixture, documented, request, other),
+    };
+    match reply {
+        Some(reply) => Behaved::Reply(reply),
+        None => Behaved::Spec(None),
+    }
+}
+
+fn decided(
+    fixture: &Arc<Fixture>,
+    documented: &Documented<'_>,
+    request: &Request<'_>,
+    outcome: Outcome,
 ) -> Option<Reply> {
-    match engine::run(fixture, store, behaviour, request) {
+    match outcome {
         Outcome::Answer(answer) => {
             Some(reply(documented.api, documented.operation, answer, request))
         }
@@ -51,7 +76,7 @@ pub fn behave(
             headers: kept.headers.clone(),
             ..Reply::bytes(kept.status, "", kept.body.clone())
         }),
-        Outcome::NoRuleMatched => None,
+        Outcome::NoRuleMatched | Outcome::Unknown(_) => None,
         Outcome::Broken(error) => Some(refuse::fixture_template_failed(
             fixture,
             &error,

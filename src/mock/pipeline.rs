@@ -10,7 +10,7 @@
 //! ([`Stages`]) or of the finished answer, not a check inside a stage.
 
 use super::MockOptions;
-use super::behave::behave;
+use super::behave::{Behaved, behave};
 use super::failure::Failure;
 use super::fault::Fault;
 use super::loaded::Loaded;
@@ -148,23 +148,30 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> R
         return refuse(Failure::invalid(violations));
     }
     let prefer = Prefer::parse(&parts.headers);
+    let mut note = None;
     // `Prefer: code=…` asks the spec, not the fixture, for an answer.
     if prefer.code.is_none()
         && let (Some(behaviour), Some(request)) = (behaviour, &request)
-        && let Some(reply) = behave(
+    {
+        match behave(
             &loaded.fixture,
             setup.store,
             &documented,
             behaviour,
             request,
-        )
-    {
-        return reply;
+        ) {
+            Behaved::Reply(reply) => return reply,
+            Behaved::Spec(why) => note = why,
+        }
     }
-    match call.respond(operation, &prefer) {
+    let mut reply = match call.respond(operation, &prefer) {
         Ok(reply) => reply,
         Err(failure) => refuse(failure),
+    };
+    if note.is_some() {
+        reply.note = note;
     }
+    reply
 }
 
 impl<'a> Call<'a> {

@@ -141,18 +141,26 @@ impl Sources {
         })?;
         if self.fixture.is_none() && !self.stateless {
             // No fixture: resources inferred from the spec, as `init` writes them.
-            let name = self.spec.file_name().map_or_else(
-                || self.spec.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            fixture = crate::behaviour::infer::fixture(&api, &name);
+            fixture = crate::behaviour::infer::fixture(&api, &self.spec_name());
         } else {
             fixture.bind(&api)?;
+            if !self.stateless {
+                // Operations the fixture does not name: inferred beside it.
+                fixture = crate::behaviour::infer::compose(&api, &self.spec_name(), fixture);
+            }
         }
         for (name, value) in &self.vars {
             fixture.model.vars.insert(name.clone(), value.clone());
         }
         Ok((api, fixture))
+    }
+
+    /// The spec's file name, naming it in inferred entries.
+    fn spec_name(&self) -> String {
+        self.spec.file_name().map_or_else(
+            || self.spec.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     }
 
     fn stamps(&self) -> Vec<Option<(SystemTime, u64)>> {

@@ -16,6 +16,10 @@ pub struct SourceDocument {
     /// one lookup is cheaper as a scan, many are not.
     lines: std::sync::OnceLock<yaml::PointerLines>,
     located: std::sync::atomic::AtomicUsize,
+    /// Parts of `value` taken from other documents (a fixture composed
+    /// with inferred entries): a pointer under one of these prefixes is
+    /// located in the document it came from, at the same pointer.
+    grafts: Vec<(String, Arc<SourceDocument>)>,
 }
 
 /// Reading or parsing a file failed.
@@ -82,11 +86,45 @@ impl SourceDocument {
             value,
             lines: std::sync::OnceLock::new(),
             located: std::sync::atomic::AtomicUsize::new(0),
+            grafts: Vec::new(),
         })
+    }
+
+    /// `self` with the nodes of `from` at `pointers` put at the same
+    /// pointers (a parent that is missing is made as an empty mapping;
+    /// a node already there is replaced). Errors at those places then
+    /// name `from`'s file and line, not this one's.
+    pub fn grafted(&self, from: &Arc<SourceDocument>, pointers: &[String]) -> SourceDocument {
+        let mut value = self.value.clone();
+        let mut grafts = self.grafts.clone();
+        for pointer in pointers {
+            let Some(node) = from.value.pointer(pointer) else {
+                continue;
+            };
+            if put(&mut value, pointer, node.clone()) {
+                grafts.push((pointer.clone(), from.clone()));
+            }
+        }
+        SourceDocument {
+            path: self.path.clone(),
+            text: self.text.clone(),
+            value,
+            lines: std::sync::OnceLock::new(),
+            located: std::sync::atomic::AtomicUsize::new(0),
+            grafts,
+        }
     }
 
     /// The location of the node at `pointer`, with its line when it can be found.
     pub fn locate(&self, pointer: &str) -> SourceLocation {
+        let grafted = self.grafts.iter().find(|(prefix, _)| {
+            pointer
+                .strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        });
+        if let Some((_, from)) = grafted {
+            return from.locate(pointer);
+        }
         let calls = self
             .located
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -101,10 +139,87 @@ impl SourceDocument {
     }
 }
 
+/// Puts `node` at `pointer` in `root`, making missing parents mappings;
+/// false when a parent on the way is not a mapping.
+fn put(root: &mut Value, pointer: &str, node: Value) -> bool {
+    let mut keys: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|k| k.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let Some(last) = keys.pop() else {
+        return false;
+    };
+    let mut at = root;
+    for key in keys {
+        let Value::Object(map) = at else {
+            return false;
+        };
+        at = map
+            .entry(key)
+            .or_insert_with(|| Value::Object(Default::default()));
+    }
+    match at {
+        Value::Object(map) => {
+            map.insert(last, node);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// serde_json appends " at line L column C"; the location is shown separately.
 fn strip_position(message: &str) -> &str {
     match message.rfind(" at line ") {
         Some(i) => &message[..i],
         None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grafted_part_is_located_in_the_file_it_came_from() {
+        let own = SourceDocument::parse(
+            Path::new("mine.yaml"),
+            Arc::from("collections:\n  a:\n    key: id\n"),
+        )
+        .expect("parses");
+        let other = Arc::new(
+            SourceDocument::parse(
+                Path::new("(inferred)"),
+                Arc::from(
+                    "collections:\n  b:\n    key: uuid\noperations:\n  getB:\n    rules: []\n",
+                ),
+            )
+            .expect("parses"),
+        );
+        let both = own.grafted(
+            &other,
+            &["/collections/b".to_string(), "/operations/getB".to_string()],
+        );
+        assert_eq!(both.value["collections"]["a"]["key"], "id");
+        assert_eq!(both.value["collections"]["b"]["key"], "uuid");
+        assert_eq!(
+            both.value["operations"]["getB"]["rules"],
+            serde_json::json!([])
+        );
+        assert_eq!(both.locate("/collections/a/key").to_string(), "mine.yaml:3");
+        assert_eq!(
+            both.locate("/collections/b/key").to_string(),
+            "(inferred):3"
+        );
+        assert_eq!(
+            both.locate("/operations/getB/rules").to_string(),
+            "(inferred):6"
+        );
+        // A prefix is a whole key: `/collections/bb` is not under `/collections/b`.
+        assert!(
+            both.locate("/collections/bb")
+                .to_string()
+                .starts_with("mine.yaml")
+        );
     }
 }

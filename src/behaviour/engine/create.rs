@@ -14,11 +14,12 @@ impl Runner<'_> {
         session: &mut Session,
         spec: &CollectionSpec,
         rule: &Rule,
+        key: Option<Value>,
         item: &mut Value,
         request: &Request<'_>,
     ) -> Result<Value, Stop> {
         let input = self.input(session, rule, item, request)?;
-        let (record, fields) = self.create(session, spec, input)?;
+        let (record, fields) = self.create(session, spec, input, key)?;
         let now_ms = session.now_ms();
         Ok(Value::Object(
             self.present_with(session, spec, &record, fields, now_ms)?,
@@ -30,6 +31,7 @@ impl Runner<'_> {
         session: &mut Session,
         spec: &CollectionSpec,
         mut value: Map<String, Value>,
+        named_key: Option<Value>,
     ) -> Result<(Record, Map<String, Value>), Stop> {
         if session.item_count() >= session.max_items {
             let mut refusal = Refusal::new(
@@ -49,6 +51,9 @@ impl Runner<'_> {
             return Err(refusal.into());
         }
         generate(&self.scope, session, spec, &mut value, true)?;
+        if let Some(named) = named_key {
+            value.insert(spec.key.clone(), named);
+        }
         let Some(key) = value.get(&spec.key).and_then(key_text) else {
             return Err(Stop::Refuse(Refusal::new(
                 ErrorKind::Validation,

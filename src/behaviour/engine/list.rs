@@ -3,7 +3,7 @@
 
 use super::{ErrorKind, Refusal, Request, Runner, Stop};
 use crate::behaviour::context::LentItem;
-use crate::behaviour::list::{ListRequest, Page, apply_filters, apply_order, paginate};
+use crate::behaviour::list::{ListRequest, NoSuchPage, Page, apply_filters, apply_order, paginate};
 use crate::behaviour::model::{CollectionSpec, Rule};
 use crate::behaviour::store::{Session, key_text};
 use serde_json::{Map, Value};
@@ -59,9 +59,15 @@ impl Runner<'_> {
             query: request.query,
             raw_query: request.raw_query,
             url: format!("{}{}", request.base_url, request.path),
+            key: &spec.key,
         };
-        let page = paginate(kept, &rule.list, &list_request)
-            .map_err(|detail| Refusal::new(ErrorKind::NotFound, detail.to_string()))?;
+        let page = paginate(kept, &rule.list, &list_request).map_err(|no_page| {
+            let kind = match no_page {
+                NoSuchPage::Number { .. } => ErrorKind::NotFound,
+                NoSuchPage::Cursor { .. } => ErrorKind::Validation,
+            };
+            Refusal::new(kind, no_page.to_string())
+        })?;
         // Each listed item has been seen once more (readiness by reads).
         if spec.readiness.is_some() && !page.items.is_empty() {
             let data = session.collection_mut(&spec.name);

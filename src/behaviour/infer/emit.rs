@@ -24,9 +24,17 @@ pub fn render(inference: &Inference, spec: Option<&str>, source: &str) -> String
     if inference.resources.is_empty() {
         out.push_str("collections: {}\noperations: {}\n");
     } else {
-        out.push_str("\ncollections:\n");
-        for resource in &inference.resources {
-            let _ = writeln!(out, "  # {}", resource.summary);
+        let declared: Vec<_> = inference
+            .resources
+            .iter()
+            .filter(|r| r.joins.is_none())
+            .collect();
+        out.push_str(match declared.is_empty() {
+            true => "\ncollections: {}\n",
+            false => "\ncollections:\n",
+        });
+        for resource in declared {
+            let _ = writeln!(out, "  # {}", resource.summary());
             let _ = write!(out, "  {}:", key(&resource.name));
             block(&mut out, &resource.collection, 4);
         }
@@ -34,6 +42,9 @@ pub fn render(inference: &Inference, spec: Option<&str>, source: &str) -> String
         for resource in &inference.resources {
             for op in &resource.operations {
                 let _ = writeln!(out, "  # {}", op.comment);
+                if let Some(collection) = &resource.joins {
+                    let _ = writeln!(out, "  # (on the fixture's collection `{collection}`)");
+                }
                 let _ = write!(out, "  {}:", key(&op.id));
                 block(&mut out, &op.entry, 4);
             }

@@ -22,18 +22,34 @@
 //! - a create stores the request's fields whose type matches the item's
 //!   field of the same name, over an example of the item the spec allows,
 //!   with the key generated (a sequence for integers, a UUID, or the key's
-//!   `pattern`) and read-only date-times set to now;
+//!   `pattern`) and read-only date-times set to now; a value the item's
+//!   `enum` does not allow is refused by a `checks:` entry;
+//! - PATCH merges (JSON Merge Patch when sent so), PUT replaces, and PUT
+//!   creates under the path's key where the spec documents 201 for it or
+//!   the collection has no POST;
+//! - a list is paged by page, offset or cursor as its parameters say, and
+//!   the envelope's page fields read `paging`;
+//! - an item operation that documents no 404 answers a key never stored
+//!   from the spec alone (`unknown: spec`);
+//! - a singleton (`/settings`: GET and PUT or PATCH, no item path) keeps
+//!   one item per session;
 //! - an operation that fits none of this is left to the spec alone, and
 //!   the start's log line says why.
+//!
+//! Beside a fixture, only what it leaves out is inferred (`compose`).
 
+mod compose;
 mod emit;
 mod shapes;
 
 use crate::spec::{Api, Operation};
 use serde_json::{Map, Value, json};
-use shapes::{Place, item_place, list_place, properties, request_media, success, type_of};
+use shapes::{
+    Place, item_place, list_place, nullable, properties, request_media, success, type_of,
+};
 use std::collections::BTreeMap;
 
+pub use compose::compose;
 pub use emit::render;
 
 use super::Fixture;
@@ -53,8 +69,41 @@ pub struct Resource {
     /// The collection's fixture entry (`key`, `generate`, `defaults`, …).
     pub collection: Value,
     pub operations: Vec<InferredOperation>,
-    /// `GET /servers/{id}` … with the list's pagination, for the log.
-    pub summary: String,
+    /// Beside a fixture: the fixture's collection these operations work
+    /// on, declared there (so `collection` is not written).
+    pub joins: Option<String>,
+}
+
+impl Resource {
+    /// `servers: POST /servers, GET/PUT/DELETE /servers/{id}, list GET
+    /// /servers (page, per_page)`, for the log and the fixture's comment.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut on_item: Vec<(&str, Vec<&str>)> = Vec::new();
+        for op in &self.operations {
+            match &op.part {
+                Part::Create(text) => parts.push(text.clone()),
+                Part::Item { method, path } => match on_item.iter_mut().find(|(p, _)| p == path) {
+                    Some((_, methods)) => methods.push(method),
+                    None => on_item.push((path, vec![method])),
+                },
+                Part::List(_) => {}
+            }
+        }
+        for (path, methods) in on_item {
+            parts.push(format!("{} {path}", methods.join("/")));
+        }
+        for op in &self.operations {
+            if let Part::List(text) = &op.part {
+                parts.push(text.clone());
+            }
+        }
+        let owner = match &self.joins {
+            Some(_) => " (the fixture's collection)",
+            None => "",
+        };
+        format!("{}{owner}: {}", self.name, parts.join(", "))
+    }
 }
 
 /// One operation's fixture entry and where it came from.
@@ -64,6 +113,19 @@ pub struct InferredOperation {
     /// `create: POST /servers`, for the comment above it.
     pub comment: String,
     pub entry: Value,
+    /// What it does, for the resource's summary.
+    pub part: Part,
+}
+
+/// What an inferred operation does to its collection, as the log says it.
+#[derive(Debug, Clone)]
+pub enum Part {
+    /// `POST /servers`.
+    Create(String),
+    /// `GET` (or `PUT (creates)`) on the item path.
+    Item { method: String, path: String },
+    /// `list GET /servers (page, per_page)`.
+    List(String),
 }
 
 /// The fixture inferred from `api`, bound to it, with the log lines that
@@ -137,11 +199,11 @@ fn load(api: &Api, name: &str, inference: &Inference) -> Result<Fixture, String>
 /// What the start says of an inference: a line per collection, and the
 /// operations left to the spec grouped by why (a few named, the rest
 /// counted, so a spec of 500 operations does not flood the log).
-fn log_lines(inference: &Inference) -> Vec<String> {
+pub(super) fn log_lines(inference: &Inference) -> Vec<String> {
     let mut lines: Vec<String> = inference
         .resources
         .iter()
-        .map(|r| format!("inferred {}", r.summary))
+        .map(|r| format!("inferred {}", r.summary()))
         .collect();
     let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (operation, why) in &inference.stateless {
@@ -201,6 +263,36 @@ pub fn infer(api: &Api) -> Inference {
             }
         }
     }
+    // Singletons: a path with no parameter and no item path below it,
+    // whose GET answers an object that a PUT or PATCH changes (`/account`).
+    for (path, ops) in &by_path {
+        let trimmed = path.trim_end_matches('/');
+        let literal = trimmed.rsplit('/').next().unwrap_or_default();
+        let has_items = by_path
+            .keys()
+            .any(|other| other.starts_with(&format!("{trimmed}/{{")));
+        let changed = find(ops, "PUT").is_some() || find(ops, "PATCH").is_some();
+        if path.contains('{') || literal.is_empty() || has_items || !changed {
+            continue;
+        }
+        let Some(get) = find(ops, "GET") else {
+            continue;
+        };
+        let name = collection_name(trimmed, literal, &used);
+        match singleton(api, &name, get, ops) {
+            Ok(resource) => {
+                used.insert(name);
+                inference.resources.push(resource);
+            }
+            Err(why) => {
+                for op in ops {
+                    inference
+                        .stateless
+                        .push((format!("{} {}", op.method, op.path), why.clone()));
+                }
+            }
+        }
+    }
     let inferred: std::collections::HashSet<&str> = inference
         .resources
         .iter()
@@ -218,6 +310,102 @@ pub fn infer(api: &Api) -> Inference {
         }
     }
     inference
+}
+
+/// The one item a singleton path (`/account`) keeps per session: seeded
+/// from an example of its GET's answer, read by GET, replaced by PUT and
+/// merged by PATCH. Its key is a field never answered.
+fn singleton(
+    api: &Api,
+    name: &str,
+    get: &Operation,
+    ops: &[&Operation],
+) -> Result<Resource, String> {
+    const KEY: &str = "_singleton";
+    let Some((status, Some(media))) = success(get) else {
+        return Err(format!("GET {} answers no JSON body", get.path));
+    };
+    let schema = media
+        .schema
+        .as_ref()
+        .map(|s| s.raw().clone())
+        .unwrap_or_default();
+    if type_of(api, &schema).as_deref() != Some("object") {
+        return Err(format!("GET {} answers no object", get.path));
+    }
+    let Some(Value::Object(example)) = shapes::example(api, media, 7) else {
+        return Err(format!(
+            "no example of the answer of GET {} fits its schema",
+            get.path
+        ));
+    };
+    let (item_props, _) = properties(api, &schema);
+    let mut seed = example.clone();
+    seed.insert(KEY.into(), Value::from("the"));
+    let collection = json!({"key": KEY, "omit": [KEY], "defaults": example, "seed": [seed]});
+    let target = json!({"collection": name, "id": "'the'"});
+    let mut operations = vec![InferredOperation {
+        id: get.id.clone(),
+        comment: format!("read: GET {} answers the one item it keeps", get.path),
+        entry: json!({"target": target, "rules": [{"action": "read", "status": status}]}),
+        part: Part::Item {
+            method: "GET".into(),
+            path: get.path.clone(),
+        },
+    }];
+    for (method, replace) in [("PUT", true), ("PATCH", false)] {
+        let Some(op) = find(ops, method) else {
+            continue;
+        };
+        // The change answers the item as GET does, or nothing.
+        let Some((status, answer)) = success(op) else {
+            return Err(format!("{method} {} documents no success answer", op.path));
+        };
+        let same = answer.is_none_or(|m| m.schema.as_ref().map(|s| s.raw()) == Some(&schema));
+        if !same {
+            return Err(format!(
+                "{method} {} answers another shape than GET",
+                op.path
+            ));
+        }
+        let mut rule = json!({"action": "update"});
+        if replace {
+            rule["replace"] = Value::from(true);
+        }
+        if let Some(set) = fitting_set(api, op, &item_props, &[]) {
+            rule["set"] = set;
+        }
+        rule["status"] = Value::from(status);
+        operations.push(InferredOperation {
+            id: op.id.clone(),
+            comment: format!(
+                "{}: {method} {} {} the one item",
+                if replace { "replace" } else { "update" },
+                op.path,
+                if replace {
+                    "replaces the fields of"
+                } else {
+                    "merges the fields of"
+                }
+            ),
+            entry: with_value_checks(
+                api,
+                op,
+                &item_props,
+                json!({"target": target, "rules": [rule]}),
+            ),
+            part: Part::Item {
+                method: method.into(),
+                path: op.path.clone(),
+            },
+        });
+    }
+    Ok(Resource {
+        name: name.to_string(),
+        collection,
+        operations,
+        joins: None,
+    })
 }
 
 /// The collection's name: the collection path's last literal segment
@@ -240,8 +428,13 @@ fn collection_name(
             false => name,
         }
     };
+    // A name every template sees (`items`, `session`) cannot name a collection.
+    let free = |name: &String| {
+        !used.contains(name)
+            && !crate::behaviour::parse_model::RESERVED_NAMES.contains(&name.as_str())
+    };
     let last = clean(literal);
-    if !used.contains(&last) {
+    if free(&last) {
         return last;
     }
     let literals: Vec<String> = collection_path
@@ -253,12 +446,12 @@ fn collection_name(
         .map(clean)
         .collect();
     let joined = literals.join("_");
-    if !used.contains(&joined) {
+    if free(&joined) {
         return joined;
     }
     (2..)
         .map(|n| format!("{joined}_{n}"))
-        .find(|name| !used.contains(name))
+        .find(free)
         .unwrap_or(joined)
 }
 
@@ -364,7 +557,11 @@ fn resource(
     // creation and change times.
     let mut generate = Map::new();
     let key_schema = item_props.get(&key).cloned().unwrap_or_default();
-    generate.insert(key.clone(), key_generator(api, &key_schema));
+    // With no create but a PUT to the item, the client names every key.
+    let client_names_keys = create.is_none() && put.is_some();
+    if !client_names_keys {
+        generate.insert(key.clone(), key_generator(api, &key_schema));
+    }
     for (field, schema) in &item_props {
         let time_name = matches!(
             field.as_str(),
@@ -387,10 +584,13 @@ fn resource(
         collection["omit"] =
             Value::from(parents.iter().map(|p| parent_field(p)).collect::<Vec<_>>());
     }
-    let target = json!({"collection": name, "id": format!("path.{param}")});
+    let target = |op: &Operation| target_of(op, &name, param);
     let shown = Shown::new(&item_props, &parents);
     let mut operations = Vec::new();
-    let mut summary = Vec::new();
+    let on_item = |method: &str, op: &Operation| Part::Item {
+        method: method.to_string(),
+        path: op.path.clone(),
+    };
     if let Some(op) = create {
         operations.push(create_entry(
             api,
@@ -401,56 +601,173 @@ fn resource(
             &parents,
             &shown,
         )?);
-        summary.push(format!("POST {}", op.path));
     }
-    let mut on_item = Vec::new();
     if let Some(op) = get {
         operations.push(InferredOperation {
             id: op.id.clone(),
             comment: format!("read: GET {}", op.path),
-            entry: json!({"target": target, "rules": [rule(api, op, "read", None, &key, &shown, None)?]}),
+            entry: json!({"target": target(op), "rules": [rule(api, op, "read", None, &key, &shown, None)?]}),
+            part: on_item("GET", op),
         });
-        on_item.push("GET");
     }
-    for op in [put, patch, post_item].into_iter().flatten() {
+    if let Some(op) = put {
+        let entry = put_entry(
+            api,
+            op,
+            &name,
+            param,
+            &key,
+            &item_props,
+            &parents,
+            &shown,
+            create.is_none(),
+        )?;
+        let creates = entry
+            .get("rules")
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.len() > 1);
+        operations.push(InferredOperation {
+            id: op.id.clone(),
+            comment: match creates {
+                true => format!(
+                    "replace or create: PUT {} replaces the fields of the item it names, or creates it with that key",
+                    op.path
+                ),
+                false => format!("replace: PUT {} replaces the fields of the item it names", op.path),
+            },
+            entry,
+            part: on_item(if creates { "PUT (creates)" } else { "PUT" }, op),
+        });
+    }
+    for op in [patch, post_item].into_iter().flatten() {
         let set = fitting_set(api, op, &item_props, &[]);
         let entry = with_set(rule(api, op, "update", None, &key, &shown, None)?, set);
+        let merge_patch = op.request_body.as_ref().is_some_and(|body| {
+            body.media
+                .iter()
+                .any(|m| m.name.eq_ignore_ascii_case("application/merge-patch+json"))
+        });
         operations.push(InferredOperation {
             id: op.id.clone(),
             comment: format!(
-                "update: {} {} merges the fields of the item it names",
-                op.method, op.path
+                "update: {} {} merges the fields of the item it names{}",
+                op.method,
+                op.path,
+                if merge_patch {
+                    " (sent as application/merge-patch+json, `null` removes a field)"
+                } else {
+                    ""
+                }
             ),
-            entry: json!({"target": target, "rules": [entry]}),
+            entry: with_value_checks(
+                api,
+                op,
+                &item_props,
+                json!({"target": target(op), "rules": [entry]}),
+            ),
+            part: on_item(op.method.as_str(), op),
         });
-        on_item.push(op.method.as_str());
     }
     if let Some(op) = delete {
         operations.push(InferredOperation {
             id: op.id.clone(),
             comment: format!("delete: DELETE {}; a later read gets the spec's 404", op.path),
-            entry: json!({"target": target, "rules": [rule(api, op, "delete", None, &key, &shown, None)?]}),
+            entry: json!({"target": target(op), "rules": [rule(api, op, "delete", None, &key, &shown, None)?]}),
+            part: on_item("DELETE", op),
         });
-        on_item.push("DELETE");
-    }
-    if !on_item.is_empty() {
-        summary.push(format!("{} {}", on_item.join("/"), item_ops[0].path));
     }
     if let Some(op) = list {
         let (entry, paging) = list_entry(api, op, &name, &key, &item_props, &parents, &shown)?;
-        summary.push(format!("list GET {}{paging}", op.path));
         operations.push(InferredOperation {
             id: op.id.clone(),
             comment: format!("list: GET {}{paging}", op.path),
             entry,
+            part: Part::List(format!("list GET {}{paging}", op.path)),
         });
     }
     Ok(Resource {
-        summary: format!("{name}: {}", summary.join(", ")),
         name,
         collection,
         operations,
+        joins: None,
     })
+}
+
+/// The item an operation on `/things/{param}` works on. Where the spec
+/// documents no 404 (nor `default`) for it, a key never stored is
+/// answered from the spec alone (`unknown: spec`): the spec's own
+/// examples then keep getting answers it allows.
+fn target_of(op: &Operation, name: &str, param: &str) -> Value {
+    let mut target = json!({"collection": name, "id": format!("path.{param}")});
+    let documents_not_found = op.responses.iter().any(|r| {
+        matches!(
+            r.status,
+            crate::spec::StatusKey::Code(404) | crate::spec::StatusKey::Default
+        ) || (matches!(r.status, crate::spec::StatusKey::Range(_)) && r.status.covers(404))
+    });
+    if !documents_not_found {
+        target["unknown"] = Value::from("spec");
+    }
+    target
+}
+
+/// PUT on an item: it replaces the item's fields (the server's own stay,
+/// defaults fill the rest). It also creates the item under the path's key
+/// where the spec says so: it documents 201, or the collection has no
+/// other create.
+#[allow(clippy::too_many_arguments)]
+fn put_entry(
+    api: &Api,
+    op: &Operation,
+    name: &str,
+    param: &str,
+    key: &str,
+    item_props: &Map<String, Value>,
+    parents: &[&str],
+    shown: &Shown,
+    no_other_create: bool,
+) -> Result<Value, String> {
+    let target = target_of(op, name, param);
+    let replace = with_set(
+        rule(api, op, "update", None, key, shown, None)?,
+        fitting_set(api, op, item_props, &[]),
+    );
+    let mut replace = after_action(replace, "replace", Value::from(true));
+    let documents_201 = op
+        .responses
+        .iter()
+        .any(|r| matches!(r.status, crate::spec::StatusKey::Code(201)));
+    if !(documents_201 || no_other_create) {
+        let entry = json!({"target": target, "rules": [replace]});
+        return Ok(with_value_checks(api, op, item_props, entry));
+    }
+    let create = with_set(
+        rule(api, op, "create", Some(name), key, shown, None)?,
+        fitting_set(api, op, item_props, parents),
+    );
+    let mut create = after_action(create, "id", Value::from(format!("path.{param}")));
+    if documents_201 {
+        create["status"] = Value::from(201);
+        // The replace answers the lowest other 2xx, where there is one.
+        let other = op.responses.iter().find_map(|r| match r.status {
+            crate::spec::StatusKey::Code(code) if (200..300).contains(&code) && code != 201 => {
+                Some(code)
+            }
+            _ => None,
+        });
+        if let Some(code) = other {
+            replace["status"] = Value::from(code);
+        }
+    }
+    let mut target = target;
+    target["required"] = Value::from(false);
+    let mut when = Map::new();
+    when.insert("when".into(), Value::from("item"));
+    if let Value::Object(rest) = replace {
+        when.extend(rest);
+    }
+    let entry = json!({"target": target, "rules": [Value::Object(when), create]});
+    Ok(with_value_checks(api, op, item_props, entry))
 }
 
 /// How the key is made: a sequence for integers, the key's own pattern,
@@ -471,21 +788,19 @@ fn key_generator(api: &Api, schema: &Value) -> Value {
     }
 }
 
-/// `set:` for a create or update: the request's fields whose type matches
-/// the item's field of the same name (`{name: "x"}` fits, `server_type:
-/// "cx11"` does not fit an object), from the body or its envelope, with
-/// the parents' keys of a nested item. `None`: the body as it is.
-fn fitting_set(
+/// The request body's fields (from the body or its envelope, as
+/// `{server: {…}}` wraps them) whose type matches the item's field of the
+/// same name (`{name: "x"}` fits, `server_type: "cx11"` does not fit an
+/// object), with the expression that reads them.
+fn fitting_fields(
     api: &Api,
     op: &Operation,
     item_props: &Map<String, Value>,
-    parents: &[&str],
-) -> Option<Value> {
+) -> Option<(String, Vec<(String, Value)>)> {
     let media = request_media(op)?;
     let schema = media.schema.as_ref()?.raw();
     let (mut body_props, _) = properties(api, schema);
     let mut source = "(body or {})".to_string();
-    // A request that wraps the item as the answer does (`{server: {…}}`).
     if body_props.len() == 1
         && let Some((env, inner)) = body_props
             .iter()
@@ -497,16 +812,27 @@ fn fitting_set(
         source = format!("((body or {{}}).{env} or {{}})");
         body_props = properties(api, &inner).0;
     }
-    let fitting: Vec<&String> = body_props
-        .iter()
+    let fitting = body_props
+        .into_iter()
         .filter(|(name, schema)| {
             item_props
-                .get(*name)
+                .get(name)
                 .is_some_and(|item| type_of(api, item) == type_of(api, schema))
         })
-        .map(|(name, _)| name)
         .collect();
-    let names: Vec<String> = fitting.iter().map(|n| format!("'{n}'")).collect();
+    Some((source, fitting))
+}
+
+/// `set:` for a create or update: the [`fitting_fields`], with the
+/// parents' keys of a nested item. `None`: the body as it is.
+fn fitting_set(
+    api: &Api,
+    op: &Operation,
+    item_props: &Map<String, Value>,
+    parents: &[&str],
+) -> Option<Value> {
+    let (source, fitting) = fitting_fields(api, op, item_props)?;
+    let names: Vec<String> = fitting.iter().map(|(n, _)| format!("'{n}'")).collect();
     let mut text = format!("{source} | pick([{}])", names.join(", "));
     if !parents.is_empty() {
         let fields: Vec<String> = parents
@@ -516,6 +842,55 @@ fn fitting_set(
         text = format!("{text} | merge({{{}}})", fields.join(", "));
     }
     Some(Value::from(format!("{{{{ {text} }}}}")))
+}
+
+/// `entry` with `checks:` refusing a fitting field whose value the item
+/// cannot hold: the request allows any string for `kind`, the item only
+/// `cat` or `dog`. Stored, `bird` would break every later answer; refused,
+/// it gets the API's validation error, as a real server refuses it.
+fn with_value_checks(
+    api: &Api,
+    op: &Operation,
+    item_props: &Map<String, Value>,
+    entry: Value,
+) -> Value {
+    let Some((source, fitting)) = fitting_fields(api, op, item_props) else {
+        return entry;
+    };
+    let checks: Vec<Value> = fitting
+        .iter()
+        .filter_map(|(name, schema)| {
+            let kept = shapes::enum_values(api, item_props.get(name)?)?;
+            if shapes::values_fit(api, schema, item_props.get(name)?) {
+                return None;
+            }
+            let listed: Vec<String> = kept.iter().map(Value::to_string).collect();
+            let shown: Vec<String> = kept
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect();
+            let value = format!("{source}.{name}");
+            Some(json!({
+                "field": name,
+                "when": format!(
+                    "{value} is defined and {value} is not none and {value} not in [{}]",
+                    listed.join(", ")
+                ),
+                "message": format!("must be one of: {}", shown.join(", ")),
+            }))
+        })
+        .collect();
+    let (Value::Object(map), false) = (&entry, checks.is_empty()) else {
+        return entry;
+    };
+    let mut ordered = Map::new();
+    for (k, v) in map {
+        if k == "rules" {
+            ordered.insert("checks".into(), Value::Array(checks.clone()));
+        }
+        ordered.insert(k.clone(), v.clone());
+    }
+    Value::Object(ordered)
 }
 
 /// A rule doing `action`, answering the operation's lowest 2xx with the
@@ -556,7 +931,6 @@ fn rule(
             Some(Place::Under(env)) => {
                 let mut body = example.unwrap_or_else(|| json!({}));
                 body[&env] = Value::from(items);
-                totals(&mut body);
                 Some(body)
             }
             None => {
@@ -612,6 +986,28 @@ fn with_set(rule: Value, set: Option<Value>) -> Value {
     Value::Object(ordered)
 }
 
+/// `rule` with `name: value` just after its `action` (and `collection`),
+/// where a reader looks for how the action works.
+fn after_action(rule: Value, name: &str, value: Value) -> Value {
+    let Value::Object(rule) = rule else {
+        return rule;
+    };
+    let mut ordered = Map::new();
+    let mut placed = false;
+    for (k, v) in rule {
+        let past = !matches!(k.as_str(), "when" | "action" | "collection");
+        if past && !placed {
+            ordered.insert(name.into(), value.clone());
+            placed = true;
+        }
+        ordered.insert(k, v);
+    }
+    if !placed {
+        ordered.insert(name.into(), value);
+    }
+    Value::Object(ordered)
+}
+
 /// How an item is written into an answer's envelope: `{{ item }}`, or
 /// for a nested item only the item's own fields (not its parent's key).
 struct Shown {
@@ -630,24 +1026,77 @@ impl Shown {
     }
 }
 
-/// Counts named as totals in a list's envelope answer the count kept.
-fn totals(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (name, v) in map.iter_mut() {
-                let total = matches!(
-                    name.as_str(),
-                    "total" | "total_count" | "total_entries" | "totalCount" | "count"
-                );
-                if total && v.is_number() {
-                    *v = Value::from("{{ total }}");
-                } else {
-                    totals(v);
-                }
+/// How a list is paged, as inference recognised it from the parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Paging {
+    None,
+    Page,
+    Offset,
+    Cursor,
+}
+
+/// The list envelope's own fields (`{items: […], meta: {…}}` past the
+/// items) written from the list: counts named as totals are the count
+/// kept, and where the list is paged, the fields that say where the page
+/// stands (`has_more`, `next_page`, `next_cursor`, …) read `paging`. A
+/// field that can say "no next page" only with `null` is set only where
+/// its schema allows `null`.
+fn envelope_fields(api: &Api, schema: &Value, value: &mut Value, paging: Paging, depth: usize) {
+    let Value::Object(map) = value else {
+        return;
+    };
+    if depth > 8 {
+        return;
+    }
+    let (props, _) = properties(api, schema);
+    for (name, v) in map.iter_mut() {
+        let property = props.get(name).cloned().unwrap_or_default();
+        let kind = type_of(api, &property);
+        let null_ok = nullable(api, &property);
+        let set: Option<&str> = match (name.as_str(), kind.as_deref(), paging) {
+            ("total" | "total_count" | "total_entries" | "totalCount" | "count", _, _)
+                if v.is_number() =>
+            {
+                Some("{{ total }}")
             }
+            ("has_more" | "hasMore", Some("boolean"), p) if p != Paging::None => {
+                Some("{{ paging.has_more }}")
+            }
+            ("page" | "current_page" | "currentPage", Some("integer"), Paging::Page) => {
+                Some("{{ paging.page }}")
+            }
+            ("per_page" | "page_size" | "perPage" | "pageSize", Some("integer"), Paging::Page) => {
+                Some("{{ paging.size }}")
+            }
+            (
+                "last_page" | "lastPage" | "total_pages" | "totalPages" | "pages",
+                Some("integer"),
+                Paging::Page,
+            ) => Some("{{ paging.pages }}"),
+            ("next_page" | "nextPage", Some("integer"), Paging::Page) if null_ok => {
+                Some("{{ paging.next_page }}")
+            }
+            ("previous_page" | "prev_page" | "previousPage", Some("integer"), Paging::Page)
+                if null_ok =>
+            {
+                Some("{{ paging.previous_page }}")
+            }
+            ("offset", Some("integer"), Paging::Offset) => Some("{{ paging.offset }}"),
+            (
+                "next_cursor" | "nextCursor" | "next_page_token" | "nextPageToken" | "next_token"
+                | "nextToken",
+                Some("string"),
+                Paging::Cursor,
+            ) => Some(match null_ok {
+                true => "{{ paging.next_cursor }}",
+                false => "{{ paging.next_cursor or '' }}",
+            }),
+            _ => None,
+        };
+        match set {
+            Some(template) => *v = Value::from(template),
+            None => envelope_fields(api, &property, v, paging, depth + 1),
         }
-        Value::Array(items) => items.iter_mut().for_each(totals),
-        _ => {}
     }
 }
 
@@ -670,7 +1119,8 @@ fn create_entry(
             "create: POST {} stores the request's fields that fit the item, over an example the spec allows",
             op.path
         ),
-        entry: json!({"rules": [entry]}),
+        entry: with_value_checks(api, op, item_props, json!({"rules": [entry]})),
+        part: Part::Create(format!("POST {}", op.path)),
     })
 }
 
@@ -692,16 +1142,28 @@ fn list_entry(
         .map(|p| p.name.as_str())
         .collect();
     let has = |n: &str| query.contains(&n);
-    let size = ["per_page", "page_size", "size", "limit"]
+    let size = ["per_page", "page_size", "pageSize", "size", "limit"]
         .into_iter()
         .find(|n| has(n));
     let mut paging_params = Vec::new();
     let mut paging = String::new();
+    let mut style = Paging::None;
+    let cursor = [
+        "starting_after",
+        "after",
+        "cursor",
+        "page_token",
+        "pageToken",
+        "next_token",
+    ]
+    .into_iter()
+    .find(|n| has(n));
     if let (true, Some(size)) = (has("page"), size) {
         entry["paginate"] =
             json!({"style": "page", "page": "page", "size": size, "past_end": "empty"});
         paging = format!(" (page, {size})");
         paging_params = vec!["page", size];
+        style = Paging::Page;
     } else if let (Some(skip), true) = (
         ["offset", "skip"].into_iter().find(|n| has(n)),
         has("limit"),
@@ -709,6 +1171,17 @@ fn list_entry(
         entry["paginate"] = json!({"style": "offset", "limit": "limit", "skip": skip});
         paging = format!(" (limit, {skip})");
         paging_params = vec!["limit", skip];
+        style = Paging::Offset;
+    } else if let (Some(cursor), Some(size)) = (cursor, size) {
+        entry["paginate"] = json!({"style": "cursor", "cursor": cursor, "limit": size});
+        paging = format!(" (cursor {cursor}, {size})");
+        paging_params = vec![cursor, size];
+        style = Paging::Cursor;
+    }
+    if let (Some(body), Some((_, Some(media)))) = (entry.get_mut("body"), success(op))
+        && let Some(schema) = &media.schema
+    {
+        envelope_fields(api, schema.raw(), body, style, 0);
     }
     let mut filters = Map::new();
     for param in &query {
@@ -786,7 +1259,7 @@ components:
         let inference = checked(&api, "t.yaml");
         assert_eq!(inference.resources.len(), 1, "{:?}", inference.stateless);
         assert_eq!(
-            inference.resources[0].summary,
+            inference.resources[0].summary(),
             "things: POST /api/things/, GET /api/things/{uuid}/, list GET /api/things/"
         );
         assert_eq!(inference.resources[0].collection["key"], "uuid");

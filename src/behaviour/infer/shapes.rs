@@ -134,6 +134,49 @@ pub fn read_only(api: &Api, schema: &Value) -> bool {
         .unwrap_or(false)
 }
 
+/// The values a property's schema lists in `enum`.
+pub fn enum_values(api: &Api, schema: &Value) -> Option<Vec<Value>> {
+    api.deref(schema)?.get("enum")?.as_array().cloned()
+}
+
+/// Whether every value the request's property allows is one the item's
+/// allows, as far as their `enum`s say: a request that may send `purple`
+/// can give an item whose `color` is one of `red`, `green`, `blue` a value
+/// it cannot hold.
+pub fn values_fit(api: &Api, request: &Value, item: &Value) -> bool {
+    match (enum_values(api, request), enum_values(api, item)) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(sent), Some(kept)) => sent.iter().all(|v| v.is_null() || kept.contains(v)),
+    }
+}
+
+/// Whether the property's schema allows `null` (`nullable: true`, a type
+/// list with `null`, or a `oneOf`/`anyOf` branch of type `null`).
+pub fn nullable(api: &Api, schema: &Value) -> bool {
+    let Some(schema) = api.deref(schema) else {
+        return false;
+    };
+    if schema.get("nullable").and_then(Value::as_bool) == Some(true) {
+        return true;
+    }
+    if let Some(Value::Array(types)) = schema.get("type") {
+        return types.iter().any(|t| t == "null");
+    }
+    ["oneOf", "anyOf"].iter().any(|key| {
+        schema
+            .get(*key)
+            .and_then(Value::as_array)
+            .is_some_and(|parts| {
+                parts.iter().any(|p| {
+                    api.deref(p)
+                        .and_then(|p| p.get("type"))
+                        .is_some_and(|t| t == "null")
+                })
+            })
+    })
+}
+
 /// The `format` a property's schema names.
 pub fn format_of<'a>(api: &'a Api, schema: &'a Value) -> Option<&'a str> {
     api.deref(schema)?.get("format")?.as_str()
