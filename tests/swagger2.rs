@@ -14,7 +14,7 @@ type Request<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a [u8]);
 #[tokio::test]
 async fn a_swagger_2_spec_answers_as_its_3_0_equivalent() {
     let two = Api::load(Path::new("tests/data/swagger2/petstore.yaml")).expect("2.0 loads");
-    assert!(two.warnings.is_empty(), "{:?}", two.warnings);
+    assert!(two.warnings.get().is_empty(), "{:?}", two.warnings);
     let three = Api::load(Path::new("tests/data/swagger2/petstore-3.yaml")).expect("3.0 loads");
     assert_eq!(two.base_paths, ["/v1"]);
     let (mock_two, _) = start(two, Fixture::default()).await;
@@ -80,8 +80,8 @@ fn a_swagger_2_note_names_the_2_0_files_line() {
     )
     .expect("write");
     let api = Api::load(&spec).expect("loads");
-    assert_eq!(api.warnings.len(), 1);
-    let warning = &api.warnings[0];
+    assert_eq!(api.warnings.get().len(), 1);
+    let warning = &api.warnings.get()[0];
     assert!(
         warning.to_string().contains("collectionFormat: tsv"),
         "{warning}"

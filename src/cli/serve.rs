@@ -59,6 +59,8 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             return EXIT_UNUSABLE;
         }
     };
+    // Warnings are located while the start goes on, and said before `ready`.
+    let warnings: Vec<_> = served.iter().map(|s| s.api.warnings.clone()).collect();
     let mut served = served;
     if let Some((label, fault)) = &mutant {
         for s in served.iter_mut().filter(|s| &s.label == label) {
@@ -137,6 +139,12 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             path.display()
         ),
         Event::Ready => {
+            for warning in warnings.iter().flat_map(|w| w.get()) {
+                eprint!(
+                    "{}",
+                    crate::source::diagnostic::warning(&warning.to_string(), &warning.location())
+                );
+            }
             for mode in &modes {
                 println!("{mode}");
             }
@@ -277,18 +285,12 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         args.stateless,
     )
     .map_err(|e| render_error(&e, e.location().as_ref()))?;
-    if let Some(first) = api.warnings.first().filter(|_| args.strict) {
+    if let Some(first) = api.warnings.get().first().filter(|_| args.strict) {
         return Err(format!(
             "{}  (refused by --strict; {} such problem(s) in all)\n",
             crate::source::diagnostic::render(&first.to_string(), &first.location()),
-            api.warnings.len()
+            api.warnings.get().len()
         ));
-    }
-    for warning in &api.warnings {
-        eprint!(
-            "{}",
-            crate::source::diagnostic::warning(&warning.to_string(), &warning.location())
-        );
     }
     let spec_path = sources.spec.clone();
     let label = spec_path

@@ -56,7 +56,7 @@ fn build(mut document: SourceDocument) -> Result<Api, SpecError> {
             .collect();
     }
     let dialect = read_version(&document)?;
-    let bundle = refs::bundle(document)?;
+    let bundle = Arc::new(refs::bundle(document)?);
     let root = &bundle.root;
     let reader = Reader {
         root,
@@ -74,16 +74,23 @@ fn build(mut document: SourceDocument) -> Result<Api, SpecError> {
     if let Some((pointer, message)) = super::infinite::infinite_schemas(root).into_iter().next() {
         return Err(reader.invalid(&pointer, &message));
     }
-    let warnings = conversion_notes
-        .into_iter()
-        .chain(
-            super::lint::broken_schemas(root, MAX_WARNINGS)
-                .into_iter()
-                .map(|(pointer, message)| {
-                    reader.invalid(&pointer, &format!("{message}\n  in {pointer}"))
-                }),
-        )
-        .collect();
+    // Found now, located (a second parse of a large file) on a thread.
+    let broken = super::lint::broken_schemas(root, MAX_WARNINGS);
+    let warnings = match broken.is_empty() {
+        true => super::warnings::Warnings::located(conversion_notes),
+        false => {
+            let bundle = bundle.clone();
+            super::warnings::Warnings::later(conversion_notes, move || {
+                broken
+                    .into_iter()
+                    .map(|(pointer, message)| SpecError::Invalid {
+                        at: bundle.locate(&pointer),
+                        message: format!("{message}\n  in {pointer}"),
+                    })
+                    .collect()
+            })
+        }
+    };
     let security_schemes = reader.security_schemes()?;
     let global_security = reader.security(root.get("security"), "/security", &security_schemes)?;
 
@@ -163,7 +170,7 @@ fn build(mut document: SourceDocument) -> Result<Api, SpecError> {
         }
     }
     Ok(Api {
-        warnings,
+        warnings: Arc::new(warnings),
         title,
         source,
         dialect,

@@ -18,6 +18,7 @@ pub mod router;
 pub mod schema;
 pub mod security;
 pub mod swagger2;
+pub mod warnings;
 
 pub use dialect::{Dialect, Direction};
 pub use error::SpecError;
@@ -40,7 +41,7 @@ pub struct Api {
     /// Mistakes that do not stop the spec from serving (schemas that will
     /// not compile, so nothing is validated against them); `--strict`
     /// refuses the spec instead.
-    pub warnings: Vec<SpecError>,
+    pub warnings: std::sync::Arc<warnings::Warnings>,
     pub title: String,
     pub source: PathBuf,
     pub dialect: Dialect,
@@ -51,7 +52,7 @@ pub struct Api {
     router: Router,
     /// For each router template: the operations on it, by index.
     operations_by_template: Vec<Vec<usize>>,
-    bundle: refs::Bundle,
+    bundle: std::sync::Arc<refs::Bundle>,
     /// Every schema slot compiled together, per direction (request,
     /// response), on first use.
     shared: [std::sync::OnceLock<schema::SharedSchemas>; 2],

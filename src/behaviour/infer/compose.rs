@@ -16,7 +16,7 @@
 //! with the inferred entries grafted in, so an error in a part names the
 //! file it came from.
 
-use super::{Inference, Resource, log_lines, render};
+use super::{Inference, Resource, log_lines};
 use crate::behaviour::fixture::Fixture;
 use crate::behaviour::model::OperationBehaviour;
 use crate::source::SourceDocument;
@@ -184,7 +184,7 @@ fn load(
     inference: &Inference,
 ) -> Result<Fixture, String> {
     let path = std::path::PathBuf::from(format!("(inferred from {name})"));
-    let text = render(inference, None, name);
+    let text = super::emit::json(inference);
     let inferred =
         Arc::new(SourceDocument::parse(&path, Arc::from(text)).map_err(|e| e.to_string())?);
     let mut pointers = Vec::new();

@@ -3,9 +3,9 @@
 //! `/customers/{customer}/projects/{id}`), written as an ordinary fixture.
 //!
 //! The fixture is the one thing inference makes: `serve` and `run` load
-//! it as they load a hand-written one, and `understudy init` writes the
-//! same text to a file, with comments saying what was inferred from which
-//! part of the spec. So a file `init` wrote behaves exactly as inference
+//! it as they load a hand-written one (as JSON, the fast reader), and
+//! `understudy init` writes the same entries to a file as YAML, with
+//! comments saying what was inferred from which part of the spec. So a file `init` wrote behaves exactly as inference
 //! does, and users start from it to add their business rules.
 //!
 //! Rules for ambiguous cases (also in the README):
@@ -72,6 +72,10 @@ pub struct Resource {
     /// Beside a fixture: the fixture's collection these operations work
     /// on, declared there (so `collection` is not written).
     pub joins: Option<String>,
+    /// The item's properties and their schemas.
+    pub item: Map<String, Value>,
+    /// Whether the collection is nested (`/stores/{id}/products`).
+    pub nested: bool,
 }
 
 impl Resource {
@@ -190,7 +194,7 @@ fn checked_and_loaded(api: &Api, name: &str) -> (Inference, Result<Fixture, Stri
 /// The inference's fixture, read from its text as a written one is.
 fn load(api: &Api, name: &str, inference: &Inference) -> Result<Fixture, String> {
     let path = std::path::PathBuf::from(format!("(inferred from {name})"));
-    let text = render(inference, None, name);
+    let text = emit::json(inference);
     let mut fixture = Fixture::from_text(&path, &text).map_err(|e| e.to_string())?;
     fixture.bind(api).map_err(|e| e.to_string())?;
     Ok(fixture)
@@ -263,14 +267,54 @@ pub fn infer(api: &Api) -> Inference {
             }
         }
     }
+    // A create under another resource's path into a flat collection:
+    // mittwald's `POST /v2/servers/{serverId}/projects` makes a project
+    // read at `/v2/projects/{projectId}`, its `serverId` from the path.
+    let taken: std::collections::HashSet<String> = inference
+        .resources
+        .iter()
+        .flat_map(|r| r.operations.iter().map(|o| o.id.clone()))
+        .collect();
+    for (path, ops) in &by_path {
+        let Some(create) = find(ops, "POST").filter(|op| !taken.contains(&op.id)) else {
+            continue;
+        };
+        let literal = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        let params = path_params(path);
+        if params.is_empty() || literal.starts_with('{') {
+            continue;
+        }
+        let Some(resource) = inference.resources.iter_mut().find(|r| {
+            !r.nested && r.name == collection_name(literal, literal, &Default::default())
+        }) else {
+            continue;
+        };
+        match flat_create(api, create, resource, &params) {
+            Ok(op) => {
+                inference
+                    .stateless
+                    .retain(|(n, _)| *n != format!("POST {path}"));
+                resource.operations.insert(0, op);
+            }
+            Err(why) => inference.stateless.push((format!("POST {path}"), why)),
+        }
+    }
     // Singletons: a path with no parameter and no item path below it,
     // whose GET answers an object that a PUT or PATCH changes (`/account`).
+    // The paths with an item path right below them, found once (a spec
+    // has hundreds of paths).
+    let with_items: std::collections::HashSet<&str> = by_path
+        .keys()
+        .filter_map(|path| path.rsplit_once("/{").map(|(parent, _)| parent))
+        .collect();
     for (path, ops) in &by_path {
         let trimmed = path.trim_end_matches('/');
         let literal = trimmed.rsplit('/').next().unwrap_or_default();
-        let has_items = by_path
-            .keys()
-            .any(|other| other.starts_with(&format!("{trimmed}/{{")));
+        let has_items = with_items.contains(trimmed);
         let changed = find(ops, "PUT").is_some() || find(ops, "PATCH").is_some();
         if path.contains('{') || literal.is_empty() || has_items || !changed {
             continue;
@@ -405,6 +449,8 @@ fn singleton(
         collection,
         operations,
         joins: None,
+        item: item_props,
+        nested: false,
     })
 }
 
@@ -423,6 +469,11 @@ fn collection_name(
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
+        // `@me` is `me`, not `_me`.
+        let name = match name.trim_matches('_') {
+            "" => "items_".to_string(),
+            trimmed => trimmed.to_string(),
+        };
         match name.starts_with(|c: char| c.is_ascii_digit()) {
             true => format!("x_{name}"),
             false => name,
@@ -690,6 +741,8 @@ fn resource(
         collection,
         operations,
         joins: None,
+        nested: !parents.is_empty(),
+        item: item_props,
     })
 }
 
@@ -831,13 +884,30 @@ fn fitting_set(
     item_props: &Map<String, Value>,
     parents: &[&str],
 ) -> Option<Value> {
-    let (source, fitting) = fitting_fields(api, op, item_props)?;
+    let from_path: Vec<(String, &str)> = parents.iter().map(|p| (parent_field(p), *p)).collect();
+    fitting_set_with(api, op, item_props, &from_path)
+}
+
+/// [`fitting_set`], with `(field, path parameter)` pairs written from the
+/// path.
+fn fitting_set_with(
+    api: &Api,
+    op: &Operation,
+    item_props: &Map<String, Value>,
+    from_path: &[(String, &str)],
+) -> Option<Value> {
+    let (source, fitting) = match fitting_fields(api, op, item_props) {
+        Some(found) => found,
+        // No body the spec describes: only what the path says.
+        None if !from_path.is_empty() => ("{}".to_string(), Vec::new()),
+        None => return None,
+    };
     let names: Vec<String> = fitting.iter().map(|(n, _)| format!("'{n}'")).collect();
     let mut text = format!("{source} | pick([{}])", names.join(", "));
-    if !parents.is_empty() {
-        let fields: Vec<String> = parents
+    if !from_path.is_empty() {
+        let fields: Vec<String> = from_path
             .iter()
-            .map(|p| format!("'{}': path.{p}", parent_field(p)))
+            .map(|(field, param)| format!("'{field}': path.{param}"))
             .collect();
         text = format!("{text} | merge({{{}}})", fields.join(", "));
     }
@@ -924,12 +994,14 @@ fn rule(
         .as_ref()
         .map(|s| s.raw().clone())
         .unwrap_or_default();
-    let example = shapes::example(api, media, 11);
+    // Made only for an answer that is more than the item (an example is a
+    // schema compiled and values generated until one fits).
+    let example = || shapes::example(api, media, 11);
     let body = match items {
         Some(items) => match list_place(api, &schema, key) {
             Some(Place::Bare) => None,
             Some(Place::Under(env)) => {
-                let mut body = example.unwrap_or_else(|| json!({}));
+                let mut body = example().unwrap_or_else(|| json!({}));
                 body[&env] = Value::from(items);
                 Some(body)
             }
@@ -943,7 +1015,7 @@ fn rule(
         None => match item_place(api, &schema, key) {
             Some(Place::Bare) if action != "delete" => None,
             Some(Place::Under(env)) if action != "delete" => {
-                let mut body = example.unwrap_or_else(|| json!({}));
+                let mut body = example().unwrap_or_else(|| json!({}));
                 body[&env] = Value::from(shown.item.as_str());
                 Some(body)
             }
@@ -951,7 +1023,7 @@ fn rule(
             // spec's example, naming the item where it has the key
             // (Stripe's `{"deleted": true, "id": …}`).
             _ => {
-                let mut body = example.ok_or_else(|| {
+                let mut body = example().ok_or_else(|| {
                     format!(
                         "no example of the answer of {} {} fits its schema",
                         op.method, op.path
@@ -968,6 +1040,13 @@ fn rule(
         rule["body"] = body;
     }
     Ok(rule)
+}
+
+/// The lowest documented 2xx answer of `op`.
+fn success_response(op: &Operation) -> Option<&crate::spec::operation::ResponseSpec> {
+    op.responses.iter().find(
+        |r| matches!(r.status, crate::spec::StatusKey::Code(code) if (200..300).contains(&code)),
+    )
 }
 
 /// `rule` with `set:` after its action and collection, where a reader
@@ -1124,6 +1203,45 @@ fn create_entry(
     })
 }
 
+/// A create at a nested path into `resource`'s flat collection: the
+/// path's parameters that name item fields (`serverId`) are written from
+/// the path. Only where every parameter names one, so the item says
+/// where it was made.
+fn flat_create(
+    api: &Api,
+    op: &Operation,
+    resource: &Resource,
+    params: &[&str],
+) -> Result<InferredOperation, String> {
+    if let Some(missing) = params.iter().find(|p| !resource.item.contains_key(**p)) {
+        return Err(format!(
+            "creates {} under `{missing}`, which no field of the item names",
+            resource.name
+        ));
+    }
+    let key = resource
+        .collection
+        .get("key")
+        .and_then(Value::as_str)
+        .unwrap_or("id");
+    let from_path: Vec<(String, &str)> = params.iter().map(|p| (p.to_string(), *p)).collect();
+    let shown = Shown::new(&resource.item, &[]);
+    let entry = with_set(
+        rule(api, op, "create", Some(&resource.name), key, &shown, None)?,
+        fitting_set_with(api, op, &resource.item, &from_path),
+    );
+    Ok(InferredOperation {
+        id: op.id.clone(),
+        comment: format!(
+            "create: POST {} stores the request's fields that fit the item, and {} from the path",
+            op.path,
+            params.join(", ")
+        ),
+        entry: with_value_checks(api, op, &resource.item, json!({"rules": [entry]})),
+        part: Part::Create(format!("POST {}", op.path)),
+    })
+}
+
 /// The list rule, and its pagination in words for the log.
 fn list_entry(
     api: &Api,
@@ -1178,6 +1296,22 @@ fn list_entry(
         paging_params = vec![cursor, size];
         style = Paging::Cursor;
     }
+    // A total the list's answer documents as a header (mittwald's
+    // `X-Pagination-TotalCount`) is the count kept.
+    let count_header = success_response(op).and_then(|r| {
+        r.headers
+            .iter()
+            .find(|h| h.name.to_ascii_lowercase().contains("total"))
+            .map(|h| h.name.clone())
+    });
+    if let (Some(header), Some(Value::Object(paginate))) = (count_header, entry.get_mut("paginate"))
+        && matches!(
+            paginate.get("style").and_then(Value::as_str),
+            Some("page" | "offset")
+        )
+    {
+        paginate.insert("count_header".into(), Value::from(header));
+    }
     if let (Some(body), Some((_, Some(media)))) = (entry.get_mut("body"), success(op))
         && let Some(schema) = &media.schema
     {
@@ -1230,6 +1364,7 @@ mod tests {
             collection_name("/load-balancers", "load-balancers", &used),
             "load_balancers"
         );
+        assert_eq!(collection_name("/users/@me", "@me", &used), "me");
     }
 
     #[test]
