@@ -122,8 +122,10 @@ impl Refusal {
 
 /// The session a request belongs to: its session header, else `default`.
 pub fn session_name<'a>(fixture: &Fixture, headers: &'a hyper::HeaderMap) -> &'a str {
-    headers
-        .get(fixture.model.session_header.as_str())
+    fixture
+        .model
+        .session_header_name()
+        .and_then(|name| headers.get(name))
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
         .unwrap_or("default")

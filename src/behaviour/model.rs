@@ -11,6 +11,9 @@ use std::collections::HashMap;
 pub struct Model {
     /// Lower-case request header that picks the session.
     pub session_header: String,
+    /// `session_header` parsed once: looking a header up by text parses
+    /// the name on every request.
+    pub session_header_name: std::sync::OnceLock<Option<hyper::header::HeaderName>>,
     /// Constants the fixture names once (`vars.plan_limit`).
     pub vars: Map<String, Value>,
     pub collections: Vec<CollectionSpec>,
@@ -21,6 +24,15 @@ pub struct Model {
 
 impl Model {
     pub const DEFAULT_SESSION_HEADER: &'static str = "x-understudy-session";
+
+    /// The session header as a parsed name, made on first use.
+    pub fn session_header_name(&self) -> Option<&hyper::header::HeaderName> {
+        self.session_header_name
+            .get_or_init(|| {
+                hyper::header::HeaderName::from_bytes(self.session_header.as_bytes()).ok()
+            })
+            .as_ref()
+    }
 
     pub fn collection(&self, name: &str) -> Option<&CollectionSpec> {
         self.collections.iter().find(|c| c.name == name)

@@ -72,6 +72,7 @@ impl Reader<'_> {
         };
         Ok(Model {
             session_header,
+            session_header_name: Default::default(),
             vars,
             collections,
             operations,

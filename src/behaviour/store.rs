@@ -11,7 +11,6 @@
 use super::answer_cache::{AnswerKey, AnswerSlot, PendingAnswer};
 use super::clock::real_now_ms;
 use super::compact::CompactItem;
-use super::uuid_text::canonical;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
@@ -93,15 +92,8 @@ enum IndexKey {
 
 impl IndexKey {
     fn of(key: &str) -> Self {
-        match canonical(key) {
-            Some(hex) => {
-                let mut bytes = [0u8; 16];
-                for (byte, pair) in bytes.iter_mut().zip(hex.chunks(2)) {
-                    let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-                    *byte = (digit(pair[0]) << 4) | digit(pair[1]);
-                }
-                IndexKey::Uuid(bytes)
-            }
+        match super::uuid_text::uuid_bytes(key) {
+            Some(bytes) => IndexKey::Uuid(bytes),
             None => IndexKey::Text(key.into()),
         }
     }
@@ -126,7 +118,7 @@ impl IndexKey {
 #[derive(Debug, Clone, Default)]
 pub struct CollectionData {
     slots: Vec<Option<Record>>,
-    by_key: HashMap<IndexKey, u32>,
+    by_key: foldhash::HashMap<IndexKey, u32>,
     /// Slots emptied by removals.
     empty: usize,
     /// Changes so far (items written, removed, or read towards readiness):
@@ -339,7 +331,7 @@ pub fn key_text(value: &Value) -> Option<String> {
 #[derive(Debug)]
 pub struct Session {
     pub name: String,
-    pub collections: HashMap<String, Arc<CollectionData>>,
+    pub collections: foldhash::HashMap<String, Arc<CollectionData>>,
     /// Added to the real clock; moved forward by the admin API.
     pub clock_offset_ms: i64,
     pub rng: StdRng,
@@ -421,7 +413,7 @@ impl Session {
     pub fn new(name: &str, seed: u64) -> Self {
         Self {
             name: name.to_string(),
-            collections: HashMap::new(),
+            collections: Default::default(),
             clock_offset_ms: 0,
             rng: StdRng::seed_from_u64(seed ^ fnv(name)),
             started_ms: real_now_ms(),
@@ -593,7 +585,7 @@ impl Session {
                 "is needed: a mapping of collection to items",
             ));
         };
-        let mut collections = HashMap::new();
+        let mut collections = foldhash::HashMap::default();
         for (name, items) in map {
             let at = format!("collections.{name}");
             let key_field = keys
@@ -771,7 +763,7 @@ struct Entry {
 /// writing only to make or forget a session.
 #[derive(Debug, Default)]
 pub struct Store {
-    sessions: RwLock<HashMap<String, Entry>>,
+    sessions: RwLock<foldhash::HashMap<String, Entry>>,
     /// Mixed with each session's name to seed its random source.
     seed: AtomicU64,
     limits: StoreLimits,
@@ -891,7 +883,7 @@ impl Store {
         generation: u64,
     ) -> Result<(), DumpError> {
         let seed = self.seed.load(Ordering::Relaxed) ^ fnv(&format!("generation {generation}"));
-        let mut restored = HashMap::new();
+        let mut restored = foldhash::HashMap::default();
         for (name, dump) in dumps {
             let mut session = Session::new(name, seed);
             session.max_items = self.limits.max_items;
@@ -985,7 +977,7 @@ impl Store {
 /// The session asked for least recently that no request holds now; `None`
 /// when every session is in use (the cap is then passed for a moment
 /// rather than a request waited on).
-fn idle_longest(sessions: &HashMap<String, Entry>) -> Option<String> {
+fn idle_longest(sessions: &foldhash::HashMap<String, Entry>) -> Option<String> {
     sessions
         .iter()
         .filter(|(_, entry)| Arc::strong_count(&entry.session) == 1)

@@ -9,31 +9,53 @@
 /// The 32 lower-case hex digits of `text` when it is a UUID written with or
 /// without hyphens (in either case, optionally in braces or as a `urn:uuid:`).
 pub fn canonical(text: &str) -> Option<[u8; 32]> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let bytes = uuid_bytes(text)?;
+    let mut out = [0u8; 32];
+    for (i, byte) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(byte >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(byte & 0xf)];
+    }
+    Some(out)
+}
+
+/// The 128 bits of `text` when it is a UUID in any spelling
+/// [`canonical`] reads, in one pass over the text: every stored-item
+/// lookup by key reads one, so it is on every request's path.
+pub fn uuid_bytes(text: &str) -> Option<[u8; 16]> {
     let text = text.strip_prefix("urn:uuid:").unwrap_or(text);
     let text = text
         .strip_prefix('{')
         .and_then(|t| t.strip_suffix('}'))
         .unwrap_or(text);
     let bytes = text.as_bytes();
-    let hyphenated = bytes.len() == 36
-        && [8, 13, 18, 23].iter().all(|&i| bytes[i] == b'-')
-        && bytes.iter().filter(|&&b| b == b'-').count() == 4;
-    if !(hyphenated || bytes.len() == 32) {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    let mut n = 0;
-    for &b in bytes {
-        if b == b'-' && hyphenated {
-            continue;
+    let hyphenated = match bytes.len() {
+        36 => true,
+        32 => false,
+        _ => return None,
+    };
+    let nibble = |b: u8| -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
         }
-        if !b.is_ascii_hexdigit() {
-            return None;
+    };
+    let mut out = [0u8; 16];
+    let mut at = 0;
+    for byte in &mut out {
+        // Hyphens sit before the 5th, 7th, 9th and 11th byte: 8-4-4-4-12.
+        if hyphenated && matches!(at, 8 | 13 | 18 | 23) {
+            if bytes[at] != b'-' {
+                return None;
+            }
+            at += 1;
         }
-        out[n] = b.to_ascii_lowercase();
-        n += 1;
+        *byte = (nibble(bytes[at])? << 4) | nibble(bytes[at + 1])?;
+        at += 2;
     }
-    (n == 32).then_some(out)
+    Some(out)
 }
 
 /// The form a key is indexed under: the canonical hex digits of a UUID,
@@ -101,5 +123,22 @@ mod tests {
         assert_eq!(canonical("4b2f6e1a9-c3d-4e8f-a1b2-c3d4e5f60001"), None);
         assert_eq!(canonical("4b2f6e1a9c3d4e8fa1b2c3d4e5f6000g"), None);
         assert_eq!(index_form("p-1"), "p-1");
+        assert_eq!(uuid_bytes("4b2f6e1a-9c3d-4e8f-a1b2-c3d4e5f6000"), None);
+        assert_eq!(uuid_bytes("4b2f6e1a-9c3d-4e8f-a1b2-c3d4e5f6000-"), None);
+    }
+
+    #[test]
+    fn every_spelling_reads_as_the_same_bytes() {
+        let bytes = uuid_bytes("4b2f6e1a9c3d4e8fa1b2c3d4e5f60001").expect("a UUID");
+        assert_eq!(bytes[0], 0x4b);
+        assert_eq!(bytes[15], 0x01);
+        for other in [
+            "4b2f6e1a-9c3d-4e8f-a1b2-c3d4e5f60001",
+            "4B2F6E1A-9C3D-4E8F-A1B2-C3D4E5F60001",
+            "{4b2f6e1a-9c3d-4e8f-a1b2-c3d4e5f60001}",
+            "urn:uuid:4b2f6e1a9c3d4e8fa1b2c3d4e5f60001",
+        ] {
+            assert_eq!(uuid_bytes(other), Some(bytes), "{other}");
+        }
     }
 }

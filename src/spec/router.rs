@@ -7,8 +7,6 @@
 //! while `/users/42` still finds the template. Matching allocates only for
 //! the captured parameter values.
 
-use std::collections::HashMap;
-
 /// The result of routing one path.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RouteMatch {
@@ -28,7 +26,7 @@ pub struct Router {
 
 #[derive(Debug, Default)]
 struct Node {
-    literal: HashMap<String, Node>,
+    literal: foldhash::HashMap<String, Node>,
     /// Segments mixing text and parameters, e.g. `{name}.{ext}`.
     patterned: Vec<(SegmentPattern, Node)>,
     /// A whole-segment parameter. Names live with the template, not here:
