@@ -33,6 +33,20 @@ fn run(spec: &Path, scenario: &str, extra: &[&str]) -> (Option<i32>, String) {
     )
 }
 
+/// What `serve` with `args` logs by the time it is ready.
+fn start_log(args: &[&str]) -> String {
+    let mut all = vec!["serve"];
+    all.extend_from_slice(args);
+    all.extend(["--port", "0", "--no-reload"]);
+    let (mut server, _, _) =
+        common::spawn_binary_with_banner(&all.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>());
+    let _ = server.kill();
+    let _ = server.wait();
+    let mut log = String::new();
+    let _ = std::io::Read::read_to_string(&mut server.stderr.take().expect("stderr"), &mut log);
+    log
+}
+
 #[test]
 fn small_specs_of_each_shape_round_trip_with_no_fixture() {
     for (spec, scenario, steps) in [
@@ -134,15 +148,7 @@ fn init_writes_the_fixture_serve_infers_and_it_behaves_the_same() {
 
 #[test]
 fn serve_says_what_it_inferred_and_what_it_left_to_the_spec() {
-    let spec = "tests/data/infer/pets.openapi.yaml";
-    let args = ["serve", spec, "--port", "0", "--no-reload"];
-    let (mut server, _, _) = common::spawn_binary_with_banner(
-        &args.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>(),
-    );
-    let _ = server.kill();
-    let _ = server.wait();
-    let mut log = String::new();
-    let _ = std::io::Read::read_to_string(&mut server.stderr.take().expect("stderr"), &mut log);
+    let log = start_log(&["tests/data/infer/pets.openapi.yaml"]);
     assert!(
         log.contains(
             "pets.openapi inferred pets: POST /pets, GET/PATCH/DELETE /pets/{id}, list GET /pets (page, per_page)"
@@ -232,14 +238,7 @@ fn a_fixture_composes_with_inference_and_only_what_it_names_follows_it() {
 
     // The start says what was inferred beside the fixture, and on which
     // collection.
-    let args = ["serve", "--fixture", fixture, "--port", "0", "--no-reload"];
-    let (mut server, _, _) = common::spawn_binary_with_banner(
-        &args.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>(),
-    );
-    let _ = server.kill();
-    let _ = server.wait();
-    let mut log = String::new();
-    let _ = std::io::Read::read_to_string(&mut server.stderr.take().expect("stderr"), &mut log);
+    let log = start_log(&["--fixture", fixture]);
     assert!(
         log.contains(
             "inferred stores (the fixture's collection): GET/PUT/DELETE /v1/stores/{store_id}, list GET /v1/stores (limit, offset)"

@@ -39,33 +39,7 @@ pub fn compose(api: &Api, name: &str, fixture: Fixture) -> Fixture {
         fixture.inferred = log_lines(&inference);
         return fixture;
     }
-    if let Ok(mut composed) = load(api, name, &document, &inference) {
-        composed.inferred = log_lines(&inference);
-        return composed;
-    }
-    // Some entry does not load beside the fixture: keep those that do.
-    let mut kept = Vec::new();
-    for resource in std::mem::take(&mut inference.resources) {
-        let alone = Inference {
-            resources: vec![resource.clone()],
-            stateless: Vec::new(),
-        };
-        match load(api, name, &document, &alone) {
-            Ok(_) => kept.push(resource),
-            Err(why) => {
-                let why = why.lines().next().unwrap_or_default().to_string();
-                for op in &resource.operations {
-                    if let Some(o) = api.operation(&op.id) {
-                        inference
-                            .stateless
-                            .push((format!("{} {}", o.method, o.path), why.clone()));
-                    }
-                }
-            }
-        }
-    }
-    inference.resources = kept;
-    match load(api, name, &document, &inference) {
+    match super::load_keeping(api, &mut inference, |part| load(api, name, &document, part)) {
         Ok(mut composed) => {
             composed.inferred = log_lines(&inference);
             composed

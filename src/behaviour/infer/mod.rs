@@ -163,8 +163,20 @@ pub fn checked(api: &Api, name: &str) -> Inference {
 /// binds.
 fn checked_and_loaded(api: &Api, name: &str) -> (Inference, Result<Fixture, String>) {
     let mut inference = infer(api);
-    if let Ok(fixture) = load(api, name, &inference) {
-        return (inference, Ok(fixture));
+    let loaded = load_keeping(api, &mut inference, |part| load(api, name, part));
+    (inference, loaded)
+}
+
+/// `load`s the whole inference; where that fails, keeps the resources
+/// that load alone, leaves the others to the spec with why, and loads
+/// what is kept. Shared by inference alone and inference beside a fixture.
+pub(super) fn load_keeping(
+    api: &Api,
+    inference: &mut Inference,
+    load: impl Fn(&Inference) -> Result<Fixture, String>,
+) -> Result<Fixture, String> {
+    if let Ok(fixture) = load(inference) {
+        return Ok(fixture);
     }
     let mut kept = Vec::new();
     for resource in std::mem::take(&mut inference.resources) {
@@ -172,7 +184,7 @@ fn checked_and_loaded(api: &Api, name: &str) -> (Inference, Result<Fixture, Stri
             resources: vec![resource.clone()],
             stateless: Vec::new(),
         };
-        match load(api, name, &alone) {
+        match load(&alone) {
             Ok(_) => kept.push(resource),
             Err(why) => {
                 let why = why.lines().next().unwrap_or_default().to_string();
@@ -187,8 +199,7 @@ fn checked_and_loaded(api: &Api, name: &str) -> (Inference, Result<Fixture, Stri
         }
     }
     inference.resources = kept;
-    let loaded = load(api, name, &inference);
-    (inference, loaded)
+    load(inference)
 }
 
 /// The inference's fixture, read from its text as a written one is.
