@@ -47,18 +47,14 @@ impl Runner<'_> {
         };
         let old = record.fields();
         let mut fields = match how {
-            // What the server made stays; the rest is what was sent, with
-            // the server's defaults for what was not.
-            Write::Replace => spec
-                .generated
-                .iter()
-                .filter_map(|(field, _)| old.get(field).map(|v| (field.clone(), v.clone())))
+            // What the server made stays (the key among it); the rest is
+            // what was sent, with the server's defaults for what was not.
+            Write::Replace => std::iter::once(&spec.key)
+                .chain(spec.generated.iter().map(|(field, _)| field))
+                .filter_map(|field| old.get(field).map(|v| (field.clone(), v.clone())))
                 .collect(),
-            Write::Merge | Write::MergePatch => old.clone(),
+            Write::Merge | Write::MergePatch => old,
         };
-        if let Some(value) = old.get(&spec.key) {
-            fields.insert(spec.key.clone(), value.clone());
-        }
         for (field, value) in patch {
             // The key is the item's identity: an update never moves it.
             if field == spec.key {
