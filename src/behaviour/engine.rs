@@ -606,13 +606,15 @@ impl<'f> Runner<'f> {
                     target_key = key;
                 }
                 _ if target.required => {
-                    let removed = key.as_ref().is_some_and(|k| {
-                        session
-                            .collections
-                            .get(&target.collection)
-                            .is_some_and(|c| c.was_removed(k))
-                    });
-                    if target.unknown_from_spec && !removed {
+                    let removed = || {
+                        key.as_ref().is_some_and(|k| {
+                            session
+                                .collections
+                                .get(&target.collection)
+                                .is_some_and(|c| c.was_removed(k))
+                        })
+                    };
+                    if target.unknown_from_spec && !removed() {
                         return Outcome::Unknown(format!(
                             "no {} `{}` was ever stored in session `{}`: answered from the spec alone (`unknown: spec`)",
                             singular(&target.collection),

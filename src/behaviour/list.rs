@@ -306,10 +306,7 @@ pub fn paginate(
             let start = match request.query.get(cursor_param) {
                 None => 0,
                 Some(cursor) => {
-                    let cursor = match cursor {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
+                    let cursor = key_text(cursor).unwrap_or_else(|| cursor.to_string());
                     let at = items.iter().position(|item| {
                         item.get(request.key).and_then(key_text).as_deref() == Some(&cursor)
                     });

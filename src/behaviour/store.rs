@@ -134,7 +134,7 @@ pub struct CollectionData {
     /// Keys of items removed, up to [`GONE_REMEMBERED`]: what tells a
     /// deleted item (not found) from a key never stored (`unknown: spec`).
     /// Not kept in the state file.
-    gone: HashSet<IndexKey>,
+    gone: foldhash::HashSet<IndexKey>,
 }
 
 /// How many removed keys a collection remembers per session; past it, a

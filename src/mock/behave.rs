@@ -31,26 +31,9 @@ pub fn behave(
     behaviour: &OperationBehaviour,
     request: &Request<'_>,
 ) -> Behaved {
-    let reply = match engine::run(fixture, store, behaviour, request) {
-        Outcome::NoRuleMatched => return Behaved::Spec(None),
-        Outcome::Unknown(note) => return Behaved::Spec(Some(note)),
-        other => decided(fixture, documented, request, other),
-    };
-    match reply {
-        Some(reply) => Behaved::Reply(reply),
-        None => Behaved::Spec(None),
-    }
-}
-
-fn decided(
-    fixture: &Arc<Fixture>,
-    documented: &Documented<'_>,
-    request: &Request<'_>,
-    outcome: Outcome,
-) -> Option<Reply> {
-    match outcome {
+    match engine::run(fixture, store, behaviour, request) {
         Outcome::Answer(answer) => {
-            Some(reply(documented.api, documented.operation, answer, request))
+            Behaved::Reply(reply(documented.api, documented.operation, answer, request))
         }
         Outcome::Refuse(refusal) => {
             let mut failure = Failure::new(refusal.kind, refusal.detail);
@@ -70,14 +53,18 @@ fn decided(
             if let Some(note) = refusal.note {
                 reply.note = Some(note);
             }
-            Some(reply)
+            Behaved::Reply(reply)
         }
-        Outcome::Kept(hit) => hit.answer().map(|kept| Reply {
-            headers: kept.headers.clone(),
-            ..Reply::bytes(kept.status, "", kept.body.clone())
-        }),
-        Outcome::NoRuleMatched | Outcome::Unknown(_) => None,
-        Outcome::Broken(error) => Some(refuse::fixture_template_failed(
+        Outcome::Kept(hit) => match hit.answer() {
+            Some(kept) => Behaved::Reply(Reply {
+                headers: kept.headers.clone(),
+                ..Reply::bytes(kept.status, "", kept.body.clone())
+            }),
+            None => Behaved::Spec(None),
+        },
+        Outcome::NoRuleMatched => Behaved::Spec(None),
+        Outcome::Unknown(note) => Behaved::Spec(Some(note)),
+        Outcome::Broken(error) => Behaved::Reply(refuse::fixture_template_failed(
             fixture,
             &error,
             &documented.operation.id,

@@ -1053,13 +1053,6 @@ fn rule(
     Ok(rule)
 }
 
-/// The lowest documented 2xx answer of `op`.
-fn success_response(op: &Operation) -> Option<&crate::spec::operation::ResponseSpec> {
-    op.responses.iter().find(
-        |r| matches!(r.status, crate::spec::StatusKey::Code(code) if (200..300).contains(&code)),
-    )
-}
-
 /// `rule` with `set:` after its action and collection, where a reader
 /// looks for what is written.
 fn with_set(rule: Value, set: Option<Value>) -> Value {
@@ -1309,7 +1302,7 @@ fn list_entry(
     }
     // A total the list's answer documents as a header (mittwald's
     // `X-Pagination-TotalCount`) is the count kept.
-    let count_header = success_response(op).and_then(|r| {
+    let count_header = shapes::success_response(op).and_then(|r| {
         r.headers
             .iter()
             .find(|h| h.name.to_ascii_lowercase().contains("total"))

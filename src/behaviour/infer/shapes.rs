@@ -31,12 +31,18 @@ pub fn request_media(operation: &Operation) -> Option<&MediaType> {
 /// The lowest documented 2xx and its JSON media type (`None` for a body
 /// the spec does not describe).
 pub fn success(operation: &Operation) -> Option<(u16, Option<&MediaType>)> {
-    operation.responses.iter().find_map(|r| match r.status {
-        crate::spec::StatusKey::Code(code) if (200..300).contains(&code) => {
-            Some((code, json_media(&r.media)))
-        }
+    let response = success_response(operation)?;
+    match response.status {
+        crate::spec::StatusKey::Code(code) => Some((code, json_media(&response.media))),
         _ => None,
-    })
+    }
+}
+
+/// The lowest documented 2xx answer of `operation`.
+pub fn success_response(operation: &Operation) -> Option<&crate::spec::operation::ResponseSpec> {
+    operation.responses.iter().find(
+        |r| matches!(r.status, crate::spec::StatusKey::Code(code) if (200..300).contains(&code)),
+    )
 }
 
 /// The properties of the object `schema` describes, merged through
