@@ -300,6 +300,30 @@ fn uuid_bytes(text: &str) -> Option<[u8; 16]> {
 /// A time written exactly as the mock's clock writes one, as its tag and
 /// number; any other spelling stays text, so it decodes as it was.
 fn time(text: &str) -> Option<(u8, i64)> {
+    use std::cell::RefCell;
+    // A create writes its instant to several fields (`createdAt`,
+    // `statusSetAt`, …): the last time read is kept, per thread, and the
+    // same text is not parsed and checked again.
+    thread_local! {
+        static LAST: RefCell<(String, Option<(u8, i64)>)> = const { RefCell::new((String::new(), None)) };
+    }
+    if !matches!(text.len(), 20 | 27) {
+        return None;
+    }
+    if let Some(known) = LAST.with_borrow(|(last, known)| (last == text).then_some(*known)) {
+        return known;
+    }
+    let found = time_of(text);
+    LAST.with_borrow_mut(|(last, known)| {
+        last.clear();
+        last.push_str(text);
+        *known = found;
+    });
+    found
+}
+
+/// [`time`], worked out.
+fn time_of(text: &str) -> Option<(u8, i64)> {
     use super::clock::{format_datetime, format_datetime_us, parse_timestamp};
     let bytes = text.as_bytes();
     let (tag, number) = match bytes.len() {
@@ -316,19 +340,6 @@ fn time(text: &str) -> Option<(u8, i64)> {
         _ => format_datetime_us(number),
     };
     (again == text).then_some((tag, number))
-}
-
-fn uuid_text(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(36);
-    for (i, byte) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            text.push('-');
-        }
-        text.push(HEX[(byte >> 4) as usize] as char);
-        text.push(HEX[(byte & 15) as usize] as char);
-    }
-    text
 }
 
 /// Walks an encoding. Every read is checked, so a short or damaged buffer
@@ -403,7 +414,7 @@ impl<'a> Reader<'a> {
             FLOAT => Number::from_f64(f64::from_le_bytes(self.eight()?))
                 .map_or(Value::Null, Value::Number),
             TEXT => Value::String(self.text()?),
-            UUID => Value::String(uuid_text(self.take(16)?)),
+            UUID => Value::String(super::uuid_text::from_bytes(self.take(16)?)),
             MICROS => Value::String(super::clock::format_datetime_us(i64::from_le_bytes(
                 self.eight()?,
             ))),

@@ -14,7 +14,7 @@ use super::clock::{format_date, format_datetime, format_datetime_us};
 use super::request::Request;
 use super::store::{CollectionData, Session, lock};
 use super::template::jinja_value;
-use super::view::{CollectionSpecRef, CollectionView};
+use super::view::{CollectionSpecRef, CollectionView, StoredItem};
 use minijinja::Value as JinjaValue;
 use minijinja::value::{Enumerator, Object};
 use serde_json::{Map, Value};
@@ -61,6 +61,8 @@ struct ScopeData {
     /// The request's instant in microseconds, set once the session is held:
     /// every `now` of one request is the same.
     stamp_us: OnceLock<i64>,
+    /// `now` as text, made once: a create can write it to several fields.
+    now_text: OnceLock<String>,
     /// Per collection (by index): the keys the user may see, for
     /// collections that declare `visible`.
     visible: OnceLock<Vec<Option<Arc<HashSet<String>>>>>,
@@ -112,6 +114,7 @@ impl Scope {
                 user_value: OnceLock::new(),
                 session_vars: OnceLock::new(),
                 stamp_us: OnceLock::new(),
+                now_text: OnceLock::new(),
                 visible: OnceLock::new(),
             }),
         }
@@ -173,6 +176,7 @@ impl Scope {
             return match bound {
                 Bound::Lent(item) => item.lookup(rest),
                 Bound::Json(value) => walk(value, rest).cloned(),
+                Bound::Stored(item) => item.lookup(rest),
             };
         }
         let data = &self.data;
@@ -181,7 +185,7 @@ impl Scope {
         }
         let value = match root.as_str() {
             "now" if rest.is_empty() => {
-                return Some(Value::String(format_datetime(self.now_ms(session))));
+                return Some(Value::String(data.now_text(self.now_ms(session))));
             }
             "path" => &data.params[0].map,
             "query" => &data.params[1].map,
@@ -218,6 +222,18 @@ impl Scope {
 }
 
 impl ScopeData {
+    /// `now_ms` as `now` is written: formatted once per request when it is
+    /// the request's own instant.
+    fn now_text(&self, now_ms: i64) -> String {
+        match self.stamp_us.get() {
+            Some(us) if us.div_euclid(1000) == now_ms => self
+                .now_text
+                .get_or_init(|| format_datetime(now_ms))
+                .clone(),
+            _ => format_datetime(now_ms),
+        }
+    }
+
     fn get(&self, name: &str) -> Option<JinjaValue> {
         Some(match name {
             "request" => self.request.get_or_init(|| self.request_value()).clone(),
@@ -346,7 +362,7 @@ impl Object for Context {
             return Some(self.collection(index));
         }
         match name {
-            "now" => Some(JinjaValue::from(format_datetime(self.now_ms))),
+            "now" => Some(JinjaValue::from(self.scope.now_text(self.now_ms))),
             "now_us" => Some(JinjaValue::from(format_datetime_us(
                 self.scope
                     .stamp_us
@@ -389,6 +405,8 @@ impl Object for Context {
 pub enum Bound<'a> {
     Lent(&'a LentItem),
     Json(&'a Value),
+    /// An item still in the store, read field by field.
+    Stored(&'a StoredItem<'a>),
 }
 
 /// The value at the name path `names` under `value`, through mappings only
@@ -420,6 +438,11 @@ impl LentItem {
         let result = f(&lent);
         *map = std::mem::take(&mut *lock(&lent.0.0));
         result
+    }
+
+    /// An item lent for good: `map` is not taken back.
+    pub fn owning(map: Map<String, Value>) -> Self {
+        LentItem(Arc::new(ItemFields(Mutex::new(map))))
     }
 
     /// The item as templates see it.

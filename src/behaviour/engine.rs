@@ -10,7 +10,7 @@ use super::fixture::ErrorKind;
 use super::model::{Action, CollectionSpec, Generated, OperationBehaviour, Rule};
 use super::store::{CollectionData, Record, Session, Store, key_text, lock};
 use super::template::{Expr, RenderError, jinja_value};
-use super::view::{is_ready, shown_with};
+use super::view::{StoredItem, is_ready, shown_with};
 
 mod create;
 mod delete;
@@ -220,6 +220,15 @@ fn plain_read<'b>(behaviour: &'b OperationBehaviour, spec: &CollectionSpec) -> O
     plain.then_some(rule)
 }
 
+/// Whether the operation's rule is a create that reads its target only in
+/// `set`: its first rule, unconditional, with no `id` of its own. The
+/// target is then read field by field from the store ([`StoredItem`]).
+fn creates_from_target(behaviour: &OperationBehaviour) -> bool {
+    behaviour.rules.first().is_some_and(|rule| {
+        rule.action == Action::Create && rule.when.is_none() && rule.id.is_none()
+    })
+}
+
 /// What the answer of `rule` for `record` at `now_ms` depends on besides
 /// the item's fields.
 fn answer_key(
@@ -288,6 +297,7 @@ fn with_runner<R>(
         omitted: Default::default(),
         keep_answers: store.keeps_answers(),
         undo: Vec::new(),
+        stored_target: None,
     };
     runner.limit_visibility(&session);
     noting_changes(store, &mut session, |session| f(&mut runner, session))
@@ -553,6 +563,16 @@ struct Runner<'f> {
     keep_answers: bool,
     /// The rule's writes so far, newest last.
     undo: Vec<Undo>,
+    /// The target of a create, left in the store rather than presented:
+    /// its `set` reads a few of its fields.
+    stored_target: Option<StoredTarget<'f>>,
+}
+
+/// A target item the running rule reads from the store.
+struct StoredTarget<'f> {
+    spec: &'f CollectionSpec,
+    key: String,
+    now_ms: i64,
 }
 
 impl<'f> Runner<'f> {
@@ -599,10 +619,21 @@ impl<'f> Runner<'f> {
                         }
                         keep_under = Some(wanted);
                     }
-                    item = match self.present_at(session, spec, record, now_ms) {
-                        Ok(shown) => Value::Object(shown),
-                        Err(error) => return Outcome::Broken(error),
-                    };
+                    match (&key, creates_from_target(behaviour)) {
+                        (Some(key), true) => {
+                            self.stored_target = Some(StoredTarget {
+                                spec,
+                                key: key.clone(),
+                                now_ms,
+                            });
+                        }
+                        _ => {
+                            item = match self.present_at(session, spec, record, now_ms) {
+                                Ok(shown) => Value::Object(shown),
+                                Err(error) => return Outcome::Broken(error),
+                            };
+                        }
+                    }
                     target_key = key;
                 }
                 _ if target.required => {
@@ -763,6 +794,14 @@ impl<'f> Runner<'f> {
         expression: &Expr,
         extra: &[(&'static str, JinjaValue)],
     ) -> Option<String> {
+        // `path.id` and the like are read without a template context.
+        if extra.is_empty()
+            && let Some(value) = expression
+                .lookup_names()
+                .and_then(|names| self.scope.direct(session, names, &[]))
+        {
+            return key_text(&value);
+        }
         let context = self.scope.context(session, extra);
         match expression.evaluate(&context) {
             Ok(value) => key_text(&value),
@@ -840,10 +879,11 @@ impl<'f> Runner<'f> {
             // A field never answered is not worth computing.
             let omitted = self.omitted(session, spec)?;
             LentItem::lend(&mut value, |item| {
-                let context = self.scope.context(session, &[("item", item.value())]);
+                let context = std::cell::OnceCell::new();
                 for (field, template) in &spec.computed {
                     if !omitted.contains(field) {
-                        item.insert(field.clone(), template.render(&context)?);
+                        let made = render_for_item(&self.scope, session, template, item, &context)?;
+                        item.insert(field.clone(), made);
                     }
                 }
                 Ok::<_, RenderError>(())
@@ -1054,26 +1094,26 @@ impl<'f> Runner<'f> {
         request: &Request<'_>,
     ) -> Result<Map<String, Value>, Stop> {
         let value = match &rule.set {
-            Some(template) => {
-                let value = with_lent_item(item, |lent, jinja_item| {
-                    let null = Value::Null;
-                    let bound = [("item", lent.map_or(Bound::Json(&null), Bound::Lent))];
-                    let direct = |names: &[String]| self.scope.direct(session, names, &bound);
-                    template.render_direct(&direct, &|| {
-                        self.scope.context(session, &[("item", jinja_item.clone())])
-                    })
-                })?;
-                // A `set` that is not a mapping is the fixture's mistake.
-                if !matches!(value, Value::Object(_) | Value::Null) {
-                    return Err(Stop::Broken(RenderError {
-                        at: format!("{}/set", rule.pointer),
-                        message: format!("the fields to write must be a mapping, got {value}"),
-                    }));
-                }
-                value
+            Some(template) if self.stored_target.is_some() => {
+                self.render_on_stored_target(session, template)?
             }
+            Some(template) => with_lent_item(item, |lent, jinja_item| {
+                let null = Value::Null;
+                let bound = [("item", lent.map_or(Bound::Json(&null), Bound::Lent))];
+                let direct = |names: &[String]| self.scope.direct(session, names, &bound);
+                template.render_direct(&direct, &|| {
+                    self.scope.context(session, &[("item", jinja_item.clone())])
+                })
+            })?,
             None => request.body.cloned().unwrap_or(Value::Object(Map::new())),
         };
+        // A `set` that is not a mapping is the fixture's mistake.
+        if rule.set.is_some() && !matches!(value, Value::Object(_) | Value::Null) {
+            return Err(Stop::Broken(RenderError {
+                at: format!("{}/set", rule.pointer),
+                message: format!("the fields to write must be a mapping, got {value}"),
+            }));
+        }
         match value {
             Value::Object(map) => Ok(map),
             Value::Null => Ok(Map::new()),
@@ -1084,6 +1124,51 @@ impl<'f> Runner<'f> {
                     rule.pointer
                 ),
             ))),
+        }
+    }
+}
+
+impl Runner<'_> {
+    /// `template` with the stored target as `item`: lookups read its
+    /// fields from the store, and only a template that needs more (a
+    /// filter, the whole item, a computed field) gets it presented whole.
+    fn render_on_stored_target(
+        &self,
+        session: &Session,
+        template: &super::Template,
+    ) -> Result<Value, RenderError> {
+        let Some(target) = &self.stored_target else {
+            return Ok(Value::Null);
+        };
+        let data = session.collection(&target.spec.name);
+        let Some(record) = data.get(&target.key) else {
+            return Ok(Value::Null);
+        };
+        let stored = StoredItem {
+            spec: target.spec,
+            record,
+            now_ms: target.now_ms,
+        };
+        let failed = std::cell::Cell::new(None);
+        let value = template.render_direct(
+            &|names| {
+                self.scope
+                    .direct(session, names, &[("item", Bound::Stored(&stored))])
+            },
+            &|| {
+                let item = match self.present_at(session, target.spec, record, target.now_ms) {
+                    Ok(shown) => LentItem::owning(shown).value(),
+                    Err(error) => {
+                        failed.set(Some(error));
+                        JinjaValue::from(())
+                    }
+                };
+                self.scope.context(session, &[("item", item)])
+            },
+        );
+        match failed.into_inner() {
+            Some(error) => Err(error),
+            None => value,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod model;
 pub mod parse_model;
 mod read;
 pub mod request;
+pub mod simple_expr;
 pub mod store;
 pub mod template;
 pub mod uuid_text;

@@ -101,10 +101,7 @@ impl IndexKey {
     /// A text that [`IndexKey::of`] turns back into this key.
     fn text(&self) -> String {
         match self {
-            IndexKey::Uuid(bytes) => {
-                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                super::uuid_text::hyphenated(&hex)
-            }
+            IndexKey::Uuid(bytes) => super::uuid_text::from_bytes(bytes),
             IndexKey::Text(text) => text.to_string(),
         }
     }

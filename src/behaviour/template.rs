@@ -8,6 +8,7 @@
 //! item bound to `as` (default `item`). This keeps a body's shape readable in
 //! the fixture while letting any part of it depend on the request.
 
+use super::simple_expr::Simple;
 use minijinja::{Environment, Expression, Value as JinjaValue};
 use serde_json::{Map, Value};
 use std::sync::{Arc, OnceLock};
@@ -123,6 +124,9 @@ pub struct Expr {
     /// The names, when the expression is only lookups by name: evaluated
     /// without starting the template machine.
     path: Option<Vec<String>>,
+    /// The expression in the small grammar evaluated without minijinja
+    /// (mapping literals, `~` joins), when it is in it and not a path.
+    simple: Option<Arc<Simple>>,
     compiled: Arc<Expression<'static, 'static>>,
 }
 
@@ -142,9 +146,16 @@ impl Expr {
             .unwrap_or(inner)
             .trim();
         let compiled = environment().compile_expression_owned(inner.to_string())?;
+        let path: Option<Vec<String>> =
+            parse_path(inner).map(|names| names.into_iter().map(str::to_string).collect());
+        let simple = match path {
+            Some(_) => None,
+            None => Simple::parse(inner).map(Arc::new),
+        };
         Ok(Self {
             source: inner.into(),
-            path: parse_path(inner).map(|names| names.into_iter().map(str::to_string).collect()),
+            path,
+            simple,
             compiled: Arc::new(compiled),
         })
     }
@@ -348,7 +359,12 @@ impl Node {
         Ok(match self {
             Node::Constant(value) => value.clone(),
             Node::Expression { expression, .. } => {
-                match expression.path.as_deref().and_then(direct) {
+                let looked_up = match (&expression.path, &expression.simple) {
+                    (Some(names), _) => direct(names),
+                    (None, Some(simple)) => simple.evaluate(direct),
+                    (None, None) => None,
+                };
+                match looked_up {
                     Some(value) => value,
                     None => self.render(&context())?,
                 }

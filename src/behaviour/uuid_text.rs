@@ -72,6 +72,20 @@ pub fn same_text(a: &str, b: &str) -> bool {
     a == b || matches!((canonical(a), canonical(b)), (Some(x), Some(y)) if x == y)
 }
 
+/// Bytes as lower-case hyphenated hex (`8c6a0f5e-2b1d-…` for 16 bytes).
+pub fn from_bytes(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(36);
+    for (i, byte) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        text.push(HEX[(byte >> 4) as usize] as char);
+        text.push(HEX[(byte & 15) as usize] as char);
+    }
+    text
+}
+
 /// A UUID as 32 hex digits with hyphens put in: `8-4-4-4-12`.
 pub fn hyphenated(hex: &str) -> String {
     match canonical(hex) {
@@ -93,6 +107,14 @@ pub fn hyphenated(hex: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_read_back_as_the_uuid_they_came_from() {
+        let text = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
+        let bytes = uuid_bytes(text).expect("a uuid");
+        assert_eq!(from_bytes(&bytes), text);
+        assert_eq!(hyphenated(&text.replace('-', "")), text);
+    }
 
     #[test]
     fn spellings_of_one_uuid_are_the_same() {

@@ -44,6 +44,49 @@ pub fn shown_with(
     value
 }
 
+/// A stored item read one field at a time, as [`shown`] shows it: for
+/// templates that look up a few fields of an item (a create's `set`
+/// reading the server it creates on), decoding the whole item cost more
+/// than the rest of the create.
+pub struct StoredItem<'a> {
+    pub spec: &'a CollectionSpec,
+    pub record: &'a Record,
+    pub now_ms: i64,
+}
+
+impl StoredItem<'_> {
+    /// The value at the name path `names` (a field, then names within
+    /// it); `None` for the whole item, a computed field (only templates
+    /// can make it) or a field the item does not have, which the caller
+    /// then asks the item as a whole.
+    pub fn lookup(&self, names: &[String]) -> Option<Value> {
+        let (first, rest) = names.split_first()?;
+        if self.spec.computed.iter().any(|(field, _)| field == first) {
+            return None;
+        }
+        let overlaid = self.spec.readiness.as_ref().and_then(|readiness| {
+            let overlay = if is_ready(self.spec, self.record, self.now_ms) {
+                &readiness.ready
+            } else {
+                &readiness.pending
+            };
+            overlay.get(first.as_str())
+        });
+        let value = match overlaid {
+            Some(value) => value.clone(),
+            None => self.record.field(first)?,
+        };
+        if rest.is_empty() {
+            return Some(value);
+        }
+        let mut found = &value;
+        for name in rest {
+            found = found.as_object()?.get(name)?;
+        }
+        Some(found.clone())
+    }
+}
+
 /// Equality as a filter means it: numbers by value, UUIDs by value
 /// whatever their spelling, everything else exactly.
 pub fn same(a: &Value, b: &Value) -> bool {

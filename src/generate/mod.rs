@@ -580,15 +580,7 @@ pub fn random_uuid<R: rand::Rng>(rng: &mut R) -> String {
     let a: u128 = rng.random();
     // Version 4, variant 1: the bits a validator and a reader expect.
     let a = (a & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
-    let h = format!("{a:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    crate::behaviour::uuid_text::from_bytes(&a.to_be_bytes())
 }
 
 fn bounds(map: &Map<String, Value>) -> (Option<f64>, Option<f64>) {

@@ -159,6 +159,14 @@ pub fn extract(
 }
 
 fn read_path(parameter: &Parameter, raw: &str) -> Value {
+    // The common case, a plain `{id}`: nothing to split or decode.
+    if parameter.style == Style::Simple
+        && !parameter.json_content
+        && matches!(parameter.shape, ParameterShape::Primitive(_))
+        && !raw.contains(['%', ','])
+    {
+        return read_delimited(parameter, raw, ',');
+    }
     let (text, separator) = match parameter.style {
         Style::Label => {
             let rest = raw.strip_prefix('.').unwrap_or(raw);
@@ -401,6 +409,8 @@ mod tests {
 
     #[rstest]
     #[case(Style::Simple, false, ParameterShape::Primitive(Scalar::Integer), "5", json!(5))]
+    #[case(Style::Simple, false, ParameterShape::Primitive(Scalar::String), "p-1", json!("p-1"))]
+    #[case(Style::Simple, false, ParameterShape::Primitive(Scalar::String), "a%2Cb,c", json!("a,b,c"))]
     #[case(Style::Simple, false, ParameterShape::Array(Scalar::Integer), "3,4,5", json!([3, 4, 5]))]
     #[case(Style::Simple, false, object(), "role,admin,n,5", json!({"role": "admin", "n": 5}))]
     #[case(Style::Simple, true, object(), "role=admin,n=5", json!({"role": "admin", "n": 5}))]

@@ -74,6 +74,10 @@ pub struct SharedSchemas {
     /// document's `properties` once compiled: a request finds its schema
     /// by index, without formatting or walking a pointer.
     slot_schemas: Vec<Option<Value>>,
+    /// By slot id: whether the slot's schema takes any string and asserts
+    /// nothing else (`{type: string}` with annotations), so a string holds
+    /// without asking the validator. Most path parameters are such.
+    any_string: Vec<bool>,
     /// Slots cut out because they do not compile, with the reason.
     broken: HashMap<String, String>,
 }
@@ -116,6 +120,7 @@ impl SharedSchemas {
                     validator: None,
                     document: Value::Null,
                     slot_schemas: Vec::new(),
+                    any_string: Vec::new(),
                     broken: HashMap::from([(String::new(), reason.to_string())]),
                 };
             }
@@ -123,9 +128,15 @@ impl SharedSchemas {
         for _ in 0..MAX_CUTS {
             match build_validator(&document) {
                 Ok(validator) => {
+                    let slot_schemas = take_slot_schemas(&mut document);
+                    let any_string = slot_schemas
+                        .iter()
+                        .map(|schema| schema.as_ref().is_some_and(takes_any_string))
+                        .collect();
                     return Self {
                         validator: Some(validator),
-                        slot_schemas: take_slot_schemas(&mut document),
+                        slot_schemas,
+                        any_string,
                         document,
                         broken,
                     };
@@ -148,6 +159,7 @@ impl SharedSchemas {
             validator: None,
             document,
             slot_schemas: Vec::new(),
+            any_string: Vec::new(),
             broken: HashMap::from([(String::new(), "the schemas do not compile".into())]),
         }
     }
@@ -168,8 +180,32 @@ impl SharedSchemas {
             document: &self.document,
             schema,
             key: &slot.key,
+            any_string: self.any_string.get(slot.id).copied().unwrap_or(false),
         })
     }
+}
+
+/// Whether `schema` is `{type: string}` and nothing else that asserts:
+/// only annotations beside it, which no validator checks.
+fn takes_any_string(schema: &Value) -> bool {
+    const ANNOTATIONS: [&str; 9] = [
+        "description",
+        "title",
+        "example",
+        "examples",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "$comment",
+    ];
+    let Value::Object(map) = schema else {
+        return false;
+    };
+    map.get("type").and_then(Value::as_str) == Some("string")
+        && map
+            .keys()
+            .all(|k| k == "type" || ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-"))
 }
 
 /// Moves each slot's schema out of the compiled document's `properties`
@@ -198,6 +234,7 @@ pub struct SlotSchema<'a, 's> {
     document: &'a Value,
     schema: &'a Value,
     key: &'s str,
+    any_string: bool,
 }
 
 /// A schema error, owned, with its place in the value that was checked.
@@ -256,6 +293,9 @@ impl<'a> SlotSchema<'a, '_> {
     }
 
     pub fn is_valid(&self, value: &Value) -> bool {
+        if self.any_string && value.is_string() {
+            return true;
+        }
         self.validator.is_valid(&self.wrap(value.clone()))
     }
 
@@ -263,6 +303,9 @@ impl<'a> SlotSchema<'a, '_> {
     /// the slot's key and back instead of copied, which on a hot path is
     /// most of the check's cost.
     pub fn holds(&self, value: &mut Value) -> bool {
+        if self.any_string && value.is_string() {
+            return true;
+        }
         let mut wrapped = self.wrap(std::mem::take(value));
         let valid = self.validator.is_valid(&wrapped);
         if let Some(inner) = wrapped
@@ -540,6 +583,25 @@ fn insert_at(document: &mut Value, pointer: &str, value: Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_a_bare_string_type_takes_any_string() {
+        assert!(takes_any_string(&json!({"type": "string"})));
+        assert!(takes_any_string(
+            &json!({"type": "string", "description": "ID", "example": "x", "x-order": 1})
+        ));
+        for asserting in [
+            json!({"type": "string", "format": "uuid"}),
+            json!({"type": "string", "minLength": 1}),
+            json!({"type": "string", "enum": ["a"]}),
+            json!({"type": ["string", "null"]}),
+            json!({"type": "integer"}),
+            json!({"$ref": "#/components/schemas/Id"}),
+            json!(true),
+        ] {
+            assert!(!takes_any_string(&asserting), "{asserting}");
+        }
+    }
 
     #[test]
     fn references_are_copied_with_their_closure() {
