@@ -43,6 +43,21 @@ paths:
             application/json:
               schema: {type: object}
         '404': {description: missing}
+  /hosts/{hostId}/short-vms:
+    post:
+      operationId: createShortVm
+      parameters: [{name: hostId, in: path, required: true, schema: {type: string}}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, properties: {name: {type: string}}}
+      responses:
+        '201':
+          description: created
+          content:
+            application/json:
+              schema: {type: object}
 "#;
 
 const FIXTURE: &str = r#"
@@ -64,6 +79,12 @@ collections:
     generate:
       id: uuid
       home: "{{ {'path': '/home/' ~ item.host ~ '/' ~ item.zone} }}"
+    computed:
+      size: "{{ item.cpu ~ ' cpu' }}"
+    ready:
+      after: 1h
+      pending: {phase: building}
+      ready: {phase: running}
 operations:
   getHost:
     target: {collection: hosts, id: path.hostId}
@@ -85,6 +106,20 @@ operations:
           missing: "{{ item.nothing is undefined }}"
           whole: "{{ item.spec }}"
         status: 201
+  # Answers that read the new item's fields: stored ones, and ones only a
+  # presented item has (computed, readiness).
+  createShortVm:
+    target: {collection: hosts, id: path.hostId}
+    rules:
+      - action: create
+        collection: vms
+        set: {name: "{{ body.name }}", cpu: "{{ item.spec.cpu }}"}
+        status: 201
+        body:
+          id: "{{ item.id }}"
+          name: "{{ item.name }}"
+          phase: "{{ item.phase }}"
+          size: "{{ item.size }}"
 "#;
 
 #[tokio::test]
@@ -131,8 +166,28 @@ async fn a_create_reads_its_stored_target_as_a_read_shows_it() {
             "missing": true,
             "whole": {"cpu": "2"},
             "home": {"path": "/home/alpha/7"},
+            "phase": "building",
+            "size": "2 cpu",
         })
     );
+
+    let short = send(
+        mock.addr,
+        "POST",
+        "/hosts/h1/short-vms",
+        &[("content-type", "application/json")],
+        br#"{"name":"db"}"#,
+    )
+    .await;
+    assert_eq!(short.status, 201);
+    let short = short.json();
+    assert!(
+        short["id"].as_str().is_some_and(|id| id.len() == 36),
+        "{short}"
+    );
+    assert_eq!(short["name"], "db");
+    assert_eq!(short["phase"], "building");
+    assert_eq!(short["size"], "2 cpu");
 
     let unknown = send(
         mock.addr,

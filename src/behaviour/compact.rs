@@ -70,7 +70,7 @@ impl From<&Map<String, Value>> for CompactItem {
 impl CompactItem {
     pub fn new(map: &Map<String, Value>) -> Self {
         let mut out = Vec::with_capacity(256);
-        write_object(&mut out, map);
+        write_object(&mut out, map, &mut Sharing::new());
         Self(out.into_boxed_slice())
     }
 
@@ -178,20 +178,37 @@ fn names() -> &'static RwLock<Names> {
     })
 }
 
+/// The shared names, read under one lock while an item is written: an
+/// item has a few dozen names, almost always all shared already.
+struct Sharing {
+    read: Option<std::sync::RwLockReadGuard<'static, Names>>,
+}
+
+impl Sharing {
+    fn new() -> Self {
+        Self { read: None }
+    }
+
+    /// The shared number of `name`, sharing it now if there is room.
+    fn number(&mut self, name: &str) -> Option<u32> {
+        if name.len() > MAX_SHARED_NAME_LEN {
+            return None;
+        }
+        let table = self
+            .read
+            .get_or_insert_with(|| names().read().unwrap_or_else(|e| e.into_inner()));
+        if let Some(number) = table.numbers.get(name) {
+            return Some(*number);
+        }
+        // A new name: the read lock goes before the write lock is taken.
+        self.read = None;
+        share(name)
+    }
+}
+
 /// The shared number of `name`, sharing it now if there is room.
 fn share(name: &str) -> Option<u32> {
-    if name.len() > MAX_SHARED_NAME_LEN {
-        return None;
-    }
     let table = names();
-    if let Some(number) = table
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .numbers
-        .get(name)
-    {
-        return Some(*number);
-    }
     let mut table = table.write().unwrap_or_else(|e| e.into_inner());
     if let Some(number) = table.numbers.get(name) {
         return Some(*number);
@@ -213,23 +230,23 @@ fn write_length(out: &mut Vec<u8>, mut n: usize) {
     out.push(n as u8);
 }
 
-fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>) {
+fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>, sharing: &mut Sharing) {
     out.push(OBJECT);
     write_length(out, map.len());
     for (name, value) in map {
         // A name is its shared number (even) or its length (odd) and text.
-        match share(name) {
+        match sharing.number(name) {
             Some(number) => write_length(out, (number as usize) << 1),
             None => {
                 write_length(out, (name.len() << 1) | 1);
                 out.extend_from_slice(name.as_bytes());
             }
         }
-        write_value(out, value);
+        write_value(out, value, sharing);
     }
 }
 
-fn write_value(out: &mut Vec<u8>, value: &Value) {
+fn write_value(out: &mut Vec<u8>, value: &Value, sharing: &mut Sharing) {
     match value {
         Value::Null => out.push(NULL),
         Value::Bool(false) => out.push(FALSE),
@@ -264,9 +281,11 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::Array(items) => {
             out.push(ARRAY);
             write_length(out, items.len());
-            items.iter().for_each(|item| write_value(out, item));
+            items
+                .iter()
+                .for_each(|item| write_value(out, item, sharing));
         }
-        Value::Object(map) => write_object(out, map),
+        Value::Object(map) => write_object(out, map, sharing),
     }
 }
 

@@ -178,17 +178,19 @@ fn kept_answer(
         seed(fixture, &Scope::new(fixture, request, name), session)
     });
     let mut session = lock(&session);
-    let record = session
-        .collections
-        .get(&target.collection)?
-        .get(&key)
+    let now_ms = session.now_ms();
+    let data = session.collections.get_mut(&target.collection)?;
+    let slot = data.slot(&key)?;
+    let record = data
+        .at(slot)
         .filter(|r| target.include_deleted || !r.deleted)?;
     let kept = record
         .answer
-        .hit(&answer_key(rule, spec, record, session.now_ms(), request))?;
-    noting_changes(store, &mut session, |session| {
-        session.count_read(&target.collection, &key, spec.ready_after_reads());
-    });
+        .hit(&answer_key(rule, spec, record, now_ms, request))?;
+    // Only a read that moves the item towards ready changes the state.
+    if Arc::make_mut(data).count_read_at(slot, &key, spec.ready_after_reads()) {
+        store.note_change();
+    }
     Some(Hit::new(kept))
 }
 

@@ -115,6 +115,15 @@ impl CollectionSpec {
             ReadyAfter::Millis(_) => None,
         }
     }
+
+    /// Whether answers show `field` other than as stored: a computed
+    /// field, or one readiness sets.
+    pub fn shows_unstored(&self, field: &str) -> bool {
+        self.computed.iter().any(|(name, _)| name == field)
+            || self.readiness.as_ref().is_some_and(|readiness| {
+                readiness.pending.contains_key(field) || readiness.ready.contains_key(field)
+            })
+    }
 }
 
 /// How a server-set field gets its value.

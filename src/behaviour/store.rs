@@ -222,8 +222,29 @@ impl CollectionData {
     /// of its fields. It is a change of state only while the item still
     /// waits for `ready_after` reads to become ready.
     pub fn count_read(&mut self, key: &str, ready_after: Option<u32>) {
-        let Some(record) = self.slot_mut(key) else {
-            return;
+        if let Some(slot) = self.slot(key) {
+            self.count_read_at(slot, key, ready_after);
+        }
+    }
+
+    /// Where the item under `key` is, for [`Self::at`] and
+    /// [`Self::count_read_at`]: a read that also counts looks its key up
+    /// once.
+    pub fn slot(&self, key: &str) -> Option<usize> {
+        let slot = *self.by_key.get(&IndexKey::of(key))? as usize;
+        self.slots.get(slot)?.as_ref().map(|_| slot)
+    }
+
+    /// The item at `slot` (from [`Self::slot`]).
+    pub fn at(&self, slot: usize) -> Option<&Record> {
+        self.slots.get(slot)?.as_ref()
+    }
+
+    /// [`Self::count_read`] of the item at `slot`, whose key is `key`;
+    /// whether it changed the state (moved the item towards ready).
+    pub fn count_read_at(&mut self, slot: usize, key: &str, ready_after: Option<u32>) -> bool {
+        let Some(record) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return false;
         };
         let moves_readiness = ready_after.is_some_and(|n| record.reads < n);
         record.reads = record.reads.saturating_add(1);
@@ -231,6 +252,7 @@ impl CollectionData {
             self.changes += 1;
             self.mark_changed(&IndexKey::of(key));
         }
+        moves_readiness
     }
 
     /// Changes so far; see [`Session::change_stamp`].

@@ -17,6 +17,8 @@ use std::sync::{Arc, OnceLock};
 #[derive(Debug, Clone)]
 pub struct Template {
     root: Node,
+    /// What [`Template::item_fields`] answers, worked out on first use.
+    item_fields: OnceLock<Option<Box<[String]>>>,
 }
 
 /// A template that failed to evaluate (out of fuel, a filter given the
@@ -73,6 +75,7 @@ impl Template {
     pub fn new(value: Value, at: &str) -> Result<Self, (String, String)> {
         Ok(Self {
             root: Node::compile(value, at, &mut String::new())?,
+            item_fields: OnceLock::new(),
         })
     }
 
@@ -103,6 +106,21 @@ impl Template {
         let mut names = std::collections::HashSet::new();
         self.root.names(&mut names);
         names.iter().all(|name| allowed.contains(&name.as_str()))
+    }
+
+    /// The fields of `item` the template reads, when it reads `item` only
+    /// field by field (`item.id`, `item.owner.name` reads `owner`);
+    /// `None` when it reads the whole item, or in a way names cannot tell
+    /// (`item[key]`, `item.get(…)`, a `$each`).
+    pub fn item_fields(&self) -> Option<&[String]> {
+        self.item_fields
+            .get_or_init(|| {
+                let mut fields = Vec::new();
+                self.root
+                    .item_fields(&mut fields)
+                    .then(|| fields.into_boxed_slice())
+            })
+            .as_deref()
     }
 
     /// The value, when nothing in it is a template: callers can skip
@@ -344,6 +362,34 @@ impl Node {
         }
     }
 
+    /// Adds the fields of `item` the node reads to `fields`; `false` when
+    /// it reads `item` other than field by field.
+    fn item_fields(&self, fields: &mut Vec<String>) -> bool {
+        match self {
+            Node::Constant(_) => true,
+            Node::Expression { expression, .. } => match expression.path.as_deref() {
+                Some([root, field, ..]) if root == "item" => {
+                    fields.push(field.clone());
+                    true
+                }
+                Some([root]) if root == "item" => false,
+                Some(_) => true,
+                None => item_fields_of(expression.compiled.undeclared_variables(true), fields),
+            },
+            Node::Text { template, .. } => item_fields_of(
+                template
+                    .env
+                    .get_template(TextTemplate::NAME)
+                    .map(|t| t.undeclared_variables(true))
+                    .unwrap_or_else(|_| ["item".to_string()].into()),
+                fields,
+            ),
+            Node::Array(nodes) => nodes.iter().all(|n| n.item_fields(fields)),
+            Node::Object(nodes) => nodes.iter().all(|(_, n)| n.item_fields(fields)),
+            Node::Each { .. } => false,
+        }
+    }
+
     fn into_constant(self) -> Value {
         match self {
             Node::Constant(value) => value,
@@ -435,6 +481,25 @@ impl Node {
             }
         })
     }
+}
+
+/// [`Node::item_fields`] from minijinja's names, nested ones dotted
+/// (`item.id`): a bare `item`, or a name of a mapping's own methods, is not
+/// a field read.
+fn item_fields_of(names: std::collections::HashSet<String>, fields: &mut Vec<String>) -> bool {
+    for name in names {
+        if name == "item" {
+            return false;
+        }
+        if let Some(rest) = name.strip_prefix("item.") {
+            let field = rest.split('.').next().unwrap_or(rest);
+            if matches!(field, "get" | "items" | "keys" | "values") {
+                return false;
+            }
+            fields.push(field.to_string());
+        }
+    }
+    true
 }
 
 /// The expression of a string that is exactly `{{ expr }}`.
@@ -731,6 +796,38 @@ fn group_by_field(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_fields_of_item_a_template_reads_are_known_unless_it_reads_the_whole() {
+        let fields = |value: serde_json::Value| {
+            let template = super::Template::new(value, "/t").expect("compiles");
+            template.item_fields().map(|f| {
+                let mut f = f.to_vec();
+                f.sort();
+                f
+            })
+        };
+        use serde_json::json;
+        assert_eq!(
+            fields(
+                json!({"id": "{{ item.id }}", "n": "{{ item.owner.name }}", "b": "{{ body.x }}"})
+            ),
+            Some(vec!["id".to_string(), "owner".to_string()])
+        );
+        assert_eq!(
+            fields(json!({"m": "{{ {'a': 'x' ~ item.code} }}", "t": "#{{ item.seq }}"})),
+            Some(vec!["code".to_string(), "seq".to_string()])
+        );
+        for whole in [
+            json!("{{ item }}"),
+            json!("{{ item | tojson }}"),
+            json!("{{ item.get('phase') }}"),
+            json!("{{ item[body.key] }}"),
+            json!({"$each": "items", "yield": "{{ item.id }}"}),
+        ] {
+            assert_eq!(fields(whole.clone()), None, "{whole}");
+        }
+    }
+
     /// The shortcut [`Expr`] takes for name-and-lookups expressions.
     fn lookup_path(source: &str, context: &JinjaValue) -> Option<JinjaValue> {
         lookup(&parse_path(source)?, context)

@@ -75,15 +75,16 @@ pub fn same_text(a: &str, b: &str) -> bool {
 /// Bytes as lower-case hyphenated hex (`8c6a0f5e-2b1d-…` for 16 bytes).
 pub fn from_bytes(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(36);
+    // Bytes first: pushing `char`s into a `String` costs more than the rest.
+    let mut text = Vec::with_capacity(bytes.len() * 2 + 4);
     for (i, byte) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            text.push('-');
+            text.push(b'-');
         }
-        text.push(HEX[(byte >> 4) as usize] as char);
-        text.push(HEX[(byte & 15) as usize] as char);
+        text.push(HEX[(byte >> 4) as usize]);
+        text.push(HEX[(byte & 15) as usize]);
     }
-    text
+    String::from_utf8(text).unwrap_or_default()
 }
 
 /// A UUID as 32 hex digits with hyphens put in: `8-4-4-4-12`.

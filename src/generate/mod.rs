@@ -12,6 +12,7 @@ pub mod request;
 pub use pattern::{PatternGenerator, Patterns};
 
 use crate::spec::Direction;
+use crate::spec::schema::NON_CONSTRAINING;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Map, Number, Value};
@@ -68,19 +69,6 @@ const MAX_DEPTH: usize = 12;
 /// following it would never end (the load warns of such schemas; the
 /// caller validates what comes back and says it does not fit).
 const HARD_DEPTH: usize = 48;
-
-/// Keywords that describe a schema without constraining its values
-/// (besides every `x-` extension).
-const NON_CONSTRAINING: &[&str] = &[
-    "description",
-    "title",
-    "example",
-    "examples",
-    "default",
-    "deprecated",
-    "discriminator",
-    "externalDocs",
-];
 
 /// Whether `value` has a JSON type the schema's `type` allows (any, when
 /// the schema names none).

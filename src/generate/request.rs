@@ -77,7 +77,7 @@ pub fn sample_request(api: &Api, operation: &Operation, seed: u64) -> SampleRequ
     if let Some(requirement) = operation.security.first() {
         for name in &requirement.schemes {
             match api.security_schemes.get(name) {
-                Some(SecurityScheme::ApiKey { name, location }) => {
+                Some(SecurityScheme::ApiKey { name, location, .. }) => {
                     let value = if name.eq_ignore_ascii_case("authorization") {
                         "Token understudy"
                     } else {

@@ -71,16 +71,22 @@ fn raw_value(
     query: &[(String, String)],
     cookies: &[(String, String)],
 ) -> Option<String> {
-    let header = |name: &str| {
-        headers
-            .get(name)
+    let header = |value: Option<&hyper::header::HeaderValue>| {
+        value
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.trim().is_empty())
             .map(str::to_string)
     };
     match scheme {
-        SecurityScheme::ApiKey { name, location } => match location {
-            ParameterLocation::Header => header(name),
+        SecurityScheme::ApiKey {
+            name,
+            location,
+            header: parsed,
+        } => match location {
+            ParameterLocation::Header => header(match parsed {
+                Some(parsed) => headers.get(parsed),
+                None => headers.get(name.as_str()),
+            }),
             ParameterLocation::Query => query
                 .iter()
                 .find(|(k, _)| k == name)
@@ -91,7 +97,9 @@ fn raw_value(
                 .map(|(_, v)| v.clone()),
             ParameterLocation::Path => None,
         },
-        SecurityScheme::Http { .. } | SecurityScheme::BearerToken => header("authorization"),
+        SecurityScheme::Http { .. } | SecurityScheme::BearerToken => {
+            header(headers.get(hyper::header::AUTHORIZATION))
+        }
         SecurityScheme::MutualTls => None,
     }
 }
@@ -104,11 +112,17 @@ fn satisfied(
 ) -> bool {
     let non_empty = |v: &str| !v.trim().is_empty();
     match scheme {
-        SecurityScheme::ApiKey { name, location } => match location {
-            ParameterLocation::Header => headers
-                .get(name.as_str())
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(non_empty),
+        SecurityScheme::ApiKey {
+            name,
+            location,
+            header,
+        } => match location {
+            ParameterLocation::Header => match header {
+                Some(header) => headers.get(header),
+                None => headers.get(name.as_str()),
+            }
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(non_empty),
             ParameterLocation::Query => query.iter().any(|(k, v)| k == name && non_empty(v)),
             ParameterLocation::Cookie => cookies.iter().any(|(k, v)| k == name && non_empty(v)),
             ParameterLocation::Path => false,
@@ -135,7 +149,7 @@ fn authorization_has(headers: &hyper::HeaderMap, scheme: &str) -> bool {
 
 fn describe(scheme: &SecurityScheme) -> String {
     match scheme {
-        SecurityScheme::ApiKey { name, location } => format!("{} `{name}`", location.as_str()),
+        SecurityScheme::ApiKey { name, location, .. } => format!("{} `{name}`", location.as_str()),
         SecurityScheme::Http { scheme } => format!("`Authorization: {} …`", capitalise(scheme)),
         SecurityScheme::BearerToken => "`Authorization: Bearer …`".to_string(),
         SecurityScheme::MutualTls => "a client certificate".to_string(),

@@ -18,6 +18,7 @@ pub mod fault;
 pub mod form;
 pub mod inspector;
 pub mod journal;
+pub mod journal_lag;
 pub mod json_syntax;
 pub mod loaded;
 pub mod log;

@@ -30,6 +30,9 @@ pub struct MockOptions {
     /// Told of every request that changed the state (for
     /// `--state-file`); shared by all the APIs of one server.
     pub changed: Option<Arc<tokio::sync::Notify>>,
+    /// How far the state file's journal lags (with `--state-file`): an
+    /// answer that changed the state waits while it lags too far.
+    pub journal_lag: Option<Arc<super::journal_lag::JournalLag>>,
     /// The one contract-breaking fault of a mutant (`serve --mutant`).
     pub fault: Option<super::fault::Fault>,
     /// Random failures, resets and latency (`serve --fault`, `--latency`).
@@ -51,6 +54,7 @@ impl Default for MockOptions {
             read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             changed: None,
+            journal_lag: None,
             fault: None,
             chaos: super::fault::Chaos::default(),
             limits: crate::behaviour::store::StoreLimits::default(),

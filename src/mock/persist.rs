@@ -222,18 +222,25 @@ impl StateFile {
     async fn journal(
         self: &Arc<Self>,
         writer: &Arc<std::sync::Mutex<JournalWriter>>,
+        lag: &Arc<super::journal_lag::JournalLag>,
     ) -> Result<Option<std::fs::File>, SaveError> {
         let file = self.clone();
         let writer = writer.clone();
+        let lag = lag.clone();
         tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             // Taken and written under one lock, so lines taken before a
             // rotation never land in a journal after it.
             let mut writer = lock(&writer);
             let lines = super::state_journal::take_lines(&file.services);
-            writer.write(&lines).map_err(|error| SaveError::Write {
+            let written = writer.write(&lines).map_err(|error| SaveError::Write {
                 path: super::state_journal::journal_path(&file.path, writer.number()),
                 error,
-            })
+            });
+            if written.is_ok() {
+                lag.journaled(started);
+            }
+            written
         })
         .await
         .map_err(SaveError::Writer)?
@@ -279,6 +286,7 @@ impl StateFile {
     pub async fn keep(
         self,
         changed: Arc<tokio::sync::Notify>,
+        lag: Arc<super::journal_lag::JournalLag>,
         flush: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
@@ -311,6 +319,7 @@ impl StateFile {
                 if let Some(file) = unsynced.take() {
                     report_sync(Some(tokio::task::spawn_blocking(move || file.sync_data()))).await;
                 }
+                lag.idle();
                 tokio::select! {
                     () = changed.notified() => {}
                     _ = stop.wait_for(|stop| *stop) => break,
@@ -334,7 +343,7 @@ impl StateFile {
             if count == written {
                 continue;
             }
-            let journaled = this.journal(&writer).await;
+            let journaled = this.journal(&writer, &lag).await;
             written = count;
             if let Ok(Some(file)) = &journaled {
                 unsynced = file.try_clone().ok();
@@ -360,7 +369,7 @@ impl StateFile {
             None => false,
         };
         report_sync(syncing.take()).await;
-        let journaled = match this.journal(&writer).await {
+        let journaled = match this.journal(&writer, &lag).await {
             Ok(Some(file)) => file.sync_data().map_err(|error| SaveError::Write {
                 path: this.path.clone(),
                 error,

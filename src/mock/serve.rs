@@ -89,6 +89,10 @@ pub async fn serve(
     on: Arc<dyn Fn(Event<'_>) + Send + Sync>,
 ) -> Result<(), ServeError> {
     let changed = Arc::new(tokio::sync::Notify::new());
+    let journal_lag = settings
+        .state
+        .as_ref()
+        .map(|(_, flush)| Arc::new(super::journal_lag::JournalLag::new(*flush)));
     let mut ready = Vec::new();
     for s in served {
         let listener = tokio::net::TcpListener::bind((settings.host.as_str(), s.port))
@@ -106,6 +110,7 @@ pub async fn serve(
         let options = MockOptions {
             label: s.label.clone(),
             changed: settings.state.as_ref().map(|_| changed.clone()),
+            journal_lag: journal_lag.clone(),
             limits: crate::behaviour::store::StoreLimits {
                 journal: settings.state.is_some(),
                 ..settings.options.limits
@@ -153,7 +158,10 @@ pub async fn serve(
             path: file.path(),
             sessions: file.restored_sessions(),
         });
-        tokio::spawn(file.keep(changed.clone(), flush, saving_stopped))
+        let lag = journal_lag
+            .clone()
+            .unwrap_or_else(|| Arc::new(super::journal_lag::JournalLag::new(flush)));
+        tokio::spawn(file.keep(changed.clone(), lag, flush, saving_stopped))
     });
     let mut watchers = Vec::new();
     let mut servers = Vec::new();

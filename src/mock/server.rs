@@ -140,12 +140,23 @@ impl MockService {
     }
 
     /// Wakes the state saver, if there is one, when the state changed
-    /// since `before` (a change count).
-    fn tell_saver(&self, before: u64) {
-        if let Some(changed) = &self.options.changed
-            && self.store.change_count() != before
+    /// since `before` (a change count); whether it did.
+    fn tell_saver(&self, before: u64) -> bool {
+        let changed = self.store.change_count() != before;
+        if let Some(saver) = &self.options.changed
+            && changed
         {
-            changed.notify_one();
+            saver.notify_one();
+        }
+        changed
+    }
+
+    /// Holds back an answer that changed the state while the state file's
+    /// journal lags too far behind (see `journal_lag`).
+    async fn wait_for_journal(&self) {
+        if let Some(lag) = &self.options.journal_lag {
+            lag.changed();
+            lag.wait().await;
         }
     }
 
@@ -275,7 +286,9 @@ impl MockService {
         if is_admin && parts.method != hyper::Method::GET {
             self.store.note_change();
         }
-        self.tell_saver(changes_before);
+        if self.tell_saver(changes_before) {
+            self.wait_for_journal().await;
+        }
         // The admin API is for this machine's tools, never for a page in a
         // browser: it gets no CORS headers, so no other origin reads it.
         if self.options.cors && !is_admin {

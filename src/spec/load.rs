@@ -317,6 +317,12 @@ impl Reader<'_> {
                     };
                     SecurityScheme::ApiKey {
                         name: key_name.to_string(),
+                        header: match location {
+                            ParameterLocation::Header => {
+                                hyper::header::HeaderName::from_bytes(key_name.as_bytes()).ok()
+                            }
+                            _ => None,
+                        },
                         location,
                     }
                 }

@@ -145,6 +145,7 @@ impl Api {
                 SecurityScheme::ApiKey {
                     name,
                     location: operation::ParameterLocation::Header,
+                    ..
                 } => Some(name.to_ascii_lowercase()),
                 _ => None,
             })

@@ -185,27 +185,29 @@ impl SharedSchemas {
     }
 }
 
+/// Keywords that describe a schema without constraining its values
+/// (besides every `x-` extension).
+pub const NON_CONSTRAINING: &[&str] = &[
+    "description",
+    "title",
+    "example",
+    "examples",
+    "default",
+    "deprecated",
+    "discriminator",
+    "externalDocs",
+];
+
 /// Whether `schema` is `{type: string}` and nothing else that asserts:
 /// only annotations beside it, which no validator checks.
 fn takes_any_string(schema: &Value) -> bool {
-    const ANNOTATIONS: [&str; 9] = [
-        "description",
-        "title",
-        "example",
-        "examples",
-        "default",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-        "$comment",
-    ];
     let Value::Object(map) = schema else {
         return false;
     };
     map.get("type").and_then(Value::as_str) == Some("string")
         && map
             .keys()
-            .all(|k| k == "type" || ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-"))
+            .all(|k| k == "type" || NON_CONSTRAINING.contains(&k.as_str()) || k.starts_with("x-"))
 }
 
 /// Moves each slot's schema out of the compiled document's `properties`

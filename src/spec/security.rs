@@ -7,6 +7,9 @@ pub enum SecurityScheme {
     ApiKey {
         name: String,
         location: super::operation::ParameterLocation,
+        /// `name` as a header name, parsed once at load, when the key is
+        /// a header and the name is a valid one: every request reads it.
+        header: Option<hyper::header::HeaderName>,
     },
     /// `Authorization: <scheme> <credentials>` (bearer, basic, or another scheme).
     Http { scheme: String },

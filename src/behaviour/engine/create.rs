@@ -20,6 +20,17 @@ impl Runner<'_> {
     ) -> Result<Value, Stop> {
         let input = self.input(session, rule, item, request)?;
         let (record, fields) = self.create(session, spec, input, key)?;
+        // An answer that reads only stored fields of the new item (`{id:
+        // "{{ item.id }}"}`) does not need it presented.
+        let reads_stored_only = rule.headers.is_empty()
+            && rule
+                .body
+                .as_ref()
+                .and_then(|body| body.item_fields())
+                .is_some_and(|read| read.iter().all(|field| !spec.shows_unstored(field)));
+        if reads_stored_only {
+            return Ok(Value::Object(fields));
+        }
         let now_ms = session.now_ms();
         Ok(Value::Object(
             self.present_with(session, spec, &record, fields, now_ms)?,
