@@ -412,7 +412,7 @@ pub enum Bound<'a> {
 /// The value at the name path `names` under `value`, through mappings only
 /// (what a template's lookup by name finds); `None` when something on the
 /// way is not a mapping or the name is not there.
-fn walk<'v>(value: &'v Value, names: &[String]) -> Option<&'v Value> {
+pub(super) fn walk<'v>(value: &'v Value, names: &[String]) -> Option<&'v Value> {
     let mut value = value;
     for name in names {
         value = value.as_object()?.get(name)?;

@@ -1128,9 +1128,7 @@ impl<'f> Runner<'f> {
             ))),
         }
     }
-}
 
-impl Runner<'_> {
     /// `template` with the stored target as `item`: lookups read its
     /// fields from the store, and only a template that needs more (a
     /// filter, the whole item, a computed field) gets it presented whole.

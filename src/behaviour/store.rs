@@ -198,13 +198,12 @@ impl CollectionData {
 
     /// The item under `key`; a UUID key is found by any of its spellings.
     pub fn get(&self, key: &str) -> Option<&Record> {
-        let slot = *self.by_key.get(&IndexKey::of(key))?;
-        self.slots.get(slot as usize)?.as_ref()
+        self.at(self.slot(key)?)
     }
 
     fn slot_mut(&mut self, key: &str) -> Option<&mut Record> {
-        let slot = *self.by_key.get(&IndexKey::of(key))?;
-        self.slots.get_mut(slot as usize)?.as_mut()
+        let slot = self.slot(key)?;
+        self.slots.get_mut(slot)?.as_mut()
     }
 
     /// The item under `key`, to change: the answer it kept is forgotten.
@@ -231,8 +230,9 @@ impl CollectionData {
     /// [`Self::count_read_at`]: a read that also counts looks its key up
     /// once.
     pub fn slot(&self, key: &str) -> Option<usize> {
-        let slot = *self.by_key.get(&IndexKey::of(key))? as usize;
-        self.slots.get(slot)?.as_ref().map(|_| slot)
+        self.by_key
+            .get(&IndexKey::of(key))
+            .map(|slot| *slot as usize)
     }
 
     /// The item at `slot` (from [`Self::slot`]).

@@ -240,11 +240,13 @@ impl TextTemplate {
         self.env.get_template(Self::NAME)?.render(context)
     }
 
-    fn names(&self) -> std::collections::HashSet<String> {
+    /// The names the template reads; with `nested`, dotted down to what
+    /// is looked up in them (`item.id`).
+    fn names(&self, nested: bool) -> Option<std::collections::HashSet<String>> {
         self.env
             .get_template(Self::NAME)
-            .map(|t| t.undeclared_variables(false))
-            .unwrap_or_default()
+            .ok()
+            .map(|t| t.undeclared_variables(nested))
     }
 }
 
@@ -344,7 +346,7 @@ impl Node {
             Node::Expression { expression, .. } => {
                 names.extend(expression.compiled.undeclared_variables(false));
             }
-            Node::Text { template, .. } => names.extend(template.names()),
+            Node::Text { template, .. } => names.extend(template.names(false).unwrap_or_default()),
             Node::Array(nodes) => nodes.iter().for_each(|n| n.names(names)),
             Node::Object(nodes) => nodes.iter().for_each(|(_, n)| n.names(names)),
             Node::Each {
@@ -376,14 +378,9 @@ impl Node {
                 Some(_) => true,
                 None => item_fields_of(expression.compiled.undeclared_variables(true), fields),
             },
-            Node::Text { template, .. } => item_fields_of(
-                template
-                    .env
-                    .get_template(TextTemplate::NAME)
-                    .map(|t| t.undeclared_variables(true))
-                    .unwrap_or_else(|_| ["item".to_string()].into()),
-                fields,
-            ),
+            Node::Text { template, .. } => template
+                .names(true)
+                .is_some_and(|names| item_fields_of(names, fields)),
             Node::Array(nodes) => nodes.iter().all(|n| n.item_fields(fields)),
             Node::Object(nodes) => nodes.iter().all(|(_, n)| n.item_fields(fields)),
             Node::Each { .. } => false,

@@ -79,11 +79,7 @@ impl StoredItem<'_> {
         if rest.is_empty() {
             return Some(value);
         }
-        let mut found = &value;
-        for name in rest {
-            found = found.as_object()?.get(name)?;
-        }
-        Some(found.clone())
+        super::context::walk(&value, rest).cloned()
     }
 }
 

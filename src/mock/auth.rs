@@ -83,10 +83,7 @@ fn raw_value(
             location,
             header: parsed,
         } => match location {
-            ParameterLocation::Header => header(match parsed {
-                Some(parsed) => headers.get(parsed),
-                None => headers.get(name.as_str()),
-            }),
+            ParameterLocation::Header => header(api_key_header(headers, name, parsed.as_ref())),
             ParameterLocation::Query => query
                 .iter()
                 .find(|(k, _)| k == name)
@@ -117,12 +114,9 @@ fn satisfied(
             location,
             header,
         } => match location {
-            ParameterLocation::Header => match header {
-                Some(header) => headers.get(header),
-                None => headers.get(name.as_str()),
-            }
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(non_empty),
+            ParameterLocation::Header => api_key_header(headers, name, header.as_ref())
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(non_empty),
             ParameterLocation::Query => query.iter().any(|(k, v)| k == name && non_empty(v)),
             ParameterLocation::Cookie => cookies.iter().any(|(k, v)| k == name && non_empty(v)),
             ParameterLocation::Path => false,
@@ -130,6 +124,19 @@ fn satisfied(
         SecurityScheme::Http { scheme } => authorization_has(headers, scheme),
         SecurityScheme::BearerToken => authorization_has(headers, "bearer"),
         SecurityScheme::MutualTls => true,
+    }
+}
+
+/// An API key's header: by the name parsed at load, or by its text when it
+/// is no valid header name (then no request carries it).
+fn api_key_header<'h>(
+    headers: &'h hyper::HeaderMap,
+    name: &str,
+    parsed: Option<&hyper::header::HeaderName>,
+) -> Option<&'h hyper::header::HeaderValue> {
+    match parsed {
+        Some(parsed) => headers.get(parsed),
+        None => headers.get(name),
     }
 }
 

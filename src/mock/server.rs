@@ -140,15 +140,16 @@ impl MockService {
     }
 
     /// Wakes the state saver, if there is one, when the state changed
-    /// since `before` (a change count); whether it did.
+    /// since `before` (a change count); whether it woke it.
     fn tell_saver(&self, before: u64) -> bool {
-        let changed = self.store.change_count() != before;
-        if let Some(saver) = &self.options.changed
-            && changed
-        {
-            saver.notify_one();
+        let Some(saver) = &self.options.changed else {
+            return false;
+        };
+        if self.store.change_count() == before {
+            return false;
         }
-        changed
+        saver.notify_one();
+        true
     }
 
     /// Holds back an answer that changed the state while the state file's
