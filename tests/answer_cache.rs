@@ -1,5 +1,6 @@
-//! Answers kept with unchanged items: a mock that sends them again answers
-//! exactly as one that builds and checks every answer
+//! Answers kept with unchanged items, and answers to requests repeated
+//! while nothing changed (`--repeat-cache`): a mock that sends them again
+//! answers exactly as one that builds and checks every answer
 //! (`--check-every-answer`), through creates, updates, readiness, deletes
 //! and other sessions.
 
@@ -15,6 +16,11 @@ use understudy::mock::{MockOptions, MockService, RunningMock};
 const SERVER: &str = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
 
 async fn mittwald(check_every_answer: bool) -> RunningMock {
+    mittwald_service(check_every_answer).await.0
+}
+
+/// [`mittwald`], and the service it runs.
+async fn mittwald_service(check_every_answer: bool) -> (RunningMock, Arc<MockService>) {
     let bundled = understudy::behaviour::bundled::find("mittwald").expect("bundled API");
     let (api, fixture) = bundled.load().expect("bundled API loads");
     let options = MockOptions {
@@ -24,8 +30,11 @@ async fn mittwald(check_every_answer: bool) -> RunningMock {
         },
         ..MockOptions::default()
     };
-    let service = MockService::new(Arc::new(api), Arc::new(fixture), options);
-    RunningMock::start(service).await.expect("mock starts")
+    let service = Arc::new(MockService::new(Arc::new(api), Arc::new(fixture), options));
+    let mock = RunningMock::start_shared(service.clone())
+        .await
+        .expect("mock starts");
+    (mock, service)
 }
 
 /// Status and body of one call, times taken out (the two mocks run a few
@@ -87,7 +96,8 @@ async fn story(addr: SocketAddr) -> Vec<(u16, Value)> {
             seen.push(created);
         }
         let project = |i: usize| format!("/v2/projects/{}", ids[i]);
-        for _ in 0..2 {
+        // Three times: built, then kept with the item, then repeated.
+        for _ in 0..3 {
             seen.push(call(addr, session, "GET", &project(0), Value::Null).await);
             seen.push(call(addr, session, "GET", &server, Value::Null).await);
         }
@@ -96,8 +106,9 @@ async fn story(addr: SocketAddr) -> Vec<(u16, Value)> {
         seen.push(call(addr, session, "GET", &project(0), Value::Null).await);
         seen.push(call(addr, session, "GET", &project(1), Value::Null).await);
         advance(addr, session, "5s").await;
-        seen.push(call(addr, session, "GET", &project(0), Value::Null).await);
-        seen.push(call(addr, session, "GET", &project(0), Value::Null).await);
+        for _ in 0..3 {
+            seen.push(call(addr, session, "GET", &project(0), Value::Null).await);
+        }
         seen.push(call(addr, session, "DELETE", &project(1), Value::Null).await);
         seen.push(call(addr, session, "GET", &project(1), Value::Null).await);
         seen.push(call(addr, session, "GET", &project(0), Value::Null).await);
@@ -107,10 +118,12 @@ async fn story(addr: SocketAddr) -> Vec<(u16, Value)> {
 
 #[tokio::test]
 async fn kept_answers_are_the_answers_built_every_time() {
-    let kept = mittwald(false).await;
-    let built = mittwald(true).await;
+    let (kept, kept_service) = mittwald_service(false).await;
+    let (built, built_service) = mittwald_service(true).await;
     let from_kept = story(kept.addr).await;
     let from_built = story(built.addr).await;
+    assert!(kept_service.repeated_answers() > 0, "nothing was repeated");
+    assert_eq!(built_service.repeated_answers(), 0);
     assert_eq!(from_kept.len(), from_built.len());
     for (i, (k, b)) in from_kept.iter().zip(&from_built).enumerate() {
         assert_eq!(k, b, "call {i} answered differently");

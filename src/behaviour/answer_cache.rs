@@ -116,15 +116,25 @@ impl PendingAnswer {
 
 /// A kept answer found for a request.
 #[derive(Debug)]
-pub struct Hit(Cell);
+pub struct Hit {
+    cell: Cell,
+    settled: bool,
+}
 
 impl Hit {
-    pub fn new(cell: Cell) -> Self {
-        Self(cell)
+    /// `settled`: nothing but a change of state can change the answer (no
+    /// readiness or credential expiry still to come with time), so the
+    /// same request may be answered the same until the state changes.
+    pub fn new(cell: Cell, settled: bool) -> Self {
+        Self { cell, settled }
     }
 
     pub fn answer(&self) -> Option<&CachedAnswer> {
-        self.0.get()
+        self.cell.get()
+    }
+
+    pub fn settled(&self) -> bool {
+        self.settled
     }
 }
 

@@ -184,14 +184,24 @@ fn kept_answer(
     let record = data
         .at(slot)
         .filter(|r| target.include_deleted || !r.deleted)?;
-    let kept = record
-        .answer
-        .hit(&answer_key(rule, spec, record, now_ms, request))?;
+    let wanted = answer_key(rule, spec, record, now_ms, request);
+    let kept = record.answer.hit(&wanted)?;
     // Only a read that moves the item towards ready changes the state.
-    if Arc::make_mut(data).count_read_at(slot, &key, spec.ready_after_reads()) {
+    let moved = Arc::make_mut(data).count_read_at(slot, &key, spec.ready_after_reads());
+    if moved {
         store.note_change();
     }
-    Some(Hit::new(kept))
+    // Time moves an item to ready and a credential to expired, without a
+    // change of state: only an answer neither can change again stays the
+    // answer until the state changes.
+    let settled = wanted.ready
+        && !moved
+        && fixture
+            .model
+            .access
+            .as_ref()
+            .is_none_or(|access| access.lifetime_ms.is_none());
+    Some(Hit::new(kept, settled))
 }
 
 /// Runs `f` on `session` and tells the store if it changed the state.
@@ -617,7 +627,7 @@ impl<'f> Runner<'f> {
                                     spec.ready_after_reads(),
                                 );
                             }
-                            return Outcome::Kept(Hit::new(kept));
+                            return Outcome::Kept(Hit::new(kept, false));
                         }
                         keep_under = Some(wanted);
                     }

@@ -969,6 +969,14 @@ impl Store {
         session
     }
 
+    /// Counts a request for the session named `name`, as [`Self::session`]
+    /// does, for a request answered without it (a repeated answer).
+    pub fn touch(&self, name: &str) {
+        if let Some(entry) = read(&self.sessions).get(name) {
+            entry.last_used.store(self.tick(), Ordering::Relaxed);
+        }
+    }
+
     /// Forgets one session; it starts from the seed data on its next request.
     pub fn reset(&self, name: &str) -> bool {
         self.note_change();

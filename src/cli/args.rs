@@ -417,6 +417,12 @@ pub struct ServeArgs {
     /// as it was: built and checked once per version of the item).
     #[arg(long)]
     pub check_every_answer: bool,
+    /// Memory for answers to requests repeated exactly (same method,
+    /// target and headers) while the state does not change, sent again
+    /// without running the request; past it the kept answers are
+    /// dropped. 0 runs every request.
+    #[arg(long, default_value_t = crate::mock::options::DEFAULT_REPEAT_CACHE, value_name = "BYTES")]
+    pub repeat_cache: usize,
     /// Keep the mock's state in this file: restored at start, changes
     /// appended to its journal (FILE.journal.N) as they happen, the whole
     /// state written now and then and at shutdown.

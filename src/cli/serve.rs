@@ -114,6 +114,7 @@ pub fn serve_command(args: ServeArgs) -> i32 {
                 check_every_answer: args.check_every_answer,
                 ..StoreLimits::default()
             },
+            repeat_cache: args.repeat_cache,
             ..MockOptions::default()
         },
         mutant,

@@ -58,6 +58,7 @@ pub fn behave(
         Outcome::Kept(hit) => match hit.answer() {
             Some(kept) => Behaved::Reply(Reply {
                 headers: kept.headers.clone(),
+                repeatable: hit.settled(),
                 ..Reply::bytes(kept.status, "", kept.body.clone())
             }),
             None => Behaved::Spec(None),

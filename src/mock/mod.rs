@@ -28,6 +28,7 @@ pub mod persist;
 pub mod pipeline;
 pub mod refuse;
 pub mod reload;
+pub mod repeat;
 pub mod reply;
 pub mod respond;
 pub mod serve;

@@ -39,7 +39,13 @@ pub struct MockOptions {
     pub chaos: super::fault::Chaos,
     /// Items per session and sessions kept (`--max-items`, `--max-sessions`).
     pub limits: crate::behaviour::store::StoreLimits,
+    /// Bytes of answers kept for requests repeated while the state does not
+    /// change (`--repeat-cache`); 0 builds every answer.
+    pub repeat_cache: usize,
 }
+
+/// Bytes of repeated answers kept by default (`--repeat-cache`).
+pub const DEFAULT_REPEAT_CACHE: usize = 16 * 1024 * 1024;
 
 impl Default for MockOptions {
     fn default() -> Self {
@@ -58,6 +64,7 @@ impl Default for MockOptions {
             fault: None,
             chaos: super::fault::Chaos::default(),
             limits: crate::behaviour::store::StoreLimits::default(),
+            repeat_cache: DEFAULT_REPEAT_CACHE,
         }
     }
 }

@@ -14,6 +14,10 @@ pub struct Reply {
     pub violations: Vec<Violation>,
     /// A note for the log (e.g. an example that did not fit its schema).
     pub note: Option<String>,
+    /// Whether the same request may get this answer again, without being
+    /// run, until the state changes (see `repeat`): set only by the
+    /// behaviour stage, for answers that follow from the state alone.
+    pub repeatable: bool,
 }
 
 impl Reply {
@@ -60,6 +64,7 @@ impl Reply {
             body,
             violations: Vec::new(),
             note: None,
+            repeatable: false,
         }
     }
 
@@ -70,6 +75,7 @@ impl Reply {
             body: Bytes::new(),
             violations: Vec::new(),
             note: None,
+            repeatable: false,
         }
     }
 }

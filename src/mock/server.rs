@@ -11,6 +11,7 @@ use super::options::MockOptions;
 use super::params;
 use super::pipeline::{self, Stages, all_methods, base_url};
 use super::refuse;
+use super::repeat::{Repeat, RequestKey};
 use super::reply::Reply;
 use super::violation::Violation;
 use super::{cors, log};
@@ -20,7 +21,7 @@ use crate::spec::{Api, Route};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -57,7 +58,7 @@ pub enum Reloaded {
 impl MockService {
     pub fn new(api: Arc<Api>, fixture: Arc<Fixture>, options: MockOptions) -> Self {
         Self {
-            loaded: ArcSwap::from_pointee(Loaded::new(api, fixture)),
+            loaded: ArcSwap::from_pointee(Loaded::new(api, fixture, repeat_cache(&options))),
             // Each API gets its own ids, even with the same seed.
             store: Store::with_limits(
                 options.seed ^ crate::behaviour::store::fnv(&options.label),
@@ -161,6 +162,12 @@ impl MockService {
         }
     }
 
+    /// How many answers are kept for requests that may repeat: what tells
+    /// a test, from outside, that repeated requests were answered again.
+    pub fn repeated_answers(&self) -> usize {
+        self.current().repeats.as_ref().map_or(0, |r| r.kept())
+    }
+
     /// The spec and fixture now in force.
     pub fn current(&self) -> Arc<Loaded> {
         self.loaded.load_full()
@@ -169,7 +176,7 @@ impl MockService {
     /// Puts a new spec and fixture in force (hot reload). Requests already
     /// running finish with the old ones.
     pub fn replace(&self, api: Arc<Api>, fixture: Arc<Fixture>) -> Reloaded {
-        let next = Arc::new(Loaded::new(api, fixture));
+        let next = Arc::new(Loaded::new(api, fixture, repeat_cache(&self.options)));
         let previous = self.loaded.swap(next.clone());
         if previous.state_shape() == next.state_shape() {
             Reloaded::StateKept
@@ -201,6 +208,23 @@ impl MockService {
         let started = Instant::now();
         let changes_before = self.store.change_count();
         let (parts, incoming) = request.into_parts();
+        let loaded = self.current();
+        // A request that may get an answer it got before: no body, read only.
+        let repeat_key = loaded
+            .repeats
+            .as_ref()
+            .filter(|_| {
+                chaos.is_none()
+                    && incoming.is_end_stream()
+                    && matches!(parts.method, hyper::Method::GET | hyper::Method::HEAD)
+                    && !admin::is_admin_path(parts.uri.path())
+            })
+            .and_then(|_| RequestKey::of(&parts));
+        if let (Some(repeats), Some(key)) = (&loaded.repeats, &repeat_key)
+            && let Some(repeat) = repeats.find(key, changes_before)
+        {
+            return self.answer_again(&loaded, &parts, &repeat, started);
+        }
         let declared = parts
             .headers
             .get(hyper::header::CONTENT_LENGTH)
@@ -227,7 +251,6 @@ impl MockService {
                 Err(_) => Err(BodyProblem::TooSlow),
             }
         };
-        let loaded = self.current();
         let path = parts.uri.path().to_string();
         let is_admin = admin::is_admin_path(&path);
         let mut reply = match body {
@@ -314,9 +337,39 @@ impl MockService {
             }
             self.tell_events();
         } else {
+            if reply.repeatable
+                && let (Some(repeats), Some(key)) = (&loaded.repeats, repeat_key)
+                && self.store.change_count() == changes_before
+            {
+                let session = session_name(&loaded.fixture, &parts.headers);
+                repeats.keep(key, changes_before, &reply, session);
+            }
             self.tell(&loaded, &parts, &reply, started);
         }
         into_response(reply, parts.method == hyper::Method::HEAD)
+    }
+
+    /// Answers a request with what the same request got before, the state
+    /// unchanged since (see `repeat`): journaled and logged as any answer.
+    fn answer_again(
+        &self,
+        loaded: &Loaded,
+        parts: &hyper::http::request::Parts,
+        repeat: &Repeat,
+        started: Instant,
+    ) -> Response<Full<Bytes>> {
+        self.store.touch(&repeat.session);
+        self.tell(loaded, parts, &repeat.reply, started);
+        let body = if parts.method == hyper::Method::HEAD {
+            Bytes::new()
+        } else {
+            repeat.body()
+        };
+        let mut response = Response::new(Full::new(body));
+        *response.status_mut() = hyper::StatusCode::from_u16(repeat.reply.status)
+            .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+        *response.headers_mut() = repeat.headers.clone();
+        response
     }
 
     /// Journals the answer of an API request and logs it, with what the
@@ -332,11 +385,12 @@ impl MockService {
         self.journal.record(Entry {
             at_ms: 0,
             session: session_name(&loaded.fixture, &parts.headers).to_string(),
-            method: parts.method.to_string(),
+            method: parts.method.as_str().to_string(),
             target: parts
                 .uri
                 .path_and_query()
-                .map_or_else(|| path.to_string(), |p| p.to_string()),
+                .map_or(path, |p| p.as_str())
+                .to_string(),
             status: reply.status,
             millis: started.elapsed().as_secs_f64() * 1000.0,
             note: reply.note.clone(),
@@ -432,6 +486,16 @@ fn add_convention_headers(loaded: &Loaded, parts: &hyper::http::request::Parts, 
         if !value.is_empty() {
             reply.headers.push((name.clone(), value));
         }
+    }
+}
+
+/// Bytes of repeated answers each loaded spec and fixture keeps: none for
+/// a mutant, whose point is to be run.
+fn repeat_cache(options: &MockOptions) -> usize {
+    if options.fault.is_some() {
+        0
+    } else {
+        options.repeat_cache
     }
 }
 
