@@ -147,6 +147,12 @@ fn init_writes_the_fixture_serve_infers_and_it_behaves_the_same() {
 }
 
 #[test]
+fn serve_quiet_logs_nothing_of_what_it_inferred() {
+    let log = start_log(&["tests/data/infer/pets.openapi.yaml", "--quiet"]);
+    assert!(!log.contains("inferred"), "{log}");
+}
+
+#[test]
 fn serve_says_what_it_inferred_and_what_it_left_to_the_spec() {
     let log = start_log(&["tests/data/infer/pets.openapi.yaml"]);
     assert!(

@@ -380,7 +380,7 @@ pub struct ServeArgs {
     /// Do not answer CORS preflights or add CORS headers.
     #[arg(long)]
     pub no_cors: bool,
-    /// No request log.
+    /// No log: neither requests nor what was inferred from a spec at start.
     #[arg(long)]
     pub quiet: bool,
     /// Seed for generated response bodies and ids.

@@ -298,9 +298,12 @@ fn load_served(args: &ServeArgs) -> Result<Vec<Served>, String> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "api".into());
-    // What inference made of a spec served without a fixture.
-    for line in &fixture.inferred {
-        crate::mock::log::event(&label, line);
+    // What inference made of a spec served without a fixture: a log line
+    // like any other, so `--quiet` keeps it out too.
+    if !args.quiet {
+        for line in &fixture.inferred {
+            crate::mock::log::event(&label, line);
+        }
     }
     Ok(vec![Served {
         label,
