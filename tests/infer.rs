@@ -315,3 +315,46 @@ async fn a_key_never_stored_gets_the_spec_answer_where_the_spec_documents_no_404
         "{notes:?}"
     );
 }
+
+#[tokio::test]
+async fn deleted_keys_past_max_deleted_keys_count_as_never_stored() {
+    use std::sync::Arc;
+    use understudy::behaviour::store::StoreLimits;
+    use understudy::mock::{MockOptions, MockService, RunningMock};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/infer/things.openapi.yaml");
+    let api = understudy::spec::Api::load(&path).expect("loads");
+    let fixture = understudy::behaviour::infer::fixture(&api, "things.openapi.yaml");
+    let options = MockOptions {
+        limits: StoreLimits {
+            max_deleted_keys: 1,
+            ..StoreLimits::default()
+        },
+        ..MockOptions::default()
+    };
+    let service = MockService::new(Arc::new(api), Arc::new(fixture), options);
+    let mock = RunningMock::start(service).await.expect("mock starts");
+    let addr = mock.addr;
+    let mut ids = Vec::new();
+    for name in ["a", "b"] {
+        let made = common::send_json(
+            addr,
+            "POST",
+            "/things",
+            &[],
+            serde_json::json!({"name": name}),
+        )
+        .await;
+        assert_eq!(made.status, 201);
+        ids.push(made.json()["id"].as_str().expect("an id").to_string());
+    }
+    for id in &ids {
+        let gone = common::send(addr, "DELETE", &format!("/things/{id}"), &[], b"").await;
+        assert_eq!(gone.status, 204);
+    }
+    // The first is remembered as deleted; the second, past the limit, is
+    // answered as a key never stored: from the spec.
+    let first = common::send(addr, "GET", &format!("/things/{}", ids[0]), &[], b"").await;
+    assert_eq!(first.status, 404);
+    let second = common::send(addr, "GET", &format!("/things/{}", ids[1]), &[], b"").await;
+    assert_eq!(second.status, 200, "{:?}", second.body);
+}

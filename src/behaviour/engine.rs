@@ -734,8 +734,9 @@ impl<'f> Runner<'f> {
             let data = session.collection_mut(&undo.collection);
             match undo.before {
                 Some(record) => data.insert(undo.key, record),
+                // Taken back: never deleted as far as clients know.
                 None => {
-                    data.remove(&undo.key);
+                    data.remove(&undo.key, 0);
                 }
             }
         }

@@ -128,15 +128,15 @@ pub struct CollectionData {
     /// journal takes them from the live copy without copying it, whoever
     /// else (a snapshot being written) still holds the old one.
     changed_keys: Option<Arc<Mutex<HashSet<IndexKey>>>>,
-    /// Keys of items removed, up to [`GONE_REMEMBERED`]: what tells a
+    /// Keys of items removed, up to `--max-deleted-keys`: what tells a
     /// deleted item (not found) from a key never stored (`unknown: spec`).
     /// Not kept in the state file.
     gone: foldhash::HashSet<IndexKey>,
 }
 
-/// How many removed keys a collection remembers per session; past it, a
-/// removed key counts as never stored.
-pub const GONE_REMEMBERED: usize = 10_000;
+/// How many removed keys a collection remembers per session by default
+/// (`--max-deleted-keys`); past it, a removed key counts as never stored.
+pub const DEFAULT_MAX_DELETED_KEYS: usize = 10_000;
 
 /// The changes of one collection since the journal last took them.
 #[derive(Debug, Default)]
@@ -291,13 +291,16 @@ impl CollectionData {
         !self.gone.is_empty() && self.gone.contains(&IndexKey::of(key))
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<Record> {
+    /// Removes the item under `key`, remembering the key as deleted while
+    /// fewer than `remember` keys are (0 for an item taken back, never
+    /// deleted as far as clients know).
+    pub fn remove(&mut self, key: &str, remember: usize) -> Option<Record> {
         self.changes += 1;
         let key = IndexKey::of(key);
         self.mark_changed(&key);
         let slot = self.by_key.remove(&key)?;
         let record = self.slots.get_mut(slot as usize)?.take()?;
-        if self.gone.len() < GONE_REMEMBERED {
+        if self.gone.len() < remember {
             self.gone.insert(key);
         }
         self.empty += 1;
@@ -369,6 +372,8 @@ pub struct Session {
     pub max_items: usize,
     /// Whether the refusal at `max_items` has been logged (once a session).
     pub full_reported: bool,
+    /// Deleted keys each collection remembers (`--max-deleted-keys`).
+    pub max_deleted_keys: usize,
     /// With a state file, what the journal has yet to take (see
     /// [`Session::take_changes`]).
     journal: SessionJournal,
@@ -440,6 +445,7 @@ impl Session {
             last_stamp_us: i64::MIN,
             max_items: usize::MAX,
             full_reported: false,
+            max_deleted_keys: DEFAULT_MAX_DELETED_KEYS,
             journal: SessionJournal::default(),
         }
     }
@@ -738,6 +744,9 @@ pub struct StoreLimits {
     /// Sessions kept (`--max-sessions`); past it the session idle longest
     /// is dropped.
     pub max_sessions: usize,
+    /// Deleted keys remembered per collection and session
+    /// (`--max-deleted-keys`).
+    pub max_deleted_keys: usize,
     /// Build and check every answer, never sending one kept with an
     /// unchanged item (`--check-every-answer`).
     pub check_every_answer: bool,
@@ -762,6 +771,7 @@ impl Default for StoreLimits {
         Self {
             max_items: 1_000_000,
             max_sessions: 10_000,
+            max_deleted_keys: DEFAULT_MAX_DELETED_KEYS,
             check_every_answer: false,
             journal: false,
         }
@@ -906,6 +916,7 @@ impl Store {
         for (name, dump) in dumps {
             let mut session = Session::new(name, seed);
             session.max_items = self.limits.max_items;
+            session.max_deleted_keys = self.limits.max_deleted_keys;
             if self.limits.journal {
                 session.journal_changes(false);
             }
@@ -953,6 +964,7 @@ impl Store {
         }
         let mut session = Session::new(name, self.seed.load(Ordering::Relaxed));
         session.max_items = self.limits.max_items;
+        session.max_deleted_keys = self.limits.max_deleted_keys;
         if self.limits.journal {
             session.journal_changes(true);
         }
@@ -1056,12 +1068,31 @@ mod tests {
         for id in ["b", "a", "c"] {
             data.insert(id.into(), record(id));
         }
-        data.remove("a");
+        data.remove("a", DEFAULT_MAX_DELETED_KEYS);
         data.insert("d".into(), record("d"));
         let order: Vec<Value> = data.iter().map(|r| r.fields()["id"].clone()).collect();
         assert_eq!(order, [json!("b"), json!("c"), json!("d")]);
         assert!(data.get("a").is_none());
         assert_eq!(data.get("c").and_then(|r| r.field("id")), Some(json!("c")));
+    }
+
+    #[test]
+    fn removed_keys_are_remembered_up_to_the_limit() {
+        let mut data = CollectionData::default();
+        for id in ["a", "b", "c", "d"] {
+            data.insert(id.into(), record(id));
+        }
+        for id in ["a", "b", "c"] {
+            data.remove(id, 2);
+        }
+        assert!(data.was_removed("a") && data.was_removed("b"));
+        assert!(!data.was_removed("c"), "past the limit: as never stored");
+        // Taken back (a create undone): never deleted as far as clients know.
+        data.remove("d", 0);
+        assert!(!data.was_removed("d"));
+        // Stored again, a key is no longer a deleted one.
+        data.insert("a".into(), record("a"));
+        assert!(!data.was_removed("a"));
     }
 
     #[test]

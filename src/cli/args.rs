@@ -412,6 +412,11 @@ pub struct ServeArgs {
     /// longest (logged).
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub max_sessions: usize,
+    /// Deleted keys remembered per collection and session, so a read of a
+    /// deleted item is answered as deleted; past it (and after a restart)
+    /// a deleted key counts as never stored.
+    #[arg(long, default_value_t = crate::behaviour::store::DEFAULT_MAX_DELETED_KEYS, value_name = "N")]
+    pub max_deleted_keys: usize,
     /// Build and check against the schema every answer, even a read of an
     /// item unchanged since its last answer (which is otherwise sent again
     /// as it was: built and checked once per version of the item).

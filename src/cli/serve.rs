@@ -111,6 +111,7 @@ pub fn serve_command(args: ServeArgs) -> i32 {
             limits: StoreLimits {
                 max_items: args.max_items,
                 max_sessions: args.max_sessions,
+                max_deleted_keys: args.max_deleted_keys,
                 check_every_answer: args.check_every_answer,
                 ..StoreLimits::default()
             },

@@ -36,6 +36,7 @@ impl Runner<'_> {
         if let Some(before) = session.collection(name).get(&key).cloned() {
             self.wrote(name, &key, Some(before));
         }
+        let remember = session.max_deleted_keys;
         let data = session.collection_mut(name);
         match (&spec.soft_delete, restore) {
             (Some(soft), _) => {
@@ -54,7 +55,7 @@ impl Runner<'_> {
                 }
             }
             (None, false) => {
-                data.remove(&key);
+                data.remove(&key, remember);
             }
             (None, true) => {}
         }
