@@ -9,8 +9,8 @@
 use crate::behaviour::clock::{format_datetime, real_now_ms};
 use crate::behaviour::store::lock;
 use serde::Serialize;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
@@ -18,10 +18,13 @@ pub struct Entry {
     /// as a number so that recording costs no formatting per request.
     #[serde(rename = "at", serialize_with = "as_datetime")]
     pub at_ms: i64,
-    pub session: String,
-    pub method: String,
+    /// Shared with the answer a repeated request gets (`repeat`), as is
+    /// `target`: journaling it copies no text.
+    pub session: Arc<str>,
+    #[serde(serialize_with = "as_text")]
+    pub method: hyper::Method,
     /// Path and query as sent.
-    pub target: String,
+    pub target: Arc<str>,
     pub status: u16,
     pub millis: f64,
     /// Log notes (undocumented answers, fixture problems).
@@ -31,6 +34,10 @@ pub struct Entry {
     /// line lists them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+}
+
+fn as_text<S: serde::Serializer>(method: &hyper::Method, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(method.as_str())
 }
 
 fn as_datetime<S: serde::Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
@@ -77,7 +84,7 @@ impl Journal {
             .slots
             .iter()
             .filter_map(|slot| lock(slot).clone())
-            .filter(|(_, e)| session.is_none_or(|s| e.session == s))
+            .filter(|(_, e)| session.is_none_or(|s| &*e.session == s))
             .collect();
         picked.sort_by_key(|(ticket, _)| *ticket);
         let skip = picked.len().saturating_sub(limit);
@@ -93,7 +100,7 @@ mod tests {
         Entry {
             at_ms: 0,
             session: "s".into(),
-            method: "GET".into(),
+            method: hyper::Method::GET,
             target: target.into(),
             status: 200,
             millis: 0.1,
@@ -111,10 +118,10 @@ mod tests {
         let targets: Vec<String> = journal
             .recent(10, None)
             .into_iter()
-            .map(|e| e.target)
+            .map(|e| e.target.to_string())
             .collect();
         assert_eq!(targets, ["/b", "/c"]);
-        assert_eq!(journal.recent(1, Some("s"))[0].target, "/c");
+        assert_eq!(&*journal.recent(1, Some("s"))[0].target, "/c");
         assert!(journal.recent(10, Some("other")).is_empty());
         assert!(Journal::new(0).recent(10, None).is_empty());
         let shown = serde_json::to_value(&journal.recent(1, None)[0]).expect("entry as JSON");

@@ -11,7 +11,7 @@ use super::options::MockOptions;
 use super::params;
 use super::pipeline::{self, Stages, all_methods, base_url};
 use super::refuse;
-use super::repeat::{Repeat, RequestKey};
+use super::repeat::Repeat;
 use super::reply::Reply;
 use super::violation::Violation;
 use super::{cors, log};
@@ -219,11 +219,11 @@ impl MockService {
                     && matches!(parts.method, hyper::Method::GET | hyper::Method::HEAD)
                     && !admin::is_admin_path(parts.uri.path())
             })
-            .and_then(|_| RequestKey::of(&parts));
+            .and_then(|repeats| repeats.key_of(&parts));
         if let (Some(repeats), Some(key)) = (&loaded.repeats, &repeat_key)
-            && let Some(repeat) = repeats.find(key, changes_before)
+            && let Some(repeat) = repeats.find(key, &parts, changes_before)
         {
-            return self.answer_again(&loaded, &parts, &repeat, started);
+            return self.answer_again(&parts, &repeat, started);
         }
         let declared = parts
             .headers
@@ -342,7 +342,8 @@ impl MockService {
                 && self.store.change_count() == changes_before
             {
                 let session = session_name(&loaded.fixture, &parts.headers);
-                repeats.keep(key, changes_before, &reply, session);
+                let about = (session, target(&parts));
+                repeats.keep(key, &parts, changes_before, &reply, about);
             }
             self.tell(&loaded, &parts, &reply, started);
         }
@@ -353,13 +354,13 @@ impl MockService {
     /// unchanged since (see `repeat`): journaled and logged as any answer.
     fn answer_again(
         &self,
-        loaded: &Loaded,
         parts: &hyper::http::request::Parts,
         repeat: &Repeat,
         started: Instant,
     ) -> Response<Full<Bytes>> {
         self.store.touch(&repeat.session);
-        self.tell(loaded, parts, &repeat.reply, started);
+        let (session, target) = (repeat.session.clone(), repeat.target.clone());
+        self.tell_as(session, target, parts, &repeat.reply, started);
         let body = if parts.method == hyper::Method::HEAD {
             Bytes::new()
         } else {
@@ -381,16 +382,25 @@ impl MockService {
         reply: &Reply,
         started: Instant,
     ) {
+        let session = session_name(&loaded.fixture, &parts.headers).into();
+        self.tell_as(session, target(parts).into(), parts, reply, started);
+    }
+
+    /// [`Self::tell`], the request's session and target at hand.
+    fn tell_as(
+        &self,
+        session: Arc<str>,
+        target: Arc<str>,
+        parts: &hyper::http::request::Parts,
+        reply: &Reply,
+        started: Instant,
+    ) {
         let path = parts.uri.path();
         self.journal.record(Entry {
             at_ms: 0,
-            session: session_name(&loaded.fixture, &parts.headers).to_string(),
-            method: parts.method.as_str().to_string(),
-            target: parts
-                .uri
-                .path_and_query()
-                .map_or(path, |p| p.as_str())
-                .to_string(),
+            session,
+            method: parts.method.clone(),
+            target,
             status: reply.status,
             millis: started.elapsed().as_secs_f64() * 1000.0,
             note: reply.note.clone(),
@@ -487,6 +497,14 @@ fn add_convention_headers(loaded: &Loaded, parts: &hyper::http::request::Parts, 
             reply.headers.push((name.clone(), value));
         }
     }
+}
+
+/// The request's path and query, as sent.
+fn target(parts: &hyper::http::request::Parts) -> &str {
+    parts
+        .uri
+        .path_and_query()
+        .map_or(parts.uri.path(), |p| p.as_str())
 }
 
 /// Bytes of repeated answers each loaded spec and fixture keeps: none for
