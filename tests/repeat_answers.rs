@@ -2,8 +2,9 @@
 //! with the answer they got before (`--repeat-cache`): over HTTP, such an
 //! answer must be the one the request would have been given, through
 //! readiness and credentials that expire with time, other credentials and
-//! sessions, changes of state; and the journal, the log and the sessions'
-//! use must not tell repeated requests from others.
+//! sessions, changes of state, for a fixture's rules and for the state
+//! inferred from a spec with none; and the journal, the log and the
+//! sessions' use must not tell repeated requests from others.
 
 mod common;
 
@@ -297,4 +298,42 @@ async fn repeated_reads_are_journaled_and_keep_their_session_in_use() {
         .filter(|e| e["method"] == "GET" && e["session"] == "polled")
         .count();
     assert_eq!(reads, 5, "{journal}");
+}
+
+#[tokio::test]
+async fn a_spec_served_without_a_fixture_repeats_reads_of_its_inferred_items() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/infer/shop.openapi.yaml");
+    let api = Api::load(&path).expect("spec loads");
+    let fixture = understudy::behaviour::infer::fixture(&api, "shop.openapi.yaml");
+    let service = Arc::new(MockService::new(
+        Arc::new(api),
+        Arc::new(fixture),
+        MockOptions::default(),
+    ));
+    let mock = RunningMock::start_shared(service.clone())
+        .await
+        .expect("mock starts");
+    let json = [("content-type", "application/json")];
+    let made = send(
+        mock.addr,
+        "POST",
+        "/v1/stores",
+        &json,
+        br#"{"name":"corner"}"#,
+    )
+    .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let id = made.json()["store_id"].as_str().expect("an id").to_string();
+    let store = format!("/v1/stores/{id}");
+    let first = send(mock.addr, "GET", &store, &[], b"").await;
+    assert_eq!(first.status, 200);
+    for _ in 0..3 {
+        let again = send(mock.addr, "GET", &store, &[], b"").await;
+        assert_eq!(again.body, first.body);
+    }
+    assert!(service.repeated_answers() > 0, "no answer was repeated");
+    let replaced = send(mock.addr, "PUT", &store, &json, br#"{"name":"renamed"}"#).await;
+    assert_eq!(replaced.status, 200, "{:?}", replaced.body);
+    let after = send(mock.addr, "GET", &store, &[], b"").await;
+    assert_eq!(after.json()["name"], "renamed");
 }
