@@ -21,8 +21,7 @@ async fn mittwald(check_every_answer: bool) -> RunningMock {
 
 /// [`mittwald`], and the service it runs.
 async fn mittwald_service(check_every_answer: bool) -> (RunningMock, Arc<MockService>) {
-    let bundled = understudy::behaviour::bundled::find("mittwald").expect("bundled API");
-    let (api, fixture) = bundled.load().expect("bundled API loads");
+    let (api, fixture) = common::bundled("mittwald");
     let options = MockOptions {
         limits: StoreLimits {
             check_every_answer,
@@ -30,11 +29,7 @@ async fn mittwald_service(check_every_answer: bool) -> (RunningMock, Arc<MockSer
         },
         ..MockOptions::default()
     };
-    let service = Arc::new(MockService::new(Arc::new(api), Arc::new(fixture), options));
-    let mock = RunningMock::start_shared(service.clone())
-        .await
-        .expect("mock starts");
-    (mock, service)
+    common::start_service(api, fixture, options).await
 }
 
 /// Status and body of one call, times taken out (the two mocks run a few

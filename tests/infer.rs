@@ -318,9 +318,8 @@ async fn a_key_never_stored_gets_the_spec_answer_where_the_spec_documents_no_404
 
 #[tokio::test]
 async fn deleted_keys_past_max_deleted_keys_count_as_never_stored() {
-    use std::sync::Arc;
     use understudy::behaviour::store::StoreLimits;
-    use understudy::mock::{MockOptions, MockService, RunningMock};
+    use understudy::mock::MockOptions;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/infer/things.openapi.yaml");
     let api = understudy::spec::Api::load(&path).expect("loads");
     let fixture = understudy::behaviour::infer::fixture(&api, "things.openapi.yaml");
@@ -331,8 +330,7 @@ async fn deleted_keys_past_max_deleted_keys_count_as_never_stored() {
         },
         ..MockOptions::default()
     };
-    let service = MockService::new(Arc::new(api), Arc::new(fixture), options);
-    let mock = RunningMock::start(service).await.expect("mock starts");
+    let (mock, _) = common::start_service(api, fixture, options).await;
     let addr = mock.addr;
     let mut ids = Vec::new();
     for name in ["a", "b"] {

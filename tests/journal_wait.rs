@@ -12,22 +12,20 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use understudy::mock::journal_lag::JournalLag;
-use understudy::mock::{MockOptions, MockService, RunningMock};
+use understudy::mock::{MockOptions, RunningMock};
 
 const SERVER: &str = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
 const FLUSH: Duration = Duration::from_millis(200);
 const TOKEN: (&str, &str) = ("x-access-token", "mock-token");
 
 async fn mittwald_with(lag: Arc<JournalLag>) -> RunningMock {
-    let bundled = understudy::behaviour::bundled::find("mittwald").expect("bundled API");
-    let (api, fixture) = bundled.load().expect("bundled API loads");
+    let (api, fixture) = common::bundled("mittwald");
     let options = MockOptions {
         changed: Some(Arc::new(tokio::sync::Notify::new())),
         journal_lag: Some(lag),
         ..MockOptions::default()
     };
-    let service = MockService::new(Arc::new(api), Arc::new(fixture), options);
-    RunningMock::start(service).await.expect("mock starts")
+    common::start_service(api, fixture, options).await.0
 }
 
 /// Creates a project; how long the answer took.

@@ -131,11 +131,7 @@ async fn jobs_mock(max_sessions: usize, lifetime: Option<&str>) -> (RunningMock,
         },
         ..MockOptions::default()
     };
-    let service = Arc::new(MockService::new(Arc::new(api), Arc::new(fixture), options));
-    let mock = RunningMock::start_shared(service.clone())
-        .await
-        .expect("mock starts");
-    (mock, service)
+    common::start_service(api, fixture, options).await
 }
 
 async fn get(addr: SocketAddr, target: &str, key: &str, session: &str) -> Answer {
@@ -305,14 +301,7 @@ async fn a_spec_served_without_a_fixture_repeats_reads_of_its_inferred_items() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/infer/shop.openapi.yaml");
     let api = Api::load(&path).expect("spec loads");
     let fixture = understudy::behaviour::infer::fixture(&api, "shop.openapi.yaml");
-    let service = Arc::new(MockService::new(
-        Arc::new(api),
-        Arc::new(fixture),
-        MockOptions::default(),
-    ));
-    let mock = RunningMock::start_shared(service.clone())
-        .await
-        .expect("mock starts");
+    let (mock, service) = common::start_service(api, fixture, MockOptions::default()).await;
     let json = [("content-type", "application/json")];
     let made = send(
         mock.addr,

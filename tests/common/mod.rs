@@ -97,6 +97,26 @@ pub async fn send_json(
     send(addr, method, target, &all, &bytes).await
 }
 
+/// A mock of `api` and `fixture` with `options`, and the service it runs
+/// (for what only the service tells, such as its kept answers).
+pub async fn start_service(
+    api: Api,
+    fixture: Fixture,
+    options: MockOptions,
+) -> (RunningMock, Arc<MockService>) {
+    let service = Arc::new(MockService::new(Arc::new(api), Arc::new(fixture), options));
+    let mock = RunningMock::start_shared(service.clone())
+        .await
+        .expect("mock starts");
+    (mock, service)
+}
+
+/// The bundled API `name`'s spec and fixture.
+pub fn bundled(name: &str) -> (Api, Fixture) {
+    let bundled = understudy::behaviour::bundled::find(name).expect("bundled API");
+    bundled.load().expect("bundled API loads")
+}
+
 pub async fn start(api: Api, fixture: Fixture) -> RunningPair {
     let api = Arc::new(api);
     let service = MockService::new(api.clone(), Arc::new(fixture), MockOptions::default());
