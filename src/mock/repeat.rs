@@ -18,8 +18,9 @@
 //! What the mock does around an answer is still done for a repeated one:
 //! the journal and the log get their entry, the session counts as used.
 //!
-//! Memory is bounded by `--repeat-cache` (bytes of keys and bodies, shared
-//! bodies counted as if they were not); past it the cache starts empty.
+//! Memory is bounded by `--repeat-cache` (the bytes of each kept request,
+//! body, session name and target, a body shared with its item counted as
+//! if it were not); past it the cache starts empty.
 
 use super::reply::Reply;
 use bytes::Bytes;
@@ -71,11 +72,14 @@ impl Repeat {
     }
 }
 
-/// Hands `f` the parts of a request that make its key: method, target,
-/// version and every header's name and value, in order. Each is written
-/// with its length in front, so no two requests share a key.
+/// Hands `f` the parts of a request that make its key: method, target (a
+/// scheme and authority too, in the absolute form), version and every
+/// header's name and value, in order. Each is written with its length in
+/// front, so no two requests share a key.
 fn each_part(parts: &Parts, mut f: impl FnMut(&[u8])) {
     f(parts.method.as_str().as_bytes());
+    f(parts.uri.scheme_str().unwrap_or_default().as_bytes());
+    f(parts.uri.authority().map_or("", |a| a.as_str()).as_bytes());
     f(parts
         .uri
         .path_and_query()
@@ -255,6 +259,7 @@ mod tests {
         head.method = hyper::Method::HEAD;
         let mut old = parts("/a?x=1", &[("x-token", "t")]);
         old.version = hyper::Version::HTTP_10;
+        let absolute = parts("http://elsewhere/a?x=1", &[("x-token", "t")]);
         for other in [
             parts("/a?x=2", &[("x-token", "t")]),
             parts("/a", &[("x-token", "t")]),
@@ -265,6 +270,7 @@ mod tests {
             parts("/a?x=1", &[("x-toke", "nt")]),
             head,
             old,
+            absolute,
         ] {
             assert!(found(&cache, &other, 1).is_none(), "{other:?}");
         }
@@ -315,11 +321,11 @@ mod tests {
         for n in 0..3 {
             kept(&cache, &parts(&format!("/a/{n}"), &[]), 1, &body);
         }
-        // Each costs 125 bytes (22 of request, 100 of body, 3 of session
+        // Each costs 133 bytes (30 of request, 100 of body, 3 of session
         // and target): the third found the cache full, which started
         // again with it alone.
         assert_eq!(cache.kept(), 1);
-        assert_eq!(cache.kept.read().unwrap().bytes, 125);
+        assert_eq!(cache.kept.read().unwrap().bytes, 133);
         let last = parts("/a/2", &[]);
         assert!(found(&cache, &last, 1).is_some());
         // Kept again under the same key, it costs no more.
