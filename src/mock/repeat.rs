@@ -20,14 +20,17 @@
 //!
 //! Memory is bounded by `--repeat-cache` (the bytes of each kept request,
 //! body, session name and target, a body shared with its item counted as
-//! if it were not); past it the cache starts empty.
+//! if it were not); past it the cache starts empty. Each open connection
+//! also holds the answer it was last sent again ([`LastRepeat`]), so a
+//! client polling on one connection skips the lookup too.
 
+use super::loaded::Loaded;
 use super::reply::Reply;
 use bytes::Bytes;
 use hyper::HeaderMap;
 use hyper::http::request::Parts;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Longest request head kept as a key: a client sending headers this large
 /// gets every answer built.
@@ -199,6 +202,29 @@ impl RepeatedAnswers {
     pub fn kept(&self) -> usize {
         let kept = self.kept.read().unwrap_or_else(|e| e.into_inner());
         kept.answers.len()
+    }
+}
+
+/// The answer last repeated on one connection, with the spec and fixture it
+/// was kept under: a client polling on a kept-alive connection sends the
+/// same request again and again, which is then confirmed by comparing it
+/// with this one, without hashing it or looking it up.
+#[derive(Default)]
+pub struct LastRepeat(Mutex<Option<(Arc<Loaded>, Arc<Repeat>)>>);
+
+impl LastRepeat {
+    /// The answer last repeated, if `parts` is its request, `loaded` is
+    /// still in force and the change count is still `stamp`.
+    pub fn again(&self, loaded: &Arc<Loaded>, parts: &Parts, stamp: u64) -> Option<Arc<Repeat>> {
+        let last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (under, repeat) = last.as_ref()?;
+        (Arc::ptr_eq(under, loaded) && repeat.stamp == stamp && repeat.answers(parts))
+            .then(|| repeat.clone())
+    }
+
+    /// Remembers `repeat`, just sent, kept under `loaded`.
+    pub fn remember(&self, loaded: &Arc<Loaded>, repeat: &Arc<Repeat>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((loaded.clone(), repeat.clone()));
     }
 }
 

@@ -11,7 +11,7 @@ use super::options::MockOptions;
 use super::params;
 use super::pipeline::{self, Stages, all_methods, base_url};
 use super::refuse;
-use super::repeat::Repeat;
+use super::repeat::{LastRepeat, Repeat};
 use super::reply::Reply;
 use super::violation::Violation;
 use super::{cors, log};
@@ -83,14 +83,16 @@ impl MockService {
     /// [`MockService::handle`], unless `--fault` or `--latency` chaos
     /// decides otherwise (never for the admin API); `Err` closes the
     /// connection without an answer.
+    /// `last`: the answer last repeated on the request's connection.
     pub async fn handle_with_chaos(
         &self,
         request: Request<Incoming>,
         peer: Option<SocketAddr>,
+        last: Option<&LastRepeat>,
     ) -> Result<Response<Full<Bytes>>, ChaosReset> {
         // The admin API is the control plane: it stays reliable.
         if self.options.chaos.is_off() || admin::is_admin_path(request.uri().path()) {
-            return Ok(self.handle(request, peer).await);
+            return Ok(self.handle_noted(request, peer, None, last).await);
         }
         let action = self.options.chaos.decide(chaos_roll(), chaos_roll());
         let delay = match action {
@@ -103,7 +105,7 @@ impl MockService {
         }
         let delayed = delay.map(|d| format!("chaos: delayed {} ms by --latency", d.as_millis()));
         match action {
-            ChaosAction::Serve { .. } => Ok(self.handle_noted(request, peer, delayed).await),
+            ChaosAction::Serve { .. } => Ok(self.handle_noted(request, peer, delayed, last).await),
             ChaosAction::Reset { .. } => {
                 if !self.options.quiet {
                     log::event(
@@ -194,35 +196,45 @@ impl MockService {
         request: Request<Incoming>,
         peer: Option<SocketAddr>,
     ) -> Response<Full<Bytes>> {
-        self.handle_noted(request, peer, None).await
+        self.handle_noted(request, peer, None, None).await
     }
 
     /// [`Self::handle`], with `chaos` (what chaos did to the request) in
-    /// front of the answer's log note.
+    /// front of the answer's log note, and the answer last repeated on its
+    /// connection (`last`).
     async fn handle_noted(
         &self,
         request: Request<Incoming>,
         peer: Option<SocketAddr>,
         chaos: Option<String>,
+        last: Option<&LastRepeat>,
     ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let changes_before = self.store.change_count();
         let (parts, incoming) = request.into_parts();
         let loaded = self.current();
         // A request that may get an answer it got before: no body, read only.
+        let may_repeat = loaded.repeats.is_some()
+            && chaos.is_none()
+            && incoming.is_end_stream()
+            && matches!(parts.method, hyper::Method::GET | hyper::Method::HEAD)
+            && !admin::is_admin_path(parts.uri.path());
+        if may_repeat
+            && let Some(repeat) = last.and_then(|l| l.again(&loaded, &parts, changes_before))
+        {
+            return self.answer_again(&parts, &repeat, started);
+        }
         let repeat_key = loaded
             .repeats
             .as_ref()
-            .filter(|_| {
-                chaos.is_none()
-                    && incoming.is_end_stream()
-                    && matches!(parts.method, hyper::Method::GET | hyper::Method::HEAD)
-                    && !admin::is_admin_path(parts.uri.path())
-            })
+            .filter(|_| may_repeat)
             .and_then(|repeats| repeats.key_of(&parts));
         if let (Some(repeats), Some(key)) = (&loaded.repeats, &repeat_key)
             && let Some(repeat) = repeats.find(key, &parts, changes_before)
         {
+            if let Some(last) = last {
+                last.remember(&loaded, &repeat);
+            }
             return self.answer_again(&parts, &repeat, started);
         }
         let declared = parts
@@ -632,9 +644,14 @@ pub async fn serve_until(
         };
         let _ = stream.set_nodelay(true);
         let handler_service = service.clone();
+        let last = Arc::new(LastRepeat::default());
         let handler = service_fn(move |request| {
-            let service = handler_service.clone();
-            async move { service.handle_with_chaos(request, Some(peer)).await }
+            let (service, last) = (handler_service.clone(), last.clone());
+            async move {
+                service
+                    .handle_with_chaos(request, Some(peer), Some(&last))
+                    .await
+            }
         });
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), handler));
         tokio::spawn(async move {
