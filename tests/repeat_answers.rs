@@ -327,85 +327,52 @@ async fn a_spec_served_without_a_fixture_repeats_reads_of_its_inferred_items() {
     assert_eq!(after.json()["name"], "renamed");
 }
 
-/// One kept-alive connection: requests sent on it in turn.
-struct Connection(hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>);
-
-impl Connection {
-    async fn open(addr: SocketAddr) -> Self {
-        let stream = tokio::net::TcpStream::connect(addr)
-            .await
-            .expect("connect to the mock");
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .expect("handshake");
-        tokio::spawn(connection);
-        Self(sender)
-    }
-
-    async fn send(&mut self, method: &str, target: &str, body: &'static [u8]) -> Answer {
-        use http_body_util::BodyExt;
-        let request = hyper::Request::builder()
-            .method(method)
-            .uri(target)
-            .header("host", "mock")
-            .header("x-key", "good-key")
-            .header("x-understudy-session", "kept-alive")
-            .header("content-type", "application/json")
-            .body(http_body_util::Full::new(bytes::Bytes::from_static(body)))
-            .expect("request");
-        let response = self.0.send_request(request).await.expect("response");
-        let (status, headers) = (response.status().as_u16(), response.headers().clone());
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-}
+/// What every request on the kept-alive connection carries.
+const KEPT_ALIVE: [(&str, &str); 3] = [
+    ("x-key", "good-key"),
+    ("x-understudy-session", "kept-alive"),
+    ("content-type", "application/json"),
+];
 
 #[tokio::test]
 async fn on_one_kept_alive_connection_changes_other_requests_and_reloads_are_seen() {
     let (mock, service) = jobs_mock(100, None).await;
-    let mut connection = Connection::open(mock.addr).await;
+    let mut connection = common::KeptAlive::open(mock.addr).await;
     let made = connection
-        .send("POST", "/jobs", br#"{"kind":"build"}"#)
+        .send("POST", "/jobs", &KEPT_ALIVE, br#"{"kind":"build"}"#)
         .await;
     let job = format!("/jobs/{}", made.json()["id"].as_str().expect("an id"));
     let other = connection
-        .send("POST", "/jobs", br#"{"kind":"test"}"#)
+        .send("POST", "/jobs", &KEPT_ALIVE, br#"{"kind":"test"}"#)
         .await;
     let other = format!("/jobs/{}", other.json()["id"].as_str().expect("an id"));
     tokio::time::sleep(Duration::from_millis(350)).await;
     // Built, kept with the item, then repeated on this connection.
     for _ in 0..4 {
-        let read = connection.send("GET", &job, b"").await;
+        let read = connection.send("GET", &job, &KEPT_ALIVE, b"").await;
         assert_eq!(read.json()["kind"], "build");
     }
     assert!(service.repeated_answers() > 0, "no answer was repeated");
     // Another request on the same connection gets its own answer.
     assert_eq!(
-        connection.send("GET", &other, b"").await.json()["kind"],
+        connection
+            .send("GET", &other, &KEPT_ALIVE, b"")
+            .await
+            .json()["kind"],
         "test"
     );
     assert_eq!(
-        connection.send("GET", &job, b"").await.json()["kind"],
+        connection.send("GET", &job, &KEPT_ALIVE, b"").await.json()["kind"],
         "build"
     );
     // A change is seen by the next read on the connection.
     let patch = connection
-        .send("PATCH", &job, br#"{"kind":"deploy"}"#)
+        .send("PATCH", &job, &KEPT_ALIVE, br#"{"kind":"deploy"}"#)
         .await;
     assert_eq!(patch.status, 200);
     for _ in 0..3 {
         assert_eq!(
-            connection.send("GET", &job, b"").await.json()["kind"],
+            connection.send("GET", &job, &KEPT_ALIVE, b"").await.json()["kind"],
             "deploy"
         );
     }
@@ -419,7 +386,7 @@ async fn on_one_kept_alive_connection_changes_other_requests_and_reloads_are_see
     let mut fixture = Fixture::from_text(Path::new("jobs-fixture.yaml"), &text).expect("loads");
     fixture.bind(&api).expect("fixture fits the spec");
     service.replace(Arc::new(api), Arc::new(fixture));
-    let reloaded = connection.send("GET", &job, b"").await;
+    let reloaded = connection.send("GET", &job, &KEPT_ALIVE, b"").await;
     assert_eq!(reloaded.header("x-version"), Some("2"));
     assert_eq!(reloaded.json()["kind"], "deploy");
 }

@@ -43,36 +43,61 @@ pub async fn send(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Answer {
-    let stream = tokio::net::TcpStream::connect(addr)
+    KeptAlive::open(addr)
         .await
-        .expect("connect to the mock");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .send(method, target, headers, body)
         .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(target)
-        .header("host", addr.to_string());
-    for (k, v) in headers {
-        builder = builder.header(*k, *v);
+}
+
+/// One kept-alive connection to a mock: requests sent on it in turn.
+pub struct KeptAlive {
+    addr: SocketAddr,
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl KeptAlive {
+    pub async fn open(addr: SocketAddr) -> Self {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connect to the mock");
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        tokio::spawn(connection);
+        Self { addr, sender }
     }
-    let request = builder
-        .body(Full::new(Bytes::copy_from_slice(body)))
-        .expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Answer {
-        status,
-        headers,
-        body,
+
+    pub async fn send(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(target)
+            .header("host", self.addr.to_string());
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let request = builder
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .expect("request");
+        let response = self.sender.send_request(request).await.expect("response");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 }
 
