@@ -83,11 +83,7 @@ fn each_part(parts: &Parts, mut f: impl FnMut(&[u8])) {
     f(parts.method.as_str().as_bytes());
     f(parts.uri.scheme_str().unwrap_or_default().as_bytes());
     f(parts.uri.authority().map_or("", |a| a.as_str()).as_bytes());
-    f(parts
-        .uri
-        .path_and_query()
-        .map_or(parts.uri.path(), |p| p.as_str())
-        .as_bytes());
+    f(target(parts).as_bytes());
     f(match parts.version {
         hyper::Version::HTTP_09 => b"0.9",
         hyper::Version::HTTP_10 => b"1.0",
@@ -183,7 +179,7 @@ impl RepeatedAnswers {
         let repeat = Arc::new(Repeat {
             head: head.into_boxed_slice(),
             stamp,
-            headers: header_map(reply),
+            headers: reply.header_map(),
             reply: reply.clone(),
             session: session.into(),
             target: target.into(),
@@ -235,19 +231,12 @@ impl Repeat {
     }
 }
 
-/// `reply`'s headers as hyper sends them; one that is not a valid header
-/// is left out, as for every answer.
-pub fn header_map(reply: &Reply) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(reply.headers.len());
-    for (name, value) in &reply.headers {
-        if let (Ok(name), Ok(value)) = (
-            hyper::header::HeaderName::try_from(name.as_str()),
-            hyper::header::HeaderValue::try_from(value.as_str()),
-        ) {
-            headers.append(name, value);
-        }
-    }
-    headers
+/// The request's path and query, as sent.
+pub fn target(parts: &Parts) -> &str {
+    parts
+        .uri
+        .path_and_query()
+        .map_or(parts.uri.path(), |p| p.as_str())
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 use super::violation::Violation;
 use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
@@ -78,4 +80,50 @@ impl Reply {
             repeatable: false,
         }
     }
+}
+
+impl Reply {
+    /// Its headers as hyper sends them.
+    pub fn header_map(&self) -> HeaderMap {
+        header_map(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+    }
+
+    /// The hyper response; `head` leaves the body out (a `HEAD` answer).
+    pub fn into_response(self, head: bool) -> hyper::Response<Full<Bytes>> {
+        let headers = header_map(self.headers);
+        response(self.status, headers, self.body, head)
+    }
+}
+
+/// `headers` as a hyper header map; one that is not a valid header is
+/// left out, on every answer alike.
+fn header_map<N, V>(headers: impl IntoIterator<Item = (N, V)>) -> HeaderMap
+where
+    HeaderName: TryFrom<N>,
+    HeaderValue: TryFrom<V>,
+{
+    let headers = headers.into_iter();
+    let mut map = HeaderMap::with_capacity(headers.size_hint().0);
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
+/// A hyper response of `status` (500 if it is no status), `headers` and
+/// `body`, the body left out when `head`.
+pub fn response(
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+    head: bool,
+) -> hyper::Response<Full<Bytes>> {
+    let body = if head { Bytes::new() } else { body };
+    let mut response = hyper::Response::new(Full::new(body));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.headers_mut() = headers;
+    response
 }

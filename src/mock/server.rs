@@ -11,8 +11,8 @@ use super::options::MockOptions;
 use super::params;
 use super::pipeline::{self, Stages, all_methods, base_url};
 use super::refuse;
-use super::repeat::{LastRepeat, Repeat};
-use super::reply::Reply;
+use super::repeat::{LastRepeat, Repeat, target};
+use super::reply::{Reply, response};
 use super::violation::Violation;
 use super::{cors, log};
 use crate::behaviour::engine::session_name;
@@ -137,7 +137,7 @@ impl MockService {
                 reply.note = Some(note);
                 let (parts, _) = request.into_parts();
                 self.tell(&loaded, &parts, &reply, started);
-                Ok(into_response(reply, parts.method == hyper::Method::HEAD))
+                Ok(reply.into_response(parts.method == hyper::Method::HEAD))
             }
         }
     }
@@ -213,12 +213,13 @@ impl MockService {
         let changes_before = self.store.change_count();
         let (parts, incoming) = request.into_parts();
         let loaded = self.current();
+        let is_admin = admin::is_admin_path(parts.uri.path());
         // A request that may get an answer it got before: no body, read only.
         let may_repeat = loaded.repeats.is_some()
             && chaos.is_none()
             && incoming.is_end_stream()
             && matches!(parts.method, hyper::Method::GET | hyper::Method::HEAD)
-            && !admin::is_admin_path(parts.uri.path());
+            && !is_admin;
         if may_repeat
             && let Some(repeat) = last.and_then(|l| l.again(&loaded, &parts, changes_before))
         {
@@ -264,7 +265,6 @@ impl MockService {
             }
         };
         let path = parts.uri.path().to_string();
-        let is_admin = admin::is_admin_path(&path);
         let mut reply = match body {
             Ok(bytes) if is_admin => {
                 let admin = Admin {
@@ -359,7 +359,7 @@ impl MockService {
             }
             self.tell(&loaded, &parts, &reply, started);
         }
-        into_response(reply, parts.method == hyper::Method::HEAD)
+        reply.into_response(parts.method == hyper::Method::HEAD)
     }
 
     /// Answers a request with what the same request got before, the state
@@ -373,16 +373,13 @@ impl MockService {
         self.store.touch(&repeat.session);
         let (session, target) = (repeat.session.clone(), repeat.target.clone());
         self.tell_as(session, target, parts, &repeat.reply, started);
-        let body = if parts.method == hyper::Method::HEAD {
-            Bytes::new()
-        } else {
-            repeat.body()
-        };
-        let mut response = Response::new(Full::new(body));
-        *response.status_mut() = hyper::StatusCode::from_u16(repeat.reply.status)
-            .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-        *response.headers_mut() = repeat.headers.clone();
-        response
+        let head = parts.method == hyper::Method::HEAD;
+        response(
+            repeat.reply.status,
+            repeat.headers.clone(),
+            repeat.body(),
+            head,
+        )
     }
 
     /// Journals the answer of an API request and logs it, with what the
@@ -511,14 +508,6 @@ fn add_convention_headers(loaded: &Loaded, parts: &hyper::http::request::Parts, 
     }
 }
 
-/// The request's path and query, as sent.
-fn target(parts: &hyper::http::request::Parts) -> &str {
-    parts
-        .uri
-        .path_and_query()
-        .map_or(parts.uri.path(), |p| p.as_str())
-}
-
 /// Bytes of repeated answers each loaded spec and fixture keeps: none for
 /// a mutant, whose point is to be run.
 fn repeat_cache(options: &MockOptions) -> usize {
@@ -527,23 +516,6 @@ fn repeat_cache(options: &MockOptions) -> usize {
     } else {
         options.repeat_cache
     }
-}
-
-fn into_response(reply: Reply, head: bool) -> Response<Full<Bytes>> {
-    let body = if head { Bytes::new() } else { reply.body };
-    let mut response = Response::new(Full::new(body));
-    *response.status_mut() = hyper::StatusCode::from_u16(reply.status)
-        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    let headers = response.headers_mut();
-    for (name, value) in reply.headers {
-        if let (Ok(name), Ok(value)) = (
-            hyper::header::HeaderName::try_from(name),
-            hyper::header::HeaderValue::try_from(value),
-        ) {
-            headers.append(name, value);
-        }
-    }
-    response
 }
 
 /// Chaos decided to drop the connection; hyper closes it unanswered.
