@@ -15,6 +15,7 @@
 //! every request cannot grow it without bound: names past either limit are
 //! stored in each item that has them.
 
+use super::uuid_text::lower_hyphenated_bytes;
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
@@ -266,7 +267,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value, sharing: &mut Sharing) {
             }
         }
         Value::String(text) => {
-            if let Some(bytes) = uuid_bytes(text) {
+            if let Some(bytes) = lower_hyphenated_bytes(text) {
                 out.push(UUID);
                 out.extend_from_slice(&bytes);
             } else if let Some((tag, number)) = time(text) {
@@ -287,33 +288,6 @@ fn write_value(out: &mut Vec<u8>, value: &Value, sharing: &mut Sharing) {
         }
         Value::Object(map) => write_object(out, map, sharing),
     }
-}
-
-/// The 16 bytes of a UUID written in lower case with hyphens (the only
-/// spelling that decodes back to the same text).
-fn uuid_bytes(text: &str) -> Option<[u8; 16]> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 36 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    let mut nibbles = 0;
-    for (i, &c) in bytes.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let digit = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        out[nibbles / 2] |= if nibbles % 2 == 0 { digit << 4 } else { digit };
-        nibbles += 1;
-    }
-    Some(out)
 }
 
 /// A time written exactly as the mock's clock writes one, as its tag and

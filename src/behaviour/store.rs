@@ -784,7 +784,22 @@ struct Entry {
     session: Arc<Mutex<Session>>,
     /// The store's use count at the last request for it: a strict order,
     /// where clock times tie within a millisecond.
-    last_used: AtomicU64,
+    last_used: Usage,
+}
+
+/// Where a session's last use is counted: a repeated answer holds it, and
+/// marks the use without looking the session up by name.
+#[derive(Debug, Clone)]
+pub struct Usage(Arc<AtomicU64>);
+
+impl Usage {
+    fn new(at: u64) -> Self {
+        Usage(Arc::new(AtomicU64::new(at)))
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// All sessions of one mock. Requests share a read lock on the map to find
@@ -932,7 +947,7 @@ impl Store {
                 name.clone(),
                 Entry {
                     session: Arc::new(Mutex::new(session)),
-                    last_used: AtomicU64::new(self.tick()),
+                    last_used: Usage::new(self.tick()),
                 },
             );
         }
@@ -944,7 +959,7 @@ impl Store {
     /// The session named `name`, made (and seeded by `init`) on first use.
     pub fn session(&self, name: &str, init: impl FnOnce(&mut Session)) -> Arc<Mutex<Session>> {
         if let Some(entry) = read(&self.sessions).get(name) {
-            entry.last_used.store(self.tick(), Ordering::Relaxed);
+            self.mark_used(&entry.last_used);
             return entry.session.clone();
         }
         let mut sessions = write(&self.sessions);
@@ -975,18 +990,25 @@ impl Store {
             name.to_string(),
             Entry {
                 session: session.clone(),
-                last_used: AtomicU64::new(self.tick()),
+                last_used: Usage::new(self.tick()),
             },
         );
         session
     }
 
-    /// Counts a request for the session named `name`, as [`Self::session`]
-    /// does, for a request answered without it (a repeated answer).
-    pub fn touch(&self, name: &str) {
-        if let Some(entry) = read(&self.sessions).get(name) {
-            entry.last_used.store(self.tick(), Ordering::Relaxed);
-        }
+    /// Where the use of the session named `name` is counted, if it is
+    /// there.
+    pub fn usage(&self, name: &str) -> Option<Usage> {
+        read(&self.sessions)
+            .get(name)
+            .map(|entry| entry.last_used.clone())
+    }
+
+    /// Counts a request for the session whose use is counted at `usage`,
+    /// as [`Self::session`] does, for a request answered without it (a
+    /// repeated answer).
+    pub fn mark_used(&self, usage: &Usage) {
+        usage.0.store(self.tick(), Ordering::Relaxed);
     }
 
     /// Forgets one session; it starts from the seed data on its next request.
@@ -1020,7 +1042,7 @@ fn idle_longest(sessions: &foldhash::HashMap<String, Entry>) -> Option<String> {
     sessions
         .iter()
         .filter(|(_, entry)| Arc::strong_count(&entry.session) == 1)
-        .min_by_key(|(_, entry)| entry.last_used.load(Ordering::Relaxed))
+        .min_by_key(|(_, entry)| entry.last_used.get())
         .map(|(name, _)| name.clone())
 }
 

@@ -28,34 +28,70 @@ pub fn uuid_bytes(text: &str) -> Option<[u8; 16]> {
         .strip_prefix('{')
         .and_then(|t| t.strip_suffix('}'))
         .unwrap_or(text);
-    let bytes = text.as_bytes();
-    let hyphenated = match bytes.len() {
-        36 => true,
-        32 => false,
-        _ => return None,
-    };
-    let nibble = |b: u8| -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
-    };
-    let mut out = [0u8; 16];
-    let mut at = 0;
-    for byte in &mut out {
-        // Hyphens sit before the 5th, 7th, 9th and 11th byte: 8-4-4-4-12.
-        if hyphenated && matches!(at, 8 | 13 | 18 | 23) {
-            if bytes[at] != b'-' {
-                return None;
-            }
-            at += 1;
-        }
-        *byte = (nibble(bytes[at])? << 4) | nibble(bytes[at + 1])?;
-        at += 2;
+    match text.len() {
+        36 => hyphenated_bytes(text.as_bytes(), &ANY_CASE),
+        32 => digits_at(text.as_bytes(), &PLAIN_PAIRS, &ANY_CASE),
+        _ => None,
     }
-    Some(out)
+}
+
+/// The 128 bits of `text` when it is a UUID exactly as [`from_bytes`]
+/// writes one: 36 characters, lower case, hyphens in place. What the
+/// compact store keeps as 16 bytes, because it reads back as it was.
+pub fn lower_hyphenated_bytes(text: &str) -> Option<[u8; 16]> {
+    hyphenated_bytes(text.as_bytes(), &LOWER_CASE)
+}
+
+/// Where each byte's two digits start in the hyphenated form, 8-4-4-4-12.
+const HYPHENATED_PAIRS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+/// The same in the form without hyphens.
+const PLAIN_PAIRS: [usize; 16] = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30];
+
+/// What each byte is worth as a hex digit; anything else has its high
+/// bit set, so one test over all the digits finds a stray character.
+const fn digit_values(upper_too: bool) -> [u8; 256] {
+    let mut table = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        if upper_too {
+            table[b'A' as usize + i] = 10 + i as u8;
+        }
+        i += 1;
+    }
+    table
+}
+const ANY_CASE: [u8; 256] = digit_values(true);
+const LOWER_CASE: [u8; 256] = digit_values(false);
+
+fn hyphenated_bytes(text: &[u8], digits: &[u8; 256]) -> Option<[u8; 16]> {
+    let text: &[u8; 36] = text.try_into().ok()?;
+    if [text[8], text[13], text[18], text[23]] != [b'-'; 4] {
+        return None;
+    }
+    digits_at(text, &HYPHENATED_PAIRS, digits)
+}
+
+/// The 16 bytes whose digits start at `pairs` in `text`, each worth what
+/// `digits` says; `None` if one is not a digit.
+fn digits_at(text: &[u8], pairs: &[usize; 16], digits: &[u8; 256]) -> Option<[u8; 16]> {
+    let text = text.get(..pairs[15] + 2)?;
+    let mut out = [0u8; 16];
+    let mut stray = 0u8;
+    for (byte, &at) in out.iter_mut().zip(pairs) {
+        let (high, low) = (
+            digits[usize::from(text[at])],
+            digits[usize::from(text[at + 1])],
+        );
+        stray |= high | low;
+        *byte = (high << 4) | low;
+    }
+    (stray & 0x80 == 0).then_some(out)
 }
 
 /// The form a key is indexed under: the canonical hex digits of a UUID,
@@ -75,14 +111,22 @@ pub fn same_text(a: &str, b: &str) -> bool {
 /// Bytes as lower-case hyphenated hex (`8c6a0f5e-2b1d-…` for 16 bytes).
 pub fn from_bytes(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    // Bytes first: pushing `char`s into a `String` costs more than the rest.
+    if let Ok(bytes) = <&[u8; 16]>::try_from(bytes) {
+        // A UUID, the usual case: written into place, no pushes.
+        let mut text = [b'-'; 36];
+        for (byte, &at) in bytes.iter().zip(&HYPHENATED_PAIRS) {
+            text[at] = HEX[usize::from(byte >> 4)];
+            text[at + 1] = HEX[usize::from(byte & 15)];
+        }
+        return String::from_utf8(text.to_vec()).unwrap_or_default();
+    }
     let mut text = Vec::with_capacity(bytes.len() * 2 + 4);
     for (i, byte) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             text.push(b'-');
         }
-        text.push(HEX[(byte >> 4) as usize]);
-        text.push(HEX[(byte & 15) as usize]);
+        text.push(HEX[usize::from(byte >> 4)]);
+        text.push(HEX[usize::from(byte & 15)]);
     }
     String::from_utf8(text).unwrap_or_default()
 }
@@ -108,6 +152,41 @@ pub fn hyphenated(hex: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_spelling_written_back_is_read_as_compact_bytes() {
+        let text = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
+        let bytes = lower_hyphenated_bytes(text).expect("a uuid");
+        assert_eq!(Some(bytes), uuid_bytes(text));
+        for other in [
+            "8C6A0F5E-2B1D-4E3A-9F47-0D5C1B2A3E4F",
+            "8c6a0f5e2b1d4e3a9f470d5c1b2a3e4f",
+            "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4g",
+            "8c6a0f5e-2b1d-4e3a-9f47_0d5c1b2a3e4f",
+            "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4",
+            "",
+        ] {
+            assert_eq!(lower_hyphenated_bytes(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_stray_character_anywhere_is_no_uuid() {
+        let text = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
+        for at in (0..36).filter(|at| !matches!(at, 8 | 13 | 18 | 23)) {
+            for stray in ["g", "-", " ", "é"] {
+                let mut other = text.to_string();
+                other.replace_range(at..at + 1, stray);
+                assert_eq!(uuid_bytes(&other), None, "{other}");
+            }
+        }
+        let plain = text.replace('-', "");
+        for at in 0..32 {
+            let mut other = plain.clone();
+            other.replace_range(at..at + 1, "x");
+            assert_eq!(uuid_bytes(&other), None, "{other}");
+        }
+    }
 
     #[test]
     fn bytes_read_back_as_the_uuid_they_came_from() {

@@ -26,9 +26,11 @@
 
 use super::loaded::Loaded;
 use super::reply::Reply;
+use crate::behaviour::store::Usage;
 use bytes::Bytes;
-use hyper::HeaderMap;
+use hyper::header::HeaderName;
 use hyper::http::request::Parts;
+use hyper::{HeaderMap, Method, Request, Uri, Version};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -36,11 +38,103 @@ use std::sync::{Arc, Mutex, RwLock};
 /// gets every answer built.
 const MAX_KEY_BYTES: usize = 4096;
 
+/// The parts of a request its answer may depend on, read in place from
+/// a whole request (before it is taken apart) or from its parts.
+#[derive(Clone, Copy)]
+pub struct Head<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub version: Version,
+    pub headers: &'a HeaderMap,
+}
+
+impl<'a> From<&'a Parts> for Head<'a> {
+    fn from(parts: &'a Parts) -> Self {
+        Head {
+            method: &parts.method,
+            uri: &parts.uri,
+            version: parts.version,
+            headers: &parts.headers,
+        }
+    }
+}
+
+impl<'a, B> From<&'a Request<B>> for Head<'a> {
+    fn from(request: &'a Request<B>) -> Self {
+        Head {
+            method: request.method(),
+            uri: request.uri(),
+            version: request.version(),
+            headers: request.headers(),
+        }
+    }
+}
+
+impl<'a> Head<'a> {
+    /// The request's path and query, as sent.
+    pub fn target(self) -> &'a str {
+        self.uri
+            .path_and_query()
+            .map_or(self.uri.path(), |p| p.as_str())
+    }
+}
+
+/// A request as it is compared with the one an answer was kept for: each
+/// part as sent, so the comparison is of equal parts, without a walk.
+/// Copies, all of them: a request's parts share its connection's read
+/// buffer, which a kept answer must not hold on to.
+#[derive(Debug)]
+struct KeptHead {
+    method: Method,
+    version: Version,
+    /// The scheme and authority of a target in absolute form.
+    scheme: Option<Box<str>>,
+    authority: Option<Box<str>>,
+    /// Path and query.
+    target: Box<str>,
+    headers: Box<[(HeaderName, Box<[u8]>)]>,
+}
+
+impl KeptHead {
+    fn of(head: Head<'_>) -> Self {
+        KeptHead {
+            method: head.method.clone(),
+            version: head.version,
+            scheme: head.uri.scheme_str().map(Into::into),
+            authority: head.uri.authority().map(|a| a.as_str().into()),
+            target: head.target().into(),
+            headers: head
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), value.as_bytes().into()))
+                .collect(),
+        }
+    }
+
+    /// Whether `head` is this request: the same method, version, target
+    /// (with scheme and authority) and headers, in order.
+    fn is(&self, head: Head<'_>) -> bool {
+        self.method == head.method
+            && self.version == head.version
+            && self.headers.len() == head.headers.len()
+            && *self.target == *head.target()
+            && self.scheme.as_deref() == head.uri.scheme_str()
+            && self.authority.as_deref() == head.uri.authority().map(|a| a.as_str())
+            && self.headers.iter().zip(head.headers).all(
+                |((name, value), (other_name, other_value))| {
+                    name == other_name && **value == *other_value.as_bytes()
+                },
+            )
+    }
+}
+
 /// What a request repeated exactly is answered with.
 #[derive(Debug)]
 pub struct Repeat {
-    /// The request it answered, as [`each_part`] spells it.
-    head: Box<[u8]>,
+    /// The request it answered.
+    head: KeptHead,
+    /// What it counts for in the cache's budget.
+    cost: usize,
     /// The store's change count the answer was made at.
     stamp: u64,
     /// The answer as the log and journal see it.
@@ -49,6 +143,8 @@ pub struct Repeat {
     pub headers: HeaderMap,
     /// The session the request was for, which counts as used again.
     pub session: Arc<str>,
+    /// Where that session's use is counted, marked without a lookup.
+    pub usage: Option<Usage>,
     /// The request's path and query, for the journal.
     pub target: Arc<str>,
 }
@@ -58,20 +154,9 @@ impl Repeat {
         self.reply.body.clone()
     }
 
-    /// Whether `parts` is the request this answered.
-    fn answers(&self, parts: &Parts) -> bool {
-        let mut rest: &[u8] = &self.head;
-        let mut same = true;
-        each_part(parts, |part| {
-            same = same
-                && rest.len() >= 4 + part.len()
-                && rest[..4] == (part.len() as u32).to_le_bytes()
-                && &rest[4..4 + part.len()] == part;
-            if same {
-                rest = &rest[4 + part.len()..];
-            }
-        });
-        same && rest.is_empty()
+    /// Whether `head` is the request this answered.
+    fn answers(&self, head: Head<'_>) -> bool {
+        self.head.is(head)
     }
 }
 
@@ -79,22 +164,31 @@ impl Repeat {
 /// scheme and authority too, in the absolute form), version and every
 /// header's name and value, in order. Each is written with its length in
 /// front, so no two requests share a key.
-fn each_part(parts: &Parts, mut f: impl FnMut(&[u8])) {
-    f(parts.method.as_str().as_bytes());
-    f(parts.uri.scheme_str().unwrap_or_default().as_bytes());
-    f(parts.uri.authority().map_or("", |a| a.as_str()).as_bytes());
-    f(target(parts).as_bytes());
-    f(match parts.version {
+fn each_part(head: Head<'_>, mut f: impl FnMut(&[u8])) {
+    f(head.method.as_str().as_bytes());
+    f(head.uri.scheme_str().unwrap_or_default().as_bytes());
+    f(head.uri.authority().map_or("", |a| a.as_str()).as_bytes());
+    f(head.target().as_bytes());
+    f(match head.version {
         hyper::Version::HTTP_09 => b"0.9",
         hyper::Version::HTTP_10 => b"1.0",
         hyper::Version::HTTP_11 => b"1.1",
         hyper::Version::HTTP_2 => b"2",
         _ => b"3",
     });
-    for (name, value) in &parts.headers {
+    for (name, value) in head.headers {
         f(name.as_str().as_bytes());
         f(value.as_bytes());
     }
+}
+
+/// What looking for a repeated answer found before a request was handled.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup {
+    /// Not looked for yet.
+    NotDone,
+    /// None was found; the request's key, if it may have one kept for it.
+    Missed(Option<RequestKey>),
 }
 
 /// A request as the key of its answer, found without copying the request:
@@ -133,10 +227,10 @@ impl RepeatedAnswers {
 
     /// The key of a request with no body; `None` when its head is longer
     /// than [`MAX_KEY_BYTES`].
-    pub fn key_of(&self, parts: &Parts) -> Option<RequestKey> {
+    pub fn key_of(&self, head: Head<'_>) -> Option<RequestKey> {
         let mut hasher = self.hashing.build_hasher();
         let mut len = 0;
-        each_part(parts, |part| {
+        each_part(head, |part| {
             hasher.write_u32(part.len() as u32);
             hasher.write(part);
             len += 4 + part.len();
@@ -147,41 +241,39 @@ impl RepeatedAnswers {
         })
     }
 
-    /// The answer kept for the request `parts` (whose key is `key`), if it
+    /// The answer kept for the request `head` (whose key is `key`), if it
     /// was made at change count `stamp`.
-    pub fn find(&self, key: &RequestKey, parts: &Parts, stamp: u64) -> Option<Arc<Repeat>> {
+    pub fn find(&self, key: &RequestKey, head: Head<'_>, stamp: u64) -> Option<Arc<Repeat>> {
         let kept = self.kept.read().unwrap_or_else(|e| e.into_inner());
         kept.answers
             .get(&key.hash)
-            .filter(|repeat| repeat.stamp == stamp && repeat.answers(parts))
+            .filter(|repeat| repeat.stamp == stamp && repeat.answers(head))
             .cloned()
     }
 
-    /// Keeps `reply`, the answer to the request `parts` (whose key is
-    /// `key`) made at change count `stamp`, for `session`, at `target`.
+    /// Keeps `reply`, the answer to the request `head` (whose key is
+    /// `key`) made at change count `stamp`, for `session` (used at
+    /// `usage`), at `target`.
     pub fn keep(
         &self,
         key: RequestKey,
-        parts: &Parts,
+        head: Head<'_>,
         stamp: u64,
         reply: &Reply,
-        (session, target): (&str, &str),
+        (session, usage, target): (&str, Option<Usage>, &str),
     ) {
         let cost = key.len + reply.body.len() + session.len() + target.len();
         if cost > self.budget {
             return;
         }
-        let mut head = Vec::with_capacity(key.len);
-        each_part(parts, |part| {
-            head.extend_from_slice(&(part.len() as u32).to_le_bytes());
-            head.extend_from_slice(part);
-        });
         let repeat = Arc::new(Repeat {
-            head: head.into_boxed_slice(),
+            head: KeptHead::of(head),
+            cost,
             stamp,
             headers: reply.header_map(),
             reply: reply.clone(),
             session: session.into(),
+            usage,
             target: target.into(),
         });
         let mut kept = self.kept.write().unwrap_or_else(|e| e.into_inner());
@@ -190,7 +282,7 @@ impl RepeatedAnswers {
         }
         kept.bytes += cost;
         if let Some(before) = kept.answers.insert(key.hash, repeat) {
-            kept.bytes -= before.cost();
+            kept.bytes -= before.cost;
         }
     }
 
@@ -209,12 +301,12 @@ impl RepeatedAnswers {
 pub struct LastRepeat(Mutex<Option<(Arc<Loaded>, Arc<Repeat>)>>);
 
 impl LastRepeat {
-    /// The answer last repeated, if `parts` is its request, `loaded` is
+    /// The answer last repeated, if `head` is its request, `loaded` is
     /// still in force and the change count is still `stamp`.
-    pub fn again(&self, loaded: &Arc<Loaded>, parts: &Parts, stamp: u64) -> Option<Arc<Repeat>> {
+    pub fn again(&self, loaded: &Arc<Loaded>, head: Head<'_>, stamp: u64) -> Option<Arc<Repeat>> {
         let last = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let (under, repeat) = last.as_ref()?;
-        (Arc::ptr_eq(under, loaded) && repeat.stamp == stamp && repeat.answers(parts))
+        (Arc::ptr_eq(under, loaded) && repeat.stamp == stamp && repeat.answers(head))
             .then(|| repeat.clone())
     }
 
@@ -224,19 +316,9 @@ impl LastRepeat {
     }
 }
 
-impl Repeat {
-    /// What it counts for in the cache's budget.
-    fn cost(&self) -> usize {
-        self.head.len() + self.reply.body.len() + self.session.len() + self.target.len()
-    }
-}
-
 /// The request's path and query, as sent.
 pub fn target(parts: &Parts) -> &str {
-    parts
-        .uri
-        .path_and_query()
-        .map_or(parts.uri.path(), |p| p.as_str())
+    Head::from(parts).target()
 }
 
 #[cfg(test)]
@@ -256,12 +338,12 @@ mod tests {
     }
 
     fn kept(cache: &RepeatedAnswers, request: &Parts, stamp: u64, body: &str) {
-        let key = cache.key_of(request).expect("a key");
-        cache.keep(key, request, stamp, &reply(body), ("s", "/a"));
+        let key = cache.key_of(request.into()).expect("a key");
+        cache.keep(key, request.into(), stamp, &reply(body), ("s", None, "/a"));
     }
 
     fn found(cache: &RepeatedAnswers, request: &Parts, stamp: u64) -> Option<Arc<Repeat>> {
-        cache.find(&cache.key_of(request)?, request, stamp)
+        cache.find(&cache.key_of(request.into())?, request.into(), stamp)
     }
 
     #[test]
@@ -299,18 +381,22 @@ mod tests {
         let other = parts("/b", &[]);
         // Forge a key that collides: the same hash, another request.
         let forged = RequestKey {
-            hash: cache.key_of(&kept_for).unwrap().hash,
+            hash: cache.key_of((&kept_for).into()).unwrap().hash,
             len: 0,
         };
-        assert!(cache.find(&forged, &other, 1).is_none());
-        assert!(cache.find(&forged, &kept_for, 1).is_some());
+        assert!(cache.find(&forged, (&other).into(), 1).is_none());
+        assert!(cache.find(&forged, (&kept_for).into(), 1).is_some());
     }
 
     #[test]
     fn a_head_too_long_is_not_a_key() {
         let cache = RepeatedAnswers::new(1 << 20).unwrap();
         let long = "v".repeat(MAX_KEY_BYTES);
-        assert!(cache.key_of(&parts("/a", &[("x-long", &long)])).is_none());
+        assert!(
+            cache
+                .key_of((&parts("/a", &[("x-long", &long)])).into())
+                .is_none()
+        );
     }
 
     #[test]

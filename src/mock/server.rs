@@ -11,7 +11,7 @@ use super::options::MockOptions;
 use super::params;
 use super::pipeline::{self, Stages, all_methods, base_url};
 use super::refuse;
-use super::repeat::{LastRepeat, Repeat, target};
+use super::repeat::{Head, LastRepeat, Lookup, Repeat, target};
 use super::reply::{Reply, response};
 use super::violation::Violation;
 use super::{cors, log};
@@ -20,6 +20,7 @@ use crate::behaviour::{ErrorKind, Fixture, Store};
 use crate::spec::{Api, Route};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
+use futures_util::future::Either;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
@@ -83,16 +84,18 @@ impl MockService {
     /// [`MockService::handle`], unless `--fault` or `--latency` chaos
     /// decides otherwise (never for the admin API); `Err` closes the
     /// connection without an answer.
-    /// `last`: the answer last repeated on the request's connection.
+    /// `last`: the answer last repeated on the request's connection;
+    /// `lookup`: what [`Self::repeat_at_once`] found.
     pub async fn handle_with_chaos(
         &self,
         request: Request<Incoming>,
         peer: Option<SocketAddr>,
         last: Option<&LastRepeat>,
+        lookup: Lookup,
     ) -> Result<Response<Full<Bytes>>, ChaosReset> {
         // The admin API is the control plane: it stays reliable.
         if self.options.chaos.is_off() || admin::is_admin_path(request.uri().path()) {
-            return Ok(self.handle_noted(request, peer, None, last).await);
+            return Ok(self.handle_noted(request, peer, None, last, lookup).await);
         }
         let action = self.options.chaos.decide(chaos_roll(), chaos_roll());
         let delay = match action {
@@ -105,7 +108,9 @@ impl MockService {
         }
         let delayed = delay.map(|d| format!("chaos: delayed {} ms by --latency", d.as_millis()));
         match action {
-            ChaosAction::Serve { .. } => Ok(self.handle_noted(request, peer, delayed, last).await),
+            ChaosAction::Serve { .. } => Ok(self
+                .handle_noted(request, peer, delayed, last, Lookup::NotDone)
+                .await),
             ChaosAction::Reset { .. } => {
                 if !self.options.quiet {
                     log::event(
@@ -196,48 +201,88 @@ impl MockService {
         request: Request<Incoming>,
         peer: Option<SocketAddr>,
     ) -> Response<Full<Bytes>> {
-        self.handle_noted(request, peer, None, None).await
+        self.handle_noted(request, peer, None, None, Lookup::NotDone)
+            .await
+    }
+
+    /// The answer `request` got before, when it may get it again (see
+    /// `repeat`): found and sent without taking the request apart or
+    /// making a future, which is all a client polling an unchanged item
+    /// costs. Otherwise what the lookup found, for the handler to go on
+    /// from. `last`: the answer last repeated on the request's connection.
+    pub fn repeat_at_once(
+        &self,
+        request: &Request<Incoming>,
+        last: &LastRepeat,
+    ) -> Result<Response<Full<Bytes>>, Lookup> {
+        let started = Instant::now();
+        // Chaos decides per request, in the handler.
+        if !self.options.chaos.is_off() {
+            return Err(Lookup::NotDone);
+        }
+        let loaded = self.loaded.load();
+        let Some(repeats) = &loaded.repeats else {
+            return Err(Lookup::Missed(None));
+        };
+        if !may_repeat(request.method(), request.uri().path(), request.body()) {
+            return Err(Lookup::Missed(None));
+        }
+        let head = Head::from(request);
+        let stamp = self.store.change_count();
+        if let Some(repeat) = last.again(&loaded, head, stamp) {
+            return Ok(self.answer_again(head, &repeat, started));
+        }
+        let key = repeats.key_of(head);
+        if let Some(repeat) = key.and_then(|key| repeats.find(&key, head, stamp)) {
+            last.remember(&loaded, &repeat);
+            return Ok(self.answer_again(head, &repeat, started));
+        }
+        Err(Lookup::Missed(key))
     }
 
     /// [`Self::handle`], with `chaos` (what chaos did to the request) in
     /// front of the answer's log note, and the answer last repeated on its
     /// connection (`last`).
+    /// `lookup`: what looking for a repeated answer found already.
     async fn handle_noted(
         &self,
         request: Request<Incoming>,
         peer: Option<SocketAddr>,
         chaos: Option<String>,
         last: Option<&LastRepeat>,
+        lookup: Lookup,
     ) -> Response<Full<Bytes>> {
         let started = Instant::now();
         let changes_before = self.store.change_count();
         let (parts, incoming) = request.into_parts();
         let loaded = self.current();
         let is_admin = admin::is_admin_path(parts.uri.path());
-        // A request that may get an answer it got before: no body, read only.
-        let may_repeat = loaded.repeats.is_some()
-            && chaos.is_none()
-            && incoming.is_end_stream()
-            && matches!(parts.method, hyper::Method::GET | hyper::Method::HEAD)
-            && !is_admin;
-        if may_repeat
-            && let Some(repeat) = last.and_then(|l| l.again(&loaded, &parts, changes_before))
-        {
-            return self.answer_again(&parts, &repeat, started);
-        }
-        let repeat_key = loaded
-            .repeats
-            .as_ref()
-            .filter(|_| may_repeat)
-            .and_then(|repeats| repeats.key_of(&parts));
-        if let (Some(repeats), Some(key)) = (&loaded.repeats, &repeat_key)
-            && let Some(repeat) = repeats.find(key, &parts, changes_before)
-        {
-            if let Some(last) = last {
-                last.remember(&loaded, &repeat);
-            }
-            return self.answer_again(&parts, &repeat, started);
-        }
+        let repeat_key = match lookup {
+            Lookup::Missed(key) => key,
+            Lookup::NotDone => match &loaded.repeats {
+                Some(repeats)
+                    if chaos.is_none()
+                        && may_repeat(&parts.method, parts.uri.path(), &incoming) =>
+                {
+                    let head = Head::from(&parts);
+                    if let Some(repeat) = last.and_then(|l| l.again(&loaded, head, changes_before))
+                    {
+                        return self.answer_again(head, &repeat, started);
+                    }
+                    let key = repeats.key_of(head);
+                    if let Some(repeat) =
+                        key.and_then(|key| repeats.find(&key, head, changes_before))
+                    {
+                        if let Some(last) = last {
+                            last.remember(&loaded, &repeat);
+                        }
+                        return self.answer_again(head, &repeat, started);
+                    }
+                    key
+                }
+                _ => None,
+            },
+        };
         let declared = parts
             .headers
             .get(hyper::header::CONTENT_LENGTH)
@@ -354,8 +399,8 @@ impl MockService {
                 && self.store.change_count() == changes_before
             {
                 let session = session_name(&loaded.fixture, &parts.headers);
-                let about = (session, target(&parts));
-                repeats.keep(key, &parts, changes_before, &reply, about);
+                let about = (session, self.store.usage(session), target(&parts));
+                repeats.keep(key, (&parts).into(), changes_before, &reply, about);
             }
             self.tell(&loaded, &parts, &reply, started);
         }
@@ -366,19 +411,20 @@ impl MockService {
     /// unchanged since (see `repeat`): journaled and logged as any answer.
     fn answer_again(
         &self,
-        parts: &hyper::http::request::Parts,
+        head: Head<'_>,
         repeat: &Repeat,
         started: Instant,
     ) -> Response<Full<Bytes>> {
-        self.store.touch(&repeat.session);
+        if let Some(usage) = &repeat.usage {
+            self.store.mark_used(usage);
+        }
         let (session, target) = (repeat.session.clone(), repeat.target.clone());
-        self.tell_as(session, target, parts, &repeat.reply, started);
-        let head = parts.method == hyper::Method::HEAD;
+        self.tell_as(session, target, head, &repeat.reply, started);
         response(
             repeat.reply.status,
             repeat.headers.clone(),
             repeat.body(),
-            head,
+            *head.method == hyper::Method::HEAD,
         )
     }
 
@@ -392,7 +438,7 @@ impl MockService {
         started: Instant,
     ) {
         let session = session_name(&loaded.fixture, &parts.headers).into();
-        self.tell_as(session, target(parts).into(), parts, reply, started);
+        self.tell_as(session, target(parts).into(), parts.into(), reply, started);
     }
 
     /// [`Self::tell`], the request's session and target at hand.
@@ -400,15 +446,15 @@ impl MockService {
         &self,
         session: Arc<str>,
         target: Arc<str>,
-        parts: &hyper::http::request::Parts,
+        head: Head<'_>,
         reply: &Reply,
         started: Instant,
     ) {
-        let path = parts.uri.path();
+        let path = head.uri.path();
         self.journal.record(Entry {
             at_ms: 0,
             session,
-            method: parts.method.clone(),
+            method: head.method.clone(),
             target,
             status: reply.status,
             millis: started.elapsed().as_secs_f64() * 1000.0,
@@ -418,7 +464,7 @@ impl MockService {
         if !self.options.quiet {
             log::request(
                 &self.log_label,
-                parts.method.as_str(),
+                head.method.as_str(),
                 path,
                 reply,
                 started.elapsed(),
@@ -506,6 +552,14 @@ fn add_convention_headers(loaded: &Loaded, parts: &hyper::http::request::Parts, 
             reply.headers.push((name.clone(), value));
         }
     }
+}
+
+/// Whether a request may get an answer it got before: read only, no body,
+/// not for the admin API.
+fn may_repeat(method: &hyper::Method, path: &str, body: &Incoming) -> bool {
+    matches!(*method, hyper::Method::GET | hyper::Method::HEAD)
+        && body.is_end_stream()
+        && !admin::is_admin_path(path)
 }
 
 /// Bytes of repeated answers each loaded spec and fixture keeps: none for
@@ -618,12 +672,16 @@ pub async fn serve_until(
         let handler_service = service.clone();
         let last = Arc::new(LastRepeat::default());
         let handler = service_fn(move |request| {
+            let lookup = match handler_service.repeat_at_once(&request, &last) {
+                Ok(answer) => return Either::Left(std::future::ready(Ok(answer))),
+                Err(lookup) => lookup,
+            };
             let (service, last) = (handler_service.clone(), last.clone());
-            async move {
+            Either::Right(async move {
                 service
-                    .handle_with_chaos(request, Some(peer), Some(&last))
+                    .handle_with_chaos(request, Some(peer), Some(&last), lookup)
                     .await
-            }
+            })
         });
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), handler));
         tokio::spawn(async move {
