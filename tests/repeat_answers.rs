@@ -191,15 +191,25 @@ async fn a_key_that_expires_with_time_is_refused_on_time() {
     for _ in 0..5 {
         assert_eq!(get(mock.addr, &job, "good-key", "poll").await.status, 200);
     }
-    // The key's lifetime ends while nothing changes: the same request is
-    // refused as soon as it has. (Answers under expiring keys are not
-    // repeated: when they would stop being right is not kept with them.)
+    // Answered again while the key is good: when it stops being good is
+    // kept with the answer.
+    assert!(service.repeated_answers() > 0, "no answer was repeated");
+    // The key's lifetime ends while nothing changes: the same request, on
+    // the same connection and on another, is refused as soon as it has.
     let expires = Duration::from_millis(1500);
+    let mut kept_alive = common::KeptAlive::open(mock.addr).await;
+    let headers = [("x-key", "good-key"), ("x-understudy-session", "poll")];
+    while started.elapsed() + Duration::from_millis(150) < expires {
+        let answer = kept_alive.send("GET", &job, &headers, b"").await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     tokio::time::sleep(expires.saturating_sub(started.elapsed()) + Duration::from_millis(100))
         .await;
+    let expired = kept_alive.send("GET", &job, &headers, b"").await;
+    assert_eq!(expired.status, 401, "{:?}", expired.body);
     let expired = get(mock.addr, &job, "good-key", "poll").await;
     assert_eq!(expired.status, 401, "{:?}", expired.body);
-    assert_eq!(service.repeated_answers(), 0);
 }
 
 #[tokio::test]

@@ -123,8 +123,9 @@ pub struct Hit {
 
 impl Hit {
     /// `settled`: nothing but a change of state can change the answer (no
-    /// readiness or credential expiry still to come with time), so the
-    /// same request may be answered the same until the state changes.
+    /// readiness still to come with time), so the same request may be
+    /// answered the same until the state changes (or its credentials
+    /// expire, which the request knows).
     pub fn new(cell: Cell, settled: bool) -> Self {
         Self { cell, settled }
     }

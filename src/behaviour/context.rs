@@ -86,6 +86,7 @@ impl Scope {
             base_url: base_url.to_string(),
             default_status: 200,
             user: None,
+            credentials_good_until: None,
         };
         Self::new(fixture, &request, session)
     }
@@ -540,6 +541,7 @@ mod tests {
             base_url: "http://127.0.0.1:4010".into(),
             default_status: 200,
             user: None,
+            credentials_good_until: None,
         };
         Scope::new(fixture, &request, "s1")
     }

@@ -191,16 +191,10 @@ fn kept_answer(
     if moved {
         store.note_change();
     }
-    // Time moves an item to ready and a credential to expired, without a
-    // change of state: only an answer neither can change again stays the
-    // answer until the state changes.
-    let settled = wanted.ready
-        && !moved
-        && fixture
-            .model
-            .access
-            .as_ref()
-            .is_none_or(|access| access.lifetime_ms.is_none());
+    // Time moves an item to ready without a change of state: only an
+    // answer of a ready item stays the answer until the state changes
+    // (or the request's credentials expire: `Request::credentials_good_until`).
+    let settled = wanted.ready && !moved;
     Some(Hit::new(kept, settled))
 }
 
@@ -320,7 +314,12 @@ fn with_runner<R>(
 pub enum Identity {
     /// The fixture declares no users, or the operation needs no credentials.
     Anyone,
-    User(String),
+    User {
+        key: String,
+        /// When the credentials stop being good (`auth: lifetime:`), as
+        /// a real instant a little before it; `None` when they last.
+        good_until: Option<std::time::Instant>,
+    },
     Denied {
         reason: super::access::Denial,
         /// The credential as read (after its prefix); `""` when none was.
@@ -402,10 +401,12 @@ pub fn identify(
             }
         }
         let Some(user) = named else { continue };
-        if access
+        // Read before the session's clock, so the instant errs early.
+        let checked_at = std::time::Instant::now();
+        let left_ms = access
             .lifetime_ms
-            .is_some_and(|lifetime| session.age_ms(user) > lifetime as i64)
-        {
+            .map(|lifetime| lifetime as i64 - session.age_ms(user));
+        if left_ms.is_some_and(|left| left < 0) {
             let credential = offered
                 .iter()
                 .find_map(|(s, raw)| access.scheme(s).zip(raw.as_deref()))
@@ -415,7 +416,9 @@ pub fn identify(
             continue;
         }
         if let Some(key) = user.field(key_field).as_ref().and_then(key_text) {
-            return Identity::User(key);
+            let good_until = left_ms
+                .map(|left| checked_at + std::time::Duration::from_millis(left.unsigned_abs()));
+            return Identity::User { key, good_until };
         }
     }
     let (reason, credential) = worst.unwrap_or((Denial::Missing, String::new()));
@@ -428,7 +431,11 @@ pub fn identify(
         })
         && let Some(key) = key_text(&value).filter(|k| users.get(k).is_some())
     {
-        return Identity::User(key);
+        // Accepted whatever the credential: nothing about it expires.
+        return Identity::User {
+            key,
+            good_until: None,
+        };
     }
     Identity::Denied { reason, credential }
 }

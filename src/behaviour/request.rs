@@ -22,4 +22,8 @@ pub struct Request<'a> {
     pub default_status: u16,
     /// The key of the user the request's credentials named (see `auth`).
     pub user: Option<String>,
+    /// When those credentials stop being good (`auth: lifetime:`), a
+    /// little early; `None` when they do not expire. An answer that
+    /// depends on nothing else may be repeated until then.
+    pub credentials_good_until: Option<std::time::Instant>,
 }

@@ -59,6 +59,7 @@ pub fn behave(
             Some(kept) => Behaved::Reply(Reply {
                 headers: kept.headers.clone(),
                 repeatable: hit.settled(),
+                repeatable_until: request.credentials_good_until.map(Box::new),
                 ..Reply::bytes(kept.status, "", kept.body.clone())
             }),
             None => Behaved::Spec(None),

@@ -105,8 +105,9 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> R
     };
     let query = params::parse_query(parts.uri.query().unwrap_or(""));
     let cookies = params::parse_cookies(&parts.headers);
-    let user = match call.authenticate(operation, &query, &cookies) {
-        Ok(user) => user,
+    let (user, credentials_good_until) = match call.authenticate(operation, &query, &cookies) {
+        Ok(Some((user, good_until))) => (Some(user), good_until),
+        Ok(None) => (None, None),
         Err(failure) => return refuse(failure),
     };
     let mut violations = Vec::new();
@@ -136,6 +137,7 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> R
         base_url: base_url(&parts.headers),
         default_status: respond::default_response(operation).map_or(200, |r| r.status.code()),
         user,
+        credentials_good_until,
     });
     if let (Some(behaviour), Some(request)) = (behaviour, &request)
         && let Err(error) = call.fixture_checks(behaviour, request, &mut violations)
@@ -228,13 +230,14 @@ impl<'a> Call<'a> {
     }
 
     /// The spec's security requirements, then the fixture's users: the
-    /// user the credentials name, if the fixture has users.
+    /// user the credentials name, if the fixture has users, and when the
+    /// credentials stop being good, if they expire.
     fn authenticate(
         &self,
         operation: &Operation,
         query: &[(String, String)],
         cookies: &[(String, String)],
-    ) -> Result<Option<String>, Failure> {
+    ) -> Result<Option<(String, Option<std::time::Instant>)>, Failure> {
         if self.setup.stages.skip_auth {
             return Ok(None);
         }
@@ -257,7 +260,7 @@ impl<'a> Call<'a> {
         let offered = auth::offered(api, operation, headers, query, cookies);
         match identify(fixture, self.setup.store, headers, &offered) {
             Identity::Anyone => Ok(None),
-            Identity::User(key) => Ok(Some(key)),
+            Identity::User { key, good_until } => Ok(Some((key, good_until))),
             Identity::Denied { reason, credential } => {
                 let mut failure = Failure::new(
                     ErrorKind::Unauthorized,

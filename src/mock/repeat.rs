@@ -6,7 +6,8 @@
 //! Only answers that follow from the request and the state alone are kept:
 //! the behaviour stage says so ([`Reply::repeatable`]) for a read answered
 //! with the answer kept with its item (see `answer_cache`) whose item is
-//! ready and whose credentials cannot expire with time. The request is the
+//! ready. Credentials that expire with time (`auth: lifetime:`) end the
+//! answer when they do ([`Reply::repeatable_until`]). The request is the
 //! key, whole: method, target, version and every header as sent, so
 //! anything a rule, a security check or content negotiation could read is
 //! in it. The state is the store's change count when the request started:
@@ -33,6 +34,7 @@ use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method, Request, Uri, Version};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 /// Longest request head kept as a key: a client sending headers this large
 /// gets every answer built.
@@ -137,6 +139,9 @@ pub struct Repeat {
     cost: usize,
     /// The store's change count the answer was made at.
     stamp: u64,
+    /// When it stops being the answer whatever the state: the request's
+    /// credentials expire then.
+    until: Option<Instant>,
     /// The answer as the log and journal see it.
     pub reply: Reply,
     /// Its headers as hyper sends them, converted once.
@@ -154,9 +159,10 @@ impl Repeat {
         self.reply.body.clone()
     }
 
-    /// Whether `head` is the request this answered.
-    fn answers(&self, head: Head<'_>) -> bool {
-        self.head.is(head)
+    /// Whether `head`, sent at `now` with the change count at `stamp`, is
+    /// the request this answered, and this is still its answer.
+    fn answers(&self, head: Head<'_>, stamp: u64, now: Instant) -> bool {
+        self.stamp == stamp && self.until.is_none_or(|until| now < until) && self.head.is(head)
     }
 }
 
@@ -241,13 +247,19 @@ impl RepeatedAnswers {
         })
     }
 
-    /// The answer kept for the request `head` (whose key is `key`), if it
-    /// was made at change count `stamp`.
-    pub fn find(&self, key: &RequestKey, head: Head<'_>, stamp: u64) -> Option<Arc<Repeat>> {
+    /// The answer kept for the request `head` (whose key is `key`), sent
+    /// at `now`, if it was made at change count `stamp` and still holds.
+    pub fn find(
+        &self,
+        key: &RequestKey,
+        head: Head<'_>,
+        stamp: u64,
+        now: Instant,
+    ) -> Option<Arc<Repeat>> {
         let kept = self.kept.read().unwrap_or_else(|e| e.into_inner());
         kept.answers
             .get(&key.hash)
-            .filter(|repeat| repeat.stamp == stamp && repeat.answers(head))
+            .filter(|repeat| repeat.answers(head, stamp, now))
             .cloned()
     }
 
@@ -270,6 +282,7 @@ impl RepeatedAnswers {
             head: KeptHead::of(head),
             cost,
             stamp,
+            until: reply.repeatable_until.as_deref().copied(),
             headers: reply.header_map(),
             reply: reply.clone(),
             session: session.into(),
@@ -301,13 +314,19 @@ impl RepeatedAnswers {
 pub struct LastRepeat(Mutex<Option<(Arc<Loaded>, Arc<Repeat>)>>);
 
 impl LastRepeat {
-    /// The answer last repeated, if `head` is its request, `loaded` is
-    /// still in force and the change count is still `stamp`.
-    pub fn again(&self, loaded: &Arc<Loaded>, head: Head<'_>, stamp: u64) -> Option<Arc<Repeat>> {
+    /// The answer last repeated, if `head` (sent at `now`) is its request,
+    /// `loaded` is still in force, the change count is still `stamp` and
+    /// the answer still holds.
+    pub fn again(
+        &self,
+        loaded: &Arc<Loaded>,
+        head: Head<'_>,
+        stamp: u64,
+        now: Instant,
+    ) -> Option<Arc<Repeat>> {
         let last = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let (under, repeat) = last.as_ref()?;
-        (Arc::ptr_eq(under, loaded) && repeat.stamp == stamp && repeat.answers(head))
-            .then(|| repeat.clone())
+        (Arc::ptr_eq(under, loaded) && repeat.answers(head, stamp, now)).then(|| repeat.clone())
     }
 
     /// Remembers `repeat`, just sent, kept under `loaded`.
@@ -343,7 +362,12 @@ mod tests {
     }
 
     fn found(cache: &RepeatedAnswers, request: &Parts, stamp: u64) -> Option<Arc<Repeat>> {
-        cache.find(&cache.key_of(request.into())?, request.into(), stamp)
+        cache.find(
+            &cache.key_of(request.into())?,
+            request.into(),
+            stamp,
+            Instant::now(),
+        )
     }
 
     #[test]
@@ -384,8 +408,9 @@ mod tests {
             hash: cache.key_of((&kept_for).into()).unwrap().hash,
             len: 0,
         };
-        assert!(cache.find(&forged, (&other).into(), 1).is_none());
-        assert!(cache.find(&forged, (&kept_for).into(), 1).is_some());
+        let now = Instant::now();
+        assert!(cache.find(&forged, (&other).into(), 1, now).is_none());
+        assert!(cache.find(&forged, (&kept_for).into(), 1, now).is_some());
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub struct Reply {
     /// run, until the state changes (see `repeat`): set only by the
     /// behaviour stage, for answers that follow from the state alone.
     pub repeatable: bool,
+    /// Until when, if not until the state changes: the request's
+    /// credentials expire then. Boxed: it is rare, and a reply is moved
+    /// through every stage.
+    pub repeatable_until: Option<Box<std::time::Instant>>,
 }
 
 impl Reply {
@@ -67,6 +71,7 @@ impl Reply {
             violations: Vec::new(),
             note: None,
             repeatable: false,
+            repeatable_until: None,
         }
     }
 
@@ -78,6 +83,7 @@ impl Reply {
             violations: Vec::new(),
             note: None,
             repeatable: false,
+            repeatable_until: None,
         }
     }
 }

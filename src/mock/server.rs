@@ -229,11 +229,11 @@ impl MockService {
         }
         let head = Head::from(request);
         let stamp = self.store.change_count();
-        if let Some(repeat) = last.again(&loaded, head, stamp) {
+        if let Some(repeat) = last.again(&loaded, head, stamp, started) {
             return Ok(self.answer_again(head, &repeat, started));
         }
         let key = repeats.key_of(head);
-        if let Some(repeat) = key.and_then(|key| repeats.find(&key, head, stamp)) {
+        if let Some(repeat) = key.and_then(|key| repeats.find(&key, head, stamp, started)) {
             last.remember(&loaded, &repeat);
             return Ok(self.answer_again(head, &repeat, started));
         }
@@ -265,13 +265,14 @@ impl MockService {
                         && may_repeat(&parts.method, parts.uri.path(), &incoming) =>
                 {
                     let head = Head::from(&parts);
-                    if let Some(repeat) = last.and_then(|l| l.again(&loaded, head, changes_before))
+                    if let Some(repeat) =
+                        last.and_then(|l| l.again(&loaded, head, changes_before, started))
                     {
                         return self.answer_again(head, &repeat, started);
                     }
                     let key = repeats.key_of(head);
                     if let Some(repeat) =
-                        key.and_then(|key| repeats.find(&key, head, changes_before))
+                        key.and_then(|key| repeats.find(&key, head, changes_before, started))
                     {
                         if let Some(last) = last {
                             last.remember(&loaded, &repeat);
