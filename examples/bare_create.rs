@@ -11,16 +11,14 @@
 //!
 //! Usage: `cargo run --release --example bare_create -- PORT`
 
+mod baseline;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode, body::Incoming, header};
-use hyper_util::rt::TokioIo;
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 #[global_allocator]
@@ -146,39 +144,10 @@ async fn create(request: Request<Incoming>, projects: Projects) -> Response<Full
 }
 
 fn main() -> std::io::Result<()> {
-    let port: u16 = match std::env::args().nth(1).map(|p| p.parse()) {
-        Some(Ok(port)) => port,
-        _ => {
-            eprintln!("usage: bare_create PORT");
-            std::process::exit(2);
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let port = baseline::port_argument("bare_create");
     let projects: Projects = Arc::new(Mutex::new(State {
         rng: StdRng::seed_from_u64(port.into()),
         projects: HashMap::new(),
     }));
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        println!("ready on http://127.0.0.1:{port}");
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let projects = projects.clone();
-            tokio::spawn(async move {
-                let handler = service_fn(move |request| {
-                    let projects = projects.clone();
-                    async move { Ok::<_, Infallible>(create(request, projects).await) }
-                });
-                let _ = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), handler)
-                    .await;
-            });
-        }
-    })
+    baseline::serve(port, move |request| create(request, projects.clone()))
 }

@@ -158,7 +158,13 @@ pub fn serve_command(args: ServeArgs) -> i32 {
         Event::Reload { label, event } => eprintln!("{}", describe_reload(label, event)),
         Event::Stopped => eprintln!("stopped"),
     });
-    match runtime.block_on(serve(served, settings, stop_signal(), on)) {
+    // The handlers are in place before a port opens: a SIGTERM sent as
+    // soon as the mock answers stops it cleanly, state saved.
+    let stop = {
+        let _context = runtime.enter();
+        stop_signal()
+    };
+    match runtime.block_on(serve(served, settings, stop, on)) {
         Ok(()) => 0,
         Err(ServeError::State(error)) => {
             eprint!("error: {error}\n  (fix it, or move it away to start from the seed data)\n");
@@ -171,20 +177,34 @@ pub fn serve_command(args: ServeArgs) -> i32 {
     }
 }
 
-/// Ctrl-C, or SIGTERM (what service managers and `docker stop` send).
-async fn stop_signal() {
+/// Ctrl-C, or SIGTERM (what service managers and `docker stop` send),
+/// listened for from the call on (inside the runtime's context), not from
+/// the first poll.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
+        let listening = signal(SignalKind::terminate()).and_then(|terminate| {
+            signal(SignalKind::interrupt()).map(|interrupt| (terminate, interrupt))
+        });
+        async move {
+            match listening {
+                Ok((mut terminate, mut interrupt)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Applies `--var NAME=VALUE` to every served fixture.

@@ -263,6 +263,29 @@ impl RepeatedAnswers {
             .cloned()
     }
 
+    /// The answer kept for the request `head`, sent at `now` with the
+    /// change count at `stamp`: the one last repeated on its connection
+    /// (`last`, kept under `loaded`), or one found by the request's key,
+    /// which `last` then remembers. Otherwise the key, if the request has
+    /// one, to keep its answer under.
+    pub fn lookup(
+        &self,
+        loaded: &Arc<Loaded>,
+        head: Head<'_>,
+        (stamp, now): (u64, Instant),
+        last: Option<&LastRepeat>,
+    ) -> Result<Arc<Repeat>, Option<RequestKey>> {
+        if let Some(repeat) = last.and_then(|last| last.again(loaded, head, stamp, now)) {
+            return Ok(repeat);
+        }
+        let key = self.key_of(head).ok_or(None)?;
+        let repeat = self.find(&key, head, stamp, now).ok_or(Some(key))?;
+        if let Some(last) = last {
+            last.remember(loaded, &repeat);
+        }
+        Ok(repeat)
+    }
+
     /// Keeps `reply`, the answer to the request `head` (whose key is
     /// `key`) made at change count `stamp`, for `session` (used at
     /// `usage`), at `target`.

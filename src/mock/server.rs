@@ -228,16 +228,11 @@ impl MockService {
             return Err(Lookup::Missed(None));
         }
         let head = Head::from(request);
-        let stamp = self.store.change_count();
-        if let Some(repeat) = last.again(&loaded, head, stamp, started) {
-            return Ok(self.answer_again(head, &repeat, started));
+        let at = (self.store.change_count(), started);
+        match repeats.lookup(&loaded, head, at, Some(last)) {
+            Ok(repeat) => Ok(self.answer_again(head, &repeat, started)),
+            Err(key) => Err(Lookup::Missed(key)),
         }
-        let key = repeats.key_of(head);
-        if let Some(repeat) = key.and_then(|key| repeats.find(&key, head, stamp, started)) {
-            last.remember(&loaded, &repeat);
-            return Ok(self.answer_again(head, &repeat, started));
-        }
-        Err(Lookup::Missed(key))
     }
 
     /// [`Self::handle`], with `chaos` (what chaos did to the request) in
@@ -265,21 +260,10 @@ impl MockService {
                         && may_repeat(&parts.method, parts.uri.path(), &incoming) =>
                 {
                     let head = Head::from(&parts);
-                    if let Some(repeat) =
-                        last.and_then(|l| l.again(&loaded, head, changes_before, started))
-                    {
-                        return self.answer_again(head, &repeat, started);
+                    match repeats.lookup(&loaded, head, (changes_before, started), last) {
+                        Ok(repeat) => return self.answer_again(head, &repeat, started),
+                        Err(key) => key,
                     }
-                    let key = repeats.key_of(head);
-                    if let Some(repeat) =
-                        key.and_then(|key| repeats.find(&key, head, changes_before, started))
-                    {
-                        if let Some(last) = last {
-                            last.remember(&loaded, &repeat);
-                        }
-                        return self.answer_again(head, &repeat, started);
-                    }
-                    key
                 }
                 _ => None,
             },
