@@ -407,7 +407,9 @@ impl<'a> Reader<'a> {
             FLOAT => Number::from_f64(f64::from_le_bytes(self.eight()?))
                 .map_or(Value::Null, Value::Number),
             TEXT => Value::String(self.text()?),
-            UUID => Value::String(super::uuid_text::from_bytes(self.take(16)?)),
+            UUID => Value::String(super::uuid_text::from_bytes(
+                self.take(16)?.try_into().ok()?,
+            )),
             MICROS => Value::String(super::clock::format_datetime_us(i64::from_le_bytes(
                 self.eight()?,
             ))),

@@ -108,44 +108,24 @@ pub fn same_text(a: &str, b: &str) -> bool {
     a == b || matches!((canonical(a), canonical(b)), (Some(x), Some(y)) if x == y)
 }
 
-/// Bytes as lower-case hyphenated hex (`8c6a0f5e-2b1d-…` for 16 bytes).
-pub fn from_bytes(bytes: &[u8]) -> String {
+/// A UUID's 16 bytes as lower-case hyphenated hex (`8c6a0f5e-2b1d-…`),
+/// each digit written into place.
+pub fn from_bytes(bytes: &[u8; 16]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    if let Ok(bytes) = <&[u8; 16]>::try_from(bytes) {
-        // A UUID, the usual case: written into place, no pushes.
-        let mut text = [b'-'; 36];
-        for (byte, &at) in bytes.iter().zip(&HYPHENATED_PAIRS) {
-            text[at] = HEX[usize::from(byte >> 4)];
-            text[at + 1] = HEX[usize::from(byte & 15)];
-        }
-        return String::from_utf8(text.to_vec()).unwrap_or_default();
+    let mut text = [b'-'; 36];
+    for (byte, &at) in bytes.iter().zip(&HYPHENATED_PAIRS) {
+        text[at] = HEX[usize::from(byte >> 4)];
+        text[at + 1] = HEX[usize::from(byte & 15)];
     }
-    let mut text = Vec::with_capacity(bytes.len() * 2 + 4);
-    for (i, byte) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            text.push(b'-');
-        }
-        text.push(HEX[usize::from(byte >> 4)]);
-        text.push(HEX[usize::from(byte & 15)]);
-    }
-    String::from_utf8(text).unwrap_or_default()
+    String::from_utf8(text.to_vec()).unwrap_or_default()
 }
 
-/// A UUID as 32 hex digits with hyphens put in: `8-4-4-4-12`.
-pub fn hyphenated(hex: &str) -> String {
-    match canonical(hex) {
-        Some(h) => {
-            let h = String::from_utf8_lossy(&h).into_owned();
-            format!(
-                "{}-{}-{}-{}-{}",
-                &h[0..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..32]
-            )
-        }
-        None => hex.to_string(),
+/// A UUID in any spelling [`canonical`] reads, written with hyphens in
+/// lower case: `8-4-4-4-12`; other text as it is.
+pub fn hyphenated(text: &str) -> String {
+    match uuid_bytes(text) {
+        Some(bytes) => from_bytes(&bytes),
+        None => text.to_string(),
     }
 }
 

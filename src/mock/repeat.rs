@@ -92,8 +92,8 @@ struct KeptHead {
     /// The scheme and authority of a target in absolute form.
     scheme: Option<Box<str>>,
     authority: Option<Box<str>>,
-    /// Path and query.
-    target: Box<str>,
+    /// Path and query; the journal's target of a repeated answer too.
+    target: Arc<str>,
     headers: Box<[(HeaderName, Box<[u8]>)]>,
 }
 
@@ -150,13 +150,16 @@ pub struct Repeat {
     pub session: Arc<str>,
     /// Where that session's use is counted, marked without a lookup.
     pub usage: Option<Usage>,
-    /// The request's path and query, for the journal.
-    pub target: Arc<str>,
 }
 
 impl Repeat {
     pub fn body(&self) -> Bytes {
         self.reply.body.clone()
+    }
+
+    /// The request's path and query, for the journal.
+    pub fn target(&self) -> Arc<str> {
+        self.head.target.clone()
     }
 
     /// Whether `head`, sent at `now` with the change count at `stamp`, is
@@ -288,16 +291,16 @@ impl RepeatedAnswers {
 
     /// Keeps `reply`, the answer to the request `head` (whose key is
     /// `key`) made at change count `stamp`, for `session` (used at
-    /// `usage`), at `target`.
+    /// `usage`).
     pub fn keep(
         &self,
         key: RequestKey,
         head: Head<'_>,
         stamp: u64,
         reply: &Reply,
-        (session, usage, target): (&str, Option<Usage>, &str),
+        (session, usage): (&str, Option<Usage>),
     ) {
-        let cost = key.len + reply.body.len() + session.len() + target.len();
+        let cost = key.len + reply.body.len() + session.len() + head.target().len();
         if cost > self.budget {
             return;
         }
@@ -310,7 +313,6 @@ impl RepeatedAnswers {
             reply: reply.clone(),
             session: session.into(),
             usage,
-            target: target.into(),
         });
         let mut kept = self.kept.write().unwrap_or_else(|e| e.into_inner());
         if kept.bytes + cost > self.budget {
@@ -381,7 +383,7 @@ mod tests {
 
     fn kept(cache: &RepeatedAnswers, request: &Parts, stamp: u64, body: &str) {
         let key = cache.key_of(request.into()).expect("a key");
-        cache.keep(key, request.into(), stamp, &reply(body), ("s", None, "/a"));
+        cache.keep(key, request.into(), stamp, &reply(body), ("s", None));
     }
 
     fn found(cache: &RepeatedAnswers, request: &Parts, stamp: u64) -> Option<Arc<Repeat>> {
@@ -470,11 +472,11 @@ mod tests {
         for n in 0..3 {
             kept(&cache, &parts(&format!("/a/{n}"), &[]), 1, &body);
         }
-        // Each costs 133 bytes (30 of request, 100 of body, 3 of session
-        // and target): the third found the cache full, which started
+        // Each costs 135 bytes (30 of request, 100 of body, 1 of session,
+        // 4 of target): the third found the cache full, which started
         // again with it alone.
         assert_eq!(cache.kept(), 1);
-        assert_eq!(cache.kept.read().unwrap().bytes, 133);
+        assert_eq!(cache.kept.read().unwrap().bytes, 135);
         let last = parts("/a/2", &[]);
         assert!(found(&cache, &last, 1).is_some());
         // Kept again under the same key, it costs no more.

@@ -384,7 +384,7 @@ impl MockService {
                 && self.store.change_count() == changes_before
             {
                 let session = session_name(&loaded.fixture, &parts.headers);
-                let about = (session, self.store.usage(session), target(&parts));
+                let about = (session, self.store.usage(session));
                 repeats.keep(key, (&parts).into(), changes_before, &reply, about);
             }
             self.tell(&loaded, &parts, &reply, started);
@@ -403,7 +403,7 @@ impl MockService {
         if let Some(usage) = &repeat.usage {
             self.store.mark_used(usage);
         }
-        let (session, target) = (repeat.session.clone(), repeat.target.clone());
+        let (session, target) = (repeat.session.clone(), repeat.target());
         self.tell_as(session, target, head, &repeat.reply, started);
         response(
             repeat.reply.status,
