@@ -9,8 +9,9 @@
 //! status class, answers outside the contract (undocumented status, media
 //! type or an invalid body, judged by the runner's own conformance check),
 //! 5xx, connection errors or hangs, and the server's RSS after the run.
-//! With `SURVEY_VERBOSE=1` each answer outside the contract, and each
-//! refusal of a request built to be valid, is printed.
+//! With `SURVEY_VERBOSE=1` each answer outside the contract (with the body
+//! that was sent), and each refusal of a request built to be valid, is
+//! printed.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -119,10 +120,11 @@ fn main() {
                     verdict.failures.iter().map(|f| f.message.clone()).collect()
                 };
                 eprintln!(
-                    "OUTSIDE {what} → {}: {} {}",
+                    "OUTSIDE {what} → {}: {} {}\n  sent: {}",
                     answer.status,
                     why.join("; "),
-                    String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)])
+                    String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)]),
+                    String::from_utf8_lossy(&request.body[..request.body.len().min(2000)])
                 );
             }
         }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{real_spec, send, start};
+use common::{real_spec, send_sample, start};
 use understudy::behaviour::Fixture;
 use understudy::contract::media;
 use understudy::generate::request::sample_request;
@@ -15,19 +15,7 @@ async fn check_every_operation(api: Api, fixture: Fixture) -> (usize, Vec<String
     let mut failures = Vec::new();
     for operation in &api.operations {
         let request = sample_request(&api, operation, 11);
-        let headers: Vec<(&str, &str)> = request
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let answer = send(
-            mock.addr,
-            request.method.as_str(),
-            &request.target,
-            &headers,
-            &request.body,
-        )
-        .await;
+        let answer = send_sample(mock.addr, &request).await;
         let what = format!("{} {} ({})", request.method, request.target, operation.id);
         let has_success = operation.responses.iter().any(|r| {
             r.status.code() / 100 == 2 && r.status != understudy::spec::StatusKey::Default

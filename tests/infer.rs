@@ -294,13 +294,7 @@ async fn a_key_never_stored_gets_the_spec_answer_where_the_spec_documents_no_404
     );
 
     // The request journal says why each was answered so.
-    let journal = common::send(addr, "GET", "/__understudy/requests", &[], b"").await;
-    let notes: Vec<String> = journal.json()["requests"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["note"].as_str().map(str::to_string))
-        .collect();
+    let notes = common::journal_notes(addr).await;
     assert!(
         notes
             .iter()
@@ -355,4 +349,89 @@ async fn deleted_keys_past_max_deleted_keys_count_as_never_stored() {
     assert_eq!(first.status, 404);
     let second = common::send(addr, "GET", &format!("/things/{}", ids[1]), &[], b"").await;
     assert_eq!(second.status, 200, "{:?}", second.body);
+}
+
+/// What a client sends under the request's schema is stored as the
+/// answer's schema has it (a number the answer shows as text is stored as
+/// text, a field the answer always has is made), and an answer that shows
+/// the items otherwise than the read (the list's `summary`) is repaired
+/// as it is sent. Both are said in the journal's notes.
+#[tokio::test]
+async fn items_written_under_the_request_schema_are_stored_and_shown_as_the_answers_have_them() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/infer/firewalls.openapi.yaml");
+    let api = understudy::spec::Api::load(&path).expect("loads");
+    let fixture = understudy::behaviour::infer::fixture(&api, "firewalls.openapi.yaml");
+    let (mock, api) = common::start(api, fixture).await;
+    let addr = mock.addr;
+    let fits = |operation: &str, status: u16, body: &serde_json::Value| {
+        let operation = api.operation(operation).expect("operation");
+        let media = &operation.response_for(status).expect("documented").media;
+        let slot = media[0].schema.as_ref().expect("a schema");
+        let errors = api.compiled(slot).expect("compiles").errors(body);
+        assert!(
+            errors.is_empty(),
+            "{}: {body}",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    };
+
+    let made = common::send_json(
+        addr,
+        "POST",
+        "/firewalls",
+        &[],
+        serde_json::json!({"name": "web", "rules": [{"direction": "in", "port": 80}]}),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    let made = made.json();
+    fits("create_firewall", 201, &made);
+    let rule = &made["firewall"]["rules"][0];
+    assert_eq!(rule["direction"], "in", "what was sent is kept: {made}");
+    assert_eq!(rule["port"], "80", "{made}");
+    assert!(rule["destination_ips"].is_array(), "{made}");
+
+    let id = made["firewall"]["id"].as_i64().expect("an id");
+    let read = common::send(addr, "GET", &format!("/firewalls/{id}"), &[], b"").await;
+    assert_eq!(read.status, 200);
+    fits("get_firewall", 200, &read.json());
+    assert_eq!(read.json()["firewall"], made["firewall"]);
+
+    // Stored repaired, not only shown so.
+    let state = common::send(addr, "GET", "/__understudy/state", &[], b"").await;
+    let text = state.json().to_string();
+    assert!(text.contains(r#""port":"80""#), "{text}");
+    assert!(!text.contains(r#""port":80"#), "{text}");
+
+    let listed = common::send(addr, "GET", "/firewalls", &[], b"").await;
+    assert_eq!(
+        listed.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&listed.body)
+    );
+    fits("list_firewalls", 200, &listed.json());
+    assert_eq!(listed.json()["firewalls"][0]["name"], "web");
+
+    let notes = common::journal_notes(addr).await;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("did not fit the answer of `get_firewall`")
+                && n.contains("/rules/0/port: 80 converted to \"80\"")
+                && n.contains("/rules/0/destination_ips: made from the schema")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                .starts_with("the answer did not fit the spec; repaired: /firewalls/0/summary")),
+        "{notes:?}"
+    );
 }

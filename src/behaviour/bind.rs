@@ -118,8 +118,35 @@ impl Fixture {
                 }
             }
         }
+        for collection in &mut self.model.collections {
+            for fit in &mut collection.fit {
+                fit.status = shown_status(api, &fit.operation)
+                    .map_err(|why| invalid(&format!("{}/operation", fit.pointer), why))?;
+            }
+        }
         Ok(())
     }
+}
+
+/// The status whose JSON schema shows an item for a collection's `fit`:
+/// `operation`'s lowest documented 2xx, which must have one.
+fn shown_status(api: &Api, operation: &str) -> Result<u16, String> {
+    let Some(found) = api.operation(operation) else {
+        return Err(format!("the spec has no operation `{operation}`"));
+    };
+    let response = crate::contract::success_response(found)
+        .ok_or_else(|| format!("`{operation}` documents no 2xx answer to fit items to"))?;
+    let crate::spec::StatusKey::Code(code) = response.status else {
+        return Err(format!(
+            "`{operation}` documents no 2xx answer to fit items to"
+        ));
+    };
+    if crate::contract::media::json_with_schema(&response.media).is_none() {
+        return Err(format!(
+            "`{operation}`'s {code} answer has no JSON schema to fit items to"
+        ));
+    }
+    Ok(code)
 }
 
 fn action_name(action: Action) -> &'static str {

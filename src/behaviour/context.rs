@@ -87,6 +87,7 @@ impl Scope {
             default_status: 200,
             user: None,
             credentials_good_until: None,
+            spec: None,
         };
         Self::new(fixture, &request, session)
     }
@@ -542,6 +543,7 @@ mod tests {
             default_status: 200,
             user: None,
             credentials_good_until: None,
+            spec: None,
         };
         Scope::new(fixture, &request, "s1")
     }

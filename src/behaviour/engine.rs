@@ -14,6 +14,7 @@ use super::view::{StoredItem, is_ready, shown_with};
 
 mod create;
 mod delete;
+mod fit;
 mod list;
 mod read;
 mod update;
@@ -86,6 +87,9 @@ pub struct Answer {
     /// Where to keep the answer once it is built and checked, when it
     /// follows from the stored item alone (`answer_cache`).
     pub keep: Option<PendingAnswer>,
+    /// Whether the answer shows items of a collection with `fit:`: one
+    /// that breaks the spec is repaired as it is sent, not answered 500.
+    pub fits: bool,
 }
 
 /// A refusal rendered in the API's error format by the mock.
@@ -1102,6 +1106,7 @@ impl<'f> Runner<'f> {
             rule: rule.pointer.clone(),
             notes: std::mem::take(&mut self.notes),
             keep: None,
+            fits: spec.is_some_and(|spec| !spec.fit.is_empty()),
         })
     }
 

@@ -103,6 +103,29 @@ pub struct CollectionSpec {
     /// of names (usually from `vars`, to shape one version of an API).
     pub omit: Option<Template>,
     pub seed: Vec<Map<String, Value>>,
+    /// `fit:`: the answers whose schemas stored items are held to; what a
+    /// write leaves outside them is repaired before it is stored.
+    pub fit: Vec<ItemFit>,
+    /// JSON pointer of the declaration, for diagnostics.
+    pub pointer: String,
+}
+
+/// One entry of a collection's `fit:` (inference writes them for every
+/// collection it finds, one per operation whose answer shows an item):
+/// stored items are shown by `operation`'s success answer, at `at` in it,
+/// and a create or update that would store one that does not fit that
+/// schema has it repaired (`contract::fit`) instead of making every
+/// answer that shows it a 500.
+#[derive(Debug, Clone)]
+pub struct ItemFit {
+    pub operation: String,
+    /// Where the item is in the answer: property names from the top
+    /// (`[firewall]` for `{"firewall": {…}}`); empty when the answer is
+    /// the item.
+    pub at: Vec<String>,
+    /// The documented success status whose schema it is, found when the
+    /// fixture is bound to the spec.
+    pub status: u16,
     /// JSON pointer of the declaration, for diagnostics.
     pub pointer: String,
 }

@@ -106,6 +106,7 @@ impl Reader<'_> {
                 "omit",
                 "defaults",
                 "volatile",
+                "fit",
             ],
         )?;
         let key = match spec.get("key") {
@@ -183,6 +184,15 @@ impl Reader<'_> {
             None => None,
             Some(omit) => Some(self.template(omit, &format!("{pointer}/omit"))?),
         };
+        let fit = match spec.get("fit") {
+            None => Vec::new(),
+            Some(Value::Array(entries)) => entries
+                .iter()
+                .enumerate()
+                .map(|(i, entry)| self.item_fit(entry, &format!("{pointer}/fit/{i}")))
+                .collect::<Result<_, _>>()?,
+            Some(entry) => vec![self.item_fit(entry, &format!("{pointer}/fit"))?],
+        };
         let answers_follow_from_item =
             omit.is_none() && computed.iter().all(|(_, t)| t.reads_only(&["item"]));
         Ok(CollectionSpec {
@@ -199,7 +209,39 @@ impl Reader<'_> {
             volatile,
             omit,
             seed,
+            fit,
             pointer,
+        })
+    }
+
+    /// `fit: {operation: get_firewall, at: /firewall}`, or a list of them.
+    fn item_fit(&self, fit: &Value, at: &str) -> Result<ItemFit, FixtureError> {
+        self.keys_known(fit, at, &["operation", "at"])?;
+        let Some(Value::String(operation)) = fit.get("operation") else {
+            return Err(self.invalid(
+                at,
+                "`fit` needs `operation`: the operation whose answer shows an item",
+            ));
+        };
+        let place = match fit.get("at") {
+            None => Vec::new(),
+            Some(Value::String(p)) if p.is_empty() => Vec::new(),
+            Some(Value::String(p)) if p.starts_with('/') => p[1..]
+                .split('/')
+                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .collect(),
+            Some(_) => {
+                return Err(self.invalid(
+                    &format!("{at}/at"),
+                    "`at` is a JSON pointer to the item in the answer, such as `/firewall` (empty when the answer is the item)",
+                ));
+            }
+        };
+        Ok(ItemFit {
+            operation: operation.clone(),
+            at: place,
+            status: 0,
+            pointer: at.to_string(),
         })
     }
 

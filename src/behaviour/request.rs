@@ -26,4 +26,15 @@ pub struct Request<'a> {
     /// little early; `None` when they do not expire. An answer that
     /// depends on nothing else may be repeated until then.
     pub credentials_good_until: Option<std::time::Instant>,
+    /// The spec the request was checked against: a collection with `fit:`
+    /// holds what it stores to that spec's schemas. `None` where no spec
+    /// is at hand (template checks at load).
+    pub spec: Option<Checked<'a>>,
+}
+
+/// The spec and operation a request was checked against.
+#[derive(Clone, Copy)]
+pub struct Checked<'a> {
+    pub api: &'a crate::spec::Api,
+    pub operation: &'a crate::spec::Operation,
 }

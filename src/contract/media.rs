@@ -14,6 +14,11 @@ pub fn essence(content_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// The JSON media type of a request body or a response, if it has a schema.
+pub fn json_with_schema(media: &[MediaType]) -> Option<&MediaType> {
+    media.iter().find(|m| m.is_json() && m.schema.is_some())
+}
+
 /// The documented media type a concrete content type (a request's, a
 /// response's, a fixture rule's) falls under: the exact name, then
 /// `type/*`, then `*/*`.

@@ -4,6 +4,7 @@
 //! that they agree on which statuses carry no body, which documented media
 //! type a content type falls under, and how a schema error reads.
 
+pub mod fit;
 pub mod media;
 
 use crate::spec::{Api, Operation, SlotSchema};
@@ -13,6 +14,14 @@ use serde_json::Value;
 /// content on 1xx, 204 and 304, and a server must not send any with 205.
 pub fn has_no_body(status: u16) -> bool {
     matches!(status, 100..=199 | 204 | 205 | 304)
+}
+
+/// The lowest documented 2xx answer of `operation`: the one that shows
+/// what the operation is about.
+pub fn success_response(operation: &Operation) -> Option<&crate::spec::operation::ResponseSpec> {
+    operation.responses.iter().find(
+        |r| matches!(r.status, crate::spec::StatusKey::Code(code) if (200..300).contains(&code)),
+    )
 }
 
 /// The schema errors of a body sent with `status` as `content_type` for
@@ -53,7 +62,7 @@ pub fn media_errors(
 }
 
 /// The compiled schema of a documented media type, if it has one.
-fn media_schema<'a>(
+pub(crate) fn media_schema<'a>(
     api: &'a Api,
     media: Option<&'a crate::spec::operation::MediaType>,
 ) -> Option<SlotSchema<'a, 'a>> {

@@ -1,7 +1,9 @@
 //! The behaviour stage of the pipeline: hands a valid request to the
 //! fixture's rules and turns their decision into a reply that keeps the
 //! spec's promises. A rule's body that breaks the response schema is a bug
-//! in the fixture, answered as a 500 that says so, never sent as if valid.
+//! in the fixture, answered as a 500 that says so, never sent as if valid;
+//! except where the rule shows items of a collection with `fit:` (every
+//! inferred one): such an answer is repaired to fit, and the log says how.
 
 use super::failure::Failure;
 use super::refuse::{self, fixture_broke_spec};
@@ -112,7 +114,17 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
                         .and_then(|r| crate::contract::media::documented(&r.media, declared)),
                     None => media,
                 };
-                let errors = crate::contract::owned_media_errors(api, sent_as, &mut body, 5);
+                let mut errors = crate::contract::owned_media_errors(api, sent_as, &mut body, 5);
+                if !errors.is_empty()
+                    && answer.fits
+                    && let Some(fitted) = crate::contract::fit::fit_media(api, sent_as, &mut body)
+                {
+                    errors = fitted.left.into_iter().take(5).collect();
+                    notes.push(format!(
+                        "the answer did not fit the spec; repaired: {}",
+                        fitted.repairs.join("; ")
+                    ));
+                }
                 if !errors.is_empty() {
                     return fixture_broke_spec(&answer.rule, status, &errors, &operation.id);
                 }

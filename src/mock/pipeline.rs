@@ -23,6 +23,7 @@ use super::violation::Violation;
 use super::{auth, body, cors};
 use crate::behaviour::ErrorKind;
 use crate::behaviour::engine::{Identity, Request as BehaviourRequest, check, identify};
+use crate::behaviour::request::Checked;
 use crate::behaviour::template::RenderError;
 use crate::spec::{Api, Operation, Route};
 use hyper::http::request::Parts;
@@ -138,6 +139,10 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> R
         default_status: respond::default_response(operation).map_or(200, |r| r.status.code()),
         user,
         credentials_good_until,
+        spec: Some(Checked {
+            api: &loaded.api,
+            operation,
+        }),
     });
     if let (Some(behaviour), Some(request)) = (behaviour, &request)
         && let Err(error) = call.fixture_checks(behaviour, request, &mut violations)

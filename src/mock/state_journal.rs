@@ -248,12 +248,12 @@ pub fn replay_journals(
         .filter(|(number, _)| *number >= from)
         .collect();
     let mut replay = Replay::default();
-    for (i, (_, journal)) in pending.iter().enumerate() {
+    for (_, journal) in &pending {
         let text = std::fs::read_to_string(journal).map_err(|error| ReplayError::Unreadable {
             path: journal.clone(),
             error,
         })?;
-        replay.apply(apis, journal, &text, i + 1 == pending.len())?;
+        replay.apply(apis, journal, &text)?;
     }
     let generation = replay.generation;
     replay.finish(apis);
@@ -277,14 +277,16 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// Applies the journal at `path` (with text `text`) to `apis`. `last`:
-    /// it is the newest journal, whose final line a crash may have cut.
+    /// Applies the journal at `path` (with text `text`) to `apis`. Its
+    /// final line may have been cut by a crash, whichever journal it is:
+    /// the run after a crash replays the cut journal and goes on in a new
+    /// one, so after a second crash the cut line is no longer the newest
+    /// journal's. Skipping it is what that run did too.
     pub fn apply(
         &mut self,
         apis: &mut Map<String, Value>,
         path: &Path,
         text: &str,
-        last: bool,
     ) -> Result<(), JournalError> {
         let lines: Vec<&str> = text.split_inclusive('\n').collect();
         for (i, raw) in lines.iter().enumerate() {
@@ -298,7 +300,7 @@ impl Replay {
                 continue;
             }
             let parsed = crate::source::strict_json::from_str(content);
-            let cut_short = last && i + 1 == lines.len() && !raw.ends_with('\n');
+            let cut_short = i + 1 == lines.len() && !raw.ends_with('\n');
             let line = match parsed {
                 Ok(line) => line,
                 Err(_) if cut_short => {
@@ -455,7 +457,7 @@ mod tests {
             panic!("a mapping")
         };
         let mut replay = Replay::default();
-        replay.apply(&mut apis, Path::new("s.json.journal.1"), journal, true)?;
+        replay.apply(&mut apis, Path::new("s.json.journal.1"), journal)?;
         let torn = replay.torn;
         replay.finish(&mut apis);
         Ok((Value::Object(apis), torn))
@@ -491,6 +493,38 @@ mod tests {
         assert_eq!(again, state);
     }
 
+    /// Two crashes in a row: the first cut journal 1's last line, the run
+    /// after it replayed journal 1 and wrote journal 2 before the second.
+    /// The state still replays, without the cut line.
+    #[test]
+    fn a_line_cut_by_an_earlier_crash_does_not_stop_a_later_replay() {
+        let dir =
+            std::env::temp_dir().join(format!("understudy-journal-cut-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let state = dir.join("s.json");
+        let whole = |id: &str| {
+            json!({"api": "a", "session": "s", "whole": {"session": "s", "collections": {"p": [entry(id, "one")]}}})
+                .to_string()
+        };
+        std::fs::write(
+            dir.join("s.json.journal.1"),
+            format!("{}\n{{\"api\": \"a\", \"ses", whole("1")),
+        )
+        .expect("journal 1");
+        std::fs::write(dir.join("s.json.journal.2"), "{\"generation\": 2}\n").expect("journal 2");
+        let Value::Object(mut apis) = json!({}) else {
+            unreachable!()
+        };
+        let replayed = replay_journals(&state, &mut apis, 0).expect("replays");
+        assert_eq!(replayed.last, Some(2));
+        assert_eq!(
+            apis["a"]["sessions"]["s"]["collections"]["p"][0]["item"]["id"],
+            "1"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn the_highest_generation_named_is_kept() {
         let journal = "{\"generation\": 4}\n{\"generation\": 6}\n{\"generation\": 5}\n";
@@ -499,7 +533,7 @@ mod tests {
         };
         let mut replay = Replay::default();
         replay
-            .apply(&mut apis, Path::new("j"), journal, true)
+            .apply(&mut apis, Path::new("j"), journal)
             .expect("replays");
         assert_eq!(replay.generation, Some(6));
     }

@@ -122,6 +122,38 @@ pub async fn send_json(
     send(addr, method, target, &all, &bytes).await
 }
 
+/// Sends a request built from the spec (`sample_request`) as it is.
+pub async fn send_sample(
+    addr: SocketAddr,
+    request: &understudy::generate::request::SampleRequest,
+) -> Answer {
+    let headers: Vec<(&str, &str)> = request
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    send(
+        addr,
+        request.method.as_str(),
+        &request.target,
+        &headers,
+        &request.body,
+    )
+    .await
+}
+
+/// The notes of the request journal (`GET /__understudy/requests`): why
+/// each answer was given as it was, where the log says more than a status.
+pub async fn journal_notes(addr: SocketAddr) -> Vec<String> {
+    let journal = send(addr, "GET", "/__understudy/requests", &[], b"").await;
+    journal.json()["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// A mock of `api` and `fixture` with `options`, and the service it runs
 /// (for what only the service tells, such as its kept answers).
 pub async fn start_service(

@@ -19,7 +19,7 @@ impl Runner<'_> {
         request: &Request<'_>,
     ) -> Result<Value, Stop> {
         let input = self.input(session, rule, item, request)?;
-        let (record, fields) = self.create(session, spec, input, key)?;
+        let (record, fields) = self.create(session, spec, input, key, request)?;
         // An answer that reads only stored fields of the new item (`{id:
         // "{{ item.id }}"}`) does not need it presented.
         let reads_stored_only = rule.headers.is_empty()
@@ -43,6 +43,7 @@ impl Runner<'_> {
         spec: &CollectionSpec,
         mut value: Map<String, Value>,
         named_key: Option<Value>,
+        request: &Request<'_>,
     ) -> Result<(Record, Map<String, Value>), Stop> {
         if session.item_count() >= session.max_items {
             let mut refusal = Refusal::new(
@@ -65,6 +66,7 @@ impl Runner<'_> {
         if let Some(named) = named_key {
             value.insert(spec.key.clone(), named);
         }
+        self.fit(session, spec, &mut value, request)?;
         let Some(key) = value.get(&spec.key).and_then(key_text) else {
             return Err(Stop::Refuse(Refusal::new(
                 ErrorKind::Validation,

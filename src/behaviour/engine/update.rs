@@ -26,7 +26,7 @@ impl Runner<'_> {
             (false, true) => Write::MergePatch,
             (false, false) => Write::Merge,
         };
-        self.update(session, spec, &key, patch, how)?;
+        self.update(session, spec, &key, patch, how, request)?;
         Ok(self.present_stored(session, spec, &key)?)
     }
 
@@ -37,6 +37,7 @@ impl Runner<'_> {
         key: &str,
         patch: Map<String, Value>,
         how: Write,
+        request: &Request<'_>,
     ) -> Result<(), Stop> {
         let Some(mut record) = session.collection(&spec.name).get(key).cloned() else {
             return Err(Refusal::new(
@@ -68,6 +69,7 @@ impl Runner<'_> {
         if how == Write::Replace {
             generate(&self.scope, session, spec, &mut fields, false)?;
         }
+        self.fit(session, spec, &mut fields, request)?;
         check_unique(spec, &session.collection(&spec.name), &fields, Some(key))?;
         let before = record.clone();
         record.set_fields(&fields);

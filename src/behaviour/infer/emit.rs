@@ -16,7 +16,9 @@ pub fn render(inference: &Inference, spec: Option<&str>, source: &str) -> String
         "# Inferred from {source} by understudy: the resources its paths describe,\n\
          # each stored and answered within the spec. Edit freely: this is an\n\
          # ordinary fixture (the README's \"Fixtures\"); add the API's own rules\n\
-         # (errors, limits, readiness) and remove what it does not do."
+         # (errors, limits, readiness) and remove what it does not do. A\n\
+         # collection's `fit` lists the answers that show its items: an item\n\
+         # written outside their schemas is repaired, and the log says how."
     );
     if let Some(spec) = spec {
         let _ = writeln!(out, "spec: {}", scalar(&Value::from(spec)));

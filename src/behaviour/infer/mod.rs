@@ -33,6 +33,10 @@
 //!   from the spec alone (`unknown: spec`);
 //! - a singleton (`/settings`: GET and PUT or PATCH, no item path) keeps
 //!   one item per session;
+//! - every collection lists, under `fit`, the answers that show its items
+//!   (the item's GET, the create's, PUT's, PATCH's; of several objects in
+//!   an answer with the key, the one named as the item): what a write
+//!   leaves outside their schemas is repaired before it is stored;
 //! - an operation that fits none of this is left to the spec alone, and
 //!   the start's log line says why.
 //!
@@ -310,6 +314,11 @@ pub fn infer(api: &Api) -> Inference {
                     .stateless
                     .retain(|(n, _)| *n != format!("POST {path}"));
                 resource.operations.insert(0, op);
+                let key = resource.collection["key"].as_str().unwrap_or("id");
+                let more = fits(api, [Some(create)], key, &shapes::singular(&resource.name));
+                if let Some(Value::Array(fit)) = resource.collection.get_mut("fit") {
+                    fit.extend(more);
+                }
             }
             Err(why) => inference.stateless.push((format!("POST {path}"), why)),
         }
@@ -397,7 +406,14 @@ fn singleton(
     let (item_props, _) = properties(api, &schema);
     let mut seed = example.clone();
     seed.insert(KEY.into(), Value::from("the"));
-    let collection = json!({"key": KEY, "omit": [KEY], "defaults": example, "seed": [seed]});
+    let collection = json!({
+        "key": KEY,
+        "omit": [KEY],
+        "defaults": example,
+        "seed": [seed],
+        // PUT and PATCH answer as GET does (checked below).
+        "fit": [{"operation": get.id, "at": ""}],
+    });
     let target = json!({"collection": name, "id": "'the'"});
     let mut operations = vec![InferredOperation {
         id: get.id.clone(),
@@ -579,7 +595,7 @@ fn resource(
     // `id`, and its `discount` has a `customer`).
     let placed = |bare: bool| {
         candidates.iter().find_map(|c| {
-            item_place(api, &shown_schema, c)
+            item_place(api, &shown_schema, c, &singular)
                 .filter(|p| (*p == Place::Bare) == bare)
                 .map(|p| (c.clone(), p))
         })
@@ -641,13 +657,19 @@ fn resource(
     for field in generate.keys() {
         defaults.shift_remove(field);
     }
-    let mut collection = json!({"key": key, "generate": generate, "defaults": defaults});
+    let fit = fits(api, [get, create, put, patch, post_item], &key, &singular);
+    let mut collection = json!({
+        "key": key,
+        "generate": generate,
+        "defaults": defaults,
+        "fit": fit,
+    });
     if !parents.is_empty() {
         collection["omit"] =
             Value::from(parents.iter().map(|p| parent_field(p)).collect::<Vec<_>>());
     }
     let target = |op: &Operation| target_of(op, &name, param);
-    let shown = Shown::new(&item_props, &parents);
+    let shown = Shown::new(&item_props, &parents, singular.clone());
     let mut operations = Vec::new();
     let on_item = |method: &str, op: &Operation| Part::Item {
         method: method.to_string(),
@@ -974,6 +996,35 @@ fn with_value_checks(
     Value::Object(ordered)
 }
 
+/// The collection's `fit:`: each of `ops` whose success answer shows an
+/// item (bare, or under a property), and where. An item is held to all of
+/// them: a create's answer may allow less than the read's (Discord
+/// answers a new webhook as `type: 1` only) or require more (OpenAI's
+/// admin key shows its `value` once, on create).
+fn fits<'o>(
+    api: &Api,
+    ops: impl IntoIterator<Item = Option<&'o Operation>>,
+    key: &str,
+    singular: &str,
+) -> Vec<Value> {
+    let mut fits = Vec::new();
+    for op in ops.into_iter().flatten() {
+        let Some((_, Some(media))) = success(op) else {
+            continue;
+        };
+        let Some(schema) = media.schema.as_ref().map(|s| s.raw()) else {
+            continue;
+        };
+        let at = match item_place(api, schema, key, singular) {
+            Some(Place::Bare) => String::new(),
+            Some(Place::Under(env)) => format!("/{}", crate::source::reader::escape(&env)),
+            None => continue,
+        };
+        fits.push(json!({"operation": op.id, "at": at}));
+    }
+    fits
+}
+
 /// A rule doing `action`, answering the operation's lowest 2xx with the
 /// item where its answer has it (bare: the default answer; under a
 /// property: that property, the rest an example the spec allows).
@@ -1023,11 +1074,13 @@ fn rule(
                 ));
             }
         },
-        None => match item_place(api, &schema, key) {
+        None => match item_place(api, &schema, key, &shown.singular) {
             Some(Place::Bare) if action != "delete" => None,
             Some(Place::Under(env)) if action != "delete" => {
                 let mut body = example().unwrap_or_else(|| json!({}));
-                body[&env] = Value::from(shown.item.as_str());
+                let held = properties(api, &schema).0.get(&env).cloned();
+                let props = held.map(|h| properties(api, &h).0).unwrap_or_default();
+                body[&env] = Value::from(shown.under(&props));
                 Some(body)
             }
             // An answer without the item (an action, a receipt): as the
@@ -1095,17 +1148,40 @@ fn after_action(rule: Value, name: &str, value: Value) -> Value {
 /// for a nested item only the item's own fields (not its parent's key).
 struct Shown {
     item: String,
+    /// Whether the item is shown picked (it has fields from the path that
+    /// no answer shows).
+    picked: bool,
+    /// The collection's item (`role` of `roles`): of several objects in
+    /// an answer with the key, the one so named is the item.
+    singular: String,
 }
 
 impl Shown {
-    fn new(item_props: &Map<String, Value>, parents: &[&str]) -> Self {
-        let item = if parents.is_empty() {
-            "{{ item }}".to_string()
-        } else {
-            let names: Vec<String> = item_props.keys().map(|k| format!("'{k}'")).collect();
-            format!("{{{{ item | pick([{}]) }}}}", names.join(", "))
-        };
-        Self { item }
+    fn new(item_props: &Map<String, Value>, parents: &[&str], singular: String) -> Self {
+        let picked = !parents.is_empty();
+        Self {
+            item: Self::picking(picked, item_props),
+            picked,
+            singular,
+        }
+    }
+
+    /// The item as an answer shows it under a property whose object has
+    /// `props`: picked by them where the item is picked at all, so that
+    /// what that answer shows beyond the read's fields is shown too.
+    fn under(&self, props: &Map<String, Value>) -> String {
+        if props.is_empty() {
+            return self.item.clone();
+        }
+        Self::picking(self.picked, props)
+    }
+
+    fn picking(picked: bool, props: &Map<String, Value>) -> String {
+        if !picked {
+            return "{{ item }}".to_string();
+        }
+        let names: Vec<String> = props.keys().map(|k| format!("'{k}'")).collect();
+        format!("{{{{ item | pick([{}]) }}}}", names.join(", "))
     }
 }
 
@@ -1229,7 +1305,7 @@ fn flat_create(
         .and_then(Value::as_str)
         .unwrap_or("id");
     let from_path: Vec<(String, &str)> = params.iter().map(|p| (p.to_string(), *p)).collect();
-    let shown = Shown::new(&resource.item, &[]);
+    let shown = Shown::new(&resource.item, &[], shapes::singular(&resource.name));
     let entry = with_set(
         rule(api, op, "create", Some(&resource.name), key, &shown, None)?,
         fitting_set_with(api, op, &resource.item, &from_path),
@@ -1302,7 +1378,7 @@ fn list_entry(
     }
     // A total the list's answer documents as a header (mittwald's
     // `X-Pagination-TotalCount`) is the count kept.
-    let count_header = shapes::success_response(op).and_then(|r| {
+    let count_header = crate::contract::success_response(op).and_then(|r| {
         r.headers
             .iter()
             .find(|h| h.name.to_ascii_lowercase().contains("total"))

@@ -8,16 +8,11 @@ use crate::spec::operation::MediaType;
 use crate::spec::{Api, Direction, Operation};
 use serde_json::{Map, Value};
 
-/// The JSON media type of a request body or a response, if it has a schema.
-pub fn json_media(media: &[MediaType]) -> Option<&MediaType> {
-    media.iter().find(|m| m.is_json() && m.schema.is_some())
-}
-
 /// The request body's media type with a schema: JSON, else a form
 /// (Stripe's), whose fields the mock reads into the same JSON shape.
 pub fn request_media(operation: &Operation) -> Option<&MediaType> {
     let media = &operation.request_body.as_ref()?.media;
-    json_media(media).or_else(|| {
+    crate::contract::media::json_with_schema(media).or_else(|| {
         media.iter().find(|m| {
             m.schema.is_some()
                 && matches!(
@@ -31,18 +26,14 @@ pub fn request_media(operation: &Operation) -> Option<&MediaType> {
 /// The lowest documented 2xx and its JSON media type (`None` for a body
 /// the spec does not describe).
 pub fn success(operation: &Operation) -> Option<(u16, Option<&MediaType>)> {
-    let response = success_response(operation)?;
+    let response = crate::contract::success_response(operation)?;
     match response.status {
-        crate::spec::StatusKey::Code(code) => Some((code, json_media(&response.media))),
+        crate::spec::StatusKey::Code(code) => Some((
+            code,
+            crate::contract::media::json_with_schema(&response.media),
+        )),
         _ => None,
     }
-}
-
-/// The lowest documented 2xx answer of `operation`.
-pub fn success_response(operation: &Operation) -> Option<&crate::spec::operation::ResponseSpec> {
-    operation.responses.iter().find(
-        |r| matches!(r.status, crate::spec::StatusKey::Code(code) if (200..300).contains(&code)),
-    )
 }
 
 /// The properties of the object `schema` describes, merged through
@@ -196,17 +187,27 @@ pub enum Place {
     Under(String),
 }
 
-/// Where the item with property `id` sits in the answer `schema`.
-pub fn item_place(api: &Api, schema: &Value, id: &str) -> Option<Place> {
+/// Where the item with property `id` sits in the answer `schema`. Of
+/// several objects with that property, the one named `singular` (the
+/// collection's item: OpenAI answers a role assignment as `{group: …,
+/// role: …}`, both with an `id`), else the first.
+pub fn item_place(api: &Api, schema: &Value, id: &str, singular: &str) -> Option<Place> {
     let (props, _) = properties(api, schema);
     if props.contains_key(id) {
         return Some(Place::Bare);
     }
-    props.iter().find_map(|(name, property)| {
+    let mut holding = props.iter().filter_map(|(name, property)| {
         let (inner, _) = properties(api, property);
         (type_of(api, property).as_deref() == Some("object") && inner.contains_key(id))
-            .then(|| Place::Under(name.clone()))
-    })
+            .then_some(name)
+    });
+    let first = holding.next()?;
+    let named = if first == singular {
+        first
+    } else {
+        holding.find(|name| *name == singular).unwrap_or(first)
+    };
+    Some(Place::Under(named.clone()))
 }
 
 /// The property of an array of items with property `id` in the list
