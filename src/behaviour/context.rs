@@ -12,13 +12,13 @@
 use super::Fixture;
 use super::clock::{format_date, format_datetime, format_datetime_us};
 use super::request::Request;
-use super::store::{CollectionData, Session, lock};
+use super::store::{Record, Session, lock};
 use super::template::jinja_value;
 use super::view::{CollectionSpecRef, CollectionView, StoredItem};
+use super::visibility::{Collections, Visibility};
 use minijinja::Value as JinjaValue;
 use minijinja::value::{Enumerator, Object};
 use serde_json::{Map, Value};
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The names of a context that don't come from a collection or a rule.
@@ -63,9 +63,9 @@ struct ScopeData {
     stamp_us: OnceLock<i64>,
     /// `now` as text, made once: a create can write it to several fields.
     now_text: OnceLock<String>,
-    /// Per collection (by index): the keys the user may see, for
-    /// collections that declare `visible`.
-    visible: OnceLock<Vec<Option<Arc<HashSet<String>>>>>,
+    /// Per collection (by index): who may see its items, for collections
+    /// that declare `visible`.
+    visible: OnceLock<Vec<Option<Arc<Visibility>>>>,
 }
 
 impl Scope {
@@ -141,16 +141,68 @@ impl Scope {
     }
 
     /// Fixes what the user may see (once), per collection index.
-    pub fn set_visible(&self, visible: Vec<Option<Arc<HashSet<String>>>>) {
+    pub fn set_visible(&self, visible: Vec<Option<Arc<Visibility>>>) {
         let _ = self.data.visible.set(visible);
     }
 
-    /// Whether the item under `key` of collection `index` may be seen.
-    pub fn may_see(&self, index: usize, key: &str) -> bool {
+    /// Whether `record` of collection `index` may be seen.
+    pub fn may_see(&self, index: usize, record: &Record, session: &Session) -> bool {
         match self.data.visible.get().and_then(|v| v.get(index)) {
-            Some(Some(keys)) => keys.contains(super::uuid_text::index_form(key).as_ref()),
+            Some(Some(visibility)) => visibility.sees(record, || self.collections(session)),
             _ => true,
         }
+    }
+
+    /// Who may see the items of collection `index`, by its `visible`
+    /// condition, judged item by item as the request asks. The condition
+    /// sees every item of every collection, the stored fields of the one
+    /// it judges as `item`, and the request's user.
+    pub fn visibility(&self, session: &Session, index: usize) -> Option<Arc<Visibility>> {
+        let spec = self.data.fixture.model.collections.get(index)?;
+        spec.visible.as_ref()?;
+        // Weak: the scope holds the visibility.
+        let scope = Arc::downgrade(&self.data);
+        let now_ms = self.now_ms(session);
+        let shown_ms = session.now_ms();
+        let condition = move |record: &Record, collections: &Collections| {
+            let Some(scope) = scope.upgrade() else {
+                return false;
+            };
+            let spec = &scope.fixture.model.collections[index];
+            let Some(condition) = &spec.visible else {
+                return true;
+            };
+            // Stored fields only: conditions name ids and owners, and
+            // computed fields can cost more than the condition.
+            let mut shown = super::view::shown(spec, record, shown_ms);
+            LentItem::lend(&mut shown, |item| {
+                let context = JinjaValue::from_object(Context {
+                    scope: scope.clone(),
+                    collections: collections.into(),
+                    now_ms,
+                    extra: vec![("item", item.value())],
+                    filtered: false,
+                });
+                condition.holds(&context)
+            })
+            .unwrap_or(false)
+        };
+        Some(Arc::new(Visibility::new(
+            spec.key.clone(),
+            Box::new(condition),
+        )))
+    }
+
+    /// The session's collections by the fixture's index, shared with
+    /// the templates that read them.
+    fn collections(&self, session: &Session) -> Arc<Collections> {
+        self.data
+            .fixture
+            .model
+            .collections
+            .iter()
+            .map(|spec| session.collections.get(&spec.name).cloned())
+            .collect()
     }
 
     /// The request's instant in milliseconds (the session's clock when no
@@ -182,9 +234,8 @@ impl Scope {
             };
         }
         let data = &self.data;
-        if data.fixture.model.collection(root).is_some() {
-            return None;
-        }
+        // Any other name (a collection, `vars`, `user`) is the template
+        // engine's to answer: `None`.
         let value = match root.as_str() {
             "now" if rest.is_empty() => {
                 return Some(Value::String(data.now_text(self.now_ms(session))));
@@ -205,20 +256,13 @@ impl Scope {
     /// The context of one template: this scope, the session's collections
     /// and clock as they are now, and `extra` bindings, which shadow the rest.
     pub fn context(&self, session: &Session, extra: &[(&'static str, JinjaValue)]) -> JinjaValue {
-        let collections = self
-            .data
-            .fixture
-            .model
-            .collections
-            .iter()
-            .map(|spec| session.collections.get(&spec.name).cloned())
-            .collect();
         let now_ms = self.now_ms(session);
         JinjaValue::from_object(Context {
             scope: self.data.clone(),
-            collections,
+            collections: self.collections(session),
             now_ms,
             extra: extra.to_vec(),
+            filtered: true,
         })
     }
 }
@@ -314,9 +358,12 @@ impl Lazy {
 struct Context {
     scope: Arc<ScopeData>,
     /// Each of the fixture's collections, by index; `None` when empty.
-    collections: Vec<Option<Arc<CollectionData>>>,
+    collections: Arc<Collections>,
     now_ms: i64,
     extra: Vec<(&'static str, JinjaValue)>,
+    /// Whether its collections show only what the user may see (`false`
+    /// for the `visible` conditions themselves, which see every item).
+    filtered: bool,
 }
 
 impl Context {
@@ -336,7 +383,9 @@ impl Context {
                 .scope
                 .visible
                 .get()
+                .filter(|_| self.filtered)
                 .and_then(|v| v.get(index).cloned().flatten()),
+            collections: self.collections.clone(),
         }
     }
 

@@ -623,7 +623,7 @@ impl<'f> Runner<'f> {
                     .get(&target.collection)
                     .and_then(|c| c.get(k))
                     .filter(|r| target.include_deleted || !r.deleted)
-                    .filter(|_| self.may_see(&target.collection, k))
+                    .filter(|r| self.may_see(session, &target.collection, r))
             });
             match (record, spec) {
                 (Some(record), Some(spec)) => {
@@ -771,39 +771,19 @@ impl<'f> Runner<'f> {
         if collections.iter().all(|c| c.visible.is_none()) {
             return;
         }
-        let visible = collections
-            .iter()
-            .map(|spec| {
-                let condition = spec.visible.as_ref()?;
-                let data = session.collection(&spec.name);
-                let mut keys = std::collections::HashSet::new();
-                for record in data.iter() {
-                    let Some(key) = record.field(&spec.key).as_ref().and_then(key_text) else {
-                        continue;
-                    };
-                    // Stored fields only: conditions name ids and owners,
-                    // and computed fields can cost more than the condition.
-                    let mut shown = super::view::shown(spec, record, session.now_ms());
-                    let seen = LentItem::lend(&mut shown, |item| {
-                        condition.holds(&self.scope.context(session, &[("item", item.value())]))
-                    });
-                    if seen.unwrap_or(false) {
-                        keys.insert(super::uuid_text::index_form(&key).into_owned());
-                    }
-                }
-                Some(Arc::new(keys))
-            })
+        let visible = (0..collections.len())
+            .map(|index| self.scope.visibility(session, index))
             .collect();
         self.scope.set_visible(visible);
     }
 
-    fn may_see(&self, collection: &str, key: &str) -> bool {
+    fn may_see(&self, session: &Session, collection: &str, record: &Record) -> bool {
         self.fixture
             .model
             .collections
             .iter()
             .position(|c| c.name == collection)
-            .is_none_or(|index| self.scope.may_see(index, key))
+            .is_none_or(|index| self.scope.may_see(index, record, session))
     }
 
     fn collection_spec(&self, name: &str) -> Option<&'f CollectionSpec> {

@@ -23,6 +23,7 @@ pub mod store;
 pub mod template;
 pub mod uuid_text;
 pub mod view;
+pub mod visibility;
 
 pub use fixture::{ErrorKind, ErrorRule, Fixture, FixtureError};
 pub use model::Model;

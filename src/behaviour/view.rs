@@ -99,8 +99,10 @@ pub struct CollectionView {
     pub spec: Arc<CollectionSpecRef>,
     pub data: Arc<CollectionData>,
     pub now_ms: i64,
-    /// The keys the request's user may see, when the collection limits it.
-    pub visible: Option<Arc<std::collections::HashSet<String>>>,
+    /// Who may see the items, when the collection limits it.
+    pub visible: Option<Arc<super::visibility::Visibility>>,
+    /// Every collection, for the `visible` condition.
+    pub collections: Arc<super::visibility::Collections>,
 }
 
 /// Which collection of which fixture a view shows.
@@ -122,14 +124,9 @@ impl CollectionView {
     }
 
     fn may_see(&self, record: &Record) -> bool {
-        let Some(keys) = &self.visible else {
-            return true;
-        };
-        record
-            .field(&self.spec.get().key)
+        self.visible
             .as_ref()
-            .and_then(super::store::key_text)
-            .is_some_and(|k| keys.contains(super::uuid_text::index_form(&k).as_ref()))
+            .is_none_or(|visibility| visibility.sees(record, || self.collections.clone()))
     }
 
     /// The live item under `key` whoever asks (the request's own user).

@@ -29,9 +29,7 @@ impl Runner<'_> {
             if record.deleted && !include_deleted {
                 continue;
             }
-            if let Some(key) = record.field(&spec.key).as_ref().and_then(key_text)
-                && !self.may_see(&spec.name, &key)
-            {
+            if !self.may_see(session, &spec.name, record) {
                 continue;
             }
             let mut shown = self.present(session, spec, record)?;
