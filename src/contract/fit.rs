@@ -30,9 +30,13 @@ use serde_json::{Map, Value};
 /// branch.
 const ROUNDS: usize = 8;
 
-/// Errors read per round: an item with more wrong in it is repaired over
-/// the next rounds.
-const ERRORS_PER_ROUND: usize = 64;
+/// Errors read per round: an answer with more wrong in it is repaired
+/// over the next rounds. A list of a thousand items that each show one
+/// field otherwise than their read fits in one round.
+const ERRORS_PER_ROUND: usize = 4096;
+
+/// Repairs named one by one in a log line; the rest are counted.
+const REPAIRS_NAMED: usize = 5;
 
 /// What [`fit_item`] did.
 #[derive(Debug, Default)]
@@ -42,6 +46,26 @@ pub struct Fitted {
     pub repairs: Vec<String>,
     /// The errors no repair cleared, worded as the contract words them.
     pub left: Vec<String>,
+}
+
+impl Fitted {
+    /// The repairs for a log line: the first few, and how many more.
+    pub fn summary(&self) -> String {
+        let mut text = self
+            .repairs
+            .iter()
+            .take(REPAIRS_NAMED)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("; ");
+        if self.repairs.len() > REPAIRS_NAMED {
+            text.push_str(&format!(
+                "; and {} more",
+                self.repairs.len() - REPAIRS_NAMED
+            ));
+        }
+        text
+    }
 }
 
 /// Repairs `item` so that, shown at `at` (the property path of the item
@@ -126,7 +150,7 @@ fn fit_at(schema: &SlotSchema<'_, '_>, answer: &mut Value, prefix: &str) -> Fitt
             schema,
             patterns: &patterns,
             attempt,
-            replaced: Vec::new(),
+            replaced: Default::default(),
             repairs: &mut fitted.repairs,
         };
         let mut repaired = false;
@@ -165,7 +189,7 @@ struct Repairer<'r, 'a, 's> {
     patterns: &'r Patterns,
     attempt: Attempt,
     /// Places replaced this round: an error below one is already gone.
-    replaced: Vec<String>,
+    replaced: std::collections::HashSet<String>,
     repairs: &'r mut Vec<String>,
 }
 
@@ -173,11 +197,9 @@ impl<'a> Repairer<'_, 'a, '_> {
     /// Clears one error at `pointer` (relative to the item); whether
     /// anything changed.
     fn repair(&mut self, item: &mut Value, pointer: &str, error: &SchemaError) -> bool {
-        if self
-            .replaced
-            .iter()
-            .any(|done| pointer == done || pointer.starts_with(&format!("{done}/")))
-        {
+        // The pointer itself or any place above it.
+        let above = std::iter::successors(Some(pointer), |p| p.rsplit_once('/').map(|(up, _)| up));
+        if above.into_iter().any(|place| self.replaced.contains(place)) {
             return false;
         }
         let Some(keyword_at) = self.keyword_schema(error) else {
@@ -234,12 +256,12 @@ impl<'a> Repairer<'_, 'a, '_> {
                     None => self.replacement(schema, shown_at, error),
                 };
                 *value = replacement;
-                self.replaced.push(pointer.to_string());
+                self.replaced.insert(pointer.to_string());
                 true
             }
             _ => {
                 *value = self.replacement(keyword_at, shown_at, error);
-                self.replaced.push(pointer.to_string());
+                self.replaced.insert(pointer.to_string());
                 true
             }
         }
@@ -481,6 +503,30 @@ mod tests {
             after,
             json!({"id": 1, "name": "web", "rules": [], "_parent_id": "7"})
         );
+    }
+
+    /// A list whose thousand items each show a field otherwise than the
+    /// schema has it is repaired whole, and its log line stays short.
+    #[test]
+    fn a_long_list_is_repaired_whole_and_summed_up() {
+        let api = api();
+        let operation = api.operation("get_firewall").expect("operation");
+        let slot = operation.responses[0].media[0]
+            .schema
+            .as_ref()
+            .expect("schema");
+        let schema = api.compiled(slot).expect("compiles");
+        let rules: Vec<Value> = (0..1000)
+            .map(|port| json!({"direction": "in", "destination_ips": [], "port": port}))
+            .collect();
+        let mut answer = json!({"firewall": {"id": 1, "name": "web", "rules": rules}});
+        let fitted = fit_answer(&schema, &mut answer);
+        assert!(fitted.left.is_empty(), "{:?}", fitted.left);
+        assert_eq!(fitted.repairs.len(), 1000);
+        assert_eq!(answer["firewall"]["rules"][999]["port"], "999");
+        let summary = fitted.summary();
+        assert!(summary.ends_with("; and 995 more"), "{summary}");
+        assert_eq!(summary.matches("converted").count(), 5, "{summary}");
     }
 
     #[test]

@@ -119,11 +119,11 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
                     && answer.fits
                     && let Some(fitted) = crate::contract::fit::fit_media(api, sent_as, &mut body)
                 {
-                    errors = fitted.left.into_iter().take(5).collect();
                     notes.push(format!(
                         "the answer did not fit the spec; repaired: {}",
-                        fitted.repairs.join("; ")
+                        fitted.summary()
                     ));
+                    errors = fitted.left.into_iter().take(5).collect();
                 }
                 if !errors.is_empty() {
                     return fixture_broke_spec(&answer.rule, status, &errors, &operation.id);

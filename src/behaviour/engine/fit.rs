@@ -47,7 +47,7 @@ impl Runner<'_> {
                     "the {} as written did not fit the answer of `{}`; repaired: {}",
                     singular(&spec.name),
                     fit.operation,
-                    fitted.repairs.join("; ")
+                    fitted.summary()
                 ));
             }
         }
