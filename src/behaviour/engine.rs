@@ -879,21 +879,33 @@ impl<'f> Runner<'f> {
         now_ms: i64,
     ) -> Result<Map<String, Value>, RenderError> {
         let mut value = shown_with(spec, record, fields, now_ms);
-        if !spec.computed.is_empty() {
-            // A field never answered is not worth computing.
-            let omitted = self.omitted(session, spec)?;
-            LentItem::lend(&mut value, |item| {
-                let context = std::cell::OnceCell::new();
-                for (field, template) in &spec.computed {
-                    if !omitted.contains(field) {
-                        let made = render_for_item(&self.scope, session, template, item, &context)?;
-                        item.insert(field.clone(), made);
-                    }
-                }
-                Ok::<_, RenderError>(())
-            })?;
-        }
+        self.add_computed(session, spec, &mut value)?;
         Ok(value)
+    }
+
+    /// Adds the collection's computed fields to an item as stored
+    /// (readiness applied): the last step of presenting it.
+    fn add_computed(
+        &self,
+        session: &Session,
+        spec: &CollectionSpec,
+        value: &mut Map<String, Value>,
+    ) -> Result<(), RenderError> {
+        if spec.computed.is_empty() {
+            return Ok(());
+        }
+        // A field never answered is not worth computing.
+        let omitted = self.omitted(session, spec)?;
+        LentItem::lend(value, |item| {
+            let context = std::cell::OnceCell::new();
+            for (field, template) in &spec.computed {
+                if !omitted.contains(field) {
+                    let made = render_for_item(&self.scope, session, template, item, &context)?;
+                    item.insert(field.clone(), made);
+                }
+            }
+            Ok::<_, RenderError>(())
+        })
     }
 
     /// The fields the collection leaves out of answers (`omit`).

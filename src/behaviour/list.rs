@@ -142,26 +142,7 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
 
 /// Sorts by the keys the request names (or the default), stable.
 pub fn apply_order(items: &mut [Map<String, Value>], spec: &ListSpec, query: &Map<String, Value>) {
-    let Some(order) = &spec.order else {
-        return;
-    };
-    let keys: Vec<String> = match query.get(&order.param) {
-        Some(Value::Array(keys)) => keys.iter().map(text).collect(),
-        Some(Value::String(keys)) => keys.split(',').map(|k| k.trim().to_string()).collect(),
-        _ => order.default.clone(),
-    };
-    let keys: Vec<(String, bool)> = keys
-        .iter()
-        .filter(|k| !k.is_empty())
-        .map(|k| {
-            let (descending, name) = match k.strip_prefix('-') {
-                Some(name) => (true, name),
-                None => (false, k.as_str()),
-            };
-            let field = order.fields.get(name).cloned().unwrap_or(name.to_string());
-            (field, descending)
-        })
-        .collect();
+    let keys = order_keys(spec, query);
     if keys.is_empty() {
         return;
     }
@@ -180,6 +161,62 @@ pub fn apply_order(items: &mut [Map<String, Value>], spec: &ListSpec, query: &Ma
         }
         Ordering::Equal
     });
+}
+
+/// The fields a list is ordered by for `query` (the order parameter's,
+/// else the default), each with whether it is descending.
+pub fn order_keys(spec: &ListSpec, query: &Map<String, Value>) -> Vec<(String, bool)> {
+    let Some(order) = &spec.order else {
+        return Vec::new();
+    };
+    let keys: Vec<String> = match query.get(&order.param) {
+        Some(Value::Array(keys)) => keys.iter().map(text).collect(),
+        Some(Value::String(keys)) => keys.split(',').map(|k| k.trim().to_string()).collect(),
+        _ => order.default.clone(),
+    };
+    keys.iter()
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            let (descending, name) = match k.strip_prefix('-') {
+                Some(name) => (true, name),
+                None => (false, k.as_str()),
+            };
+            let field = order.fields.get(name).cloned().unwrap_or(name.to_string());
+            (field, descending)
+        })
+        .collect()
+}
+
+/// Whether keeping, filtering and ordering the list for `query` reads
+/// any of `fields`: the rule's `filter` (by its text: a field it reads is
+/// named in it as a word, `item.url` or `item['url']`), the query's
+/// filters that are given, the order.
+pub fn reads_any(spec: &ListSpec, query: &Map<String, Value>, fields: &[&str]) -> bool {
+    let in_filter = spec
+        .filter
+        .as_ref()
+        .is_some_and(|filter| fields.iter().any(|f| names_word(filter.source(), f)));
+    let in_filters = spec
+        .filters
+        .iter()
+        .filter(|f| query.contains_key(&f.param))
+        .flat_map(|f| &f.fields)
+        .any(|field| fields.contains(&field.as_str()));
+    let in_order = order_keys(spec, query)
+        .iter()
+        .any(|(field, _)| fields.contains(&field.as_str()));
+    in_filter || in_filters || in_order
+}
+
+/// Whether `word` is in `text` with no letter, digit or `_` on either
+/// side (`customer` is not in `customer_uuid`).
+fn names_word(text: &str, word: &str) -> bool {
+    let part = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(part) && !after.is_some_and(part)
+    })
 }
 
 /// A page the request asked for that the list does not have.
@@ -391,6 +428,15 @@ mod tests {
     use crate::behaviour::model::Ordering as Order;
     use serde_json::json;
     use std::collections::HashMap;
+
+    #[test]
+    fn a_field_is_read_where_it_is_named_as_a_word() {
+        assert!(names_word("item.customer == 1", "customer"));
+        assert!(names_word("item['customer']", "customer"));
+        assert!(!names_word("item.customer_uuid == user.uuid", "customer"));
+        assert!(!names_word("item.url_name", "url"));
+        assert!(names_word("url", "url"));
+    }
 
     fn items() -> Vec<Map<String, Value>> {
         [
