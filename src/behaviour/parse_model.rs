@@ -228,7 +228,7 @@ impl Reader<'_> {
             Some(Value::String(p)) if p.is_empty() => Vec::new(),
             Some(Value::String(p)) if p.starts_with('/') => p[1..]
                 .split('/')
-                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .map(crate::source::reader::unescape)
                 .collect(),
             Some(_) => {
                 return Err(self.invalid(

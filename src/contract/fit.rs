@@ -18,7 +18,7 @@
 //! place. Then it checks again, a bounded number of rounds.
 
 use crate::generate::{Attempt, Patterns, generate};
-use crate::source::reader::escape;
+use crate::source::reader::{escape, unescape};
 use crate::spec::refs::resolve_pointer;
 use crate::spec::{Direction, SchemaError, SlotSchema};
 use jsonschema::error::ValidationErrorKind;
@@ -128,12 +128,9 @@ pub fn fit_media(
 /// check and repair until it fits or no repair helps.
 fn fit_at(schema: &SlotSchema<'_, '_>, answer: &mut Value, prefix: &str) -> Fitted {
     let mut fitted = Fitted::default();
-    if schema.is_valid(answer) {
-        return fitted;
-    }
+    let mut errors = item_errors(schema, answer, prefix);
     let patterns = Patterns::default();
     for round in 0..ROUNDS {
-        let errors = item_errors(schema, answer, prefix);
         if errors.is_empty() {
             break;
         }
@@ -160,8 +157,9 @@ fn fit_at(schema: &SlotSchema<'_, '_>, answer: &mut Value, prefix: &str) -> Fitt
         if !repaired {
             break;
         }
+        errors = item_errors(schema, answer, prefix);
     }
-    fitted.left = item_errors(schema, answer, prefix)
+    fitted.left = errors
         .iter()
         .map(|e| format!("{e} at `{}`", e.pointer))
         .collect();
@@ -364,10 +362,6 @@ fn converted(value: &Value, schema: &Value) -> Option<Value> {
     }
 }
 
-fn unescape(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,19 +411,27 @@ mod tests {
         Api::from_text(std::path::Path::new("firewalls.json"), &spec.to_string()).expect("loads")
     }
 
-    fn fit(item: Value, hidden: &[&str]) -> (Value, Fitted) {
+    /// `f` with the schema of `get_firewall`'s answer.
+    fn with_schema<R>(f: impl FnOnce(&SlotSchema<'_, '_>) -> R) -> R {
         let api = api();
         let operation = api.operation("get_firewall").expect("operation");
         let slot = operation.responses[0].media[0]
             .schema
             .as_ref()
             .expect("schema");
-        let schema = api.compiled(slot).expect("compiles");
+        f(&api.compiled(slot).expect("compiles"))
+    }
+
+    fn fit(item: Value, hidden: &[&str]) -> (Value, Fitted) {
+        with_schema(|schema| fit_with(schema, item, hidden))
+    }
+
+    fn fit_with(schema: &SlotSchema<'_, '_>, item: Value, hidden: &[&str]) -> (Value, Fitted) {
         let Value::Object(mut item) = item else {
             unreachable!()
         };
         let hidden: Vec<String> = hidden.iter().map(|h| h.to_string()).collect();
-        let fitted = fit_item(&schema, &["firewall".to_string()], &hidden, &mut item);
+        let fitted = fit_item(schema, &["firewall".to_string()], &hidden, &mut item);
         let check = json!({"firewall": Value::Object(item.clone())});
         if hidden.is_empty() {
             assert_eq!(
@@ -509,18 +511,11 @@ mod tests {
     /// schema has it is repaired whole, and its log line stays short.
     #[test]
     fn a_long_list_is_repaired_whole_and_summed_up() {
-        let api = api();
-        let operation = api.operation("get_firewall").expect("operation");
-        let slot = operation.responses[0].media[0]
-            .schema
-            .as_ref()
-            .expect("schema");
-        let schema = api.compiled(slot).expect("compiles");
         let rules: Vec<Value> = (0..1000)
             .map(|port| json!({"direction": "in", "destination_ips": [], "port": port}))
             .collect();
         let mut answer = json!({"firewall": {"id": 1, "name": "web", "rules": rules}});
-        let fitted = fit_answer(&schema, &mut answer);
+        let fitted = with_schema(|schema| fit_answer(schema, &mut answer));
         assert!(fitted.left.is_empty(), "{:?}", fitted.left);
         assert_eq!(fitted.repairs.len(), 1000);
         assert_eq!(answer["firewall"]["rules"][999]["port"], "999");

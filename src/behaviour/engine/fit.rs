@@ -25,6 +25,7 @@ impl Runner<'_> {
         // The answer being sent is fitted last: where a spec's answers
         // contradict each other (Waldur 8.0.5 shows a mapping's
         // `settings` as a URL when read, a UUID when created), it wins.
+        let hidden = self.omitted(session, spec)?;
         let (others, running): (Vec<_>, Vec<_>) = spec
             .fit
             .iter()
@@ -40,7 +41,6 @@ impl Runner<'_> {
             let Some(schema) = slot.and_then(|slot| api.compiled(slot).ok()) else {
                 continue;
             };
-            let hidden = self.omitted(session, spec)?;
             let fitted = crate::contract::fit::fit_item(&schema, &fit.at, &hidden, fields);
             if !fitted.repairs.is_empty() {
                 self.notes.push(format!(
