@@ -70,8 +70,14 @@ impl From<&Map<String, Value>> for CompactItem {
 
 impl CompactItem {
     pub fn new(map: &Map<String, Value>) -> Self {
+        Self::from_fields(map.iter().map(|(name, value)| (name.as_str(), value)))
+    }
+
+    /// The item with `fields`, in their order, as [`Self::new`] encodes a
+    /// map of them: a create encodes its draft without making the map.
+    pub fn from_fields<'v>(fields: impl ExactSizeIterator<Item = (&'v str, &'v Value)>) -> Self {
         let mut out = Vec::with_capacity(256);
-        write_object(&mut out, map, &mut Sharing::new());
+        write_fields(&mut out, fields, &mut Sharing::new());
         Self(out.into_boxed_slice())
     }
 
@@ -232,9 +238,21 @@ fn write_length(out: &mut Vec<u8>, mut n: usize) {
 }
 
 fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>, sharing: &mut Sharing) {
+    write_fields(
+        out,
+        map.iter().map(|(name, value)| (name.as_str(), value)),
+        sharing,
+    );
+}
+
+fn write_fields<'v>(
+    out: &mut Vec<u8>,
+    fields: impl ExactSizeIterator<Item = (&'v str, &'v Value)>,
+    sharing: &mut Sharing,
+) {
     out.push(OBJECT);
-    write_length(out, map.len());
-    for (name, value) in map {
+    write_length(out, fields.len());
+    for (name, value) in fields {
         // A name is its shared number (even) or its length (odd) and text.
         match sharing.number(name) {
             Some(number) => write_length(out, (number as usize) << 1),

@@ -1111,9 +1111,11 @@ impl<'f> Runner<'f> {
         request: &Request<'_>,
     ) -> Result<Map<String, Value>, Stop> {
         let value = match &rule.set {
-            Some(template) if self.stored_target.is_some() => {
-                self.render_on_stored_target(session, template)?
-            }
+            Some(template) if self.stored_target.is_some() => self
+                .on_stored_target(session, |direct, context| {
+                    template.render_direct(direct, context)
+                })?
+                .unwrap_or(Value::Null),
             Some(template) => with_lent_item(item, |lent, jinja_item| {
                 let null = Value::Null;
                 let bound = [("item", lent.map_or(Bound::Json(&null), Bound::Lent))];
@@ -1144,20 +1146,24 @@ impl<'f> Runner<'f> {
         }
     }
 
-    /// `template` with the stored target as `item`: lookups read its
+    /// Runs `render` with the stored target as `item`: lookups read its
     /// fields from the store, and only a template that needs more (a
     /// filter, the whole item, a computed field) gets it presented whole.
-    fn render_on_stored_target(
+    /// `None` when there is no stored target or it is gone.
+    fn on_stored_target<R>(
         &self,
         session: &Session,
-        template: &super::Template,
-    ) -> Result<Value, RenderError> {
+        render: impl FnOnce(
+            &dyn Fn(&[String]) -> Option<Value>,
+            &dyn Fn() -> JinjaValue,
+        ) -> Result<R, RenderError>,
+    ) -> Result<Option<R>, RenderError> {
         let Some(target) = &self.stored_target else {
-            return Ok(Value::Null);
+            return Ok(None);
         };
         let data = session.collection(&target.spec.name);
         let Some(record) = data.get(&target.key) else {
-            return Ok(Value::Null);
+            return Ok(None);
         };
         let stored = StoredItem {
             spec: target.spec,
@@ -1165,7 +1171,7 @@ impl<'f> Runner<'f> {
             now_ms: target.now_ms,
         };
         let failed = std::cell::Cell::new(None);
-        let value = template.render_direct(
+        let value = render(
             &|names| {
                 self.scope
                     .direct(session, names, &[("item", Bound::Stored(&stored))])
@@ -1183,7 +1189,7 @@ impl<'f> Runner<'f> {
         );
         match failed.into_inner() {
             Some(error) => Err(error),
-            None => value,
+            None => value.map(Some),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod compact;
 pub mod context;
 pub mod conventions;
+pub(crate) mod draft;
 pub mod engine;
 pub mod fixture;
 pub mod infer;

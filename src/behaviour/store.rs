@@ -36,8 +36,13 @@ pub struct Record {
 
 impl Record {
     pub fn new(value: &Map<String, Value>, created_ms: i64, reads: u32, deleted: bool) -> Self {
+        Self::encoded(CompactItem::new(value), created_ms, reads, deleted)
+    }
+
+    /// A record of fields already encoded.
+    pub fn encoded(fields: CompactItem, created_ms: i64, reads: u32, deleted: bool) -> Self {
         Self {
-            fields: CompactItem::new(value),
+            fields,
             created_ms,
             reads,
             deleted,

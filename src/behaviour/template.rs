@@ -100,6 +100,34 @@ impl Template {
             .render_direct(direct, &|| built.get_or_init(context).clone())
     }
 
+    /// Whether the template is a mapping written out (`{a: …, b: …}`),
+    /// whose entries [`Self::render_entries`] renders one by one.
+    pub fn is_mapping(&self) -> bool {
+        matches!(self.root, Node::Object(_))
+    }
+
+    /// The entries of a mapping template, each rendered as
+    /// [`Self::render_direct`] renders it inside the mapping and handed to
+    /// `each` in order, without collecting them into a map: a create
+    /// writes them straight into the new item. Nothing, for a template
+    /// that is not a mapping.
+    pub fn render_entries<'t>(
+        &'t self,
+        direct: &dyn Fn(&[String]) -> Option<Value>,
+        context: &dyn Fn() -> JinjaValue,
+        each: &mut dyn FnMut(&'t str, Value),
+    ) -> Result<(), RenderError> {
+        let Node::Object(entries) = &self.root else {
+            return Ok(());
+        };
+        let built = std::cell::OnceCell::new();
+        let context = || built.get_or_init(context).clone();
+        for (name, node) in entries {
+            each(name, node.render_direct(direct, &context)?);
+        }
+        Ok(())
+    }
+
     /// Whether every name the template reads is one of `allowed`: what
     /// decides if its value follows from those alone.
     pub fn reads_only(&self, allowed: &[&str]) -> bool {

@@ -1,11 +1,25 @@
 //! `action: create`: the request's fields (or the rule's `set`) become a
 //! new item, with generated fields filled, unless the session is full, the
 //! key is taken or a unique field clashes.
+//!
+//! Most creates write a mapping of lookups (`set: {name: "{{ body.name
+//! }}"}`) or the request body, then the collection's defaults and
+//! generated fields: those are made in a [`Draft`] and encoded straight
+//! into the store. A `set` that is one expression, a rule that names the
+//! new key, and collections with `unique` or `fit` go through a map, which
+//! those steps read.
 
-use super::{ErrorKind, Refusal, Request, Runner, Stop, check_unique, generate, singular};
-use crate::behaviour::model::{CollectionSpec, Rule};
+use super::{
+    ErrorKind, Refusal, Request, Runner, Stop, check_unique, generate, random_uuid, singular,
+};
+use crate::behaviour::compact::CompactItem;
+use crate::behaviour::context::{Bound, LentItem, with_lent_item};
+use crate::behaviour::draft::Draft;
+use crate::behaviour::model::{CollectionSpec, Generated, Rule};
 use crate::behaviour::store::{Record, Session, key_text};
+use crate::behaviour::template::{RenderError, Template};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 impl Runner<'_> {
     /// Creates the item and answers it as stored.
@@ -18,88 +32,256 @@ impl Runner<'_> {
         item: &mut Value,
         request: &Request<'_>,
     ) -> Result<Value, Stop> {
-        let input = self.input(session, rule, item, request)?;
-        let (record, fields) = self.create(session, spec, input, key, request)?;
         // An answer that reads only stored fields of the new item (`{id:
         // "{{ item.id }}"}`) does not need it presented.
-        let reads_stored_only = rule.headers.is_empty()
-            && rule
-                .body
-                .as_ref()
-                .and_then(|body| body.item_fields())
-                .is_some_and(|read| read.iter().all(|field| !spec.shows_unstored(field)));
-        if reads_stored_only {
-            return Ok(Value::Object(fields));
+        let reads_stored_only = rule
+            .body
+            .as_ref()
+            .and_then(|body| body.item_fields())
+            .filter(|read| {
+                rule.headers.is_empty() && read.iter().all(|field| !spec.shows_unstored(field))
+            });
+        if rule.id.is_none()
+            && let Some(mut draft) = self.draft(session, rule, item, request)?
+        {
+            self.check_room(session)?;
+            make_fields(&self.scope, session, spec, &mut draft)?;
+            if spec.unique.is_empty() && (spec.fit.is_empty() || request.spec.is_none()) {
+                return self.store_draft(session, spec, draft, reads_stored_only);
+            }
+            let fields = draft.into_map();
+            return self.store(session, spec, fields, None, request, reads_stored_only);
         }
-        let now_ms = session.now_ms();
-        Ok(Value::Object(
-            self.present_with(session, spec, &record, fields, now_ms)?,
-        ))
+        let mut fields = self.input(session, rule, item, request)?;
+        self.check_room(session)?;
+        generate(&self.scope, session, spec, &mut fields, true)?;
+        self.store(session, spec, fields, key, request, reads_stored_only)
     }
 
-    fn create(
+    /// The fields the rule writes, as a draft: `set` when it is a mapping
+    /// written out, else the request body when it is a mapping or absent.
+    /// `None` when the rule writes something else (a `set` expression, a
+    /// body that is not a mapping), which [`Runner::input`] handles.
+    fn draft<'r>(
+        &self,
+        session: &Session,
+        rule: &'r Rule,
+        item: &mut Value,
+        request: &Request<'r>,
+    ) -> Result<Option<Draft<'r>>, Stop> {
+        let Some(template) = &rule.set else {
+            let mut draft = Draft::default();
+            match request.body {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(body)) => {
+                    draft = Draft::with_capacity(body.len() + 16);
+                    for (name, value) in body {
+                        draft.set(Cow::Borrowed(name), value.clone());
+                    }
+                }
+                Some(_) => return Ok(None),
+            }
+            return Ok(Some(draft));
+        };
+        if !template.is_mapping() {
+            return Ok(None);
+        }
+        let mut draft = Draft::with_capacity(24);
+        let mut each = |name: &'r str, value: Value| draft.set(Cow::Borrowed(name), value);
+        if self.stored_target.is_some() {
+            self.on_stored_target(session, |direct, context| {
+                template.render_entries(direct, context, &mut each)
+            })?;
+        } else {
+            with_lent_item(item, |lent, jinja_item| {
+                let null = Value::Null;
+                let bound = [("item", lent.map_or(Bound::Json(&null), Bound::Lent))];
+                let direct = |names: &[String]| self.scope.direct(session, names, &bound);
+                template.render_entries(
+                    &direct,
+                    &|| self.scope.context(session, &[("item", jinja_item.clone())]),
+                    &mut each,
+                )
+            })?;
+        }
+        Ok(Some(draft))
+    }
+
+    /// Refuses a create when the session holds `--max-items` items.
+    fn check_room(&self, session: &mut Session) -> Result<(), Stop> {
+        if session.item_count() < session.max_items {
+            return Ok(());
+        }
+        let mut refusal = Refusal::new(
+            ErrorKind::InsufficientStorage,
+            format!(
+                "the mock keeps at most {} items per session (--max-items); delete some or reset the session",
+                session.max_items
+            ),
+        );
+        if !session.full_reported {
+            session.full_reported = true;
+            refusal.note = Some(format!(
+                "session `{}` holds {} items, the most --max-items allows: creates are refused with 507 until items are deleted or the session is reset",
+                session.name, session.max_items
+            ));
+        }
+        Err(refusal.into())
+    }
+
+    /// Stores a draft that nothing else needs to see as a map: its key
+    /// checked, its fields encoded as they are.
+    fn store_draft(
+        &mut self,
+        session: &mut Session,
+        spec: &CollectionSpec,
+        draft: Draft<'_>,
+        reads_stored_only: Option<&[String]>,
+    ) -> Result<Value, Stop> {
+        let Some(key) = draft.get(&spec.key).and_then(key_text) else {
+            return Err(no_key(spec).into());
+        };
+        if session.collection(&spec.name).get(&key).is_some() {
+            return Err(taken(spec, key).into());
+        }
+        self.wrote(&spec.name, &key, None);
+        let now_ms = session.now_ms();
+        let record = Record::encoded(CompactItem::from_fields(draft.iter()), now_ms, 0, false);
+        if let Some(read) = reads_stored_only {
+            let answer = draft.select(read);
+            session.collection_mut(&spec.name).insert(key, record);
+            return Ok(Value::Object(answer));
+        }
+        session
+            .collection_mut(&spec.name)
+            .insert(key, record.clone());
+        Ok(Value::Object(self.present_with(
+            session,
+            spec,
+            &record,
+            draft.into_map(),
+            now_ms,
+        )?))
+    }
+
+    /// Stores the new item `value` (under `named_key` when the rule names
+    /// it) once it fits the collection's answers and clashes with nothing.
+    fn store(
         &mut self,
         session: &mut Session,
         spec: &CollectionSpec,
         mut value: Map<String, Value>,
         named_key: Option<Value>,
         request: &Request<'_>,
-    ) -> Result<(Record, Map<String, Value>), Stop> {
-        if session.item_count() >= session.max_items {
-            let mut refusal = Refusal::new(
-                ErrorKind::InsufficientStorage,
-                format!(
-                    "the mock keeps at most {} items per session (--max-items); delete some or reset the session",
-                    session.max_items
-                ),
-            );
-            if !session.full_reported {
-                session.full_reported = true;
-                refusal.note = Some(format!(
-                    "session `{}` holds {} items, the most --max-items allows: creates are refused with 507 until items are deleted or the session is reset",
-                    session.name, session.max_items
-                ));
-            }
-            return Err(refusal.into());
-        }
-        generate(&self.scope, session, spec, &mut value, true)?;
+        reads_stored_only: Option<&[String]>,
+    ) -> Result<Value, Stop> {
         if let Some(named) = named_key {
             value.insert(spec.key.clone(), named);
         }
         self.fit(session, spec, &mut value, request)?;
         let Some(key) = value.get(&spec.key).and_then(key_text) else {
-            return Err(Stop::Refuse(Refusal::new(
-                ErrorKind::Validation,
-                format!(
-                    "a new {} has no `{}`: give the collection `generate: {{{}: uuid}}`",
-                    singular(&spec.name),
-                    spec.key,
-                    spec.key
-                ),
-            )));
+            return Err(no_key(spec).into());
         };
         let data = session.collection(&spec.name);
         check_unique(spec, &data, &value, None)?;
         if data.get(&key).is_some() {
-            let mut refusal = Refusal::new(
-                ErrorKind::Conflict,
-                format!(
-                    "a {} with {} `{key}` exists",
-                    singular(&spec.name),
-                    spec.key
-                ),
-            );
-            refusal.fields.insert(spec.key.clone(), Value::String(key));
-            return Err(refusal.into());
+            return Err(taken(spec, key).into());
         }
         drop(data);
         self.wrote(&spec.name, &key, None);
-        let record = Record::new(&value, session.now_ms(), 0, false);
+        let now_ms = session.now_ms();
+        let record = Record::new(&value, now_ms, 0, false);
         session
             .collection_mut(&spec.name)
             .insert(key, record.clone());
         // The new item as stored, without reading it back: what is shown
         // of it depends only on its fields, age and reads.
-        Ok((record, value))
+        if reads_stored_only.is_some() {
+            return Ok(Value::Object(value));
+        }
+        Ok(Value::Object(
+            self.present_with(session, spec, &record, value, now_ms)?,
+        ))
     }
+}
+
+/// The collection's defaults for fields the draft lacks, then its
+/// generated fields over what the request wrote, in the fixture's order:
+/// each template sees the fields made before it as `item`.
+fn make_fields<'s>(
+    scope: &crate::behaviour::context::Scope,
+    session: &mut Session,
+    spec: &'s CollectionSpec,
+    draft: &mut Draft<'s>,
+) -> Result<(), RenderError> {
+    for (field, template) in &spec.defaults {
+        if !draft.contains(field) {
+            let made = render_on_draft(scope, session, template, draft)?;
+            draft.set(Cow::Borrowed(field), made);
+        }
+    }
+    for (field, how) in &spec.generated {
+        let made = match how {
+            Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
+            Generated::UuidHex => Value::String(random_uuid(&mut session.rng).replace('-', "")),
+            Generated::Sequence => {
+                let data = session.collection_mut(&spec.name);
+                data.sequence += 1;
+                Value::from(data.sequence)
+            }
+            Generated::Pattern(generator) => Value::String(generator.any(&mut session.rng)),
+            Generated::Template(template) => render_on_draft(scope, session, template, draft)?,
+        };
+        draft.set(Cow::Borrowed(field), made);
+    }
+    Ok(())
+}
+
+/// A template of a new item's field with the draft as `item`: lookups
+/// first, the template context (the draft copied into a map) only for
+/// what they cannot answer.
+fn render_on_draft(
+    scope: &crate::behaviour::context::Scope,
+    session: &Session,
+    template: &Template,
+    draft: &Draft<'_>,
+) -> Result<Value, RenderError> {
+    if let Some(value) = template.constant() {
+        return Ok(value.clone());
+    }
+    template.render_direct(
+        &|names| match names.split_first() {
+            Some((root, rest)) if root == "item" => draft.lookup(rest),
+            _ => scope.direct(session, names, &[]),
+        },
+        &|| {
+            let item = LentItem::owning(draft.to_map());
+            scope.context(session, &[("item", item.value())])
+        },
+    )
+}
+
+fn no_key(spec: &CollectionSpec) -> Refusal {
+    Refusal::new(
+        ErrorKind::Validation,
+        format!(
+            "a new {} has no `{}`: give the collection `generate: {{{}: uuid}}`",
+            singular(&spec.name),
+            spec.key,
+            spec.key
+        ),
+    )
+}
+
+fn taken(spec: &CollectionSpec, key: String) -> Refusal {
+    let mut refusal = Refusal::new(
+        ErrorKind::Conflict,
+        format!(
+            "a {} with {} `{key}` exists",
+            singular(&spec.name),
+            spec.key
+        ),
+    );
+    refusal.fields.insert(spec.key.clone(), Value::String(key));
+    refusal
 }
