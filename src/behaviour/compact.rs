@@ -77,7 +77,25 @@ impl CompactItem {
     /// map of them: a create encodes its draft without making the map.
     pub fn from_fields<'v>(fields: impl ExactSizeIterator<Item = (&'v str, &'v Value)>) -> Self {
         let mut out = Vec::with_capacity(256);
-        write_fields(&mut out, fields, &mut Sharing::new());
+        let mut sharing = Sharing::new();
+        out.push(OBJECT);
+        write_length(&mut out, fields.len());
+        LAST_NAMES.with_borrow_mut(|last| {
+            for (at, (name, value)) in fields.enumerate() {
+                let number = match last.get(at) {
+                    Some((known, number)) if **known == *name => Some(*number),
+                    _ => {
+                        let number = sharing.number(name);
+                        if let Some(number) = number {
+                            remember(last, at, name, number);
+                        }
+                        number
+                    }
+                };
+                write_name(&mut out, name, number);
+                write_value(&mut out, value, &mut sharing);
+            }
+        });
         Self(out.into_boxed_slice())
     }
 
@@ -253,15 +271,41 @@ fn write_fields<'v>(
     out.push(OBJECT);
     write_length(out, fields.len());
     for (name, value) in fields {
-        // A name is its shared number (even) or its length (odd) and text.
-        match sharing.number(name) {
-            Some(number) => write_length(out, (number as usize) << 1),
-            None => {
-                write_length(out, (name.len() << 1) | 1);
-                out.extend_from_slice(name.as_bytes());
-            }
-        }
+        let number = sharing.number(name);
+        write_name(out, name, number);
         write_value(out, value, sharing);
+    }
+}
+
+/// A name as its shared number (even) or its length (odd) and text.
+fn write_name(out: &mut Vec<u8>, name: &str, number: Option<u32>) {
+    match number {
+        Some(number) => write_length(out, (number as usize) << 1),
+        None => {
+            write_length(out, (name.len() << 1) | 1);
+            out.extend_from_slice(name.as_bytes());
+        }
+    }
+}
+
+/// Most top-level names of the last item kept per thread.
+const LAST_NAMES_KEPT: usize = 64;
+
+thread_local! {
+    /// The top-level names of the items this thread encoded last, with
+    /// their shared numbers, by position. Items of a collection have
+    /// mostly the same names in the same order, so the next one finds
+    /// its names here by comparing them, without hashing them or taking
+    /// the table's lock; a shared name's number never changes.
+    static LAST_NAMES: std::cell::RefCell<Vec<(Box<str>, u32)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn remember(last: &mut Vec<(Box<str>, u32)>, at: usize, name: &str, number: u32) {
+    if at < last.len() {
+        last[at] = (name.into(), number);
+    } else if at == last.len() && at < LAST_NAMES_KEPT {
+        last.push((name.into(), number));
     }
 }
 
@@ -531,6 +575,23 @@ mod tests {
         let item = CompactItem::new(json!({"z": 1, "a": 2, "m": 3}).as_object().unwrap());
         let names: Vec<String> = item.to_map().keys().cloned().collect();
         assert_eq!(names, ["z", "a", "m"]);
+    }
+
+    #[test]
+    fn names_remembered_from_the_last_item_never_stand_for_others() {
+        // Same names in the same places, then others in those places,
+        // then some of the first ones moved: each item reads back as it
+        // was, whatever the last one left behind.
+        let items = [
+            json!({"id": 1, "name": "a", "zone": 2}),
+            json!({"id": 3, "name": "b", "zone": 4}),
+            json!({"zone": 5, "id": 6}),
+            json!({"name": "c", "other": 7, "id": 8, "long": 9}),
+            json!({"id": 10, "name": "d", "zone": 11}),
+        ];
+        for item in items.iter().chain(items.iter().rev()) {
+            round_trip(item.clone());
+        }
     }
 
     #[test]

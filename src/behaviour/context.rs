@@ -46,7 +46,7 @@ struct ScopeData {
     /// converting it.
     params: [Lazy; 4],
     /// The body as JSON, for lookups that skip the template machine.
-    body_json: Value,
+    body_json: Option<Arc<Value>>,
     body: OnceLock<JinjaValue>,
     /// `request`, made on first use: most rules never read raw headers.
     request: OnceLock<JinjaValue>,
@@ -71,7 +71,7 @@ struct ScopeData {
 impl Scope {
     /// A scope with no request, for sessions made by the admin API.
     pub fn bare(fixture: &Arc<Fixture>, base_url: &str, session: &str) -> Self {
-        let empty = Map::new();
+        let empty = Arc::new(Map::new());
         let headers = hyper::HeaderMap::new();
         let request = Request {
             method: "",
@@ -108,7 +108,7 @@ impl Scope {
                     Lazy::new(request.header_params),
                     Lazy::new(request.cookies),
                 ],
-                body_json: request.body.cloned().unwrap_or(Value::Null),
+                body_json: request.body.cloned(),
                 body: OnceLock::new(),
                 request: OnceLock::new(),
                 vars: OnceLock::new(),
@@ -244,7 +244,9 @@ impl Scope {
             "query" => &data.params[1].map,
             "header" => &data.params[2].map,
             "cookie" => &data.params[3].map,
-            "body" => return walk(&data.body_json, rest).cloned(),
+            "body" => {
+                return walk(data.body_json.as_deref().unwrap_or(&Value::Null), rest).cloned();
+            }
             "base_url" if rest.is_empty() => return Some(Value::String(data.base_url.clone())),
             "session" if rest.is_empty() => return Some(Value::String(data.session.clone())),
             _ => return None,
@@ -289,7 +291,7 @@ impl ScopeData {
             "cookie" => self.params[3].get(),
             "body" => self
                 .body
-                .get_or_init(|| jinja_value(&self.body_json))
+                .get_or_init(|| jinja_value(self.body_json.as_deref().unwrap_or(&Value::Null)))
                 .clone(),
             "vars" => self
                 .vars
@@ -335,12 +337,12 @@ impl ScopeData {
 /// A mapping that becomes a template value when first read.
 #[derive(Debug)]
 struct Lazy {
-    map: Map<String, Value>,
+    map: Arc<Map<String, Value>>,
     value: OnceLock<JinjaValue>,
 }
 
 impl Lazy {
-    fn new(map: &Map<String, Value>) -> Self {
+    fn new(map: &Arc<Map<String, Value>>) -> Self {
         Self {
             map: map.clone(),
             value: OnceLock::new(),
@@ -573,11 +575,13 @@ mod tests {
     }
 
     fn request_scope(fixture: &Arc<Fixture>, headers: &hyper::HeaderMap) -> Scope {
-        let path: Map<String, Value> = [("id".to_string(), Value::from("p1"))]
-            .into_iter()
-            .collect();
-        let body = serde_json::json!({"name": "demo"});
-        let empty = Map::new();
+        let path: Arc<Map<String, Value>> = Arc::new(
+            [("id".to_string(), Value::from("p1"))]
+                .into_iter()
+                .collect(),
+        );
+        let body = Arc::new(serde_json::json!({"name": "demo"}));
+        let empty = Arc::new(Map::new());
         let request = Request {
             method: "POST",
             path: "/projects/p1",

@@ -1124,7 +1124,9 @@ impl<'f> Runner<'f> {
                     self.scope.context(session, &[("item", jinja_item.clone())])
                 })
             })?,
-            None => request.body.cloned().unwrap_or(Value::Object(Map::new())),
+            None => request
+                .body
+                .map_or_else(|| Value::Object(Map::new()), |body| (**body).clone()),
         };
         // A `set` that is not a mapping is the fixture's mistake.
         if rule.set.is_some() && !matches!(value, Value::Object(_) | Value::Null) {

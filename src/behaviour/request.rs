@@ -3,6 +3,7 @@
 //! template context that shows the request to them.
 
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// The parts of a validated request that rules can see.
 pub struct Request<'a> {
@@ -10,12 +11,15 @@ pub struct Request<'a> {
     pub path: &'a str,
     pub raw_query: &'a [(String, String)],
     pub headers: &'a hyper::HeaderMap,
-    /// Parameters typed by the spec, per location.
-    pub path_params: &'a Map<String, Value>,
-    pub query: &'a Map<String, Value>,
-    pub header_params: &'a Map<String, Value>,
-    pub cookies: &'a Map<String, Value>,
-    pub body: Option<&'a Value>,
+    /// Parameters typed by the spec, per location. Shared rather than
+    /// borrowed, as is the body: the template scope of the request keeps
+    /// them for its length, and copying them cost more than the lookups
+    /// that read them.
+    pub path_params: &'a Arc<Map<String, Value>>,
+    pub query: &'a Arc<Map<String, Value>>,
+    pub header_params: &'a Arc<Map<String, Value>>,
+    pub cookies: &'a Arc<Map<String, Value>>,
+    pub body: Option<&'a Arc<Value>>,
     /// `http://host` the client used, for links and URLs in bodies.
     pub base_url: String,
     /// The status to answer when a rule names none: the lowest documented 2xx.

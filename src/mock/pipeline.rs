@@ -28,6 +28,7 @@ use crate::behaviour::template::RenderError;
 use crate::spec::{Api, Operation, Route};
 use hyper::http::request::Parts;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// What the stages are set to do. A mutant (`serve --mutant`) that breaks
 /// a stage is set here once, so the stages never ask which mutant runs.
@@ -120,9 +121,17 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> R
     };
     let parameters = call.parameters(operation, &raw, &mut violations);
     let body = match call.body(operation, bytes, &mut violations) {
-        Ok(body) => body,
+        Ok(body) => body.map(Arc::new),
         Err(failure) => return refuse(failure),
     };
+    // Shared with the rules' template scope, which keeps them.
+    let [path_values, query_values, header_values, cookie_values] = [
+        parameters.path,
+        parameters.query,
+        parameters.header,
+        parameters.cookie,
+    ]
+    .map(Arc::new);
     let behaviour = loaded.fixture.model.operations.get(&operation.id);
     // Built only for an operation with rules: the spec-only path stays lean.
     let request = behaviour.map(|_| BehaviourRequest {
@@ -130,10 +139,10 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> R
         path: call.path,
         raw_query: &query,
         headers: &parts.headers,
-        path_params: &parameters.path,
-        query: &parameters.query,
-        header_params: &parameters.header,
-        cookies: &parameters.cookie,
+        path_params: &path_values,
+        query: &query_values,
+        header_params: &header_values,
+        cookies: &cookie_values,
         body: body.as_ref(),
         base_url: base_url(&parts.headers),
         default_status: respond::default_response(operation).map_or(200, |r| r.status.code()),

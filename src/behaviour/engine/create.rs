@@ -71,7 +71,7 @@ impl Runner<'_> {
     ) -> Result<Option<Draft<'r>>, Stop> {
         let Some(template) = &rule.set else {
             let mut draft = Draft::default();
-            match request.body {
+            match request.body.map(|body| &**body) {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(body)) => {
                     draft = Draft::with_capacity(body.len() + 16);
