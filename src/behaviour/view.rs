@@ -44,6 +44,28 @@ pub fn shown_with(
     value
 }
 
+/// One field of the item as [`shown`] shows it (its readiness overlay
+/// over what is stored), without decoding the others: what a lookup of a
+/// few fields, or a filter over every item of a collection, needs.
+pub fn shown_field(
+    spec: &CollectionSpec,
+    record: &Record,
+    now_ms: i64,
+    field: &str,
+) -> Option<Value> {
+    if let Some(readiness) = &spec.readiness {
+        let overlay = if is_ready(spec, record, now_ms) {
+            &readiness.ready
+        } else {
+            &readiness.pending
+        };
+        if let Some(value) = overlay.get(field) {
+            return Some(value.clone());
+        }
+    }
+    record.field(field)
+}
+
 /// A stored item read one field at a time, as [`shown`] shows it: for
 /// templates that look up a few fields of an item (a create's `set`
 /// reading the server it creates on), decoding the whole item cost more
@@ -64,18 +86,7 @@ impl StoredItem<'_> {
         if self.spec.computed.iter().any(|(field, _)| field == first) {
             return None;
         }
-        let overlaid = self.spec.readiness.as_ref().and_then(|readiness| {
-            let overlay = if is_ready(self.spec, self.record, self.now_ms) {
-                &readiness.ready
-            } else {
-                &readiness.pending
-            };
-            overlay.get(first.as_str())
-        });
-        let value = match overlaid {
-            Some(value) => value.clone(),
-            None => self.record.field(first)?,
-        };
+        let value = shown_field(self.spec, self.record, self.now_ms, first)?;
         if rest.is_empty() {
             return Some(value);
         }
@@ -119,10 +130,6 @@ impl CollectionSpecRef {
 }
 
 impl CollectionView {
-    fn live(&self) -> impl Iterator<Item = &Record> {
-        self.data.iter().filter(|r| !r.deleted && self.may_see(r))
-    }
-
     fn may_see(&self, record: &Record) -> bool {
         self.visible
             .as_ref()
@@ -146,13 +153,21 @@ impl CollectionView {
             wanted.push((name.to_string(), value));
         }
         let spec = self.spec.get();
+        // Each asked field is read alone, and only an item whose fields
+        // match is judged for visibility: `permissions.exists(…)` in a
+        // `visible` condition runs once per item judged, over every
+        // permission, and decoding each whole made it cost more than the
+        // rest of the request.
         Ok(self
-            .live()
+            .data
+            .iter()
             .filter(|record| {
-                let shown = shown(spec, record, self.now_ms);
-                wanted
-                    .iter()
-                    .all(|(field, value)| shown.get(field).is_some_and(|v| same(v, value)))
+                !record.deleted
+                    && wanted.iter().all(|(field, value)| {
+                        shown_field(spec, record, self.now_ms, field)
+                            .is_some_and(|v| same(&v, value))
+                    })
+                    && self.may_see(record)
             })
             .collect())
     }
