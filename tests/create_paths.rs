@@ -48,6 +48,21 @@ paths:
           content:
             application/json:
               schema: {type: object}
+  /racks/{rackId}/things:
+    post:
+      operationId: createRackThing
+      parameters:
+        - {name: rackId, in: path, required: true, schema: {type: string}}
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        '201':
+          description: created
+          content:
+            application/json:
+              schema: {type: object}
   /short-things:
     post:
       operationId: createShortThing
@@ -68,6 +83,16 @@ paths:
 /// as one expression that makes the same mapping.
 const FIXTURE: &str = r#"
 collections:
+  racks:
+    key: id
+    seed:
+      - {id: 1c61d9bb-2863-4368-8052-34495a0d7a61, name: r1, spec: {cpu: 2, tags: [a]}, state: "off", title: stored}
+    computed:
+      title: "{{ item.name | upper }}"
+    ready:
+      after: 1h
+      pending: {state: booting}
+      ready: {state: "on"}
   things:
     key: id
     UNIQUE
@@ -84,6 +109,7 @@ collections:
       name: "{{ item.name ~ '#' ~ item.serial }}"
       tags: "{{ [item.colour, item.code] }}"
       home: "{{ {'path': '/home/' ~ item.code} }}"
+      stamped: "{{ now }}"
     computed:
       shout: "{{ item.label | upper }}"
     ready:
@@ -103,6 +129,13 @@ operations:
         collection: things
         SET
         status: 201
+  createRackThing:
+    target: {collection: racks, id: "path.rackId"}
+    rules:
+      - action: create
+        collection: things
+        RACK
+        status: 201
   createShortThing:
     rules:
       - action: create
@@ -114,9 +147,10 @@ operations:
 
 /// Requests sent to both mocks, in order: bodies as input (the body's
 /// own `id` overwritten by the generated one), `set` mappings with
-/// lookups, filters and a missing field, and an answer that reads two
-/// fields of the new item.
-const CREATES: [(&str, &str); 7] = [
+/// lookups, filters and a missing field, fields of a stored target (one a
+/// readiness overlay shows otherwise than stored, one computed, one a
+/// mapping), and an answer that reads two fields of the new item.
+const CREATES: [(&str, &str); 8] = [
     (
         "/things",
         r#"{"name": "a", "id": "mine", "extra": {"deep": [1]}}"#,
@@ -130,10 +164,14 @@ const CREATES: [(&str, &str); 7] = [
     ("/set-things", r#"{"title": "d"}"#),
     ("/short-things", r#"{"title": "e"}"#),
     ("/short-things", r#"{"title": "f", "id": "x"}"#),
+    (
+        "/racks/1c61d9bb-2863-4368-8052-34495a0d7a61/things",
+        r#"{}"#,
+    ),
 ];
 
 /// The fixture's blanks as mappings, for the draft.
-const AS_MAPPINGS: [(&str, &str); 4] = [
+const AS_MAPPINGS: [(&str, &str); 5] = [
     ("UNIQUE", ""),
     ("BODY", ""),
     (
@@ -144,10 +182,14 @@ const AS_MAPPINGS: [(&str, &str); 4] = [
         "SHORT",
         "set: {name: \"{{ body.title }}\", id: \"{{ body.id }}\"}",
     ),
+    (
+        "RACK",
+        "set: {name: \"{{ item.name }}\", rack: \"{{ item.id }}\", spec: \"{{ item.spec }}\", state: \"{{ item.state }}\", title: \"{{ item.title }}\"}",
+    ),
 ];
 
 /// The same as expressions, for the map.
-const AS_EXPRESSIONS: [(&str, &str); 4] = [
+const AS_EXPRESSIONS: [(&str, &str); 5] = [
     ("UNIQUE", "unique: [[id]]"),
     ("BODY", "set: \"{{ body }}\""),
     (
@@ -158,9 +200,13 @@ const AS_EXPRESSIONS: [(&str, &str); 4] = [
         "SHORT",
         "set: \"{{ {'name': body.title, 'id': body.id} }}\"",
     ),
+    (
+        "RACK",
+        "set: \"{{ {'name': item.name, 'rack': item.id, 'spec': item.spec, 'state': item.state, 'title': item.title} }}\"",
+    ),
 ];
 
-async fn run_creates(blanks: [(&str, &str); 4]) -> (Vec<(u16, String)>, Value) {
+async fn run_creates(blanks: [(&str, &str); 5]) -> (Vec<(u16, String)>, Value) {
     let api = Api::from_text(Path::new("things.yaml"), SPEC).expect("spec loads");
     let text = blanks
         .iter()
@@ -196,6 +242,8 @@ fn without_times(mut value: Value) -> Value {
             for (name, field) in map.iter_mut() {
                 if name == "created_ms" {
                     *field = Value::from(0);
+                } else if name == "stamped" {
+                    *field = Value::from(stamp_shape(field));
                 } else {
                     *field = without_times(field.take());
                 }
@@ -209,6 +257,20 @@ fn without_times(mut value: Value) -> Value {
         _ => {}
     }
     value
+}
+
+/// What the two mocks' `now` must share: the spelling, to the second,
+/// of an instant this test run saw.
+fn stamp_shape(stamp: &Value) -> String {
+    let text = stamp.as_str().unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64);
+    let seen = chrono::DateTime::parse_from_rfc3339(text).map(|at| now - at.timestamp());
+    match seen {
+        Ok(0..=600) if text.len() == 20 && text.ends_with('Z') => "now, to the second".into(),
+        _ => format!("not the request's instant: {stamp}"),
+    }
 }
 
 #[tokio::test]
@@ -231,9 +293,10 @@ async fn the_draft_and_the_map_store_and_answer_the_same_items() {
         names,
         [
             "name", "id", "extra", "colour", "size", "label", "loud", "serial", "code", "hex",
-            "tags", "home", "phase", "shout"
+            "tags", "home", "stamped", "phase", "shout"
         ]
     );
+    assert_eq!(first["stamped"], "now, to the second");
     assert_ne!(first["id"], "mine");
     assert_eq!(first["name"], "a#1");
     assert_eq!(first["label"], "a-blue");
@@ -260,4 +323,14 @@ async fn the_draft_and_the_map_store_and_answer_the_same_items() {
     let short: Value = serde_json::from_str(&draft_answers[5].1).unwrap();
     assert_eq!(short.as_object().map(|m| m.len()), Some(2), "{short}");
     assert_eq!(short["name"], "e#6");
+
+    // From the stored rack: as a read shows it (`state` by its readiness,
+    // `title` computed), a mapping whole, a UUID as written.
+    let racked: Value = serde_json::from_str(&draft_answers[7].1).unwrap();
+    assert_eq!(draft_answers[7].0, 201, "{racked}");
+    assert_eq!(racked["name"], "r1#8");
+    assert_eq!(racked["rack"], "1c61d9bb-2863-4368-8052-34495a0d7a61");
+    assert_eq!(racked["spec"], serde_json::json!({"cpu": 2, "tags": ["a"]}));
+    assert_eq!(racked["state"], "on");
+    assert_eq!(racked["title"], "R1");
 }

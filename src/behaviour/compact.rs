@@ -76,6 +76,11 @@ impl CompactItem {
     /// The item with `fields`, in their order, as [`Self::new`] encodes a
     /// map of them: a create encodes its draft without making the map.
     pub fn from_fields<'v>(fields: impl ExactSizeIterator<Item = (&'v str, &'v Value)>) -> Self {
+        Self::from_made(fields.map(|(name, value)| (name, FieldRef::Json(value))))
+    }
+
+    /// [`Self::from_fields`], where some values come already encoded.
+    pub fn from_made<'v>(fields: impl ExactSizeIterator<Item = (&'v str, FieldRef<'v>)>) -> Self {
         let mut out = Vec::with_capacity(256);
         let mut sharing = Sharing::new();
         out.push(OBJECT);
@@ -93,7 +98,10 @@ impl CompactItem {
                     }
                 };
                 write_name(&mut out, name, number);
-                write_value(&mut out, value, &mut sharing);
+                match value {
+                    FieldRef::Json(value) => write_value(&mut out, value, &mut sharing),
+                    FieldRef::Encoded(encoded) => encoded.write(&mut out),
+                }
             }
         });
         Self(out.into_boxed_slice())
@@ -132,6 +140,31 @@ impl CompactItem {
         None
     }
 
+    /// One field's value as it is encoded here, for copying into another
+    /// item without decoding it and encoding it again.
+    pub fn field_encoding(&self, field: &str) -> Option<Encoded> {
+        let table = names().read().unwrap_or_else(|e| e.into_inner());
+        let shared = table.numbers.get(field).map(|n| (*n as usize) << 1);
+        let mut reader = Reader::new(&self.0, &table);
+        if reader.byte()? != OBJECT {
+            return None;
+        }
+        for _ in 0..reader.length()? {
+            let n = reader.length()?;
+            let found = if n & 1 == 0 {
+                Some(n) == shared
+            } else {
+                reader.take(n >> 1)? == field.as_bytes()
+            };
+            let start = reader.at;
+            reader.skip()?;
+            if found {
+                return Some(Encoded::Copied(self.0[start..reader.at].into()));
+            }
+        }
+        None
+    }
+
     /// Bytes the encoding takes.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -140,6 +173,59 @@ impl CompactItem {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// One value made straight in the encoding: a create's generated UUID
+/// and instant, or a field copied from a stored item, go into the new
+/// item without being written out as JSON text and parsed back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encoded {
+    Uuid([u8; 16]),
+    /// A time to the second, in milliseconds, as the mock's clock writes
+    /// `now` (`2026-11-30T09:03:53Z`).
+    Seconds(i64),
+    /// One value's bytes as another item encodes it.
+    Copied(Box<[u8]>),
+}
+
+impl Encoded {
+    /// The instant `ms`, as `now` shows it: to the second.
+    pub fn seconds(ms: i64) -> Self {
+        Self::Seconds(ms.div_euclid(1000) * 1000)
+    }
+
+    /// The value as JSON, as decoding the item would give it.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Self::Uuid(bytes) => Value::String(super::uuid_text::from_bytes(bytes)),
+            Self::Seconds(ms) => Value::String(super::clock::format_datetime(*ms)),
+            Self::Copied(bytes) => {
+                let table = names().read().unwrap_or_else(|e| e.into_inner());
+                Reader::new(bytes, &table).value().unwrap_or(Value::Null)
+            }
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Uuid(bytes) => {
+                out.push(UUID);
+                out.extend_from_slice(bytes);
+            }
+            Self::Seconds(ms) => {
+                out.push(SECONDS);
+                out.extend_from_slice(&ms.to_le_bytes());
+            }
+            Self::Copied(bytes) => out.extend_from_slice(bytes),
+        }
+    }
+}
+
+/// A field's value on its way into [`CompactItem::from_made`].
+#[derive(Clone, Copy)]
+pub enum FieldRef<'v> {
+    Json(&'v Value),
+    Encoded(&'v Encoded),
 }
 
 /// The process-wide table of shared field names.
@@ -568,6 +654,44 @@ mod tests {
             "ancient": "0001-01-01T00:00:00Z",
         }));
         round_trip(json!({}));
+    }
+
+    #[test]
+    fn values_made_encoded_store_as_their_json_would() {
+        let source = CompactItem::new(
+            json!({"nested": {"Home": "/home/p-1", "list": [1, "a"]}, "id": "1c61d9bb-2863-4368-8052-34495a0d7a61"})
+                .as_object()
+                .expect("a map"),
+        );
+        let uuid = crate::behaviour::uuid_text::uuid_bytes("8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f")
+            .expect("a uuid");
+        let ms = 1_764_493_433_682;
+        let made = [
+            ("id", Encoded::Uuid(uuid)),
+            ("createdAt", Encoded::seconds(ms)),
+            (
+                "copied",
+                source.field_encoding("nested").expect("has nested"),
+            ),
+            ("copiedId", source.field_encoding("id").expect("has id")),
+        ];
+        let json = json!({
+            "id": "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f",
+            "createdAt": crate::behaviour::clock::format_datetime(ms),
+            "copied": {"Home": "/home/p-1", "list": [1, "a"]},
+            "copiedId": "1c61d9bb-2863-4368-8052-34495a0d7a61",
+        });
+        for (name, encoded) in &made {
+            assert_eq!(&encoded.to_value(), &json[name], "{name}");
+        }
+        let item = CompactItem::from_made(
+            made.iter()
+                .map(|(name, encoded)| (*name, FieldRef::Encoded(encoded))),
+        );
+        let map = json.as_object().expect("a map");
+        assert_eq!(item, CompactItem::new(map));
+        assert_eq!(Value::Object(item.to_map()), json);
+        assert_eq!(source.field_encoding("absent"), None);
     }
 
     #[test]

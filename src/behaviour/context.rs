@@ -37,7 +37,8 @@ struct ScopeData {
     fixture: Arc<Fixture>,
     method: String,
     path: String,
-    base_url: String,
+    /// Given, or made from `headers` on first use.
+    base_url: OnceLock<String>,
     session: String,
     headers: hyper::HeaderMap,
     raw_query: Vec<(String, String)>,
@@ -83,7 +84,7 @@ impl Scope {
             header_params: &empty,
             cookies: &empty,
             body: None,
-            base_url: base_url.to_string(),
+            given_base_url: Some(base_url),
             default_status: 200,
             user: None,
             credentials_good_until: None,
@@ -98,7 +99,9 @@ impl Scope {
                 fixture: fixture.clone(),
                 method: request.method.to_string(),
                 path: request.path.to_string(),
-                base_url: request.base_url.clone(),
+                base_url: request
+                    .given_base_url
+                    .map_or_else(OnceLock::new, |given| OnceLock::from(given.to_string())),
                 session: session.to_string(),
                 headers: request.headers.clone(),
                 raw_query: request.raw_query.to_vec(),
@@ -207,7 +210,7 @@ impl Scope {
 
     /// The request's instant in milliseconds (the session's clock when no
     /// request fixed one).
-    fn now_ms(&self, session: &Session) -> i64 {
+    pub fn now_ms(&self, session: &Session) -> i64 {
         match self.data.stamp_us.get() {
             Some(us) => us.div_euclid(1000),
             None => session.now_ms(),
@@ -247,7 +250,7 @@ impl Scope {
             "body" => {
                 return walk(data.body_json.as_deref().unwrap_or(&Value::Null), rest).cloned();
             }
-            "base_url" if rest.is_empty() => return Some(Value::String(data.base_url.clone())),
+            "base_url" if rest.is_empty() => return Some(Value::String(data.base_url().clone())),
             "session" if rest.is_empty() => return Some(Value::String(data.session.clone())),
             _ => return None,
         };
@@ -270,6 +273,11 @@ impl Scope {
 }
 
 impl ScopeData {
+    fn base_url(&self) -> &String {
+        self.base_url
+            .get_or_init(|| super::request::base_url_of(&self.headers))
+    }
+
     /// `now_ms` as `now` is written: formatted once per request when it is
     /// the request's own instant.
     fn now_text(&self, now_ms: i64) -> String {
@@ -304,7 +312,7 @@ impl ScopeData {
                     _ => jinja_value(&self.fixture.model.vars),
                 })
                 .clone(),
-            "base_url" => JinjaValue::from(self.base_url.as_str()),
+            "base_url" => JinjaValue::from(self.base_url().as_str()),
             "session" => JinjaValue::from(self.session.as_str()),
             _ => return None,
         })
@@ -327,7 +335,7 @@ impl ScopeData {
         jinja_value(serde_json::json!({
             "method": self.method,
             "path": self.path,
-            "url": format!("{}{}", self.base_url, self.path),
+            "url": format!("{}{}", self.base_url(), self.path),
             "headers": headers,
             "query": raw_query,
         }))
@@ -592,7 +600,7 @@ mod tests {
             header_params: &empty,
             cookies: &empty,
             body: Some(&body),
-            base_url: "http://127.0.0.1:4010".into(),
+            given_base_url: Some("http://127.0.0.1:4010"),
             default_status: 200,
             user: None,
             credentials_good_until: None,

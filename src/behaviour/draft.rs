@@ -7,12 +7,38 @@
 //! every name, and cost more than making the values; an item has a few
 //! dozen fields at most, so finding a name by comparing is cheaper.
 
+use super::compact::{Encoded, FieldRef};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 #[derive(Debug, Default)]
 pub struct Draft<'a> {
-    fields: Vec<(Cow<'a, str>, Value)>,
+    fields: Vec<(Cow<'a, str>, Made)>,
+}
+
+/// A field's value: JSON, or made straight in the store's encoding (a
+/// generated UUID or instant, a field copied from a stored item), which
+/// is decoded only if something reads it before it is stored.
+#[derive(Debug)]
+enum Made {
+    Json(Value),
+    Encoded(Encoded),
+}
+
+impl Made {
+    fn value(&self) -> Cow<'_, Value> {
+        match self {
+            Made::Json(value) => Cow::Borrowed(value),
+            Made::Encoded(encoded) => Cow::Owned(encoded.to_value()),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Made::Json(value) => value,
+            Made::Encoded(encoded) => encoded.to_value(),
+        }
+    }
 }
 
 impl<'a> Draft<'a> {
@@ -25,14 +51,23 @@ impl<'a> Draft<'a> {
     /// Sets `name`, in its place when the item has it already, else last:
     /// what inserting into a map that keeps order does.
     pub fn set(&mut self, name: Cow<'a, str>, value: Value) {
+        self.put(name, Made::Json(value));
+    }
+
+    /// [`Self::set`] with a value already encoded.
+    pub fn set_encoded(&mut self, name: Cow<'a, str>, value: Encoded) {
+        self.put(name, Made::Encoded(value));
+    }
+
+    fn put(&mut self, name: Cow<'a, str>, made: Made) {
         match self.position(&name) {
-            Some(at) => self.fields[at].1 = value,
-            None => self.fields.push((name, value)),
+            Some(at) => self.fields[at].1 = made,
+            None => self.fields.push((name, made)),
         }
     }
 
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.position(name).map(|at| &self.fields[at].1)
+    pub fn get(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.position(name).map(|at| self.fields[at].1.value())
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -44,40 +79,53 @@ impl<'a> Draft<'a> {
     /// an item lent to templates.
     pub fn lookup(&self, names: &[String]) -> Option<Value> {
         let (first, rest) = names.split_first()?;
-        super::context::walk(self.get(first)?, rest).cloned()
+        let value = self.get(first)?;
+        super::context::walk(&value, rest).cloned()
     }
 
     /// The fields in order, for encoding.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
-        self.fields
-            .iter()
-            .map(|(name, value)| (name.as_ref(), value))
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, FieldRef<'_>)> {
+        self.fields.iter().map(|(name, made)| {
+            let value = match made {
+                Made::Json(value) => FieldRef::Json(value),
+                Made::Encoded(encoded) => FieldRef::Encoded(encoded),
+            };
+            (name.as_ref(), value)
+        })
     }
 
     pub fn to_map(&self) -> Map<String, Value> {
-        self.iter()
-            .map(|(name, value)| (name.to_string(), value.clone()))
+        self.fields
+            .iter()
+            .map(|(name, made)| (name.to_string(), made.value().into_owned()))
             .collect()
     }
 
     pub fn into_map(self) -> Map<String, Value> {
         self.fields
             .into_iter()
-            .map(|(name, value)| (name.into_owned(), value))
+            .map(|(name, made)| (name.into_owned(), made.into_value()))
             .collect()
     }
 
     /// Only `names` of the item, those it has, in the item's order: what an
     /// answer that reads a few fields of the new item needs of it.
     pub fn select(&self, names: &[String]) -> Map<String, Value> {
-        self.iter()
+        self.fields
+            .iter()
             .filter(|(name, _)| names.iter().any(|wanted| wanted == name))
-            .map(|(name, value)| (name.to_string(), value.clone()))
+            .map(|(name, made)| (name.to_string(), made.value().into_owned()))
             .collect()
     }
 
+    /// Where `name` is. Names are compared by length and first byte
+    /// before their text: most differ there, and a draft is searched on
+    /// every field written.
     fn position(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|(have, _)| have == name)
+        let (len, first) = (name.len(), name.as_bytes().first());
+        self.fields.iter().position(|(have, _)| {
+            have.len() == len && have.as_bytes().first() == first && have.as_ref() == name
+        })
     }
 }
 

@@ -1112,7 +1112,7 @@ impl<'f> Runner<'f> {
     ) -> Result<Map<String, Value>, Stop> {
         let value = match &rule.set {
             Some(template) if self.stored_target.is_some() => self
-                .on_stored_target(session, |direct, context| {
+                .on_stored_target(session, |direct, context, _| {
                     template.render_direct(direct, context)
                 })?
                 .unwrap_or(Value::Null),
@@ -1151,13 +1151,15 @@ impl<'f> Runner<'f> {
     /// Runs `render` with the stored target as `item`: lookups read its
     /// fields from the store, and only a template that needs more (a
     /// filter, the whole item, a computed field) gets it presented whole.
-    /// `None` when there is no stored target or it is gone.
+    /// `None` when there is no stored target or it is gone. `render` also
+    /// gets the target itself, to copy fields from as they are stored.
     fn on_stored_target<R>(
         &self,
         session: &Session,
         render: impl FnOnce(
             &dyn Fn(&[String]) -> Option<Value>,
             &dyn Fn() -> JinjaValue,
+            &StoredItem<'_>,
         ) -> Result<R, RenderError>,
     ) -> Result<Option<R>, RenderError> {
         let Some(target) = &self.stored_target else {
@@ -1188,6 +1190,7 @@ impl<'f> Runner<'f> {
                 };
                 self.scope.context(session, &[("item", item)])
             },
+            &stored,
         );
         match failed.into_inner() {
             Some(error) => Err(error),

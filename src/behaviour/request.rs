@@ -20,8 +20,10 @@ pub struct Request<'a> {
     pub header_params: &'a Arc<Map<String, Value>>,
     pub cookies: &'a Arc<Map<String, Value>>,
     pub body: Option<&'a Arc<Value>>,
-    /// `http://host` the client used, for links and URLs in bodies.
-    pub base_url: String,
+    /// `http://host` for links and URLs in bodies, when it is given (the
+    /// admin API's sessions); else it is read from the `Host` header, and
+    /// only by a rule that uses it ([`Request::base_url`]).
+    pub given_base_url: Option<&'a str>,
     /// The status to answer when a rule names none: the lowest documented 2xx.
     pub default_status: u16,
     /// The key of the user the request's credentials named (see `auth`).
@@ -41,4 +43,25 @@ pub struct Request<'a> {
 pub struct Checked<'a> {
     pub api: &'a crate::spec::Api,
     pub operation: &'a crate::spec::Operation,
+}
+
+impl Request<'_> {
+    /// `http://host` as the client addressed the mock.
+    pub fn base_url(&self) -> String {
+        self.given_base_url
+            .map_or_else(|| base_url_of(self.headers), str::to_string)
+    }
+}
+
+/// `http://host` as the client addressed the mock, from its `Host` header.
+pub fn base_url_of(headers: &hyper::HeaderMap) -> String {
+    let host = headers
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && !h.contains(['/', ' ']))
+        .unwrap_or("localhost");
+    let mut url = String::with_capacity("http://".len() + host.len());
+    url.push_str("http://");
+    url.push_str(host);
+    url
 }

@@ -60,6 +60,11 @@ impl Record {
         self.fields.get(name)
     }
 
+    /// One field as it is encoded, for copying into a new item.
+    pub fn field_encoding(&self, name: &str) -> Option<super::compact::Encoded> {
+        self.fields.field_encoding(name)
+    }
+
     /// The item as a state dump holds it. A seed item, ready by any
     /// measure, says `"seed": true` rather than a count of reads no
     /// client made.

@@ -67,6 +67,14 @@ enum Node {
     },
 }
 
+/// An entry of a mapping template, as [`Template::render_entries`] hands
+/// it over.
+pub enum Entry<'t> {
+    /// The name path the entry only looks up, before it is looked up.
+    Lookup(&'t [String]),
+    Value(Value),
+}
+
 impl Template {
     /// Compiles every string of `value`, found at `at` in its fixture,
     /// against the one [`environment`]; an error names the pointer below
@@ -109,13 +117,16 @@ impl Template {
     /// The entries of a mapping template, each rendered as
     /// [`Self::render_direct`] renders it inside the mapping and handed to
     /// `each` in order, without collecting them into a map: a create
-    /// writes them straight into the new item. Nothing, for a template
-    /// that is not a mapping.
+    /// writes them straight into the new item. An entry that only looks a
+    /// name path up (`"{{ item.id }}"`) is offered to `each` as that path
+    /// first, and rendered only if `each` declines it (returns `false`):
+    /// a create copies such a field of a stored item as it is stored.
+    /// Nothing, for a template that is not a mapping.
     pub fn render_entries<'t>(
         &'t self,
         direct: &dyn Fn(&[String]) -> Option<Value>,
         context: &dyn Fn() -> JinjaValue,
-        each: &mut dyn FnMut(&'t str, Value),
+        each: &mut dyn FnMut(&'t str, Entry<'t>) -> bool,
     ) -> Result<(), RenderError> {
         let Node::Object(entries) = &self.root else {
             return Ok(());
@@ -123,9 +134,20 @@ impl Template {
         let built = std::cell::OnceCell::new();
         let context = || built.get_or_init(context).clone();
         for (name, node) in entries {
-            each(name, node.render_direct(direct, &context)?);
+            if let Some(path) = node.lookup_path()
+                && each(name, Entry::Lookup(path))
+            {
+                continue;
+            }
+            each(name, Entry::Value(node.render_direct(direct, &context)?));
         }
         Ok(())
+    }
+
+    /// The name path the template only looks up (`"{{ now }}"`,
+    /// `"{{ item.id }}"`), if that is all it is.
+    pub fn lookup_path(&self) -> Option<&[String]> {
+        self.root.lookup_path()
     }
 
     /// Whether every name the template reads is one of `allowed`: what
@@ -419,6 +441,13 @@ impl Node {
         match self {
             Node::Constant(value) => value,
             _ => Value::Null,
+        }
+    }
+
+    fn lookup_path(&self) -> Option<&[String]> {
+        match self {
+            Node::Expression { expression, .. } => expression.path.as_deref(),
+            _ => None,
         }
     }
 

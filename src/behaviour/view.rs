@@ -2,6 +2,7 @@
 //! items hidden, and each collection offered to templates as an object
 //! with `get`, `find`, `filter`, `count` and `exists`.
 
+use super::compact::Encoded;
 use super::model::{CollectionSpec, ReadyAfter};
 use super::store::{CollectionData, Record};
 use super::template::jinja_value;
@@ -91,6 +92,21 @@ impl StoredItem<'_> {
             return Some(value);
         }
         super::context::walk(&value, rest).cloned()
+    }
+
+    /// A field as it is stored, still encoded, when it is shown as stored:
+    /// `None` for a computed field, one a readiness overlay may show
+    /// otherwise, or one the item lacks.
+    pub fn encoded(&self, field: &str) -> Option<Encoded> {
+        if self.spec.computed.iter().any(|(name, _)| name == field) {
+            return None;
+        }
+        if let Some(readiness) = &self.spec.readiness
+            && (readiness.ready.contains_key(field) || readiness.pending.contains_key(field))
+        {
+            return None;
+        }
+        self.record.field_encoding(field)
     }
 }
 

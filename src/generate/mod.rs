@@ -565,10 +565,15 @@ impl<'a> Generator<'a> {
 /// Inclusive numeric bounds, with exclusive ones nudged inwards.
 /// A random version 4 UUID.
 pub fn random_uuid<R: rand::Rng>(rng: &mut R) -> String {
+    crate::behaviour::uuid_text::from_bytes(&random_uuid_bytes(rng))
+}
+
+/// [`random_uuid`]'s 16 bytes, for storing without the text.
+pub fn random_uuid_bytes<R: rand::Rng>(rng: &mut R) -> [u8; 16] {
     let a: u128 = rng.random();
     // Version 4, variant 1: the bits a validator and a reader expect.
     let a = (a & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
-    crate::behaviour::uuid_text::from_bytes(&a.to_be_bytes())
+    a.to_be_bytes()
 }
 
 fn bounds(map: &Map<String, Value>) -> (Option<f64>, Option<f64>) {

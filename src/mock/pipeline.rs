@@ -144,7 +144,7 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> R
         header_params: &header_values,
         cookies: &cookie_values,
         body: body.as_ref(),
-        base_url: base_url(&parts.headers),
+        given_base_url: None,
         default_status: respond::default_response(operation).map_or(200, |r| r.status.code()),
         user,
         credentials_good_until,
@@ -438,15 +438,4 @@ fn redirect_to_slash(loaded: &Loaded, parts: &hyper::http::request::Parts) -> Op
     Some(reply)
 }
 
-/// `http://host` as the client addressed the mock.
-pub fn base_url(headers: &hyper::HeaderMap) -> String {
-    let host = headers
-        .get(hyper::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && !h.contains(['/', ' ']))
-        .unwrap_or("localhost");
-    let mut url = String::with_capacity("http://".len() + host.len());
-    url.push_str("http://");
-    url.push_str(host);
-    url
-}
+pub use crate::behaviour::request::base_url_of as base_url;

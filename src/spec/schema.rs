@@ -308,14 +308,26 @@ impl<'a> SlotSchema<'a, '_> {
         if self.any_string && value.is_string() {
             return true;
         }
-        let mut wrapped = self.wrap(std::mem::take(value));
+        let mut wrapped = WRAPPERS
+            .with_borrow_mut(|kept| {
+                let at = kept.iter().position(|w| wrapper_key(w) == Some(self.key))?;
+                Some(kept.swap_remove(at))
+            })
+            .unwrap_or_else(|| self.wrap(Value::Null));
+        let Some(slot) = only_value(&mut wrapped) else {
+            return false;
+        };
+        *slot = std::mem::take(value);
         let valid = self.validator.is_valid(&wrapped);
-        if let Some(inner) = wrapped
-            .as_object_mut()
-            .and_then(|map| map.get_mut(self.key))
-        {
-            *value = std::mem::take(inner);
+        if let Some(slot) = only_value(&mut wrapped) {
+            *value = std::mem::take(slot);
         }
+        WRAPPERS.with_borrow_mut(|kept| {
+            if kept.len() == KEPT_WRAPPERS {
+                kept.remove(0);
+            }
+            kept.push(wrapped);
+        });
         valid
     }
 
@@ -337,6 +349,33 @@ impl<'a> SlotSchema<'a, '_> {
 
     fn wrap(&self, value: Value) -> Value {
         Value::Object(Map::from_iter([(self.key.to_string(), value)]))
+    }
+}
+
+/// How many `{"<id>": …}` wrappers a thread keeps for [`SlotSchema::holds`].
+const KEPT_WRAPPERS: usize = 8;
+
+thread_local! {
+    /// Wrappers of the slots a thread checked last, emptied. Making one
+    /// (a map, its hash state and the key's text) cost more than checking
+    /// a small body against its schema; a request checks two slots, its
+    /// body's and its answer's, again and again.
+    static WRAPPERS: std::cell::RefCell<Vec<Value>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The key of a one-entry wrapper.
+fn wrapper_key(wrapper: &Value) -> Option<&str> {
+    match wrapper {
+        Value::Object(map) if map.len() == 1 => map.keys().next().map(String::as_str),
+        _ => None,
+    }
+}
+
+/// The value of a one-entry wrapper, reached without hashing its key.
+fn only_value(wrapper: &mut Value) -> Option<&mut Value> {
+    match wrapper {
+        Value::Object(map) if map.len() == 1 => map.values_mut().next(),
+        _ => None,
     }
 }
 
@@ -602,6 +641,40 @@ mod tests {
             json!(true),
         ] {
             assert!(!takes_any_string(&asserting), "{asserting}");
+        }
+    }
+
+    #[test]
+    fn a_kept_wrapper_checks_its_own_slot_and_gives_the_value_back() {
+        let slots: Vec<SchemaSlot> = (0..12)
+            .map(|id| {
+                let schema = if id % 2 == 0 {
+                    json!({"type": "integer"})
+                } else {
+                    json!({"type": "object", "required": ["a"]})
+                };
+                SchemaSlot::new(schema, Direction::Request, id)
+            })
+            .collect();
+        let shared = SharedSchemas::build(
+            slots.iter(),
+            &json!({}),
+            Dialect::OpenApi31,
+            Direction::Request,
+        );
+        // More slots than the thread keeps wrappers for, twice round, so
+        // wrappers are reused, replaced and made again.
+        for round in 0..2 {
+            for slot in &slots {
+                let schema = shared.get(slot).expect("compiled");
+                let mut number = json!(7);
+                let mut object = json!({"a": round});
+                let even = slot.id % 2 == 0;
+                assert_eq!(schema.holds(&mut number), even, "slot {}", slot.id);
+                assert_eq!(schema.holds(&mut object), !even, "slot {}", slot.id);
+                assert_eq!(number, json!(7));
+                assert_eq!(object, json!({"a": round}));
+            }
         }
     }
 

@@ -5,19 +5,21 @@
 //! Most creates write a mapping of lookups (`set: {name: "{{ body.name
 //! }}"}`) or the request body, then the collection's defaults and
 //! generated fields: those are made in a [`Draft`] and encoded straight
-//! into the store. A `set` that is one expression, a rule that names the
+//! into the store. Generated UUIDs and `now`, and `set` entries that look
+//! up a field of the stored target as stored, go in already encoded. A `set` that is one expression, a rule that names the
 //! new key, and collections with `unique` or `fit` go through a map, which
 //! those steps read.
 
 use super::{
     ErrorKind, Refusal, Request, Runner, Stop, check_unique, generate, random_uuid, singular,
 };
-use crate::behaviour::compact::CompactItem;
+use crate::behaviour::compact::{CompactItem, Encoded};
 use crate::behaviour::context::{Bound, LentItem, with_lent_item};
 use crate::behaviour::draft::Draft;
 use crate::behaviour::model::{CollectionSpec, Generated, Rule};
 use crate::behaviour::store::{Record, Session, key_text};
-use crate::behaviour::template::{RenderError, Template};
+use crate::behaviour::template::{Entry, RenderError, Template};
+use crate::generate::random_uuid_bytes;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -87,10 +89,23 @@ impl Runner<'_> {
             return Ok(None);
         }
         let mut draft = Draft::with_capacity(24);
-        let mut each = |name: &'r str, value: Value| draft.set(Cow::Borrowed(name), value);
         if self.stored_target.is_some() {
-            self.on_stored_target(session, |direct, context| {
-                template.render_entries(direct, context, &mut each)
+            self.on_stored_target(session, |direct, context, target| {
+                // `item.<field>` of the stored target is copied as stored.
+                template.render_entries(direct, context, &mut |name, entry| match entry {
+                    Entry::Lookup([root, field]) if root == "item" => match target.encoded(field) {
+                        Some(encoded) => {
+                            draft.set_encoded(Cow::Borrowed(name), encoded);
+                            true
+                        }
+                        None => false,
+                    },
+                    Entry::Lookup(_) => false,
+                    Entry::Value(value) => {
+                        draft.set(Cow::Borrowed(name), value);
+                        true
+                    }
+                })
             })?;
         } else {
             with_lent_item(item, |lent, jinja_item| {
@@ -100,7 +115,13 @@ impl Runner<'_> {
                 template.render_entries(
                     &direct,
                     &|| self.scope.context(session, &[("item", jinja_item.clone())]),
-                    &mut each,
+                    &mut |name, entry| match entry {
+                        Entry::Lookup(_) => false,
+                        Entry::Value(value) => {
+                            draft.set(Cow::Borrowed(name), value);
+                            true
+                        }
+                    },
                 )
             })?;
         }
@@ -138,7 +159,7 @@ impl Runner<'_> {
         draft: Draft<'_>,
         reads_stored_only: Option<&[String]>,
     ) -> Result<Value, Stop> {
-        let Some(key) = draft.get(&spec.key).and_then(key_text) else {
+        let Some(key) = draft.get(&spec.key).and_then(|key| key_text(&key)) else {
             return Err(no_key(spec).into());
         };
         if session.collection(&spec.name).get(&key).is_some() {
@@ -146,7 +167,7 @@ impl Runner<'_> {
         }
         self.wrote(&spec.name, &key, None);
         let now_ms = session.now_ms();
-        let record = Record::encoded(CompactItem::from_fields(draft.iter()), now_ms, 0, false);
+        let record = Record::encoded(CompactItem::from_made(draft.iter()), now_ms, 0, false);
         if let Some(read) = reads_stored_only {
             let answer = draft.select(read);
             session.collection_mut(&spec.name).insert(key, record);
@@ -221,8 +242,17 @@ fn make_fields<'s>(
         }
     }
     for (field, how) in &spec.generated {
+        let field = Cow::Borrowed(field.as_str());
         let made = match how {
-            Generated::Uuid => Value::String(random_uuid(&mut session.rng)),
+            // UUIDs and `now` go in encoded, as the store keeps them.
+            Generated::Uuid => {
+                draft.set_encoded(field, Encoded::Uuid(random_uuid_bytes(&mut session.rng)));
+                continue;
+            }
+            Generated::Template(template) if is_now(template) => {
+                draft.set_encoded(field, Encoded::seconds(scope.now_ms(session)));
+                continue;
+            }
             Generated::UuidHex => Value::String(random_uuid(&mut session.rng).replace('-', "")),
             Generated::Sequence => {
                 let data = session.collection_mut(&spec.name);
@@ -232,9 +262,14 @@ fn make_fields<'s>(
             Generated::Pattern(generator) => Value::String(generator.any(&mut session.rng)),
             Generated::Template(template) => render_on_draft(scope, session, template, draft)?,
         };
-        draft.set(Cow::Borrowed(field), made);
+        draft.set(field, made);
     }
     Ok(())
+}
+
+/// Whether the template is `"{{ now }}"`, the request's instant.
+fn is_now(template: &Template) -> bool {
+    matches!(template.lookup_path(), Some([name]) if name == "now")
 }
 
 /// A template of a new item's field with the draft as `item`: lookups

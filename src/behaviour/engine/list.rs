@@ -70,7 +70,7 @@ impl Runner<'_> {
         let list_request = ListRequest {
             query: request.query,
             raw_query: request.raw_query,
-            url: format!("{}{}", request.base_url, request.path),
+            url: format!("{}{}", request.base_url(), request.path),
             key: &spec.key,
         };
         let mut page = paginate(kept, &rule.list, &list_request).map_err(|no_page| {
