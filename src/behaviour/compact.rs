@@ -120,32 +120,24 @@ impl CompactItem {
     /// One field's value, decoded without decoding the others.
     pub fn get(&self, field: &str) -> Option<Value> {
         let table = names().read().unwrap_or_else(|e| e.into_inner());
-        let shared = table.numbers.get(field).map(|n| (*n as usize) << 1);
-        let mut reader = Reader::new(&self.0, &table);
-        if reader.byte()? != OBJECT {
-            return None;
-        }
-        for _ in 0..reader.length()? {
-            let n = reader.length()?;
-            let found = if n & 1 == 0 {
-                Some(n) == shared
-            } else {
-                reader.take(n >> 1)? == field.as_bytes()
-            };
-            if found {
-                return reader.value();
-            }
-            reader.skip()?;
-        }
-        None
+        self.at_field(&table, field)?.value()
     }
 
     /// One field's value as it is encoded here, for copying into another
     /// item without decoding it and encoding it again.
     pub fn field_encoding(&self, field: &str) -> Option<Encoded> {
         let table = names().read().unwrap_or_else(|e| e.into_inner());
+        let mut reader = self.at_field(&table, field)?;
+        let start = reader.at;
+        reader.skip()?;
+        Some(Encoded::Copied(self.0[start..reader.at].into()))
+    }
+
+    /// A reader at the start of `field`'s value, the fields before it
+    /// skipped undecoded.
+    fn at_field<'a>(&'a self, table: &'a Names, field: &str) -> Option<Reader<'a>> {
         let shared = table.numbers.get(field).map(|n| (*n as usize) << 1);
-        let mut reader = Reader::new(&self.0, &table);
+        let mut reader = Reader::new(&self.0, table);
         if reader.byte()? != OBJECT {
             return None;
         }
@@ -156,11 +148,10 @@ impl CompactItem {
             } else {
                 reader.take(n >> 1)? == field.as_bytes()
             };
-            let start = reader.at;
-            reader.skip()?;
             if found {
-                return Some(Encoded::Copied(self.0[start..reader.at].into()));
+                return Some(reader);
             }
+            reader.skip()?;
         }
         None
     }
