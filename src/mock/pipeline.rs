@@ -437,5 +437,3 @@ fn redirect_to_slash(loaded: &Loaded, parts: &hyper::http::request::Parts) -> Op
     }
     Some(reply)
 }
-
-pub use crate::behaviour::request::base_url_of as base_url;

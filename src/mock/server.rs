@@ -9,13 +9,14 @@ use super::journal::{Entry, Journal};
 use super::loaded::Loaded;
 use super::options::MockOptions;
 use super::params;
-use super::pipeline::{self, Stages, all_methods, base_url};
+use super::pipeline::{self, Stages, all_methods};
 use super::refuse;
 use super::repeat::{Head, LastRepeat, Lookup, Repeat, target};
 use super::reply::{Reply, response};
 use super::violation::Violation;
 use super::{cors, log};
 use crate::behaviour::engine::session_name;
+use crate::behaviour::request::base_url_of;
 use crate::behaviour::{ErrorKind, Fixture, Store};
 use crate::spec::{Api, Route};
 use arc_swap::ArcSwap;
@@ -303,7 +304,7 @@ impl MockService {
                     fixture: &loaded.fixture,
                     store: &self.store,
                     journal: &self.journal,
-                    base_url: base_url(&parts.headers),
+                    base_url: base_url_of(&parts.headers),
                 };
                 let query = params::parse_query(parts.uri.query().unwrap_or(""));
                 let rest = &path[admin::PREFIX.len()..];

@@ -6,9 +6,10 @@
 //! }}"}`) or the request body, then the collection's defaults and
 //! generated fields: those are made in a [`Draft`] and encoded straight
 //! into the store. Generated UUIDs and `now`, and `set` entries that look
-//! up a field of the stored target as stored, go in already encoded. A `set` that is one expression, a rule that names the
-//! new key, and collections with `unique` or `fit` go through a map, which
-//! those steps read.
+//! up a field of the stored target as stored, go in already encoded. A
+//! `set` that is one expression, a rule that names the new key, and
+//! collections with `unique` or `fit` go through a map, which those steps
+//! read.
 
 use super::{
     ErrorKind, Refusal, Request, Runner, Stop, check_unique, generate, random_uuid, singular,
@@ -100,11 +101,7 @@ impl Runner<'_> {
                         }
                         None => false,
                     },
-                    Entry::Lookup(_) => false,
-                    Entry::Value(value) => {
-                        draft.set(Cow::Borrowed(name), value);
-                        true
-                    }
+                    entry => write_rendered(&mut draft, name, entry),
                 })
             })?;
         } else {
@@ -115,13 +112,7 @@ impl Runner<'_> {
                 template.render_entries(
                     &direct,
                     &|| self.scope.context(session, &[("item", jinja_item.clone())]),
-                    &mut |name, entry| match entry {
-                        Entry::Lookup(_) => false,
-                        Entry::Value(value) => {
-                            draft.set(Cow::Borrowed(name), value);
-                            true
-                        }
-                    },
+                    &mut |name, entry| write_rendered(&mut draft, name, entry),
                 )
             })?;
         }
@@ -265,6 +256,18 @@ fn make_fields<'s>(
         draft.set(field, made);
     }
     Ok(())
+}
+
+/// Writes a rendered `set` entry into the draft; a lookup not yet made is
+/// declined (`false`), so that it is rendered and handed over as a value.
+fn write_rendered<'t>(draft: &mut Draft<'t>, name: &'t str, entry: Entry<'t>) -> bool {
+    match entry {
+        Entry::Lookup(_) => false,
+        Entry::Value(value) => {
+            draft.set(Cow::Borrowed(name), value);
+            true
+        }
+    }
 }
 
 /// Whether the template is `"{{ now }}"`, the request's instant.
