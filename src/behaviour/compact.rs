@@ -123,6 +123,31 @@ impl CompactItem {
         self.at_field(&table, field)?.value()
     }
 
+    /// Whether `field` is the text `text`, as [`Self::get`] would give
+    /// it: plain text is compared where it lies, without a copy (a
+    /// credential is checked against every user this way).
+    pub fn holds_text(&self, field: &str, text: &str) -> bool {
+        let plain = {
+            let table = names().read().unwrap_or_else(|e| e.into_inner());
+            let Some(mut reader) = self.at_field(&table, field) else {
+                return false;
+            };
+            match reader.byte() {
+                Some(TEXT) => Some(
+                    reader
+                        .length()
+                        .and_then(|n| reader.take(n))
+                        .is_some_and(|bytes| bytes == text.as_bytes()),
+                ),
+                Some(UUID | MICROS | SECONDS) => None,
+                _ => Some(false),
+            }
+        };
+        // Text stored in another form (a UUID, a time) is written out to
+        // compare; the table's lock is not held twice.
+        plain.unwrap_or_else(|| self.get(field).as_ref().and_then(Value::as_str) == Some(text))
+    }
+
     /// One field's value as it is encoded here, for copying into another
     /// item without decoding it and encoding it again.
     pub fn field_encoding(&self, field: &str) -> Option<Encoded> {
@@ -130,7 +155,7 @@ impl CompactItem {
         let mut reader = self.at_field(&table, field)?;
         let start = reader.at;
         reader.skip()?;
-        Some(Encoded::Copied(self.0[start..reader.at].into()))
+        Some(Encoded::copied(&self.0[start..reader.at]))
     }
 
     /// A reader at the start of `field`'s value, the fields before it
@@ -177,9 +202,45 @@ pub enum Encoded {
     Seconds(i64),
     /// One value's bytes as another item encodes it.
     Copied(Box<[u8]>),
+    /// [`Self::Copied`] when short (a UUID, a name, a number): kept in
+    /// place, so copying a target's fields into a new item allocates
+    /// nothing per field. The first byte is the length.
+    Short([u8; SHORT_COPY + 1]),
 }
 
+/// Most bytes of a copied value kept in place ([`Encoded::Short`]).
+const SHORT_COPY: usize = 30;
+
 impl Encoded {
+    /// `value` as an item would store it, for a value written to many
+    /// items (a fixture's constant), encoded once.
+    pub fn of(value: &Value) -> Self {
+        let mut out = Vec::new();
+        write_value(&mut out, value, &mut Sharing::new());
+        Self::copied(&out)
+    }
+
+    /// `bytes`, one value's encoding, to write into another item.
+    pub fn copied(bytes: &[u8]) -> Self {
+        if bytes.len() <= SHORT_COPY {
+            let mut short = [0; SHORT_COPY + 1];
+            short[0] = bytes.len() as u8;
+            short[1..=bytes.len()].copy_from_slice(bytes);
+            Self::Short(short)
+        } else {
+            Self::Copied(bytes.into())
+        }
+    }
+
+    /// The bytes of a copied value.
+    fn copied_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Self::Copied(bytes) => Some(bytes),
+            Self::Short(short) => Some(&short[1..=usize::from(short[0])]),
+            Self::Uuid(_) | Self::Seconds(_) => None,
+        }
+    }
+
     /// The instant `ms`, as `now` shows it: to the second.
     pub fn seconds(ms: i64) -> Self {
         Self::Seconds(ms.div_euclid(1000) * 1000)
@@ -190,7 +251,8 @@ impl Encoded {
         match self {
             Self::Uuid(bytes) => Value::String(super::uuid_text::from_bytes(bytes)),
             Self::Seconds(ms) => Value::String(super::clock::format_datetime(*ms)),
-            Self::Copied(bytes) => {
+            Self::Copied(_) | Self::Short(_) => {
+                let bytes = self.copied_bytes().unwrap_or_default();
                 let table = names().read().unwrap_or_else(|e| e.into_inner());
                 Reader::new(bytes, &table).value().unwrap_or(Value::Null)
             }
@@ -207,7 +269,9 @@ impl Encoded {
                 out.push(SECONDS);
                 out.extend_from_slice(&ms.to_le_bytes());
             }
-            Self::Copied(bytes) => out.extend_from_slice(bytes),
+            Self::Copied(_) | Self::Short(_) => {
+                out.extend_from_slice(self.copied_bytes().unwrap_or_default())
+            }
         }
     }
 }
@@ -649,8 +713,9 @@ mod tests {
 
     #[test]
     fn values_made_encoded_store_as_their_json_would() {
+        let long = "a description longer than a short copy keeps in place";
         let source = CompactItem::new(
-            json!({"nested": {"Home": "/home/p-1", "list": [1, "a"]}, "id": "1c61d9bb-2863-4368-8052-34495a0d7a61"})
+            json!({"nested": {"Home": "/home/p-1", "list": [1, "a"]}, "id": "1c61d9bb-2863-4368-8052-34495a0d7a61", "long": long})
                 .as_object()
                 .expect("a map"),
         );
@@ -665,12 +730,27 @@ mod tests {
                 source.field_encoding("nested").expect("has nested"),
             ),
             ("copiedId", source.field_encoding("id").expect("has id")),
+            (
+                "copiedLong",
+                source.field_encoding("long").expect("has long"),
+            ),
+            (
+                "constant",
+                Encoded::of(&json!(["redis", "node", "runtimeApps", "container"])),
+            ),
+            ("constantShort", Encoded::of(&json!(true))),
         ];
+        // Both ways a copy is kept, in place and on the heap, are here.
+        assert!(matches!(made[3].1, Encoded::Short(_)));
+        assert!(matches!(made[4].1, Encoded::Copied(_)));
         let json = json!({
             "id": "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f",
             "createdAt": crate::behaviour::clock::format_datetime(ms),
             "copied": {"Home": "/home/p-1", "list": [1, "a"]},
             "copiedId": "1c61d9bb-2863-4368-8052-34495a0d7a61",
+            "copiedLong": long,
+            "constant": ["redis", "node", "runtimeApps", "container"],
+            "constantShort": true,
         });
         for (name, encoded) in &made {
             assert_eq!(&encoded.to_value(), &json[name], "{name}");
@@ -759,6 +839,40 @@ mod tests {
             proptest::prop_assert_eq!(item.to_map(), map.clone());
             proptest::prop_assert_eq!(item.get("v"), map.get("v").cloned());
         }
+    }
+
+    #[test]
+    fn holds_text_answers_as_comparing_the_decoded_field_would() {
+        let item = CompactItem::new(
+            json!({
+                "token": "mock-token",
+                "id": "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f",
+                "at": "2026-11-30T09:03:53Z",
+                "n": 5,
+                "longer": "mock-token-2",
+            })
+            .as_object()
+            .expect("a map"),
+        );
+        for field in ["token", "id", "at", "n", "longer", "absent"] {
+            for text in [
+                "mock-token",
+                "mock-toke",
+                "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f",
+                "2026-11-30T09:03:53Z",
+                "5",
+                "",
+            ] {
+                let decoded = item.get(field);
+                assert_eq!(
+                    item.holds_text(field, text),
+                    decoded.as_ref().and_then(Value::as_str) == Some(text),
+                    "{field} against {text:?}"
+                );
+            }
+        }
+        assert!(item.holds_text("token", "mock-token"));
+        assert!(item.holds_text("id", "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f"));
     }
 
     #[test]

@@ -13,19 +13,35 @@ use std::borrow::Cow;
 
 #[derive(Debug, Default)]
 pub struct Draft<'a> {
-    fields: Vec<(Cow<'a, str>, Made)>,
+    fields: Vec<(Cow<'a, str>, Made<'a>)>,
+    /// One bit per name written ([`name_bit`]): most names a create
+    /// writes are new to the draft, and this says so without a search.
+    written: u64,
+}
+
+/// A bit standing for `name`, from its length and first and last bytes;
+/// names that share a bit are told apart by the search.
+fn name_bit(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let (first, last) = (bytes.first(), bytes.last());
+    let mixed = (bytes.len() as u64)
+        .wrapping_mul(0x9e37)
+        .wrapping_add(u64::from(*first.unwrap_or(&0)).wrapping_mul(31))
+        .wrapping_add(u64::from(*last.unwrap_or(&0)).wrapping_mul(131));
+    1 << (mixed % 64)
 }
 
 /// A field's value: JSON, or made straight in the store's encoding (a
-/// generated UUID or instant, a field copied from a stored item), which
-/// is decoded only if something reads it before it is stored.
+/// generated UUID or instant, a field copied from a stored item, a
+/// fixture's constant encoded at load and borrowed), which is decoded
+/// only if something reads it before it is stored.
 #[derive(Debug)]
-enum Made {
+enum Made<'a> {
     Json(Value),
-    Encoded(Encoded),
+    Encoded(Cow<'a, Encoded>),
 }
 
-impl Made {
+impl Made<'_> {
     fn value(&self) -> Cow<'_, Value> {
         match self {
             Made::Json(value) => Cow::Borrowed(value),
@@ -45,6 +61,7 @@ impl<'a> Draft<'a> {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             fields: Vec::with_capacity(capacity),
+            written: 0,
         }
     }
 
@@ -56,18 +73,38 @@ impl<'a> Draft<'a> {
 
     /// [`Self::set`] with a value already encoded.
     pub fn set_encoded(&mut self, name: Cow<'a, str>, value: Encoded) {
-        self.put(name, Made::Encoded(value));
+        self.put(name, Made::Encoded(Cow::Owned(value)));
     }
 
-    fn put(&mut self, name: Cow<'a, str>, made: Made) {
+    /// [`Self::set_encoded`] with bytes encoded once for many items.
+    pub fn set_shared(&mut self, name: Cow<'a, str>, value: &'a Encoded) {
+        self.put(name, Made::Encoded(Cow::Borrowed(value)));
+    }
+
+    fn put(&mut self, name: Cow<'a, str>, made: Made<'a>) {
         match self.position(&name) {
             Some(at) => self.fields[at].1 = made,
-            None => self.fields.push((name, made)),
+            None => {
+                self.written |= name_bit(&name);
+                self.fields.push((name, made));
+            }
         }
     }
 
     pub fn get(&self, name: &str) -> Option<Cow<'_, Value>> {
         self.position(name).map(|at| self.fields[at].1.value())
+    }
+
+    /// The field `name` as a key's text ([`super::store::key_text`]); a
+    /// generated UUID is written out once, not made a JSON value first.
+    pub fn key_text(&self, name: &str) -> Option<String> {
+        match &self.fields[self.position(name)?].1 {
+            Made::Encoded(encoded) => match encoded.as_ref() {
+                Encoded::Uuid(bytes) => Some(super::uuid_text::from_bytes(bytes)),
+                other => super::store::key_text(&other.to_value()),
+            },
+            Made::Json(value) => super::store::key_text(value),
+        }
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -122,6 +159,9 @@ impl<'a> Draft<'a> {
     /// before their text: most differ there, and a draft is searched on
     /// every field written.
     fn position(&self, name: &str) -> Option<usize> {
+        if self.written & name_bit(name) == 0 {
+            return None;
+        }
         let (len, first) = (name.len(), name.as_bytes().first());
         self.fields.iter().position(|(have, _)| {
             have.len() == len && have.as_bytes().first() == first && have.as_ref() == name
@@ -154,6 +194,24 @@ mod tests {
     }
 
     #[test]
+    fn names_sharing_a_bit_are_still_told_apart() {
+        // 300 names on 64 bits: many share one, and each is still found,
+        // set again in its place and never mistaken for another.
+        let names: Vec<String> = (0..300).map(|n| format!("f{n}x")).collect();
+        let mut draft = Draft::default();
+        let mut map = Map::new();
+        for round in 0..2 {
+            for (n, name) in names.iter().enumerate() {
+                draft.set(Cow::Owned(name.clone()), json!(n * 10 + round));
+                map.insert(name.clone(), json!(n * 10 + round));
+            }
+        }
+        assert_eq!(draft.to_map(), map);
+        assert!(names.iter().all(|name| draft.contains(name)));
+        assert!(!draft.contains("f300x") && !draft.contains("f1y"));
+    }
+
+    #[test]
     fn lookups_walk_mappings_and_never_answer_the_whole_item() {
         let mut draft = Draft::default();
         draft.set(Cow::Borrowed("owner"), json!({"name": "ada", "age": 36}));
@@ -163,6 +221,29 @@ mod tests {
         assert_eq!(draft.lookup(&names(&["id", "x"])), None);
         assert_eq!(draft.lookup(&names(&["missing"])), None);
         assert_eq!(draft.lookup(&[]), None);
+    }
+
+    #[test]
+    fn a_key_reads_as_the_stored_item_would_give_it() {
+        let uuid = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
+        let mut draft = Draft::default();
+        let bytes = super::super::uuid_text::uuid_bytes(uuid).expect("a uuid");
+        draft.set_encoded(Cow::Borrowed("id"), Encoded::Uuid(bytes));
+        draft.set(Cow::Borrowed("n"), json!(7));
+        draft.set(Cow::Borrowed("name"), json!("p-1"));
+        draft.set(Cow::Borrowed("list"), json!([1]));
+        draft.set_encoded(Cow::Borrowed("at"), Encoded::seconds(1_764_493_433_000));
+        assert_eq!(draft.key_text("id").as_deref(), Some(uuid));
+        assert_eq!(draft.key_text("n").as_deref(), Some("7"));
+        assert_eq!(draft.key_text("name").as_deref(), Some("p-1"));
+        assert_eq!(draft.key_text("list"), None);
+        assert_eq!(draft.key_text("absent"), None);
+        for name in ["id", "n", "name", "list", "at"] {
+            let by_value = draft
+                .get(name)
+                .and_then(|v| super::super::store::key_text(&v));
+            assert_eq!(draft.key_text(name), by_value, "{name}");
+        }
     }
 
     #[test]

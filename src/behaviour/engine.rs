@@ -391,10 +391,9 @@ pub fn identify(
                 deny(Denial::OtherScheme, raw);
                 continue 'alternatives;
             };
-            let found = users.iter().find(|r| {
-                !r.deleted
-                    && r.field(&how.field).as_ref().and_then(Value::as_str) == Some(credential)
-            });
+            let found = users
+                .iter()
+                .find(|r| !r.deleted && r.field_is_text(&how.field, credential));
             match (found, named) {
                 (Some(user), None) => named = Some(user),
                 (Some(user), Some(before)) if std::ptr::eq(user, before) => {}
@@ -542,6 +541,7 @@ fn generate(
                     Value::from(data.sequence)
                 }
                 Generated::Pattern(generator) => Value::String(generator.any(&mut session.rng)),
+                Generated::Constant { value, .. } => value.clone(),
                 Generated::Template(template) => {
                     render_for_item(scope, session, template, item, &context)?
                 }

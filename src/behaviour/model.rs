@@ -55,7 +55,7 @@ impl Model {
             .collections
             .iter()
             .flat_map(|c| c.generated.iter())
-            .filter(|(_, how)| !matches!(how, Generated::Template(t) if t.constant().is_some()))
+            .filter(|(_, how)| !matches!(how, Generated::Constant { .. }))
             .map(|(field, _)| field.clone())
             .chain(
                 self.collections
@@ -159,6 +159,12 @@ pub enum Generated {
     Sequence,
     /// A random string matching the regular expression, compiled at load.
     Pattern(crate::generate::PatternGenerator),
+    /// The same value on every item (`enabled: true`), encoded once at
+    /// load as the store keeps it, so a create copies its bytes.
+    Constant {
+        value: Value,
+        stored: super::compact::Encoded,
+    },
     Template(Template),
 }
 

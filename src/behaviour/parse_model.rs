@@ -264,7 +264,16 @@ impl Reader<'_> {
                     })?;
                 Generated::Pattern(generator)
             }
-            other => Generated::Template(self.template(other, at)?),
+            other => {
+                let template = self.template(other, at)?;
+                match template.constant() {
+                    Some(value) => Generated::Constant {
+                        value: value.clone(),
+                        stored: crate::behaviour::compact::Encoded::of(value),
+                    },
+                    None => Generated::Template(template),
+                }
+            }
         })
     }
 

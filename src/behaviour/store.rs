@@ -60,6 +60,12 @@ impl Record {
         self.fields.get(name)
     }
 
+    /// Whether the field `name` is the text `text` (see
+    /// [`CompactItem::holds_text`]).
+    pub fn field_is_text(&self, name: &str, text: &str) -> bool {
+        self.fields.holds_text(name, text)
+    }
+
     /// One field as it is encoded, for copying into a new item.
     pub fn field_encoding(&self, name: &str) -> Option<super::compact::Encoded> {
         self.fields.field_encoding(name)

@@ -150,7 +150,7 @@ impl Runner<'_> {
         draft: Draft<'_>,
         reads_stored_only: Option<&[String]>,
     ) -> Result<Value, Stop> {
-        let Some(key) = draft.get(&spec.key).and_then(|key| key_text(&key)) else {
+        let Some(key) = draft.key_text(&spec.key) else {
             return Err(no_key(spec).into());
         };
         if session.collection(&spec.name).get(&key).is_some() {
@@ -251,6 +251,10 @@ fn make_fields<'s>(
                 Value::from(data.sequence)
             }
             Generated::Pattern(generator) => Value::String(generator.any(&mut session.rng)),
+            Generated::Constant { stored, .. } => {
+                draft.set_shared(field, stored);
+                continue;
+            }
             Generated::Template(template) => render_on_draft(scope, session, template, draft)?,
         };
         draft.set(field, made);
