@@ -55,8 +55,13 @@ impl Simple {
                 Value::Object(map)
             }
             Simple::Join(parts) => {
-                let mut joined = String::new();
+                let mut joined = String::with_capacity(32);
                 for part in parts {
+                    // Literal text is copied in, not made a value first.
+                    if let Simple::Text(text) = part {
+                        joined.push_str(text);
+                        continue;
+                    }
                     match part.evaluate(lookup)? {
                         Value::String(text) => joined.push_str(&text),
                         Value::Number(n) if n.is_i64() || n.is_u64() => {
