@@ -88,7 +88,7 @@ pub fn request(data: &[u8]) {
     let Ok(request) = builder.body(()) else {
         return;
     };
-    let (parts, ()) = request.into_parts();
+    let parts = std::sync::Arc::new(request.into_parts().0);
     let _ = service.answer(&service.current(), &parts, body);
     // State grows with every create; start again now and then.
     static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -362,7 +362,7 @@ pub fn request_structured(data: &[u8]) {
     let Ok(request) = builder.body(()) else {
         return;
     };
-    let (parts, ()) = request.into_parts();
+    let parts = std::sync::Arc::new(request.into_parts().0);
     let reply = service.answer(&loaded, &parts, &body);
     assert!(
         (100..=599).contains(&reply.status),

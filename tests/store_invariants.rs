@@ -179,6 +179,7 @@ impl Mock {
             .expect("a request")
             .into_parts();
         let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let parts = std::sync::Arc::new(parts);
         let reply = self.service.answer(&self.service.current(), &parts, &bytes);
         let value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
         (reply.status, value, reply.headers.clone())

@@ -40,7 +40,9 @@ struct ScopeData {
     /// Given, or made from `headers` on first use.
     base_url: OnceLock<String>,
     session: String,
-    headers: hyper::HeaderMap,
+    /// The request's head, shared with the request: its headers are read
+    /// for `request.headers` and the base URL, both on first use.
+    head: Arc<hyper::http::request::Parts>,
     raw_query: Vec<(String, String)>,
     /// Path, query, header and cookie parameters, made template values on
     /// first use: a clone of a map with one or no entries costs less than
@@ -73,12 +75,12 @@ impl Scope {
     /// A scope with no request, for sessions made by the admin API.
     pub fn bare(fixture: &Arc<Fixture>, base_url: &str, session: &str) -> Self {
         let empty = Arc::new(Map::new());
-        let headers = hyper::HeaderMap::new();
+        let head = Arc::new(hyper::Request::new(()).into_parts().0);
         let request = Request {
             method: "",
             path: "",
             raw_query: &[],
-            headers: &headers,
+            head: &head,
             path_params: &empty,
             query: &empty,
             header_params: &empty,
@@ -103,7 +105,7 @@ impl Scope {
                     .given_base_url
                     .map_or_else(OnceLock::new, |given| OnceLock::from(given.to_string())),
                 session: session.to_string(),
-                headers: request.headers.clone(),
+                head: request.head.clone(),
                 raw_query: request.raw_query.to_vec(),
                 params: [
                     Lazy::new(request.path_params),
@@ -275,7 +277,7 @@ impl Scope {
 impl ScopeData {
     fn base_url(&self) -> &String {
         self.base_url
-            .get_or_init(|| super::request::base_url_of(&self.headers))
+            .get_or_init(|| super::request::base_url_of(&self.head.headers))
     }
 
     /// `now_ms` as `now` is written: formatted once per request when it is
@@ -320,6 +322,7 @@ impl ScopeData {
 
     fn request_value(&self) -> JinjaValue {
         let headers: Map<String, Value> = self
+            .head
             .headers
             .iter()
             .filter_map(|(k, v)| {
@@ -590,11 +593,14 @@ mod tests {
         );
         let body = Arc::new(serde_json::json!({"name": "demo"}));
         let empty = Arc::new(Map::new());
+        let (mut head, ()) = hyper::Request::new(()).into_parts();
+        head.headers = headers.clone();
+        let head = Arc::new(head);
         let request = Request {
             method: "POST",
             path: "/projects/p1",
             raw_query: &[("page".to_string(), "2".to_string())],
-            headers,
+            head: &head,
             path_params: &path,
             query: &empty,
             header_params: &empty,

@@ -177,7 +177,7 @@ fn kept_answer(
         [root, name] if root == "path" => key_text(request.path_params.get(name)?)?,
         _ => return None,
     };
-    let name = session_name(fixture, request.headers);
+    let name = session_name(fixture, &request.head.headers);
     let session = seeded(store, name, |session| {
         seed(fixture, &Scope::new(fixture, request, name), session)
     });
@@ -252,6 +252,7 @@ fn answer_key(
         rule: rule.serial,
         ready: is_ready(spec, record, now_ms),
         accept: request
+            .head
             .headers
             .get(hyper::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -294,7 +295,7 @@ fn with_runner<R>(
     request: &Request<'_>,
     f: impl FnOnce(&mut Runner<'_>, &mut Session) -> R,
 ) -> R {
-    let name = session_name(fixture, request.headers);
+    let name = session_name(fixture, &request.head.headers);
     let scope = Scope::new(fixture, request, name);
     let session = seeded(store, name, |session| seed(fixture, &scope, session));
     let mut session = lock(&session);

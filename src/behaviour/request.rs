@@ -10,7 +10,10 @@ pub struct Request<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub raw_query: &'a [(String, String)],
-    pub headers: &'a hyper::HeaderMap,
+    /// The request's head (its headers above all), shared: the template
+    /// scope keeps it for the length of the request instead of copying
+    /// the headers.
+    pub head: &'a Arc<hyper::http::request::Parts>,
     /// Parameters typed by the spec, per location. Shared rather than
     /// borrowed, as is the body: the template scope of the request keeps
     /// them for its length, and copying them cost more than the lookups
@@ -49,7 +52,7 @@ impl Request<'_> {
     /// `http://host` as the client addressed the mock.
     pub fn base_url(&self) -> String {
         self.given_base_url
-            .map_or_else(|| base_url_of(self.headers), str::to_string)
+            .map_or_else(|| base_url_of(&self.head.headers), str::to_string)
     }
 }
 

@@ -93,6 +93,7 @@ fn reply(api: &Api, operation: &Operation, answer: Answer, request: &Request<'_>
         None => Reply::empty(status),
         Some(mut body) => {
             let accept = request
+                .head
                 .headers
                 .get(hyper::header::ACCEPT)
                 .and_then(|v| v.to_str().ok());

@@ -78,7 +78,7 @@ struct Call<'a> {
 }
 
 /// The pipeline over a fully read request.
-pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> Reply {
+pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Arc<Parts>, bytes: &[u8]) -> Reply {
     let call = Call {
         setup,
         loaded,
@@ -138,7 +138,7 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Parts, bytes: &[u8]) -> R
         method: parts.method.as_str(),
         path: call.path,
         raw_query: &query,
-        headers: &parts.headers,
+        head: parts,
         path_params: &path_values,
         query: &query_values,
         header_params: &header_values,

@@ -251,6 +251,8 @@ impl MockService {
         let started = Instant::now();
         let changes_before = self.store.change_count();
         let (parts, incoming) = request.into_parts();
+        // Shared with the rules' template scope, which keeps the headers.
+        let parts = Arc::new(parts);
         let loaded = self.current();
         let is_admin = admin::is_admin_path(parts.uri.path());
         let repeat_key = match lookup {
@@ -260,7 +262,7 @@ impl MockService {
                     if chaos.is_none()
                         && may_repeat(&parts.method, parts.uri.path(), &incoming) =>
                 {
-                    let head = Head::from(&parts);
+                    let head = Head::from(&*parts);
                     match repeats.lookup(&loaded, head, (changes_before, started), last) {
                         Ok(repeat) => return self.answer_again(head, &repeat, started),
                         Err(key) => key,
@@ -386,7 +388,7 @@ impl MockService {
             {
                 let session = session_name(&loaded.fixture, &parts.headers);
                 let about = (session, self.store.usage(session));
-                repeats.keep(key, (&parts).into(), changes_before, &reply, about);
+                repeats.keep(key, (&*parts).into(), changes_before, &reply, about);
             }
             self.tell(&loaded, &parts, &reply, started);
         }
@@ -475,7 +477,7 @@ impl MockService {
     pub fn answer(
         &self,
         loaded: &Loaded,
-        parts: &hyper::http::request::Parts,
+        parts: &Arc<hyper::http::request::Parts>,
         bytes: &[u8],
     ) -> Reply {
         let setup = pipeline::Setup {

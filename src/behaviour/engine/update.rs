@@ -95,6 +95,7 @@ enum Write {
 /// Whether the request body is a JSON Merge Patch, by its media type.
 fn merge_patch(request: &Request<'_>) -> bool {
     request
+        .head
         .headers
         .get(hyper::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
