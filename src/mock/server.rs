@@ -251,8 +251,6 @@ impl MockService {
         let started = Instant::now();
         let changes_before = self.store.change_count();
         let (parts, incoming) = request.into_parts();
-        // Shared with the rules' template scope, which keeps the headers.
-        let parts = Arc::new(parts);
         let loaded = self.current();
         let is_admin = admin::is_admin_path(parts.uri.path());
         let repeat_key = match lookup {
@@ -262,7 +260,7 @@ impl MockService {
                     if chaos.is_none()
                         && may_repeat(&parts.method, parts.uri.path(), &incoming) =>
                 {
-                    let head = Head::from(&*parts);
+                    let head = Head::from(&parts);
                     match repeats.lookup(&loaded, head, (changes_before, started), last) {
                         Ok(repeat) => return self.answer_again(head, &repeat, started),
                         Err(key) => key,
@@ -271,6 +269,9 @@ impl MockService {
                 _ => None,
             },
         };
+        // Made only once a repeated answer is ruled out: shared with the
+        // rules' template scope, which keeps the headers.
+        let parts = Arc::new(parts);
         let declared = parts
             .headers
             .get(hyper::header::CONTENT_LENGTH)
