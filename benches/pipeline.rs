@@ -58,7 +58,7 @@ fn real_waldur() -> Option<&'static Api> {
     .as_ref()
 }
 
-fn found(route: Route<'_>) -> bool {
+fn found(route: Route<'_, '_>) -> bool {
     matches!(route, Route::Found { .. })
 }
 

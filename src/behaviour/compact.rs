@@ -81,11 +81,11 @@ impl CompactItem {
 
     /// [`Self::from_fields`], where some values come already encoded.
     pub fn from_made<'v>(fields: impl ExactSizeIterator<Item = (&'v str, FieldRef<'v>)>) -> Self {
-        let mut out = Vec::with_capacity(256);
-        let mut sharing = Sharing::new();
-        out.push(OBJECT);
-        write_length(&mut out, fields.len());
-        LAST_NAMES.with_borrow_mut(|last| {
+        ENCODER.with_borrow_mut(|Encoder { last, out }| {
+            out.clear();
+            let mut sharing = Sharing::new();
+            out.push(OBJECT);
+            write_length(out, fields.len());
             for (at, (name, value)) in fields.enumerate() {
                 let number = match last.get(at) {
                     Some((known, number)) if **known == *name => Some(*number),
@@ -97,14 +97,18 @@ impl CompactItem {
                         number
                     }
                 };
-                write_name(&mut out, name, number);
+                write_name(out, name, number);
                 match value {
-                    FieldRef::Json(value) => write_value(&mut out, value, &mut sharing),
-                    FieldRef::Encoded(encoded) => encoded.write(&mut out),
+                    FieldRef::Json(value) => write_value(out, value, &mut sharing),
+                    FieldRef::Encoded(encoded) => encoded.write(out),
                 }
             }
-        });
-        Self(out.into_boxed_slice())
+            let item = Self(Box::from(out.as_slice()));
+            if out.capacity() > SCRATCH_KEPT {
+                *out = Vec::new();
+            }
+            item
+        })
     }
 
     /// The fields as a map.
@@ -431,15 +435,30 @@ fn write_name(out: &mut Vec<u8>, name: &str, number: Option<u32>) {
 
 /// Most top-level names of the last item kept per thread.
 const LAST_NAMES_KEPT: usize = 64;
+/// Largest encoding buffer a thread keeps between items, in bytes.
+const SCRATCH_KEPT: usize = 64 * 1024;
 
-thread_local! {
-    /// The top-level names of the items this thread encoded last, with
+/// What a thread keeps from one item's encoding to the next.
+struct Encoder {
+    /// The top-level names of the item this thread encoded last, with
     /// their shared numbers, by position. Items of a collection have
     /// mostly the same names in the same order, so the next one finds
     /// its names here by comparing them, without hashing them or taking
     /// the table's lock; a shared name's number never changes.
-    static LAST_NAMES: std::cell::RefCell<Vec<(Box<str>, u32)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    last: Vec<(Box<str>, u32)>,
+    /// The buffer an item is encoded in before it is copied out at its
+    /// exact size: one allocation per item, not a growing one and a
+    /// shrinking one.
+    out: Vec<u8>,
+}
+
+thread_local! {
+    static ENCODER: std::cell::RefCell<Encoder> = const {
+        std::cell::RefCell::new(Encoder {
+            last: Vec::new(),
+            out: Vec::new(),
+        })
+    };
 }
 
 fn remember(last: &mut Vec<(Box<str>, u32)>, at: usize, name: &str, number: u32) {

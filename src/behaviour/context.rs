@@ -35,8 +35,12 @@ pub struct Scope {
 #[derive(Debug)]
 struct ScopeData {
     fixture: Arc<Fixture>,
-    method: String,
-    path: String,
+    /// Standard methods are kept without a copy of their name; `None`
+    /// for a scope with no request (an empty method).
+    method: Option<hyper::Method>,
+    /// The request's path when it is not the head's (`None`: it is, and
+    /// is read from there rather than copied).
+    path: Option<String>,
     /// Given, or made from `headers` on first use.
     base_url: OnceLock<String>,
     session: String,
@@ -99,8 +103,8 @@ impl Scope {
         Self {
             data: Arc::new(ScopeData {
                 fixture: fixture.clone(),
-                method: request.method.to_string(),
-                path: request.path.to_string(),
+                method: hyper::Method::from_bytes(request.method.as_bytes()).ok(),
+                path: (request.path != request.head.uri.path()).then(|| request.path.to_string()),
                 base_url: request
                     .given_base_url
                     .map_or_else(OnceLock::new, |given| OnceLock::from(given.to_string())),
@@ -335,10 +339,11 @@ impl ScopeData {
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
+        let path = self.path.as_deref().unwrap_or(self.head.uri.path());
         jinja_value(serde_json::json!({
-            "method": self.method,
-            "path": self.path,
-            "url": format!("{}{}", self.base_url(), self.path),
+            "method": self.method.as_ref().map_or("", hyper::Method::as_str),
+            "path": path,
+            "url": format!("{}{}", self.base_url(), path),
             "headers": headers,
             "query": raw_query,
         }))

@@ -146,12 +146,25 @@ impl<'a> Draft<'a> {
     }
 
     /// Only `names` of the item, those it has, in the item's order: what an
-    /// answer that reads a few fields of the new item needs of it.
-    pub fn select(&self, names: &[String]) -> Map<String, Value> {
+    /// answer that reads a few fields of the new item needs of it. The
+    /// key field `key`, when it was made as a UUID, is given as its text
+    /// `key_text` ([`Self::key_text`]): the text is written once, for the
+    /// store and for the answer.
+    pub fn select_keyed(&self, names: &[String], key: &str, key_text: &str) -> Map<String, Value> {
         self.fields
             .iter()
             .filter(|(name, _)| names.iter().any(|wanted| wanted == name))
-            .map(|(name, made)| (name.to_string(), made.value().into_owned()))
+            .map(|(name, made)| {
+                let value = match made {
+                    Made::Encoded(encoded)
+                        if name == key && matches!(**encoded, Encoded::Uuid(_)) =>
+                    {
+                        Value::String(key_text.to_string())
+                    }
+                    made => made.value().into_owned(),
+                };
+                (name.to_string(), value)
+            })
             .collect()
     }
 
@@ -252,10 +265,28 @@ mod tests {
         for name in ["id", "name", "createdAt"] {
             draft.set(Cow::Borrowed(name), json!(name));
         }
-        let picked = draft.select(&names(&["createdAt", "id", "absent"]));
+        let picked = draft.select_keyed(&names(&["createdAt", "id", "absent"]), "none", "");
         assert_eq!(
             serde_json::to_string(&picked).unwrap(),
             r#"{"id":"id","createdAt":"createdAt"}"#
         );
+    }
+
+    #[test]
+    fn a_selected_uuid_key_is_its_text_as_the_store_writes_it() {
+        let uuid = "8c6a0f5e-2b1d-4e3a-9f47-0d5c1b2a3e4f";
+        let bytes = super::super::uuid_text::uuid_bytes(uuid).expect("a uuid");
+        let mut draft = Draft::default();
+        draft.set_encoded(Cow::Borrowed("id"), Encoded::Uuid(bytes));
+        draft.set_encoded(Cow::Borrowed("other"), Encoded::Uuid(bytes));
+        draft.set(Cow::Borrowed("n"), json!(7));
+        let key = draft.key_text("id").expect("a key");
+        let picked = draft.select_keyed(&names(&["id", "other", "n"]), "id", &key);
+        let by_value: Map<String, Value> = ["id", "other", "n"]
+            .into_iter()
+            .map(|name| (name.to_string(), draft.get(name).expect(name).into_owned()))
+            .collect();
+        assert_eq!(picked, by_value);
+        assert_eq!(picked["id"], json!(uuid));
     }
 }

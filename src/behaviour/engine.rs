@@ -8,7 +8,7 @@ use super::answer_cache::{AnswerKey, Hit, PendingAnswer};
 use super::context::{Bound, LentItem, Scope, with_item, with_lent_item};
 use super::fixture::ErrorKind;
 use super::model::{Action, CollectionSpec, Generated, OperationBehaviour, Rule};
-use super::store::{CollectionData, Record, Session, Store, key_text, lock};
+use super::store::{CollectionData, Record, Session, Store, into_key_text, key_text, lock};
 use super::template::{Expr, RenderError, jinja_value};
 use super::view::{StoredItem, is_ready, shown_with};
 
@@ -334,7 +334,7 @@ pub enum Identity {
 
 /// The credentials offered for one security requirement: each scheme's
 /// name and raw value (`None` when the request carries none for it).
-pub type Offered = Vec<(String, Option<String>)>;
+pub type Offered<'a> = Vec<(&'a str, Option<&'a str>)>;
 
 /// Finds the user named by the credentials offered for any one of the
 /// operation's security requirements (the alternatives).
@@ -342,7 +342,7 @@ pub fn identify(
     fixture: &Arc<Fixture>,
     store: &Store,
     headers: &hyper::HeaderMap,
-    alternatives: &[Offered],
+    alternatives: &[Offered<'_>],
 ) -> Identity {
     use super::access::Denial;
     let Some(access) = &fixture.model.access else {
@@ -419,7 +419,7 @@ pub fn identify(
             deny(Denial::Expired, credential);
             continue;
         }
-        if let Some(key) = user.field(key_field).as_ref().and_then(key_text) {
+        if let Some(key) = user.field(key_field).and_then(into_key_text) {
             let good_until = left_ms
                 .map(|left| checked_at + std::time::Duration::from_millis(left.unsigned_abs()));
             return Identity::User { key, good_until };
@@ -805,11 +805,11 @@ impl<'f> Runner<'f> {
                 .lookup_names()
                 .and_then(|names| self.scope.direct(session, names, &[]))
         {
-            return key_text(&value);
+            return into_key_text(value);
         }
         let context = self.scope.context(session, extra);
         match expression.evaluate(&context) {
-            Ok(value) => key_text(&value),
+            Ok(value) => into_key_text(value),
             Err(e) => {
                 self.notes.push(format!(
                     "key expression `{}` failed: {e}",
@@ -916,7 +916,11 @@ impl<'f> Runner<'f> {
         spec: &CollectionSpec,
     ) -> Result<Arc<Vec<String>>, RenderError> {
         if spec.omit.is_none() {
-            return Ok(Arc::default());
+            // Shared: most collections omit nothing, and a new empty list
+            // per answer would be an allocation each.
+            static NOTHING: std::sync::LazyLock<Arc<Vec<String>>> =
+                std::sync::LazyLock::new(Arc::default);
+            return Ok(NOTHING.clone());
         }
         if let Some(known) = self.omitted.borrow().get(&spec.name) {
             return Ok(known.clone());

@@ -302,6 +302,36 @@ impl CollectionData {
         self.by_key.insert(key, slot);
     }
 
+    /// Inserts a new item under `key`, unless an item has that key: then
+    /// the record comes back. [`Self::get`] and [`Self::insert`] in one,
+    /// with the key read and hashed once.
+    pub fn insert_new(&mut self, key: &str, record: Record) -> Result<(), Record> {
+        let key = IndexKey::of(key);
+        // Kept only where the journal or the removed keys need it.
+        let noted = (self.changed_keys.is_some() || !self.gone.is_empty()).then(|| key.clone());
+        let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        match self.by_key.entry(key) {
+            std::collections::hash_map::Entry::Occupied(taken) => {
+                match self.slots.get_mut(*taken.get() as usize) {
+                    Some(place @ None) => *place = Some(record),
+                    _ => return Err(record),
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(free) => {
+                // More slots than a u32 counts cannot be filled:
+                // `--max-items` stops far below.
+                free.insert(slot);
+                self.slots.push(Some(record));
+            }
+        }
+        self.changes += 1;
+        if let Some(key) = noted {
+            self.mark_changed(&key);
+            self.gone.remove(&key);
+        }
+        Ok(())
+    }
+
     /// Whether an item of this key was removed (and not made again).
     pub fn was_removed(&self, key: &str) -> bool {
         !self.gone.is_empty() && self.gone.contains(&IndexKey::of(key))
@@ -352,6 +382,15 @@ impl CollectionData {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// [`key_text`] of a value no longer needed: a string is moved, not
+/// copied.
+pub fn into_key_text(value: Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s),
+        other => key_text(&other),
     }
 }
 
@@ -572,11 +611,14 @@ impl Session {
 
     pub fn collection_mut(&mut self, name: &str) -> &mut CollectionData {
         let journaled = self.journal.on;
-        Arc::make_mut(
-            self.collections
-                .entry(name.to_string())
-                .or_insert_with(|| Arc::new(CollectionData::journaled(journaled))),
-        )
+        // Looked up before the entry API, which would copy the name into
+        // a key on every write to a collection that exists.
+        if !self.collections.contains_key(name) {
+            let data = Arc::new(CollectionData::journaled(journaled));
+            self.collections.insert(name.to_string(), data);
+        }
+        let data = self.collections.get_mut(name);
+        Arc::make_mut(data.expect("the collection was just made"))
     }
 
     /// Counts one more read of the item `key` of `collection` (see

@@ -23,15 +23,19 @@ pub fn json_with_schema(media: &[MediaType]) -> Option<&MediaType> {
 /// response's, a fixture rule's) falls under: the exact name, then
 /// `type/*`, then `*/*`.
 pub fn documented<'a>(media: &'a [MediaType], content_type: &str) -> Option<&'a MediaType> {
-    let given = essence(content_type);
+    // Compared without case rather than lowered into a new string: a
+    // request's body is checked this way on every request.
+    let given = content_type.split(';').next().unwrap_or_default().trim();
     let major = given.split('/').next().unwrap_or_default();
     media
         .iter()
-        .find(|m| m.name == given)
+        .find(|m| m.name.eq_ignore_ascii_case(given))
         .or_else(|| {
-            media
-                .iter()
-                .find(|m| m.name.strip_suffix("/*") == Some(major))
+            media.iter().find(|m| {
+                m.name
+                    .strip_suffix("/*")
+                    .is_some_and(|range| range.eq_ignore_ascii_case(major))
+            })
         })
         .or_else(|| media.iter().find(|m| m.name == "*/*"))
 }

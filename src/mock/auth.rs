@@ -39,13 +39,13 @@ pub fn check(
 /// The raw credentials the request offers, per security requirement of the
 /// operation: each scheme's name and the value found where it looks
 /// (`None` when absent).
-pub fn offered(
-    api: &Api,
-    operation: &Operation,
-    headers: &hyper::HeaderMap,
-    query: &[(String, String)],
-    cookies: &[(String, String)],
-) -> Vec<crate::behaviour::engine::Offered> {
+pub fn offered<'a>(
+    api: &'a Api,
+    operation: &'a Operation,
+    headers: &'a hyper::HeaderMap,
+    query: &'a [(String, String)],
+    cookies: &'a [(String, String)],
+) -> Vec<crate::behaviour::engine::Offered<'a>> {
     operation
         .security
         .iter()
@@ -58,24 +58,23 @@ pub fn offered(
                         .security_schemes
                         .get(name)
                         .and_then(|scheme| raw_value(scheme, headers, query, cookies));
-                    (name.clone(), raw)
+                    (name.as_str(), raw)
                 })
                 .collect()
         })
         .collect()
 }
 
-fn raw_value(
+fn raw_value<'a>(
     scheme: &SecurityScheme,
-    headers: &hyper::HeaderMap,
-    query: &[(String, String)],
-    cookies: &[(String, String)],
-) -> Option<String> {
-    let header = |value: Option<&hyper::header::HeaderValue>| {
+    headers: &'a hyper::HeaderMap,
+    query: &'a [(String, String)],
+    cookies: &'a [(String, String)],
+) -> Option<&'a str> {
+    let header = |value: Option<&'a hyper::header::HeaderValue>| {
         value
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.trim().is_empty())
-            .map(str::to_string)
     };
     match scheme {
         SecurityScheme::ApiKey {
@@ -87,11 +86,11 @@ fn raw_value(
             ParameterLocation::Query => query
                 .iter()
                 .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone()),
+                .map(|(_, v)| v.as_str()),
             ParameterLocation::Cookie => cookies
                 .iter()
                 .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone()),
+                .map(|(_, v)| v.as_str()),
             ParameterLocation::Path => None,
         },
         SecurityScheme::Http { .. } | SecurityScheme::BearerToken => {

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 /// What parameter values a request carried, as text, before parsing.
 pub struct RawParameters<'a> {
-    pub path: &'a [(String, String)],
+    /// Path parameters by name, as the path has them.
+    pub path: &'a [(&'a str, &'a str)],
     /// Decoded `name=value` pairs of the query string, in order.
     pub query: &'a [(String, String)],
     pub headers: &'a hyper::HeaderMap,

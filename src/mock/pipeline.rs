@@ -59,7 +59,7 @@ impl Stages {
 }
 
 /// The operation a request is for, and its path parameters as written.
-type Routed<'a> = (&'a Operation, Vec<(String, String)>);
+type Routed<'a> = (&'a Operation, Vec<(&'a str, &'a str)>);
 
 /// What the pipeline works with besides the request: the mock's options,
 /// its store and how its stages are set.
@@ -131,7 +131,7 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Arc<Parts>, bytes: &[u8])
         parameters.header,
         parameters.cookie,
     ]
-    .map(Arc::new);
+    .map(shared_map);
     let behaviour = loaded.fixture.model.operations.get(&operation.id);
     // Built only for an operation with rules: the spec-only path stays lean.
     let request = behaviour.map(|_| BehaviourRequest {
@@ -188,6 +188,19 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Arc<Parts>, bytes: &[u8])
         reply.note = note;
     }
     reply
+}
+
+/// A request's parameters of one location, shared with the template
+/// scope: most locations have none, and those share one empty map rather
+/// than each request allocating its own.
+fn shared_map(map: serde_json::Map<String, Value>) -> Arc<serde_json::Map<String, Value>> {
+    static EMPTY: std::sync::LazyLock<Arc<serde_json::Map<String, Value>>> =
+        std::sync::LazyLock::new(Arc::default);
+    if map.is_empty() {
+        EMPTY.clone()
+    } else {
+        Arc::new(map)
+    }
 }
 
 impl<'a> Call<'a> {

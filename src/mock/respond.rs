@@ -29,9 +29,11 @@ pub struct Prefer {
 
 impl Prefer {
     pub fn parse(headers: &hyper::HeaderMap) -> Self {
+        // A header name made once: looking one up by its text parses it.
+        static PREFER: hyper::header::HeaderName = hyper::header::HeaderName::from_static("prefer");
         let mut prefer = Prefer::default();
         for value in headers
-            .get_all("prefer")
+            .get_all(&PREFER)
             .iter()
             .filter_map(|v| v.to_str().ok())
         {

@@ -60,10 +60,11 @@ pub struct Api {
 
 /// Where a request path led.
 #[derive(Debug)]
-pub enum Route<'a> {
+pub enum Route<'a, 'p> {
     Found {
         operation: &'a Operation,
-        params: Vec<(String, String)>,
+        /// Path parameters by name, raw as the path has them.
+        params: Vec<(&'a str, &'p str)>,
     },
     /// The path exists but not with this method; the methods it has.
     MethodNotAllowed {
@@ -90,7 +91,7 @@ impl Api {
     }
 
     /// Finds the operation for a method and a path (with or without a base path).
-    pub fn route(&self, method: &hyper::Method, path: &str) -> Route<'_> {
+    pub fn route<'a, 'p>(&'a self, method: &hyper::Method, path: &'p str) -> Route<'a, 'p> {
         let found = self.route_path(path);
         let Some(found) = found else {
             return Route::NotFound;
@@ -124,7 +125,7 @@ impl Api {
         }
     }
 
-    fn route_path(&self, path: &str) -> Option<RouteMatch> {
+    fn route_path<'a, 'p>(&'a self, path: &'p str) -> Option<RouteMatch<'a, 'p>> {
         for base in &self.base_paths {
             if let Some(rest) = path.strip_prefix(base.as_str())
                 && rest.starts_with('/')

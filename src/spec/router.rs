@@ -9,11 +9,13 @@
 
 /// The result of routing one path.
 #[derive(Debug, PartialEq, Eq)]
-pub struct RouteMatch {
+pub struct RouteMatch<'a, 'p> {
     /// Index of the path template (into the router's template list).
     pub template: usize,
-    /// Path parameters, raw (still percent-encoded) as they appeared.
-    pub params: Vec<(String, String)>,
+    /// Path parameters by name, raw (still percent-encoded) as they
+    /// appeared: borrowed from the router and the path, so that routing
+    /// a request allocates once at most.
+    pub params: Vec<(&'a str, &'p str)>,
 }
 
 #[derive(Debug, Default)]
@@ -78,16 +80,42 @@ impl Router {
         &self.templates[index]
     }
 
-    pub fn find(&self, path: &str) -> Option<RouteMatch> {
-        let segments: Vec<&str> = split(path).collect();
+    pub fn find<'a, 'p>(&'a self, path: &'p str) -> Option<RouteMatch<'a, 'p>> {
+        // The segments of a path of ordinary depth are kept on the stack.
+        let mut inline = [""; 16];
+        let mut count = 0;
+        let mut deeper = Vec::new();
+        for segment in split(path) {
+            match inline.get_mut(count) {
+                Some(slot) if deeper.is_empty() => {
+                    *slot = segment;
+                    count += 1;
+                }
+                _ => {
+                    if deeper.is_empty() {
+                        deeper.extend_from_slice(&inline[..count]);
+                    }
+                    deeper.push(segment);
+                }
+            }
+        }
+        let segments = if deeper.is_empty() {
+            &inline[..count]
+        } else {
+            &deeper[..]
+        };
         let mut values = Vec::new();
-        let template = find_in(&self.root, &segments, &mut values)?;
-        let params = self.names[template].iter().cloned().zip(values).collect();
+        let template = find_in(&self.root, segments, &mut values)?;
+        let params = self.names[template]
+            .iter()
+            .map(String::as_str)
+            .zip(values)
+            .collect();
         Some(RouteMatch { template, params })
     }
 }
 
-fn find_in(node: &Node, segments: &[&str], params: &mut Vec<String>) -> Option<usize> {
+fn find_in<'p>(node: &Node, segments: &[&'p str], params: &mut Vec<&'p str>) -> Option<usize> {
     let Some((first, rest)) = segments.split_first() else {
         return node.end;
     };
@@ -108,7 +136,7 @@ fn find_in(node: &Node, segments: &[&str], params: &mut Vec<String>) -> Option<u
     if let Some(child) = &node.param
         && !first.is_empty()
     {
-        params.push((*first).to_string());
+        params.push(first);
         if let Some(found) = find_in(child, rest, params) {
             return Some(found);
         }
@@ -119,8 +147,24 @@ fn find_in(node: &Node, segments: &[&str], params: &mut Vec<String>) -> Option<u
 
 /// Segments after the leading `/`; a trailing `/` gives a final empty segment,
 /// so `/projects/` and `/projects` stay different routes, as on the real APIs.
+///
+/// Split by byte rather than by `str::split`: a path's segments are short,
+/// and the general searcher cost more per segment than the routing itself.
 fn split(path: &str) -> impl Iterator<Item = &str> {
-    path.strip_prefix('/').unwrap_or(path).split('/')
+    let mut rest = Some(path.strip_prefix('/').unwrap_or(path));
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current.bytes().position(|b| b == b'/') {
+            Some(at) => {
+                rest = Some(&current[at + 1..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
 }
 
 enum SegmentKind {
@@ -156,7 +200,7 @@ fn parse_segment(segment: &str) -> SegmentKind {
 impl SegmentPattern {
     /// Matches text pieces literally and gives each parameter the shortest
     /// non-empty text up to the next literal piece.
-    fn capture(&self, segment: &str, params: &mut Vec<String>) -> bool {
+    fn capture<'p>(&self, segment: &'p str, params: &mut Vec<&'p str>) -> bool {
         let mut rest = segment;
         let mut pieces = self.pieces.iter().peekable();
         while let Some(piece) = pieces.next() {
@@ -178,7 +222,7 @@ impl SegmentPattern {
                     if end == 0 {
                         return false;
                     }
-                    params.push(rest[..end].to_string());
+                    params.push(&rest[..end]);
                     rest = &rest[end..];
                 }
             }
@@ -252,8 +296,11 @@ mod tests {
     }
 
     fn route(r: &Router, path: &str) -> Option<(String, Vec<(String, String)>)> {
-        r.find(path)
-            .map(|m| (r.template(m.template).to_string(), m.params))
+        r.find(path).map(|m| {
+            let params = m.params.iter();
+            let owned = params.map(|(n, v)| (n.to_string(), v.to_string()));
+            (r.template(m.template).to_string(), owned.collect())
+        })
     }
 
     #[test]

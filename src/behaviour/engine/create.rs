@@ -153,20 +153,25 @@ impl Runner<'_> {
         let Some(key) = draft.key_text(&spec.key) else {
             return Err(no_key(spec).into());
         };
-        if session.collection(&spec.name).get(&key).is_some() {
+        let now_ms = session.now_ms();
+        let record = Record::encoded(CompactItem::from_made(draft.iter()), now_ms, 0, false);
+        // The record itself is stored when nothing presents it after.
+        let (stored, kept) = match reads_stored_only {
+            Some(_) => (record, None),
+            None => (record.clone(), Some(record)),
+        };
+        if session
+            .collection_mut(&spec.name)
+            .insert_new(&key, stored)
+            .is_err()
+        {
             return Err(taken(spec, key).into());
         }
         self.wrote(&spec.name, &key, None);
-        let now_ms = session.now_ms();
-        let record = Record::encoded(CompactItem::from_made(draft.iter()), now_ms, 0, false);
-        if let Some(read) = reads_stored_only {
-            let answer = draft.select(read);
-            session.collection_mut(&spec.name).insert(key, record);
-            return Ok(Value::Object(answer));
-        }
-        session
-            .collection_mut(&spec.name)
-            .insert(key, record.clone());
+        let Some(record) = kept else {
+            let read = reads_stored_only.unwrap_or_default();
+            return Ok(Value::Object(draft.select_keyed(read, &spec.key, &key)));
+        };
         Ok(Value::Object(self.present_with(
             session,
             spec,
