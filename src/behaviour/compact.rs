@@ -162,6 +162,66 @@ impl CompactItem {
         Some(Encoded::copied(&self.0[start..reader.at]))
     }
 
+    /// [`Self::field_encoding`] of each of `fields`, in one walk over the
+    /// item with the names' table read once: a create that copies several
+    /// fields of its target finds them all at the cost of finding the last.
+    pub fn field_encodings(&self, fields: &[String]) -> Vec<Option<Encoded>> {
+        /// Most fields looked for in one walk; more are looked for one by one.
+        const MOST: usize = 16;
+        if fields.len() > MOST {
+            return fields.iter().map(|f| self.field_encoding(f)).collect();
+        }
+        let mut found: Vec<Option<Encoded>> = fields.iter().map(|_| None).collect();
+        let table = names().read().unwrap_or_else(|e| e.into_inner());
+        let mut shared = [None; MOST];
+        for (number, field) in shared.iter_mut().zip(fields) {
+            *number = table
+                .numbers
+                .get(field.as_str())
+                .map(|n| (*n as usize) << 1);
+        }
+        let shared = &shared[..fields.len()];
+        let mut reader = Reader::new(&self.0, &table);
+        if reader.byte() != Some(OBJECT) {
+            return found;
+        }
+        let (Some(count), mut left) = (reader.length(), fields.len()) else {
+            return found;
+        };
+        for _ in 0..count {
+            let Some(n) = reader.length() else {
+                break;
+            };
+            let text = match n & 1 {
+                0 => None,
+                _ => match reader.take(n >> 1) {
+                    Some(text) => Some(text),
+                    None => break,
+                },
+            };
+            let start = reader.at;
+            if reader.skip().is_none() {
+                break;
+            }
+            // A field asked for twice is given twice; a name the item
+            // has twice (it never should) is taken where it comes first.
+            for at in 0..fields.len() {
+                let wanted = match text {
+                    None => shared[at] == Some(n),
+                    Some(text) => fields[at].as_bytes() == text,
+                };
+                if wanted && found[at].is_none() {
+                    found[at] = Some(Encoded::copied(&self.0[start..reader.at]));
+                    left -= 1;
+                }
+            }
+            if left == 0 {
+                break;
+            }
+        }
+        found
+    }
+
     /// A reader at the start of `field`'s value, the fields before it
     /// skipped undecoded.
     fn at_field<'a>(&'a self, table: &'a Names, field: &str) -> Option<Reader<'a>> {
@@ -806,6 +866,32 @@ mod tests {
         for item in items.iter().chain(items.iter().rev()) {
             round_trip(item.clone());
         }
+    }
+
+    #[test]
+    fn fields_found_in_one_walk_are_those_found_one_by_one() {
+        let long = "n".repeat(MAX_SHARED_NAME_LEN + 1);
+        let item = CompactItem::new(
+            json!({"id": "1c61d9bb-2863-4368-8052-34495a0d7a61", "nested": {"a": [1, 2]},
+                   long.clone(): "kept in the item", "n": 7, "late": "last"})
+            .as_object()
+            .expect("a map"),
+        );
+        let wanted: Vec<String> = ["late", "absent", &long, "id", "nested", "id", "n"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let one_by_one: Vec<Option<Encoded>> =
+            wanted.iter().map(|f| item.field_encoding(f)).collect();
+        assert_eq!(item.field_encodings(&wanted), one_by_one);
+        assert!(one_by_one.iter().filter(|e| e.is_some()).count() == 6);
+        let many: Vec<String> = (0..20)
+            .map(|i| format!("f{i}"))
+            .chain(["n".into()])
+            .collect();
+        let by_one: Vec<Option<Encoded>> = many.iter().map(|f| item.field_encoding(f)).collect();
+        assert_eq!(item.field_encodings(&many), by_one);
+        assert_eq!(item.field_encodings(&[]), Vec::new());
     }
 
     #[test]

@@ -71,6 +71,11 @@ impl Record {
         self.fields.field_encoding(name)
     }
 
+    /// [`Self::field_encoding`] of several fields, found in one walk.
+    pub fn field_encodings(&self, names: &[String]) -> Vec<Option<super::compact::Encoded>> {
+        self.fields.field_encodings(names)
+    }
+
     /// The item as a state dump holds it. A seed item, ready by any
     /// measure, says `"seed": true` rather than a count of reads no
     /// client made.

@@ -98,15 +98,33 @@ impl StoredItem<'_> {
     /// `None` for a computed field, one a readiness overlay may show
     /// otherwise, or one the item lacks.
     pub fn encoded(&self, field: &str) -> Option<Encoded> {
-        if self.spec.computed.iter().any(|(name, _)| name == field) {
-            return None;
-        }
-        if let Some(readiness) = &self.spec.readiness
-            && (readiness.ready.contains_key(field) || readiness.pending.contains_key(field))
-        {
+        if !self.shown_as_stored(field) {
             return None;
         }
         self.record.field_encoding(field)
+    }
+
+    /// [`Self::encoded`] of each of `fields`, found in one walk over the
+    /// item.
+    pub fn encodings(&self, fields: &[String]) -> Vec<Option<Encoded>> {
+        let mut found = self.record.field_encodings(fields);
+        for (field, encoded) in fields.iter().zip(&mut found) {
+            if encoded.is_some() && !self.shown_as_stored(field) {
+                *encoded = None;
+            }
+        }
+        found
+    }
+
+    /// Whether `field` is shown as it is stored: not computed, and not one
+    /// a readiness overlay may show otherwise.
+    fn shown_as_stored(&self, field: &str) -> bool {
+        if self.spec.computed.iter().any(|(name, _)| name == field) {
+            return false;
+        }
+        !self.spec.readiness.as_ref().is_some_and(|readiness| {
+            readiness.ready.contains_key(field) || readiness.pending.contains_key(field)
+        })
     }
 }
 

@@ -92,15 +92,25 @@ impl Runner<'_> {
         let mut draft = Draft::with_capacity(24);
         if self.stored_target.is_some() {
             self.on_stored_target(session, |direct, context, target| {
-                // `item.<field>` of the stored target is copied as stored.
+                // `item.<field>` of the stored target is copied as stored;
+                // the fields the template reads are found in one walk.
+                let read = template.item_fields();
+                let mut copies = read.map(|fields| target.encodings(fields));
                 template.render_entries(direct, context, &mut |name, entry| match entry {
-                    Entry::Lookup([root, field]) if root == "item" => match target.encoded(field) {
-                        Some(encoded) => {
-                            draft.set_encoded(Cow::Borrowed(name), encoded);
-                            true
+                    Entry::Lookup([root, field]) if root == "item" => {
+                        let copied = read
+                            .and_then(|fields| fields.iter().position(|f| f == field))
+                            .zip(copies.as_mut())
+                            .and_then(|(at, copies)| copies.get_mut(at).and_then(Option::take))
+                            .or_else(|| target.encoded(field));
+                        match copied {
+                            Some(encoded) => {
+                                draft.set_encoded(Cow::Borrowed(name), encoded);
+                                true
+                            }
+                            None => false,
                         }
-                        None => false,
-                    },
+                    }
                     entry => write_rendered(&mut draft, name, entry),
                 })
             })?;
