@@ -92,6 +92,7 @@ mod tests {
             Some("application/json")
         );
         assert_eq!(name("text/csv"), Some("text/*"));
+        assert_eq!(name("TEXT/csv"), Some("text/*"));
         assert_eq!(name("image/png"), Some("*/*"));
         assert_eq!(
             documented(&media(&["application/json"]), "text/plain").map(|m| m.name.as_str()),

@@ -349,6 +349,23 @@ mod tests {
     }
 
     #[test]
+    fn paths_deeper_than_the_segments_kept_on_the_stack_still_route() {
+        // 16 segments are kept on the stack; these paths have 15 to 20.
+        for depth in 15..=20 {
+            let template: String =
+                (0..depth).map(|i| format!("/s{i}")).collect::<String>() + "/{id}";
+            let r = router(&[template.as_str(), "/s0/{other}"]);
+            let path: String = (0..depth).map(|i| format!("/s{i}")).collect::<String>() + "/7";
+            assert_eq!(
+                route(&r, &path),
+                Some((template.clone(), vec![("id".into(), "7".into())])),
+                "{depth} segments"
+            );
+            assert_eq!(route(&r, &format!("{path}/more")), None, "{depth} segments");
+        }
+    }
+
+    #[test]
     fn trailing_slashes_are_significant() {
         let r = router(&["/api/projects/", "/api/projects/{uuid}/"]);
         assert!(route(&r, "/api/projects/").is_some());
