@@ -142,14 +142,15 @@ operations:
         collection: things
         SHORT
         status: 201
-        body: {id: "{{ item.id }}", name: "{{ item.name }}"}
+        body: {id: "{{ item.id }}", name: "{{ item.name }}", upper: "{{ item.name | upper }}", by: "{{ body.title }}", listed: "{{ items }}"}
 "#;
 
 /// Requests sent to both mocks, in order: bodies as input (the body's
 /// own `id` overwritten by the generated one), `set` mappings with
 /// lookups, filters and a missing field, fields of a stored target (one a
 /// readiness overlay shows otherwise than stored, one computed, one a
-/// mapping), and an answer that reads two fields of the new item.
+/// mapping), and an answer that reads two fields of the new item, one
+/// through a filter, and names besides the item.
 const CREATES: [(&str, &str); 8] = [
     (
         "/things",
@@ -321,8 +322,12 @@ async fn the_draft_and_the_map_store_and_answer_the_same_items() {
     assert_eq!(bare_set["colour"], Value::Null);
 
     let short: Value = serde_json::from_str(&draft_answers[5].1).unwrap();
-    assert_eq!(short.as_object().map(|m| m.len()), Some(2), "{short}");
+    assert_eq!(short.as_object().map(|m| m.len()), Some(5), "{short}");
     assert_eq!(short["name"], "e#6");
+    assert_eq!(short["upper"], "E#6");
+    assert_eq!(short["by"], "e");
+    assert_eq!(short["listed"], Value::Null);
+    assert_eq!(short["id"].as_str().map(str::len), Some(36), "{short}");
 
     // From the stored rack: as a read shows it (`state` by its readiness,
     // `title` computed), a mapping whole, a UUID as written.

@@ -147,25 +147,26 @@ impl<'a> Draft<'a> {
 
     /// Only `names` of the item, those it has, in the item's order: what an
     /// answer that reads a few fields of the new item needs of it. The
-    /// key field `key`, when it was made as a UUID, is given as its text
-    /// `key_text` ([`Self::key_text`]): the text is written once, for the
-    /// store and for the answer.
+    /// key field `key` is read as [`Self::lookup_keyed`] reads it.
     pub fn select_keyed(&self, names: &[String], key: &str, key_text: &str) -> Map<String, Value> {
         self.fields
             .iter()
             .filter(|(name, _)| names.iter().any(|wanted| wanted == name))
             .map(|(name, made)| {
-                let value = match made {
-                    Made::Encoded(encoded)
-                        if name == key && matches!(**encoded, Encoded::Uuid(_)) =>
-                    {
-                        Value::String(key_text.to_string())
-                    }
-                    made => made.value().into_owned(),
-                };
+                let value = keyed_value(name, made, key, key_text).into_owned();
                 (name.to_string(), value)
             })
             .collect()
+    }
+
+    /// [`Self::lookup`], with the key field `key`, when it was made as a
+    /// UUID, given as its text `key_text` ([`Self::key_text`]): the text
+    /// is written once, for the store and for the answer.
+    pub fn lookup_keyed(&self, names: &[String], key: &str, key_text: &str) -> Option<Value> {
+        let (first, rest) = names.split_first()?;
+        let made = &self.fields[self.position(first)?].1;
+        let value = keyed_value(first, made, key, key_text);
+        super::context::walk(&value, rest).cloned()
     }
 
     /// Where `name` is. Names are compared by length and first byte
@@ -179,6 +180,17 @@ impl<'a> Draft<'a> {
         self.fields.iter().position(|(have, _)| {
             have.len() == len && have.as_bytes().first() == first && have.as_ref() == name
         })
+    }
+}
+
+/// The value of the field `name`, with a UUID made for the key field
+/// `key` given as the text `key_text` already written for it.
+fn keyed_value<'v>(name: &str, made: &'v Made<'_>, key: &str, key_text: &str) -> Cow<'v, Value> {
+    match made {
+        Made::Encoded(encoded) if name == key && matches!(**encoded, Encoded::Uuid(_)) => {
+            Cow::Owned(Value::String(key_text.to_string()))
+        }
+        made => made.value(),
     }
 }
 
@@ -288,5 +300,23 @@ mod tests {
             .collect();
         assert_eq!(picked, by_value);
         assert_eq!(picked["id"], json!(uuid));
+        // A lookup reads each field as the map would hold it.
+        for path in [
+            &["id"][..],
+            &["other"],
+            &["n"],
+            &["id", "x"],
+            &["absent"],
+            &[],
+        ] {
+            let path = names(path);
+            let from_map = path
+                .split_first()
+                .and_then(|(first, rest)| {
+                    crate::behaviour::context::walk(by_value.get(first)?, rest)
+                })
+                .cloned();
+            assert_eq!(draft.lookup_keyed(&path, "id", &key), from_map, "{path:?}");
+        }
     }
 }

@@ -13,6 +13,7 @@ use super::template::{Expr, RenderError, jinja_value};
 use super::view::{StoredItem, is_ready, shown_with};
 
 mod create;
+use create::Created;
 mod delete;
 mod fit;
 mod list;
@@ -177,7 +178,7 @@ fn kept_answer(
         [root, name] if root == "path" => key_text(request.path_params.get(name)?)?,
         _ => return None,
     };
-    let name = session_name(fixture, &request.head.headers);
+    let name = request.session;
     let session = seeded(store, name, |session| {
         seed(fixture, &Scope::new(fixture, request, name), session)
     });
@@ -295,7 +296,7 @@ fn with_runner<R>(
     request: &Request<'_>,
     f: impl FnOnce(&mut Runner<'_>, &mut Session) -> R,
 ) -> R {
-    let name = session_name(fixture, &request.head.headers);
+    let name = request.session;
     let scope = Scope::new(fixture, request, name);
     let session = seeded(store, name, |session| seed(fixture, &scope, session));
     let mut session = lock(&session);
@@ -341,7 +342,7 @@ pub type Offered<'a> = Vec<(&'a str, Option<&'a str>)>;
 pub fn identify(
     fixture: &Arc<Fixture>,
     store: &Store,
-    headers: &hyper::HeaderMap,
+    session: &str,
     alternatives: &[Offered<'_>],
 ) -> Identity {
     use super::access::Denial;
@@ -351,7 +352,7 @@ pub fn identify(
     if alternatives.is_empty() {
         return Identity::Anyone;
     }
-    let name = session_name(fixture, headers);
+    let name = session;
     // A template scope is made only if one is needed (a new session's
     // seed, `accept_any_as`): most requests name a known user.
     let session = seeded(store, name, |session| {
@@ -981,6 +982,7 @@ impl<'f> Runner<'f> {
         let mut total = Value::Null;
         let mut paging = Value::Null;
         let mut headers = Vec::new();
+        let mut answered = None;
         let spec = collection.as_deref().and_then(|c| self.collection_spec(c));
         if let (Some(spec), Some(name)) = (spec, collection.as_deref()) {
             // Which existing item the action works on.
@@ -1017,7 +1019,10 @@ impl<'f> Runner<'f> {
                         }),
                         None => None,
                     };
-                    item = self.act_create(session, spec, rule, key, &mut item, request)?
+                    match self.act_create(session, spec, rule, key, &mut item, request)? {
+                        Created::Item(created) => item = created,
+                        Created::Answered(body) => answered = Some(body),
+                    }
                 }
                 Action::Read => {
                     self.act_read(session, spec, key.as_deref(), reads_target, &mut item)?
@@ -1051,41 +1056,44 @@ impl<'f> Runner<'f> {
         // Most rules answer the item as it is, or with lookups into it: the
         // template context is built only for what lookups cannot answer.
         let scope = &self.scope;
-        let rendered = with_lent_item(&mut item, |lent, jinja_item| {
-            let null = Value::Null;
-            let bound = [
-                ("item", lent.map_or(Bound::Json(&null), Bound::Lent)),
-                ("items", Bound::Json(&items)),
-                ("total", Bound::Json(&total)),
-                ("paging", Bound::Json(&paging)),
-            ];
-            let direct = |names: &[String]| scope.direct(session, names, &bound);
-            let built = std::cell::OnceCell::new();
-            let context = || {
-                built
-                    .get_or_init(|| {
-                        let extra = [
-                            ("item", jinja_item.clone()),
-                            ("items", jinja_value(&items)),
-                            ("total", jinja_value(&total)),
-                            ("paging", jinja_value(&paging)),
-                        ];
-                        scope.context(session, &extra)
-                    })
-                    .clone()
-            };
-            for (name, template) in &rule.headers {
-                let value = match template.render_direct(&direct, &context)? {
-                    Value::String(s) => s,
-                    other => other.to_string(),
+        let rendered = match answered {
+            Some(body) => Some(body),
+            None => with_lent_item(&mut item, |lent, jinja_item| {
+                let null = Value::Null;
+                let bound = [
+                    ("item", lent.map_or(Bound::Json(&null), Bound::Lent)),
+                    ("items", Bound::Json(&items)),
+                    ("total", Bound::Json(&total)),
+                    ("paging", Bound::Json(&paging)),
+                ];
+                let direct = |names: &[String]| scope.direct(session, names, &bound);
+                let built = std::cell::OnceCell::new();
+                let context = || {
+                    built
+                        .get_or_init(|| {
+                            let extra = [
+                                ("item", jinja_item.clone()),
+                                ("items", jinja_value(&items)),
+                                ("total", jinja_value(&total)),
+                                ("paging", jinja_value(&paging)),
+                            ];
+                            scope.context(session, &extra)
+                        })
+                        .clone()
                 };
-                headers.push((name.clone(), value));
-            }
-            rule.body
-                .as_ref()
-                .map(|template| template.render_direct(&direct, &context))
-                .transpose()
-        })?;
+                for (name, template) in &rule.headers {
+                    let value = match template.render_direct(&direct, &context)? {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    headers.push((name.clone(), value));
+                }
+                rule.body
+                    .as_ref()
+                    .map(|template| template.render_direct(&direct, &context))
+                    .transpose()
+            })?,
+        };
         let body = match (rendered, rule.action) {
             (Some(body), _) => Some(body),
             (None, Action::List) => Some(without(items, &omitted)),

@@ -14,6 +14,9 @@ pub struct Request<'a> {
     /// scope keeps it for the length of the request instead of copying
     /// the headers.
     pub head: &'a Arc<hyper::http::request::Parts>,
+    /// The session the request belongs to ([`super::engine::session_name`]),
+    /// read from its head once.
+    pub session: &'a str,
     /// Parameters typed by the spec, per location. Shared rather than
     /// borrowed, as is the body: the template scope of the request keeps
     /// them for its length, and copying them cost more than the lookups

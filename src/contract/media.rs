@@ -6,12 +6,12 @@ use crate::spec::operation::MediaType;
 /// The essence of a `Content-Type` value: `type/subtype`, lower case,
 /// without parameters.
 pub fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    essence_as_written(content_type).to_ascii_lowercase()
+}
+
+/// [`essence`] in the case it was written, without a copy.
+fn essence_as_written(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or_default().trim()
 }
 
 /// The JSON media type of a request body or a response, if it has a schema.
@@ -25,7 +25,7 @@ pub fn json_with_schema(media: &[MediaType]) -> Option<&MediaType> {
 pub fn documented<'a>(media: &'a [MediaType], content_type: &str) -> Option<&'a MediaType> {
     // Compared without case rather than lowered into a new string: a
     // request's body is checked this way on every request.
-    let given = content_type.split(';').next().unwrap_or_default().trim();
+    let given = essence_as_written(content_type);
     let major = given.split('/').next().unwrap_or_default();
     media
         .iter()

@@ -22,7 +22,9 @@ use super::spec_error::Documented;
 use super::violation::Violation;
 use super::{auth, body, cors};
 use crate::behaviour::ErrorKind;
-use crate::behaviour::engine::{Identity, Request as BehaviourRequest, check, identify};
+use crate::behaviour::engine::{
+    Identity, Request as BehaviourRequest, check, identify, session_name,
+};
 use crate::behaviour::request::Checked;
 use crate::behaviour::template::RenderError;
 use crate::spec::{Api, Operation, Route};
@@ -75,6 +77,9 @@ struct Call<'a> {
     loaded: &'a Loaded,
     parts: &'a Parts,
     path: &'a str,
+    /// The session the request belongs to, read from its head once, by
+    /// what needs it (a spec-only answer does not).
+    session: std::cell::OnceCell<&'a str>,
 }
 
 /// The pipeline over a fully read request.
@@ -84,6 +89,7 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Arc<Parts>, bytes: &[u8])
         loaded,
         parts,
         path: parts.uri.path(),
+        session: std::cell::OnceCell::new(),
     };
     let (operation, path_params) = match call.route() {
         Ok(found) => found,
@@ -139,6 +145,7 @@ pub fn run(setup: &Setup<'_>, loaded: &Loaded, parts: &Arc<Parts>, bytes: &[u8])
         path: call.path,
         raw_query: &query,
         head: parts,
+        session: call.session(),
         path_params: &path_values,
         query: &query_values,
         header_params: &header_values,
@@ -204,6 +211,12 @@ fn shared_map(map: serde_json::Map<String, Value>) -> Arc<serde_json::Map<String
 }
 
 impl<'a> Call<'a> {
+    /// The session the request belongs to: its session header, else `default`.
+    fn session(&self) -> &'a str {
+        self.session
+            .get_or_init(|| session_name(&self.loaded.fixture, &self.parts.headers))
+    }
+
     /// A refusal before the operation is known: in the fixture's shape, or
     /// problem+json.
     fn refuse_unrouted(&self, failure: Failure) -> Reply {
@@ -285,7 +298,7 @@ impl<'a> Call<'a> {
             return Ok(None);
         }
         let offered = auth::offered(api, operation, headers, query, cookies);
-        match identify(fixture, self.setup.store, headers, &offered) {
+        match identify(fixture, self.setup.store, self.session(), &offered) {
             Identity::Anyone => Ok(None),
             Identity::User { key, good_until } => Ok(Some((key, good_until))),
             Identity::Denied { reason, credential } => {

@@ -19,10 +19,19 @@ use crate::behaviour::context::{Bound, LentItem, with_lent_item};
 use crate::behaviour::draft::Draft;
 use crate::behaviour::model::{CollectionSpec, Generated, Rule};
 use crate::behaviour::store::{Record, Session, key_text};
-use crate::behaviour::template::{Entry, RenderError, Template};
+use crate::behaviour::template::{Entry, RenderError, Template, jinja_value};
 use crate::generate::random_uuid_bytes;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+
+/// What a create hands the answer.
+pub(super) enum Created {
+    /// The new item as the collection shows it, for the rule's body.
+    Item(Value),
+    /// The rule's body already rendered from the new item's draft: it read
+    /// only stored fields of the item, so the item was never presented.
+    Answered(Value),
+}
 
 impl Runner<'_> {
     /// Creates the item and answers it as stored.
@@ -34,14 +43,14 @@ impl Runner<'_> {
         key: Option<Value>,
         item: &mut Value,
         request: &Request<'_>,
-    ) -> Result<Value, Stop> {
+    ) -> Result<Created, Stop> {
         // An answer that reads only stored fields of the new item (`{id:
         // "{{ item.id }}"}`) does not need it presented.
         let reads_stored_only = rule
             .body
             .as_ref()
-            .and_then(|body| body.item_fields())
-            .filter(|read| {
+            .and_then(|body| Some((body, body.item_fields()?)))
+            .filter(|(_, read)| {
                 rule.headers.is_empty() && read.iter().all(|field| !spec.shows_unstored(field))
             });
         if rule.id.is_none()
@@ -53,12 +62,14 @@ impl Runner<'_> {
                 return self.store_draft(session, spec, draft, reads_stored_only);
             }
             let fields = draft.into_map();
-            return self.store(session, spec, fields, None, request, reads_stored_only);
+            let read = reads_stored_only.map(|(_, read)| read);
+            return self.store(session, spec, fields, None, request, read);
         }
         let mut fields = self.input(session, rule, item, request)?;
         self.check_room(session)?;
         generate(&self.scope, session, spec, &mut fields, true)?;
-        self.store(session, spec, fields, key, request, reads_stored_only)
+        let read = reads_stored_only.map(|(_, read)| read);
+        self.store(session, spec, fields, key, request, read)
     }
 
     /// The fields the rule writes, as a draft: `set` when it is a mapping
@@ -152,43 +163,71 @@ impl Runner<'_> {
     }
 
     /// Stores a draft that nothing else needs to see as a map: its key
-    /// checked, its fields encoded as they are.
+    /// checked, its fields encoded as they are. `answer` is the rule's
+    /// body with the fields it reads, when those are all stored: it is
+    /// rendered from the draft.
     fn store_draft(
         &mut self,
         session: &mut Session,
         spec: &CollectionSpec,
         draft: Draft<'_>,
-        reads_stored_only: Option<&[String]>,
-    ) -> Result<Value, Stop> {
+        answer: Option<(&Template, &[String])>,
+    ) -> Result<Created, Stop> {
         let Some(key) = draft.key_text(&spec.key) else {
             return Err(no_key(spec).into());
         };
         let now_ms = session.now_ms();
         let record = Record::encoded(CompactItem::from_made(draft.iter()), now_ms, 0, false);
-        // The record itself is stored when nothing presents it after.
-        let (stored, kept) = match reads_stored_only {
-            Some(_) => (record, None),
-            None => (record.clone(), Some(record)),
+        let Some((body, read)) = answer else {
+            self.store_new(session, spec, key, record.clone())?;
+            let shown = self.present_with(session, spec, &record, draft.into_map(), now_ms)?;
+            return Ok(Created::Item(Value::Object(shown)));
         };
+        let key = self.store_new(session, spec, key, record)?;
+        // The names an answer sees besides `item`; a create lists nothing.
+        let null = Value::Null;
+        let unlisted = [
+            ("items", Bound::Json(&null)),
+            ("total", Bound::Json(&null)),
+            ("paging", Bound::Json(&null)),
+        ];
+        let rendered = body.render_direct(
+            &|names| match names.split_first() {
+                Some((root, rest)) if root == "item" => draft.lookup_keyed(rest, &spec.key, &key),
+                _ => self.scope.direct(session, names, &unlisted),
+            },
+            &|| {
+                let item = LentItem::owning(draft.select_keyed(read, &spec.key, &key));
+                let extra = [
+                    ("item", item.value()),
+                    ("items", jinja_value(&null)),
+                    ("total", jinja_value(&null)),
+                    ("paging", jinja_value(&null)),
+                ];
+                self.scope.context(session, &extra)
+            },
+        )?;
+        Ok(Created::Answered(rendered))
+    }
+
+    /// Stores a new record under `key` unless an item has it; gives the
+    /// key back for the answer.
+    fn store_new(
+        &mut self,
+        session: &mut Session,
+        spec: &CollectionSpec,
+        key: String,
+        record: Record,
+    ) -> Result<String, Refusal> {
         if session
             .collection_mut(&spec.name)
-            .insert_new(&key, stored)
+            .insert_new(&key, record)
             .is_err()
         {
-            return Err(taken(spec, key).into());
+            return Err(taken(spec, key));
         }
         self.wrote(&spec.name, &key, None);
-        let Some(record) = kept else {
-            let read = reads_stored_only.unwrap_or_default();
-            return Ok(Value::Object(draft.select_keyed(read, &spec.key, &key)));
-        };
-        Ok(Value::Object(self.present_with(
-            session,
-            spec,
-            &record,
-            draft.into_map(),
-            now_ms,
-        )?))
+        Ok(key)
     }
 
     /// Stores the new item `value` (under `named_key` when the rule names
@@ -201,7 +240,7 @@ impl Runner<'_> {
         named_key: Option<Value>,
         request: &Request<'_>,
         reads_stored_only: Option<&[String]>,
-    ) -> Result<Value, Stop> {
+    ) -> Result<Created, Stop> {
         if let Some(named) = named_key {
             value.insert(spec.key.clone(), named);
         }
@@ -224,11 +263,10 @@ impl Runner<'_> {
         // The new item as stored, without reading it back: what is shown
         // of it depends only on its fields, age and reads.
         if reads_stored_only.is_some() {
-            return Ok(Value::Object(value));
+            return Ok(Created::Item(Value::Object(value)));
         }
-        Ok(Value::Object(
-            self.present_with(session, spec, &record, value, now_ms)?,
-        ))
+        let shown = self.present_with(session, spec, &record, value, now_ms)?;
+        Ok(Created::Item(Value::Object(shown)))
     }
 }
 
