@@ -22,7 +22,6 @@ mod update;
 use crate::generate::random_uuid;
 use minijinja::Value as JinjaValue;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use super::request::Request;
@@ -582,7 +581,7 @@ struct Runner<'f> {
     scope: Scope,
     notes: Vec<String>,
     /// Each collection's `omit` list, worked out once per request.
-    omitted: std::cell::RefCell<HashMap<String, Arc<Vec<String>>>>,
+    omitted: std::cell::RefCell<foldhash::HashMap<String, Arc<Vec<String>>>>,
     /// Whether answers of unchanged items are kept and sent again
     /// (off with `--check-every-answer`).
     keep_answers: bool,
@@ -597,6 +596,9 @@ struct Runner<'f> {
 struct StoredTarget<'f> {
     spec: &'f CollectionSpec,
     key: String,
+    /// Its slot, good while the collection's change count is the one kept
+    /// beside it: the item is not looked up by its key a second time.
+    place: (usize, u64),
     now_ms: i64,
 }
 
@@ -619,16 +621,19 @@ impl<'f> Runner<'f> {
                 Some(expression) => self.key(session, expression, &[]),
                 None => None,
             };
-            let record = key.as_ref().and_then(|k| {
-                session
-                    .collections
-                    .get(&target.collection)
-                    .and_then(|c| c.get(k))
+            // Where the item lies, with the collection's change count:
+            // until the collection changes, the item is found there again.
+            let found = key.as_ref().and_then(|k| {
+                let data = session.collections.get(&target.collection)?;
+                let slot = data.slot(k)?;
+                let record = data
+                    .at(slot)
                     .filter(|r| target.include_deleted || !r.deleted)
-                    .filter(|r| self.may_see(session, &target.collection, r))
+                    .filter(|r| self.may_see(session, &target.collection, r))?;
+                Some((record, (slot, data.changes())))
             });
-            match (record, spec) {
-                (Some(record), Some(spec)) => {
+            match (found, spec) {
+                (Some((record, place)), Some(spec)) => {
                     let now_ms = session.now_ms();
                     if let Some(rule) = plain_read(behaviour, spec).filter(|_| self.keep_answers) {
                         let wanted = answer_key(rule, spec, record, now_ms, request);
@@ -649,6 +654,7 @@ impl<'f> Runner<'f> {
                             self.stored_target = Some(StoredTarget {
                                 spec,
                                 key: key.clone(),
+                                place,
                                 now_ms,
                             });
                         }
@@ -1179,7 +1185,12 @@ impl<'f> Runner<'f> {
             return Ok(None);
         };
         let data = session.collection(&target.spec.name);
-        let Some(record) = data.get(&target.key) else {
+        let (slot, changes) = target.place;
+        let record = match data.changes() == changes {
+            true => data.at(slot),
+            false => data.get(&target.key),
+        };
+        let Some(record) = record else {
             return Ok(None);
         };
         let stored = StoredItem {

@@ -17,7 +17,7 @@ pub struct Model {
     /// Constants the fixture names once (`vars.plan_limit`).
     pub vars: Map<String, Value>,
     pub collections: Vec<CollectionSpec>,
-    pub operations: HashMap<String, OperationBehaviour>,
+    pub operations: foldhash::HashMap<String, OperationBehaviour>,
     /// The users the API knows and how their credentials read.
     pub access: Option<super::access::Access>,
 }

@@ -44,7 +44,7 @@ impl Reader<'_> {
                 collections.push(self.collection(name, spec)?);
             }
         }
-        let mut operations = HashMap::new();
+        let mut operations = foldhash::HashMap::default();
         if let Some(map) = root.get("operations") {
             let Value::Object(map) = map else {
                 return Err(self.invalid(

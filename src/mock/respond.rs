@@ -17,7 +17,6 @@ use crate::spec::operation::{MediaType, ResponseSpec, StatusKey};
 use crate::spec::{Api, Direction, Operation};
 use bytes::Bytes;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::RwLock;
 
 /// What the client asked for in `Prefer` (the Prism convention).
@@ -58,7 +57,7 @@ impl Prefer {
 /// spec's answers are built from, kept until a reload replaces it.
 #[derive(Default)]
 pub struct BodyCache {
-    bodies: RwLock<HashMap<String, CachedBody>>,
+    bodies: RwLock<foldhash::HashMap<String, CachedBody>>,
     pub(super) patterns: Patterns,
 }
 

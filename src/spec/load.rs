@@ -285,8 +285,8 @@ impl Reader<'_> {
         }
     }
 
-    fn security_schemes(&self) -> Result<HashMap<String, SecurityScheme>, SpecError> {
-        let mut schemes = HashMap::new();
+    fn security_schemes(&self) -> Result<foldhash::HashMap<String, SecurityScheme>, SpecError> {
+        let mut schemes = foldhash::HashMap::default();
         let Some(Value::Object(map)) = self.root.pointer("/components/securitySchemes") else {
             return Ok(schemes);
         };
@@ -350,7 +350,7 @@ impl Reader<'_> {
         &self,
         value: Option<&Value>,
         pointer: &str,
-        schemes: &HashMap<String, SecurityScheme>,
+        schemes: &foldhash::HashMap<String, SecurityScheme>,
     ) -> Result<Option<Vec<SecurityRequirement>>, SpecError> {
         let Some(value) = value else { return Ok(None) };
         let Value::Array(alternatives) = value else {
@@ -390,7 +390,7 @@ impl Reader<'_> {
         op: &Value,
         pointer: &str,
         global_security: &Option<Vec<SecurityRequirement>>,
-        schemes: &HashMap<String, SecurityScheme>,
+        schemes: &foldhash::HashMap<String, SecurityScheme>,
     ) -> Result<Operation, SpecError> {
         if !op.is_object() {
             return Err(self.invalid(pointer, "an operation must be a mapping"));

@@ -32,7 +32,6 @@ pub use security::SecurityScheme;
 use crate::source::SourceLocation;
 use router::{RouteMatch, Router};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A loaded spec: immutable once built, shared behind an `Arc` by servers.
@@ -48,7 +47,7 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// Path prefixes from `servers` (e.g. `/v1`), longest first; may be empty.
     pub base_paths: Vec<String>,
-    pub security_schemes: HashMap<String, SecurityScheme>,
+    pub security_schemes: foldhash::HashMap<String, SecurityScheme>,
     router: Router,
     /// For each router template: the operations on it, by index.
     operations_by_template: Vec<Vec<usize>>,
