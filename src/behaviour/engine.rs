@@ -337,11 +337,12 @@ pub enum Identity {
 pub type Offered<'a> = Vec<(&'a str, Option<&'a str>)>;
 
 /// Finds the user named by the credentials offered for any one of the
-/// operation's security requirements (the alternatives).
+/// operation's security requirements (the alternatives), among the users
+/// of the session `name`.
 pub fn identify(
     fixture: &Arc<Fixture>,
     store: &Store,
-    session: &str,
+    name: &str,
     alternatives: &[Offered<'_>],
 ) -> Identity {
     use super::access::Denial;
@@ -351,7 +352,6 @@ pub fn identify(
     if alternatives.is_empty() {
         return Identity::Anyone;
     }
-    let name = session;
     // A template scope is made only if one is needed (a new session's
     // seed, `accept_any_as`): most requests name a known user.
     let session = seeded(store, name, |session| {
